@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Makes sure what the tests need outside npm is on this machine: a Chromium (browser tests, and
+// SwiftShader, its CPU Vulkan driver, for WebGPU without a GPU), the Vulkan loader that the
+// `webgpu` package (Dawn) links against, and Debian's Fashion-MNIST (a real IDX file for tests).
+// As root with apt-get it installs Debian's packages; otherwise it says exactly what to install.
+import { execSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const FASHION = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';
+
+function hasVulkanLoader() {
+  try {
+    return /libvulkan\.so\.1\b/.test(execSync('/sbin/ldconfig -p', { encoding: 'utf8' }));
+  } catch {
+    return ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1'].some(existsSync);
+  }
+}
+
+const missing = [];
+if (!CHROMIUM_PATHS.some(existsSync) || !existsSync(SWIFTSHADER_ICD)) missing.push('chromium');
+if (!hasVulkanLoader()) missing.push('libvulkan1');
+if (!existsSync(FASHION)) missing.push('dataset-fashion-mnist');
+
+if (missing.length === 0) process.exit(0);
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { encoding: 'utf8' }).status === 0;
+if (isRoot && hasApt) {
+  console.log(`setup: installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const run = (cmd) => {
+    const r = spawnSync('sh', ['-c', cmd], { stdio: 'inherit', env });
+    if (r.status !== 0) {
+      console.error(`setup: '${cmd}' failed (exit ${r.status})`);
+      process.exit(1);
+    }
+  };
+  run('apt-get update -qq');
+  run(`apt-get install -y -qq --no-install-recommends ${missing.join(' ')}`);
+  process.exit(0);
+}
+
+console.error(
+  [
+    `setup: missing ${missing.join(', ')}.`,
+    'The tests need, from Debian (or your distribution):',
+    `  sudo apt-get install -y ${missing.join(' ')}`,
+    '- chromium: the browser the end-to-end tests drive, and SwiftShader (its software Vulkan driver,',
+    `  ${SWIFTSHADER_ICD}) so WebGPU runs without a GPU;`,
+    '- libvulkan1: the Vulkan loader used by the `webgpu` npm package (Dawn) in Node;',
+    '- dataset-fashion-mnist: IDX files that the data-loading tests read.',
+  ].join('\n'),
+);
+process.exit(1);

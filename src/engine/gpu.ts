@@ -1,0 +1,332 @@
+// The device layer: one Gpu owns a GPUDevice, a buffer pool, a uniform arena and a recorder that
+// batches every dispatch of a step into one command buffer. Errors (validation, out-of-memory,
+// device loss) are caught by error scopes around each submission and rethrown on the next read,
+// so a broken kernel never passes as silently wrong numbers.
+import { openDevice, type OpenOptions, type OpenedDevice } from './device.ts';
+import { Kernel, type KernelSpec } from './kernel.ts';
+
+/** WebGPU's buffer usage and map mode bits (spec values; Node has no globals until a device opens). */
+export const Usage = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+const MAP_READ_MODE = 0x1;
+const STORAGE_USAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
+/** Uniform slots are this far apart (WebGPU's minUniformBufferOffsetAlignment is at most 256). */
+const UNIFORM_ALIGN = 256;
+const UNIFORM_CHUNK_BYTES = 256 * 1024;
+
+/** Pool bucket for a byte size: powers of two from 256 B, so a freed buffer fits many later requests. */
+export function bucketBytes(bytes: number): number {
+  let b = 256;
+  while (b < bytes) b *= 2;
+  return b;
+}
+
+/** Reuses storage buffers by size bucket and keeps the byte counts that benchmarks report. */
+export class BufferPool {
+  private free = new Map<number, GPUBuffer[]>();
+  /** Bytes held by buffers handed out and not yet released. */
+  inUseBytes = 0;
+  /** Largest inUseBytes seen since the last resetPeak(). */
+  peakBytes = 0;
+  /** Bytes of all buffers this pool created and still holds (in use or free). */
+  allocatedBytes = 0;
+
+  constructor(private device: GPUDevice, private maxBuffer: number) {}
+
+  acquire(bytes: number, label: string): GPUBuffer {
+    const size = bucketBytes(Math.max(bytes, 4));
+    if (size > this.maxBuffer && bytes <= this.maxBuffer) return this.create(bytes, label, bytes);
+    if (bytes > this.maxBuffer) {
+      throw new Error(`${label}: a buffer of ${bytes} bytes exceeds this device's limit of ${this.maxBuffer} bytes`);
+    }
+    const list = this.free.get(size);
+    const buf = list?.pop() ?? this.create(size, label, size);
+    this.inUseBytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.inUseBytes);
+    return buf;
+  }
+
+  private create(size: number, label: string, counted: number): GPUBuffer {
+    this.allocatedBytes += counted;
+    return this.device.createBuffer({ size: Math.ceil(size / 4) * 4, usage: STORAGE_USAGE, label });
+  }
+
+  release(buf: GPUBuffer): void {
+    const size = buf.size;
+    this.inUseBytes -= size;
+    let list = this.free.get(size);
+    if (!list) this.free.set(size, (list = []));
+    list.push(buf);
+  }
+
+  resetPeak(): void {
+    this.peakBytes = this.inUseBytes;
+  }
+
+  /** Frees every buffer not in use (e.g. after a big benchmark). */
+  trim(): void {
+    for (const list of this.free.values()) {
+      for (const b of list) {
+        this.allocatedBytes -= b.size;
+        b.destroy();
+      }
+    }
+    this.free.clear();
+  }
+}
+
+interface UniformChunk {
+  buffer: GPUBuffer;
+  shadow: Uint8Array;
+  used: number;
+}
+
+/** Uniform values for every dispatch of one submission, written to the GPU once at submit. */
+class UniformArena {
+  private chunks: UniformChunk[] = [];
+  private current = 0;
+
+  constructor(private device: GPUDevice) {}
+
+  alloc(bytes: Uint8Array): { buffer: GPUBuffer; offset: number; size: number } {
+    const size = Math.ceil(bytes.byteLength / 16) * 16;
+    let chunk = this.chunks[this.current];
+    if (chunk && chunk.used + size > UNIFORM_CHUNK_BYTES) chunk = this.chunks[++this.current];
+    if (!chunk) {
+      chunk = {
+        buffer: this.device.createBuffer({
+          size: UNIFORM_CHUNK_BYTES,
+          usage: Usage.UNIFORM | Usage.COPY_DST,
+          label: `uniform-arena-${this.chunks.length}`,
+        }),
+        shadow: new Uint8Array(UNIFORM_CHUNK_BYTES),
+        used: 0,
+      };
+      this.chunks.push(chunk);
+      this.current = this.chunks.length - 1;
+    }
+    const offset = chunk.used;
+    chunk.shadow.set(bytes, offset);
+    chunk.used = Math.ceil((offset + size) / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+    return { buffer: chunk.buffer, offset, size };
+  }
+
+  /** Uploads what this submission used; queue order makes reuse by the next submission safe. */
+  upload(queue: GPUQueue): void {
+    for (const c of this.chunks) {
+      if (c.used > 0) queue.writeBuffer(c.buffer, 0, c.shadow, 0, c.used);
+      c.used = 0;
+    }
+    this.current = 0;
+  }
+}
+
+export interface BufferSlice {
+  buffer: GPUBuffer;
+  offset?: number;
+  size?: number;
+}
+
+/** The engine's handle on one device. */
+export class Gpu {
+  readonly device: GPUDevice;
+  readonly adapter: GPUAdapter;
+  readonly backend: 'swiftshader' | 'gpu';
+  readonly description: string;
+  readonly limits: GPUSupportedLimits;
+  readonly pool: BufferPool;
+  private readonly keepAlive: unknown;
+  private arena: UniformArena;
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pendingDispatches = 0;
+  private pendingScopes: Promise<void>[] = [];
+  private failure: Error | null = null;
+  private destroyed = false;
+  private kernels = new Map<string, Kernel>();
+  /** Dispatches recorded since creation (benchmarks read it). */
+  dispatchCount = 0;
+  submitCount = 0;
+
+  constructor(opened: OpenedDevice) {
+    this.device = opened.device;
+    this.adapter = opened.adapter;
+    this.backend = opened.backend;
+    this.description = opened.description;
+    this.keepAlive = opened.keepAlive;
+    this.limits = opened.device.limits;
+    this.pool = new BufferPool(this.device, Math.min(this.limits.maxBufferSize, this.limits.maxStorageBufferBindingSize));
+    this.arena = new UniformArena(this.device);
+    this.device.addEventListener('uncapturederror', (ev) => {
+      this.fail(new Error(`WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`));
+    });
+    void this.device.lost.then((info) => {
+      if (!this.destroyed) this.fail(new Error(`The GPU device was lost (${info.reason}): ${info.message}`));
+    });
+  }
+
+  static async open(opts: OpenOptions = {}): Promise<Gpu> {
+    return new Gpu(await openDevice(opts));
+  }
+
+  /** The first error seen on this device, if any; further work is refused after one. */
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  fail(err: Error): void {
+    if (!this.failure) this.failure = err;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+    if (this.destroyed) throw new Error('This Gpu has been destroyed');
+  }
+
+  /** A compiled kernel, built once per (code, entry point, constants) and cached. */
+  kernel(spec: KernelSpec): Kernel {
+    const key = `${spec.label}|${spec.entry}|${JSON.stringify(spec.constants ?? {})}`;
+    let k = this.kernels.get(key);
+    if (!k) {
+      this.device.pushErrorScope('validation');
+      k = new Kernel(this, spec);
+      this.track(this.device.popErrorScope(), `compiling ${spec.label}:${spec.entry}`);
+      this.kernels.set(key, k);
+    }
+    return k;
+  }
+
+  /** Follows an error scope's promise; an error fails the device for every later read. */
+  track(scope: Promise<GPUError | null>, what: string): void {
+    this.pendingScopes.push(
+      scope.then((err) => {
+        if (err) this.fail(new Error(`WebGPU ${err.constructor?.name ?? 'error'} while ${what}: ${err.message}`));
+      }),
+    );
+  }
+
+  private ensurePass(): GPUComputePassEncoder {
+    this.throwIfFailed();
+    if (!this.encoder) {
+      this.device.pushErrorScope('out-of-memory');
+      this.device.pushErrorScope('validation');
+      this.encoder = this.device.createCommandEncoder({ label: 'step' });
+    }
+    if (!this.pass) this.pass = this.encoder.beginComputePass({ label: 'compute' });
+    return this.pass;
+  }
+
+  private ensureEncoder(): GPUCommandEncoder {
+    this.ensurePass();
+    this.pass!.end();
+    this.pass = null;
+    return this.encoder!;
+  }
+
+  uniform(bytes: Uint8Array): { buffer: GPUBuffer; offset: number; size: number } {
+    return this.arena.alloc(bytes);
+  }
+
+  /** Records one dispatch into the current command buffer. */
+  dispatch(pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, x: number, y = 1, z = 1): void {
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) {
+      throw new Error(`${pipeline.label}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    const pass = this.ensurePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y, z);
+    this.pendingDispatches++;
+    this.dispatchCount++;
+  }
+
+  /** Splits a 1-D workgroup count over x and y so neither exceeds the per-dimension limit. */
+  grid(workgroups: number): [number, number] {
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (workgroups <= max) return [workgroups, 1];
+    const y = Math.ceil(workgroups / max);
+    return [Math.ceil(workgroups / y), y];
+  }
+
+  copy(src: BufferSlice, dst: BufferSlice, bytes: number): void {
+    const enc = this.ensureEncoder();
+    enc.copyBufferToBuffer(src.buffer, src.offset ?? 0, dst.buffer, dst.offset ?? 0, bytes);
+  }
+
+  clear(dst: BufferSlice, bytes: number): void {
+    const enc = this.ensureEncoder();
+    enc.clearBuffer(dst.buffer, dst.offset ?? 0, Math.ceil(bytes / 4) * 4);
+  }
+
+  /** Writes host data into a buffer, in order with everything recorded before it. */
+  write(dst: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    this.throwIfFailed();
+    // queue.writeBuffer runs ahead of unsubmitted commands, so submit them first.
+    if (this.encoder) this.flush();
+    this.device.queue.writeBuffer(dst, offset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Submits what has been recorded. Never waits for the GPU. */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.pass) this.pass.end();
+    this.pass = null;
+    const cmd = this.encoder.finish();
+    this.encoder = null;
+    this.arena.upload(this.device.queue);
+    this.device.queue.submit([cmd]);
+    this.track(this.device.popErrorScope(), 'running kernels');
+    this.track(this.device.popErrorScope(), 'allocating buffers');
+    this.pendingDispatches = 0;
+    this.submitCount++;
+  }
+
+  /**
+   * Copies `bytes` of a buffer to the host. Returns a promise; the copy is recorded now, so later
+   * work may reuse the buffer. Throws if any error happened on the device before the data arrived.
+   */
+  readBytes(src: BufferSlice, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.ceil(bytes / 4) * 4;
+    const staging = this.device.createBuffer({
+      size: Math.max(size, 4),
+      usage: Usage.MAP_READ | Usage.COPY_DST,
+      label: 'readback',
+    });
+    if (size > 0) this.copy(src, { buffer: staging }, size);
+    this.flush();
+    const scopes = this.pendingScopes;
+    this.pendingScopes = [];
+    return (async () => {
+      try {
+        await staging.mapAsync(MAP_READ_MODE);
+        await Promise.all(scopes);
+        this.throwIfFailed();
+        return staging.getMappedRange().slice(0, bytes);
+      } catch (e) {
+        await Promise.all(scopes);
+        throw this.failure ?? e;
+      } finally {
+        staging.destroy();
+      }
+    })();
+  }
+
+  /** Waits for all submitted work and surfaces any error it raised. */
+  async sync(): Promise<void> {
+    this.flush();
+    const scopes = this.pendingScopes;
+    this.pendingScopes = [];
+    await this.device.queue.onSubmittedWorkDone();
+    await Promise.all(scopes);
+    this.throwIfFailed();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.pool.trim();
+    this.device.destroy();
+    void this.keepAlive;
+  }
+}

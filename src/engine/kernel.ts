@@ -1,0 +1,130 @@
+// One compute pipeline built once and encoded many times. Resources are bound by their WGSL
+// variable names; the bind group layout and the uniform struct's byte layout come from the shader
+// itself through webgpu-utils, never from hand-computed offsets.
+import './float16-shim.ts';
+import {
+  makeBindGroupLayoutDescriptors,
+  makeShaderDataDefinitions,
+  makeStructuredView,
+  type ShaderDataDefinitions,
+  type StructuredView,
+} from 'webgpu-utils';
+import type { BufferSlice, Gpu } from './gpu.ts';
+
+export interface KernelSpec {
+  /** Names the kernel in errors and GPU debug labels; also its cache key with entry and constants. */
+  label: string;
+  /** Whole WGSL source (one file of shaders/, optionally with shaders/common.wgsl prepended). */
+  code: string;
+  entry: string;
+  /** Values for the shader's `override` declarations (workgroup sizes, tile sizes). */
+  constants?: Record<string, number>;
+}
+
+/** Anything with a GPU buffer and a byte length: a Tensor, or a raw slice. */
+export interface Bindable {
+  buffer: GPUBuffer;
+  byteOffset?: number;
+  byteLength: number;
+}
+
+export type Binding = Bindable | BufferSlice;
+
+const defsCache = new Map<string, ShaderDataDefinitions>();
+const moduleCache = new WeakMap<GPUDevice, Map<string, GPUShaderModule>>();
+
+function definitions(code: string): ShaderDataDefinitions {
+  let d = defsCache.get(code);
+  if (!d) defsCache.set(code, (d = makeShaderDataDefinitions(code)));
+  return d;
+}
+
+function shaderModule(device: GPUDevice, code: string, label: string): GPUShaderModule {
+  let perDevice = moduleCache.get(device);
+  if (!perDevice) moduleCache.set(device, (perDevice = new Map()));
+  let m = perDevice.get(code);
+  if (!m) perDevice.set(code, (m = device.createShaderModule({ code, label })));
+  return m;
+}
+
+function isBindable(b: Binding): b is Bindable {
+  return (b as Bindable).byteLength !== undefined;
+}
+
+export class Kernel {
+  readonly label: string;
+  readonly pipeline: GPUComputePipeline;
+  private layout: GPUBindGroupLayout;
+  private resources: { name: string; binding: number; uniform: boolean }[];
+  private uniformView: StructuredView | null = null;
+  private uniformName: string | null = null;
+  private uniformFields: string[] = [];
+
+  constructor(private gpu: Gpu, spec: KernelSpec) {
+    this.label = `${spec.label}:${spec.entry}`;
+    const defs = definitions(spec.code);
+    const entry = defs.entryPoints[spec.entry];
+    if (!entry) throw new Error(`${spec.label}: no entry point '${spec.entry}' in its WGSL`);
+    const [desc] = makeBindGroupLayoutDescriptors(defs, { compute: { entryPoint: spec.entry } });
+    this.layout = gpu.device.createBindGroupLayout({ ...desc!, label: this.label });
+    this.resources = entry.resources.map((r) => ({
+      name: r.name,
+      binding: r.entry.binding,
+      uniform: r.name in defs.uniforms,
+    }));
+    const uniforms = this.resources.filter((r) => r.uniform);
+    if (uniforms.length > 1) throw new Error(`${this.label}: at most one uniform struct per entry point`);
+    if (uniforms[0]) {
+      this.uniformName = uniforms[0].name;
+      const def = defs.uniforms[this.uniformName]!;
+      this.uniformView = makeStructuredView(def);
+      this.uniformFields = Object.keys((def.typeDefinition as { fields?: object }).fields ?? {});
+    }
+    const module = shaderModule(gpu.device, spec.code, spec.label);
+    this.pipeline = gpu.device.createComputePipeline({
+      label: this.label,
+      layout: gpu.device.createPipelineLayout({ bindGroupLayouts: [this.layout], label: this.label }),
+      compute: { module, entryPoint: spec.entry, constants: spec.constants },
+    });
+  }
+
+  /**
+   * Records one dispatch. `bindings` names each storage variable the entry point uses; `params`
+   * fills its uniform struct by field name; `workgroups` is the dispatch grid.
+   */
+  run(
+    bindings: Record<string, Binding>,
+    params: Record<string, unknown> | null,
+    workgroups: readonly [number, number?, number?],
+  ): void {
+    const entries: GPUBindGroupEntry[] = [];
+    for (const r of this.resources) {
+      if (r.uniform) {
+        if (!params) throw new Error(`${this.label}: needs uniform values for '${r.name}'`);
+        // A field left out would keep the previous dispatch's value: refuse instead.
+        for (const f of this.uniformFields) {
+          if (params[f] === undefined) throw new Error(`${this.label}: uniform field '${r.name}.${f}' not given`);
+        }
+        this.uniformView!.set(params);
+        const slot = this.gpu.uniform(new Uint8Array(this.uniformView!.arrayBuffer));
+        entries.push({ binding: r.binding, resource: { buffer: slot.buffer, offset: slot.offset, size: slot.size } });
+        continue;
+      }
+      const b = bindings[r.name];
+      if (!b) throw new Error(`${this.label}: no buffer given for '${r.name}'`);
+      if (isBindable(b)) {
+        const size = Math.max(4, Math.ceil(b.byteLength / 4) * 4);
+        entries.push({ binding: r.binding, resource: { buffer: b.buffer, offset: b.byteOffset ?? 0, size } });
+      } else {
+        entries.push({ binding: r.binding, resource: { buffer: b.buffer, offset: b.offset ?? 0, size: b.size } });
+      }
+    }
+    for (const name of Object.keys(bindings)) {
+      if (!this.resources.some((r) => r.name === name)) {
+        throw new Error(`${this.label}: the entry point does not use a binding named '${name}'`);
+      }
+    }
+    const bindGroup = this.gpu.device.createBindGroup({ layout: this.layout, entries, label: this.label });
+    this.gpu.dispatch(this.pipeline, bindGroup, workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+  }
+}
