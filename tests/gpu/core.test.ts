@@ -54,3 +54,39 @@ describe('engine core on a real WebGPU adapter', () => {
     await expect(t.read()).rejects.toThrow(/COPY_SRC|usage|invalid/i);
   });
 });
+
+describe('scalar readback and device loss', () => {
+  const gpu = useGpu();
+
+  it('reads scalars back in batches, in push order, while recording continues', async () => {
+    const { ScalarRing } = await import('../../src/engine/readback.ts');
+    const ring = new ScalarRing(gpu(), 5);
+    const t = fromArray(gpu(), new Float32Array([0, 0, 0]), [3], 'loss');
+    for (let step = 0; step < 5; step++) {
+      fill(t, step * 1.5);
+      ring.push(t, step % 3);
+    }
+    expect(ring.full).toBe(true);
+    expect(() => ring.push(t)).toThrow(/full/);
+    const first = ring.drain();
+    fill(t, 42);
+    ring.push(t, 0);
+    expect(Array.from(await first)).toEqual([0, 1.5, 3, 4.5, 6]);
+    expect(Array.from(await ring.drain())).toEqual([42]);
+    ring.destroy();
+    t.dispose();
+  });
+});
+
+describe('a lost device', () => {
+  it('fails every later read with the reason instead of returning numbers', async () => {
+    const { Gpu } = await import('../../src/engine/gpu.ts');
+    const g = await Gpu.open();
+    const t = fromArray(g, new Float32Array([1, 2]), [2], 't');
+    g.device.destroy(); // lost from outside the engine, as a driver reset would
+    await new Promise((r) => setTimeout(r, 50));
+    expect(g.error?.message).toMatch(/lost/);
+    await expect(t.read()).rejects.toThrow(/lost/);
+    g.destroy();
+  });
+});
