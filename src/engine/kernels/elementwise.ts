@@ -1,0 +1,213 @@
+// GPU primitives of shaders/elementwise.wgsl: plain functions that validate their tensors and
+// record dispatches (no tape). Outputs are passed in; none may share a buffer with an input.
+import src from '../../../shaders/elementwise.wgsl?raw';
+import type { Gpu } from '../gpu.ts';
+import type { Kernel } from '../kernel.ts';
+import { empty, type Tensor } from '../tensor.ts';
+import { dropoutKey, dropoutScale, PHILOX_LANES } from '../cpu/elementwise.ts';
+
+/** Invocations per workgroup of the one-element-per-invocation kernels. */
+const EW_WG = 256;
+/** Workgroup width of the column-sum kernels: columns are often few (a bias of C values). */
+const COL_WG = 64;
+/** Rows one invocation sums in the column sum's first stage (enough work per invocation, and a
+ * second stage short enough to stay cheap). */
+const ROWS_PER_CHUNK = 32;
+/** Chunks are dispatched along y, which holds at most this many workgroups. */
+const MAX_GRID_DIM = 65535;
+
+function kernel(gpu: Gpu, entry: string, wg = EW_WG): Kernel {
+  return gpu.kernel({ label: 'elementwise', code: src, entry, constants: { WG: wg } });
+}
+
+const shapeText = (t: Tensor) => `[${t.shape.join(', ')}]`;
+
+/** Throws unless every tensor is float32. */
+export function checkFloat(op: string, ...ts: Tensor[]): void {
+  for (const t of ts) {
+    if (t.dtype !== 'f32') throw new Error(`${op}: ${t.label} must be float32, got ${t.dtype}`);
+  }
+}
+
+/** Throws unless all tensors have the first one's shape. */
+export function checkSameShape(op: string, ...ts: Tensor[]): void {
+  const [first, ...rest] = ts;
+  for (const t of rest) {
+    if (t.shape.length !== first!.shape.length || t.shape.some((s, i) => s !== first!.shape[i])) {
+      throw new Error(`${op}: ${t.label} has shape ${shapeText(t)}, expected ${shapeText(first!)} like ${first!.label}`);
+    }
+  }
+}
+
+/** Throws if an output shares its buffer with another binding (WebGPU forbids writable aliasing). */
+export function checkDistinct(op: string, outputs: Tensor[], others: Tensor[]): void {
+  const all = [...outputs, ...others];
+  outputs.forEach((o, i) => {
+    all.forEach((t, j) => {
+      if (i !== j && t.buffer === o.buffer) throw new Error(`${op}: output ${o.label} shares a buffer with ${t.label}`);
+    });
+  });
+}
+
+/** One dispatch of a same-shape elementwise entry point; bindings are named as in the WGSL. */
+function elementwise(
+  op: string,
+  entry: string,
+  gpu: Gpu,
+  inputs: Record<string, Tensor>,
+  outputs: Record<string, Tensor>,
+  s = 0,
+): void {
+  const ins = Object.values(inputs);
+  const outs = Object.values(outputs);
+  checkFloat(op, ...ins, ...outs);
+  checkSameShape(op, ...ins, ...outs);
+  checkDistinct(op, outs, ins);
+  const n = outs[0]!.size;
+  kernel(gpu, entry).run({ ...inputs, ...outputs }, { n, s }, gpu.grid(Math.ceil(n / EW_WG)));
+}
+
+/** y = gelu(x), tanh approximation (GPT-2). */
+export function geluForward(gpu: Gpu, x: Tensor, y: Tensor): void {
+  elementwise('geluForward', 'gelu_forward', gpu, { x }, { y });
+}
+
+/** dx = dy * gelu'(x). */
+export function geluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor): void {
+  elementwise('geluBackward', 'gelu_backward', gpu, { x, dy }, { dx });
+}
+
+export function reluForward(gpu: Gpu, x: Tensor, y: Tensor): void {
+  elementwise('reluForward', 'relu_forward', gpu, { x }, { y });
+}
+
+/** dx = dy where x > 0, else 0. */
+export function reluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor): void {
+  elementwise('reluBackward', 'relu_backward', gpu, { x, dy }, { dx });
+}
+
+/** y = a + b (same shapes). */
+export function addForward(gpu: Gpu, a: Tensor, b: Tensor, y: Tensor): void {
+  elementwise('addForward', 'add_forward', gpu, { x: a, b }, { y });
+}
+
+/** da = db = dy, written to two buffers in one dispatch. */
+export function addBackward(gpu: Gpu, dy: Tensor, da: Tensor, db: Tensor): void {
+  elementwise('addBackward', 'add_backward', gpu, { dy }, { dx: da, db });
+}
+
+function checkFinite(op: string, name: string, v: number): void {
+  if (!Number.isFinite(v)) throw new Error(`${op}: ${name} must be a finite number, got ${v}`);
+}
+
+/** y = s * x. */
+export function scaleForward(gpu: Gpu, x: Tensor, s: number, y: Tensor): void {
+  checkFinite('scaleForward', 's', s);
+  elementwise('scaleForward', 'scale_forward', gpu, { x }, { y }, s);
+}
+
+/** dx = s * dy. */
+export function scaleBackward(gpu: Gpu, dy: Tensor, s: number, dx: Tensor): void {
+  checkFinite('scaleBackward', 's', s);
+  // The transpose of a scaling is the same scaling.
+  elementwise('scaleBackward', 'scale_forward', gpu, { x: dy }, { y: dx }, s);
+}
+
+/** R and C of x [..., C] against a row [C]; throws on any mismatch. */
+export function checkBroadcast(op: string, x: Tensor, row: Tensor): { rows: number; cols: number } {
+  checkFloat(op, x, row);
+  const C = x.shape[x.shape.length - 1];
+  if (C === undefined) throw new Error(`${op}: ${x.label} must have at least one dimension`);
+  if (row.shape.length !== 1 || row.shape[0] !== C) {
+    throw new Error(`${op}: ${row.label} has shape ${shapeText(row)}, expected [${C}] (the last dimension of ${x.label} ${shapeText(x)})`);
+  }
+  return { rows: C === 0 ? 0 : x.size / C, cols: C };
+}
+
+/** Row chunking of a two-stage column sum over R rows. */
+export function columnChunks(rows: number, rowsPerChunk?: number): { rowsPerChunk: number; chunks: number } {
+  let rpc = rowsPerChunk ?? ROWS_PER_CHUNK;
+  if (!Number.isInteger(rpc) || rpc < 1) throw new Error(`rowsPerChunk must be a positive integer, got ${rpc}`);
+  rpc = Math.max(rpc, Math.ceil(rows / MAX_GRID_DIM));
+  return { rowsPerChunk: rpc, chunks: Math.max(1, Math.ceil(rows / rpc)) };
+}
+
+/** y[r, c] = x[r, c] + row[c] for x [..., C], row [C]. */
+export function addBroadcastForward(gpu: Gpu, x: Tensor, row: Tensor, y: Tensor): void {
+  const op = 'addBroadcastForward';
+  const { rows, cols } = checkBroadcast(op, x, row);
+  checkFloat(op, y);
+  checkSameShape(op, x, y);
+  checkDistinct(op, [y], [x, row]);
+  const params = { rows, cols, rows_per_chunk: 1, chunks: 1 };
+  kernel(gpu, 'add_broadcast_forward').run({ x, b: row, y }, params, gpu.grid(Math.ceil(y.size / EW_WG)));
+}
+
+/**
+ * dx = dy and drow[c] = sum over rows of dy[r, c], deterministic (two stages, fixed order).
+ * `rowsPerChunk` sets the first stage's chunk (tests force one chunk or many).
+ */
+export function addBroadcastBackward(
+  gpu: Gpu,
+  dy: Tensor,
+  dx: Tensor,
+  drow: Tensor,
+  opts: { rowsPerChunk?: number } = {},
+): void {
+  const op = 'addBroadcastBackward';
+  const { rows, cols } = checkBroadcast(op, dy, drow);
+  checkFloat(op, dx);
+  checkSameShape(op, dy, dx);
+  checkDistinct(op, [dx, drow], [dy]);
+  const { rowsPerChunk, chunks } = columnChunks(rows, opts.rowsPerChunk);
+  const partial = empty(gpu, [chunks, cols], 'addBroadcast.partial'); // [K, C]
+  const params = { rows, cols, rows_per_chunk: rowsPerChunk, chunks };
+  const colGroups = Math.ceil(cols / COL_WG);
+  kernel(gpu, 'add_broadcast_backward_partial', COL_WG).run({ dy, dx, partial }, params, [colGroups, chunks]);
+  kernel(gpu, 'add_broadcast_backward_reduce', COL_WG).run({ partial, db: drow }, params, [colGroups]);
+  // Released now, reused only by work recorded later, which runs after these dispatches.
+  partial.dispose();
+}
+
+/** Throws unless (p, seed, offset) describe a valid dropout of n elements. */
+export function checkDropout(op: string, n: number, p: number, seed: number, offset: number): void {
+  if (!(Number.isFinite(p) && p >= 0 && p < 1)) throw new Error(`${op}: p must be in [0, 1), got ${p}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`${op}: seed must be a non-negative integer below 2^53, got ${seed}`);
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new Error(`${op}: offset must be a non-negative integer below 2^53, got ${offset}`);
+  }
+  if (!Number.isSafeInteger(offset + n)) throw new Error(`${op}: offset + ${n} elements passes 2^53`);
+}
+
+function dropoutRun(op: string, gpu: Gpu, x: Tensor, y: Tensor, p: number, seed: number, offset: number): void {
+  checkFloat(op, x, y);
+  checkSameShape(op, x, y);
+  checkDistinct(op, [y], [x]);
+  checkDropout(op, x.size, p, seed, offset);
+  const k = dropoutKey(p, seed, offset);
+  const params = {
+    n: x.size,
+    threshold: k.threshold,
+    scale: dropoutScale(p, true),
+    seed_lo: k.seedLo,
+    seed_hi: k.seedHi,
+    block_lo: k.blockLo,
+    block_hi: k.blockHi,
+    lane0: k.lane0,
+  };
+  const blocks = Math.ceil((k.lane0 + x.size) / PHILOX_LANES);
+  kernel(gpu, 'dropout').run({ x, y }, params, gpu.grid(Math.ceil(blocks / EW_WG)));
+}
+
+/**
+ * y = x * mask / (1 - p), the mask a pure function of (seed, offset + element index) through
+ * Philox4x32-10 (see cpu/elementwise.ts dropoutMask). Give each dropout site its own offset range.
+ */
+export function dropoutForward(gpu: Gpu, x: Tensor, y: Tensor, p: number, seed: number, offset: number): void {
+  dropoutRun('dropoutForward', gpu, x, y, p, seed, offset);
+}
+
+/** dx = dy * mask / (1 - p) with the forward's mask, recomputed from (seed, offset). */
+export function dropoutBackward(gpu: Gpu, dy: Tensor, dx: Tensor, p: number, seed: number, offset: number): void {
+  dropoutRun('dropoutBackward', gpu, dy, dx, p, seed, offset);
+}
