@@ -1,0 +1,270 @@
+// The matmul family on a real WebGPU adapter: both kernel variants against the CPU reference on
+// odd shapes (none a multiple of a tile; 67 x 130 x 33 spans several tiles in M, N and K), every
+// transpose, bias, accumulate, shared operands, batch sums and split-K; the column sum; the
+// differentiable ops against the CPU backward and by directional derivatives.
+import { describe, expect, it } from 'vitest';
+import * as cpu from '../../src/engine/cpu/matmul.ts';
+import type { Gpu } from '../../src/engine/gpu.ts';
+import { ROW_CHUNK, matmulGflops, matmulInto, sumRowsInto, type MatmulVariant } from '../../src/engine/kernels/matmul.ts';
+import { linear, matmul } from '../../src/engine/ops/matmul.ts';
+import { Tape, fromArray, variable, type Tensor } from '../../src/engine/tensor.ts';
+import { checkDirectional, expectClose, uniform, useGpu } from '../helpers.ts';
+
+const VARIANTS: MatmulVariant[] = ['register', 'tiled'];
+/** float32 sums of up to ~100 products of values in [-1, 1) against a float64-accumulated reference. */
+const TOL = { atol: 2e-5, rtol: 1e-4 };
+
+interface Case {
+  name: string;
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transA?: boolean;
+  transB?: boolean;
+  bias?: boolean;
+  accumulate?: boolean;
+  aShared?: boolean;
+  bShared?: boolean;
+  sumBatch?: boolean;
+  splitK?: number;
+}
+
+const TRANSPOSES = [
+  { transA: false, transB: false },
+  { transA: true, transB: false },
+  { transA: false, transB: true },
+  { transA: true, transB: true },
+];
+const tag = (t: { transA: boolean; transB: boolean }) => `${t.transA ? 'A^T' : 'A'}${t.transB ? 'B^T' : 'B'}`;
+
+const CASES: Case[] = [
+  { name: '1x1x1', batch: 1, m: 1, n: 1, k: 1 },
+  { name: '1x1x1 bias accumulate', batch: 1, m: 1, n: 1, k: 1, bias: true, accumulate: true },
+  ...TRANSPOSES.map((t) => ({ name: `37x5x13 ${tag(t)}`, batch: 1, m: 37, n: 5, k: 13, ...t })),
+  ...TRANSPOSES.map((t) => ({ name: `batch 3, 67x130x33 ${tag(t)}`, batch: 3, m: 67, n: 130, k: 33, ...t })),
+  { name: '67x130x33 bias', batch: 1, m: 67, n: 130, k: 33, bias: true },
+  { name: 'batch 2, 37x5x13 A^T bias accumulate', batch: 2, m: 37, n: 5, k: 13, transA: true, bias: true, accumulate: true },
+  { name: 'batch 3, 67x70x19 shared B (folded into one product)', batch: 3, m: 67, n: 70, k: 19, bShared: true, bias: true },
+  { name: 'batch 3, 37x9x13 shared B^T, A^T', batch: 3, m: 37, n: 9, k: 13, bShared: true, transA: true, transB: true },
+  { name: 'batch 2, 13x37x5 shared A^T accumulate', batch: 2, m: 13, n: 37, k: 5, aShared: true, transA: true, accumulate: true },
+  { name: 'batch 3, 70x67x21 sumBatch A^T B (stacked along K)', batch: 3, m: 70, n: 67, k: 21, transA: true, sumBatch: true },
+  { name: 'batch 3, 37x6x13 sumBatch A B^T (partials)', batch: 3, m: 37, n: 6, k: 13, transB: true, sumBatch: true, bias: true },
+  { name: 'batch 2, 9x11x7 sumBatch shared B, accumulate', batch: 2, m: 9, n: 11, k: 7, bShared: true, sumBatch: true, accumulate: true },
+  { name: '67x70x101 split-K 3 A^T, bias', batch: 1, m: 67, n: 70, k: 101, transA: true, splitK: 3, bias: true },
+  { name: '5x7x37 split-K 2 B^T, accumulate', batch: 1, m: 5, n: 7, k: 37, transB: true, splitK: 2, accumulate: true },
+];
+
+function stored(rows: number, cols: number, trans: boolean | undefined): string {
+  return trans ? `[${cols}, ${rows}]` : `[${rows}, ${cols}]`;
+}
+
+/** Runs one case on the GPU and on the CPU reference (C starts random, so overwrite is checked too). */
+async function runCase(gpu: Gpu, c: Case, variant: MatmulVariant, seed = 1): Promise<{ got: Float32Array; want: Float32Array }> {
+  const aLen = (c.aShared ? 1 : c.batch) * c.m * c.k;
+  const bLen = (c.bShared ? 1 : c.batch) * c.k * c.n;
+  const cLen = (c.sumBatch ? 1 : c.batch) * c.m * c.n;
+  const a = uniform(aLen, seed);
+  const b = uniform(bLen, seed + 1);
+  const c0 = uniform(cLen, seed + 2);
+  const bias = c.bias ? uniform(c.n, seed + 3) : null;
+  const want = c0.slice();
+  cpu.matmulInto({ ...c, a, b, c: want, bias });
+  const ta = fromArray(gpu, a, [aLen], `a ${stored(c.m, c.k, c.transA)}`);
+  const tb = fromArray(gpu, b, [bLen], `b ${stored(c.k, c.n, c.transB)}`);
+  const tc = fromArray(gpu, c0, [cLen], 'c');
+  const tbias = bias ? fromArray(gpu, bias, [c.n], 'bias') : null;
+  matmulInto(gpu, { ...c, a: ta, b: tb, c: tc, bias: tbias, variant });
+  const got = await tc.read();
+  for (const t of [ta, tb, tc, tbias]) t?.dispose();
+  return { got, want };
+}
+
+describe('matmulInto against the CPU reference', () => {
+  const gpu = useGpu();
+  for (const variant of VARIANTS) {
+    for (const c of CASES) {
+      it(`${variant}: ${c.name}`, async () => {
+        const { got, want } = await runCase(gpu(), c, variant);
+        expectClose(got, want, { ...TOL, label: `${variant} ${c.name}` });
+      });
+    }
+  }
+
+  it('repeats bit for bit (split-K partials and batch sums included)', async () => {
+    for (const c of [CASES.at(-2)!, CASES.at(-4)!]) {
+      const first = await runCase(gpu(), c, 'tiled', 5);
+      const second = await runCase(gpu(), c, 'tiled', 5);
+      expect(Array.from(second.got)).toEqual(Array.from(first.got));
+    }
+  });
+
+  it('rejects bad arguments with a message, before dispatching anything', () => {
+    const g = gpu();
+    const t = (n: number, label: string) => fromArray(g, new Float32Array(n), [n], label);
+    const [a, b, c, bias] = [t(6, 'a'), t(12, 'b'), t(8, 'c'), t(3, 'bias')];
+    const before = g.dispatchCount;
+    const base = { a, b, c, batch: 1, m: 2, n: 4, k: 3 };
+    expect(() => matmulInto(g, { ...base, k: 4 })).toThrow(/A \(a, shape \[6\]\) has 6 values, expected batch x \[M, K\] = 8/);
+    expect(() => matmulInto(g, { ...base, bias })).toThrow(/bias \(bias.*expected \[N\] = 4/);
+    expect(() => matmulInto(g, { ...base, m: 0 })).toThrow(/m must be a positive integer/);
+    expect(() => matmulInto(g, { ...base, batch: 2, splitK: 2, bShared: true, aShared: true, c: t(16, 'c2') })).toThrow(
+      /splitK applies to a single product/,
+    );
+    expect(() => matmulInto(g, { a, b: t(9, 'b9'), c: a, batch: 1, m: 2, n: 3, k: 3 })).toThrow(/A \(a\) and C \(a\) share a buffer/);
+    expect(() => matmulInto(g, { ...base, variant: 'fast' as MatmulVariant })).toThrow(/variant must be/);
+    expect(() => sumRowsInto(g, { x: b, out: c, rows: 3, cols: 4 })).toThrow(/out \(c.*expected \[cols\] = 4/);
+    expect(g.dispatchCount).toBe(before);
+  });
+});
+
+describe('sumRowsInto (bias gradient)', () => {
+  const gpu = useGpu();
+  const cases = [
+    { rows: 1, cols: 1 },
+    { rows: 37, cols: 5 },
+    { rows: 13, cols: 300, accumulate: true },
+    // Two passes: ROW_CHUNK rows per partial, then the partials in order.
+    { rows: 2 * ROW_CHUNK + 37, cols: 7, rowChunk: ROW_CHUNK },
+    { rows: 2 * ROW_CHUNK + 37, cols: 7, rowChunk: ROW_CHUNK, accumulate: true },
+    { rows: 2 * ROW_CHUNK + 37, cols: 7, rowChunk: 2 * ROW_CHUNK + 37 },
+  ];
+  for (const s of cases) {
+    it(`${s.rows} x ${s.cols}${s.rowChunk ? `, chunks of ${s.rowChunk}` : ''}${s.accumulate ? ', accumulate' : ''}`, async () => {
+      const x = uniform(s.rows * s.cols, 3);
+      const out0 = uniform(s.cols, 4);
+      const want = out0.slice();
+      cpu.sumRowsInto({ ...s, x, out: want });
+      const tx = fromArray(gpu(), x, [s.rows, s.cols], 'x');
+      const tout = fromArray(gpu(), out0, [s.cols], 'out');
+      sumRowsInto(gpu(), { ...s, x: tx, out: tout });
+      expectClose(await tout.read(), want, { atol: 1e-4, rtol: 1e-5, label: 'column sums' });
+      tx.dispose();
+      tout.dispose();
+    });
+  }
+});
+
+/** Runs an op forward and backward with a seeded dout; returns the output and input gradients. */
+async function opGrads(
+  gpu: Gpu,
+  inputs: { data: Float32Array; shape: number[] }[],
+  forward: (tape: Tape, xs: Tensor[]) => Tensor,
+  dout: Float32Array,
+): Promise<{ out: Float32Array; grads: Float32Array[] }> {
+  const tape = new Tape(gpu);
+  const xs = inputs.map((x, i) => variable(gpu, x.data, x.shape, `input${i}`));
+  const y = forward(tape, xs);
+  tape.backward(y, tape.own(fromArray(gpu, dout, y.shape, 'dout')));
+  const out = await y.read();
+  const grads = await Promise.all(xs.map((x) => x.grad!.read()));
+  tape.dispose();
+  xs.forEach((x) => x.dispose());
+  return { out, grads };
+}
+
+/** Forward only, for directional derivatives. */
+async function opForward(gpu: Gpu, inputs: { shape: number[] }[], forward: (tape: Tape, xs: Tensor[]) => Tensor, data: Float32Array[]) {
+  const tape = new Tape(gpu, { grad: false });
+  const xs = inputs.map((x, i) => tape.own(fromArray(gpu, data[i]!, x.shape, `input${i}`)));
+  const out = await forward(tape, xs).read();
+  tape.dispose();
+  return out;
+}
+
+describe('differentiable matmul and linear', () => {
+  const gpu = useGpu();
+
+  for (const t of TRANSPOSES) {
+    for (const shared of [false, true]) {
+      const [lead, m, n, k] = [[2, 3], 7, 5, 9];
+      const batch = lead[0]! * lead[1]!;
+      it(`matmul ${tag(t)}, [2, 3] batch${shared ? ', shared B' : ''}: forward and backward vs CPU`, async () => {
+        const aShape = [...lead, ...(t.transA ? [k, m] : [m, k])];
+        const bShape = [...(shared ? [] : lead), ...(t.transB ? [n, k] : [k, n])];
+        const inputs = [
+          { data: uniform(batch * m * k, 1), shape: aShape },
+          { data: uniform((shared ? 1 : batch) * k * n, 2), shape: bShape },
+        ];
+        const dout = uniform(batch * m * n, 3);
+        const { out, grads } = await opGrads(gpu(), inputs, (tape, [a, b]) => matmul(tape, a!, b!, t), dout);
+        const s = { batch, m, n, k, ...t, bShared: shared };
+        expectClose(out, cpu.matmulForward(inputs[0]!.data, inputs[1]!.data, s), { ...TOL, label: 'C' });
+        const { da, db } = cpu.matmulBackward(inputs[0]!.data, inputs[1]!.data, dout, s);
+        expectClose(grads[0]!, da, { ...TOL, label: 'dA' });
+        expectClose(grads[1]!, db, { ...TOL, label: 'dB' });
+      });
+    }
+  }
+
+  it('linear: [2, 37, 13] x [13, 5] + bias, forward and backward vs CPU, and directional derivatives', async () => {
+    const [rows, k, n] = [2 * 37, 13, 5];
+    const inputs = [
+      { data: uniform(rows * k, 11), shape: [2, 37, k] },
+      { data: uniform(k * n, 12), shape: [k, n] },
+      { data: uniform(n, 13), shape: [n] },
+    ];
+    const fwd = (tape: Tape, [x, w, b]: Tensor[]) => linear(tape, x!, w!, b!);
+    const dout = uniform(rows * n, 14);
+    const { out, grads } = await opGrads(gpu(), inputs, fwd, dout);
+    const [x, w, b] = inputs.map((i) => i.data) as [Float32Array, Float32Array, Float32Array];
+    expectClose(out, cpu.linearForward(x, w, b, rows, k, n), { ...TOL, label: 'y' });
+    const ref = cpu.linearBackward(x, w, dout, rows, k, n);
+    expectClose(grads[0]!, ref.dx, { ...TOL, label: 'dx' });
+    expectClose(grads[1]!, ref.dw, { ...TOL, label: 'dW' });
+    expectClose(grads[2]!, ref.dbias, { ...TOL, label: 'dbias' });
+    await checkDirectional({
+      forward: (data) => opForward(gpu(), inputs, fwd, data),
+      inputs: [x, w, b],
+      grads,
+      dout,
+      label: 'linear',
+    });
+  });
+
+  it('matmul A^T B^T with shared B: directional derivatives', async () => {
+    const inputs = [
+      { data: uniform(3 * 9 * 7, 21), shape: [3, 9, 7] }, // [batch, K, M]
+      { data: uniform(5 * 9, 22), shape: [5, 9] }, // [N, K]
+    ];
+    const fwd = (tape: Tape, [a, b]: Tensor[]) => matmul(tape, a!, b!, { transA: true, transB: true });
+    const dout = uniform(3 * 7 * 5, 23);
+    const { grads } = await opGrads(gpu(), inputs, fwd, dout);
+    await checkDirectional({
+      forward: (data) => opForward(gpu(), inputs, fwd, data),
+      inputs: inputs.map((i) => i.data),
+      grads,
+      dout,
+      label: 'matmul',
+    });
+  });
+
+  it('sums the gradient of an input used on both sides (X X^T)', async () => {
+    const x = uniform(4 * 6, 31);
+    const dout = uniform(4 * 4, 32);
+    const { grads } = await opGrads(gpu(), [{ data: x, shape: [4, 6] }], (tape, [a]) => matmul(tape, a!, a!, { transB: true }), dout);
+    const s = { batch: 1, m: 4, n: 4, k: 6, transB: true };
+    const { da, db } = cpu.matmulBackward(x, x, dout, s);
+    expectClose(grads[0]!, da.map((v, i) => v + db[i]!), { ...TOL, label: 'dX' });
+  });
+
+  it('rejects mismatched shapes before allocating', () => {
+    const g = gpu();
+    const tape = new Tape(g);
+    const t = (shape: number[], label: string) => tape.own(fromArray(g, new Float32Array(shape.reduce((p, d) => p * d)), shape, label));
+    const [a, b, a3, b3, w] = [t([2, 3], 'a'), t([4, 2], 'b'), t([2, 2, 3], 'a3'), t([3, 3, 2], 'b3'), t([3, 4], 'w')];
+    const before = g.pool.inUseBytes;
+    expect(() => matmul(tape, a, b)).toThrow(/inner dimensions differ: op\(A\) is \[2, 3\] and op\(B\) is \[4, 2\]/);
+    expect(() => linear(tape, a, b)).toThrow(/x \[2, 3\] ends in 3 features but W \[4, 2\] expects 4/);
+    expect(() => matmul(tape, a3, b3)).toThrow(/leading dimensions of A \[2, 2, 3\] and B \[3, 3, 2\] differ/);
+    expect(() => linear(tape, a3, w, b)).toThrow(/bias \[4, 2\] must be \[4\] to match W \[3, 4\]/);
+    expect(g.pool.inUseBytes).toBe(before);
+    tape.dispose();
+  });
+
+  it('times itself for the benchmark', async () => {
+    const r = await matmulGflops(gpu(), 33, 17, 9, 2);
+    expect(r.gflops).toBeGreaterThan(0);
+    expect(r.variant).toBe(gpu().backend === 'swiftshader' ? 'register' : 'tiled');
+  });
+});
