@@ -1,0 +1,82 @@
+// The differentiable embedding: token rows gathered by id plus a position code, added or
+// concatenated (MATH.md section 8: the copy task and MNIST concatenate a d/2 token embedding with a
+// d/2 sinusoidal code). The forward builds, as an explicit output, the index of positions grouped
+// by id that the deterministic backward into the table walks.
+import { checkIds } from '../cpu/embedding.ts';
+import {
+  checkEmbedInputs,
+  embeddingForward,
+  embeddingIndexFromHost,
+  embeddingIndexOnGpu,
+  embeddingPositionBackward,
+  embeddingTableBackward,
+  emptyEmbeddingIndex,
+  type Combine,
+  type EmbeddingIndex,
+  type PositionCode,
+} from '../kernels/embedding.ts';
+import type { Tape, Tensor } from '../tensor.ts';
+
+export type { Combine, PositionCode } from '../kernels/embedding.ts';
+
+export interface EmbedOptions {
+  position: PositionCode;
+  combine: Combine;
+  /**
+   * The same ids on the host, when the caller uploaded them (training batches): they are checked
+   * against the vocabulary (an error names the first bad one) and the backward's index is built on
+   * the CPU. Without them the index is built on the GPU, and an id >= V is not caught: its output
+   * row is NaN (so the loss turns NaN) and it adds nothing to d(table).
+   */
+  hostIds?: Uint32Array;
+}
+
+/** ids u32 [B, N], table [V, E] -> [B, N, E] ('add', or no position code) or [B, N, E + P] ('concat'). */
+export function embed(tape: Tape, ids: Tensor, table: Tensor, opts: EmbedOptions): Tensor {
+  const { position, combine, hostIds } = opts;
+  const s = checkEmbedInputs('embed', ids, table, position, combine);
+  const rows = s.batch * s.seq;
+  if (hostIds) {
+    if (hostIds.length !== rows) throw new Error(`embed: hostIds holds ${hostIds.length} ids, ids '${ids.label}' ${rows}`);
+    checkIds(hostIds, s.vocab, 'embed');
+  }
+  const gpu = tape.gpu;
+  const out = tape.empty([s.batch, s.seq, s.width], 'embed.out'); // [B, N, C]
+  embeddingForward(gpu, ids, table, position, combine, out);
+
+  const learned = position?.kind === 'learned' ? position.table : null;
+  const tableGrad = tape.needsGrad(table);
+  const posGrad = learned !== null && tape.needsGrad(learned);
+  if (!tableGrad && !posGrad) return out;
+
+  // Built now, so the caller may reuse the ids buffer before the backward runs.
+  let index: EmbeddingIndex | null = null;
+  if (tableGrad) {
+    if (hostIds) {
+      index = embeddingIndexFromHost(gpu, hostIds, s.vocab, 'embed.index');
+    } else {
+      index = emptyEmbeddingIndex(gpu, rows, s.vocab, 'embed.index');
+      embeddingIndexOnGpu(gpu, ids, s.vocab, index);
+    }
+    tape.own(index.offsets);
+    tape.own(index.order);
+    tape.own(index.sortedIds);
+  }
+  const posColumn = combine === 'concat' ? s.dim : 0;
+
+  tape.tracks(out);
+  tape.record('embed', [out], () => {
+    const dout = out.grad!; // [B, N, C]
+    if (index) {
+      const dtable = tape.empty([s.vocab, s.dim], 'embed.dtable'); // [V, E]
+      embeddingTableBackward(gpu, dout, index, 0, dtable);
+      tape.accumulate(table, dtable);
+    }
+    if (posGrad) {
+      const dpos = tape.empty([s.posRows, s.posDim], 'embed.dpos'); // [Nmax, P]
+      embeddingPositionBackward(gpu, dout, posColumn, dpos);
+      tape.accumulate(learned, dpos);
+    }
+  });
+  return out;
+}
