@@ -1,0 +1,56 @@
+// Head reshapes between the fused projection layout [B, N, P, H, D] (P parts, e.g. q, k, v, each
+// of H heads of D features, as one [B, N, P*H*D] matrix) and the per-head layout [B, H, N, D]
+// that attention reads. One dispatch moves one part: `gather_part` reads part `part` out of the
+// fused layout (split forward, merge backward); `scatter_part` writes it back (split backward,
+// merge forward). Invocations follow the destination's order and D is innermost on both sides,
+// so reads and writes both run along contiguous D-long segments.
+
+struct HeadsParams {
+  batch: u32,   // B
+  heads: u32,   // H
+  seq: u32,     // N
+  dim: u32,     // D
+  parts: u32,   // P
+  part: u32,    // which part this dispatch moves, < P
+}
+
+@group(0) @binding(0) var<uniform> p: HeadsParams;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+
+override WG: u32 = 256;
+
+fn flat(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
+  return (wid.y * nwg.x + wid.x) * WG + lid;
+}
+
+// Index of (b, n, part, h, d) in the fused [B, N, P, H, D] layout.
+fn fused_index(b: u32, n: u32, h: u32, d: u32) -> u32 {
+  return (((b * p.seq + n) * p.parts + p.part) * p.heads + h) * p.dim + d;
+}
+
+// dst [B, H, N, D] <- part `part` of src [B, N, P*H*D].
+@compute @workgroup_size(WG)
+fn gather_part(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+               @builtin(local_invocation_index) lid: u32) {
+  let o = flat(wid, nwg, lid);
+  if (o >= p.batch * p.heads * p.seq * p.dim) { return; }
+  let d = o % p.dim;
+  let n = (o / p.dim) % p.seq;
+  let h = (o / (p.dim * p.seq)) % p.heads;
+  let b = o / (p.dim * p.seq * p.heads);
+  dst[o] = src[fused_index(b, n, h, d)];
+}
+
+// Part `part` of dst [B, N, P*H*D] <- src [B, H, N, D]; the other parts are left as they are.
+@compute @workgroup_size(WG)
+fn scatter_part(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                @builtin(local_invocation_index) lid: u32) {
+  let o = flat(wid, nwg, lid);   // position in [B, N, H, D], the part's slice of dst
+  if (o >= p.batch * p.seq * p.heads * p.dim) { return; }
+  let d = o % p.dim;
+  let h = (o / p.dim) % p.heads;
+  let n = (o / (p.dim * p.heads)) % p.seq;
+  let b = o / (p.dim * p.heads * p.seq);
+  dst[fused_index(b, n, h, d)] = src[((b * p.heads + h) * p.seq + n) * p.dim + d];
+}
