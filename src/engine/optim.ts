@@ -71,7 +71,10 @@ function stateTensor(gpu: Gpu, shape: Shape, label: string): Tensor {
 export class Optimizer {
   readonly config: ResolvedOptimizerConfig;
   readonly params: readonly Tensor[];
-  /** [1]: the global L2 norm of the gradients of the last step (before clipping); read it async. */
+  /**
+   * [1]: the global L2 norm of the last step's gradients, before clipping. Computed every step,
+   * with or without clipping, so metrics can read it (asynchronously, e.g. every k steps).
+   */
   readonly gradNorm: Tensor;
   /**
    * Updates taken so far; the next step uses t = stepCount + 1 in its bias corrections. One count
@@ -95,8 +98,8 @@ export class Optimizer {
       seen.add(p.buffer);
     });
     this.params = [...params];
-    this.m = this.params.map((p) => stateTensor(gpu, p.shape, `${p.label}.m`)); // like p
-    this.v = this.params.map((p) => stateTensor(gpu, p.shape, `${p.label}.v`)); // like p
+    this.m = this.params.map((p) => stateTensor(gpu, p.shape, `${p.label}.m`)); // each like p.shape
+    this.v = this.params.map((p) => stateTensor(gpu, p.shape, `${p.label}.v`)); // each like p.shape
     this.gradNorm = stateTensor(gpu, [1], 'optimizer.gradNorm'); // [1]
   }
 
@@ -117,6 +120,7 @@ export class Optimizer {
       if (!g) return;
       if (g.size !== p.size) throw new Error(`Optimizer.step: grad of '${p.label}' has ${g.size} values, the parameter ${p.size}`);
       if (g.dtype !== 'f32' || g.isDisposed) throw new Error(`Optimizer.step: grad of '${p.label}' is ${g.isDisposed ? 'disposed' : g.dtype}`);
+      if (g.buffer === p.buffer) throw new Error(`Optimizer.step: grad of '${p.label}' shares the parameter's buffer`);
       live.push(i);
     });
     const h = hyper(this.config, lr, this.stepCount + 1);
