@@ -94,6 +94,14 @@ describe('elementwise kernels against the CPU reference', () => {
     { R: 301, C: 70, rowsPerChunk: 7 },
     { R: 301, C: 70, rowsPerChunk: 1000 },
   ];
+  it('never makes more column-sum chunks than a grid dimension holds', () => {
+    const small = { limits: { maxComputeWorkgroupsPerDimension: 4 } } as unknown as Gpu;
+    expect(k.columnChunks(small, 100)).toEqual({ rowsPerChunk: 32, chunks: 4 });
+    expect(k.columnChunks(small, 1000)).toEqual({ rowsPerChunk: 250, chunks: 4 });
+    expect(k.columnChunks(gpu(), 301, 7)).toEqual({ rowsPerChunk: 7, chunks: 43 });
+    expect(() => k.columnChunks(gpu(), 10, 0)).toThrow(/rowsPerChunk must be a positive integer/);
+  });
+
   for (const { R, C, rowsPerChunk } of BROADCAST) {
     it(`addBroadcast forward and backward [${R}, ${C}] rowsPerChunk=${rowsPerChunk ?? 'default'}`, async () => {
       const x = uniform(R * C, 3);

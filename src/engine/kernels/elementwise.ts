@@ -13,8 +13,6 @@ const COL_WG = 64;
 /** Rows one invocation sums in the column sum's first stage (enough work per invocation, and a
  * second stage short enough to stay cheap). */
 const ROWS_PER_CHUNK = 32;
-/** Chunks are dispatched along y, which holds at most this many workgroups. */
-const MAX_GRID_DIM = 65535;
 
 function kernel(gpu: Gpu, entry: string, wg = EW_WG): Kernel {
   return gpu.kernel({ label: 'elementwise', code: src, entry, constants: { WG: wg } });
@@ -124,11 +122,14 @@ export function checkBroadcast(op: string, x: Tensor, row: Tensor): { rows: numb
   return { rows: C === 0 ? 0 : x.size / C, cols: C };
 }
 
-/** Row chunking of a two-stage column sum over R rows. */
-export function columnChunks(rows: number, rowsPerChunk?: number): { rowsPerChunk: number; chunks: number } {
+/**
+ * Row chunking of a two-stage column sum over R rows. Chunks are dispatched along y, so there are
+ * at most the device's workgroups per dimension; a larger R gets longer chunks.
+ */
+export function columnChunks(gpu: Gpu, rows: number, rowsPerChunk?: number): { rowsPerChunk: number; chunks: number } {
   let rpc = rowsPerChunk ?? ROWS_PER_CHUNK;
   if (!Number.isInteger(rpc) || rpc < 1) throw new Error(`rowsPerChunk must be a positive integer, got ${rpc}`);
-  rpc = Math.max(rpc, Math.ceil(rows / MAX_GRID_DIM));
+  rpc = Math.max(rpc, Math.ceil(rows / gpu.limits.maxComputeWorkgroupsPerDimension));
   return { rowsPerChunk: rpc, chunks: Math.max(1, Math.ceil(rows / rpc)) };
 }
 
@@ -159,7 +160,7 @@ export function addBroadcastBackward(
   checkFloat(op, dx);
   checkSameShape(op, dy, dx);
   checkDistinct(op, [dx, drow], [dy]);
-  const { rowsPerChunk, chunks } = columnChunks(rows, opts.rowsPerChunk);
+  const { rowsPerChunk, chunks } = columnChunks(gpu, rows, opts.rowsPerChunk);
   const partial = empty(gpu, [chunks, cols], 'addBroadcast.partial'); // [K, C]
   const params = { rows, cols, rows_per_chunk: rowsPerChunk, chunks };
   const colGroups = Math.ceil(cols / COL_WG);

@@ -136,7 +136,7 @@ export function layerNormBackward(
   checkFloat(op, dy, ...outs);
   checkDistinct(op, outs, [x, gain, mean, rstd, dy]);
   const variant = pickVariant(gpu, opts.variant);
-  const { rowsPerChunk, chunks } = columnChunks(rows, opts.rowsPerChunk);
+  const { rowsPerChunk, chunks } = columnChunks(gpu, rows, opts.rowsPerChunk);
   const params = { rows, cols, eps: 0, rows_per_chunk: rowsPerChunk, chunks };
   if (dx) {
     const { wg, grid } = rowGrid(gpu, rows, variant, cols);
