@@ -256,19 +256,21 @@ describe('adaptive momentum connection on the GPU', () => {
   });
 
   it.each(VARIANTS)('clamps like the CPU reference (ratio 0, 1, 9; zero rows): %s layout', async (variant) => {
-    const c = { rows: 6, cols: 300, variant };
-    const ins = adaptiveInputs(c, [0.3, 9, 0.3, 0.3, 0.3, 0.3], 40);
+    const c = { rows: 7, cols: 300, variant };
+    const ins = adaptiveInputs(c, [0.3, 9, 0.3, 0.3, 0.3, 0.3, 0.3], 40);
     const [, g, gp] = ins;
     const row = (a: Float32Array, t: number) => a.subarray(t * c.cols, (t + 1) * c.cols);
     row(g!, 0).set(row(gp!, 0)); // ratio 0 -> 1 - delta
     row(g!, 2).set(row(gp!, 2).map((v) => 2 * v)); // ratio exactly 1 -> 0
     row(g!, 3).fill(0); // ratio 1 -> 0
     row(gp!, 4).fill(0); // ||gPrev|| = 0 -> guarded by eps, clamped
+    row(gp!, 6).fill(0); // both zero: ratio 0 / eps -> 1 - delta, finite
+    row(g!, 6).fill(0);
     const n = c.rows * c.cols;
     const got = await compareAdaptive(c, ins, { dOut: randn(n, 41), dM: randn(n, 42), dBeta: null }, opts);
     const top = Math.fround(1 - cpu.ADAPTIVE_DELTA);
-    expect(Array.from(got.beta.subarray(0, 5))).toEqual([top, top, 0, 0, top]);
-    for (const t of [0, 1, 2, 3, 4]) expect(Array.from(row(got.back[2]!, t)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(got.beta)).toEqual([top, top, 0, 0, top, expect.any(Number), top]);
+    for (const t of [0, 1, 2, 3, 4, 6]) expect(Array.from(row(got.back[2]!, t)).every((v) => v === 0)).toBe(true);
   });
 
   it('repeats bit for bit', async () => {
