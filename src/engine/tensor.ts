@@ -60,7 +60,10 @@ export class Tensor {
     this.gpu.write(this.buffer, data);
   }
 
-  /** Returns the buffer to the pool (persistent tensors own theirs and destroy it). */
+  /**
+   * Returns a pooled buffer to the pool. Persistent tensors (parameters, optimizer state, reshaped
+   * views) are left alone: whoever created their buffer destroys it.
+   */
   dispose(): void {
     if (this.released) return;
     this.released = true;
