@@ -1,0 +1,631 @@
+// Linear attention (MATH.md eq. 7) and momentum attention (eqs. 12-14) with phi = elu + 1, as an
+// O(N) chunked scan (MATH.md section 9). One family serves both: `MOMENTUM = false` removes every
+// momentum term, which is exactly momentum attention at beta = 0, gamma = 1 (every weight is then
+// 1 and every momentum coefficient 0), so linear attention pays nothing for it.
+//
+// Per (batch, head) the sequence is cut into chunks of C tokens. With u_j = phi(k_j) v_j^T and the
+// state (S, m) carried into a chunk, token i at offset t of the chunk sees
+//     S_i = S - gamma alpha_t m + gamma sum_{j in chunk, j <= i} W(i - j) u_j,
+//     W(d) = sum_{s=0}^{d} beta^s,  alpha_t = beta W(t),
+// and the chunk hands on m' = beta^L m - sum_j beta^(L-1-tau_j) u_j and S' = S_(last token).
+// Three passes: `chunk_sums` (every chunk's local sums, in parallel), `scan` (the carried state at
+// every chunk start, one thread per state entry, a short loop over chunks) and `attend_fwd` (each
+// chunk's output from its carried state and a small masked quadratic part). The normaliser
+// z_i = sum_{j <= i} phi(k_j) is a plain prefix, carried beside S.
+//
+// The backward is the same machinery: with g_i = dout_i / den_i and r_i = -(dout_i . out_i) / den_i
+// (`bwd_prep`), the gradient reaching u_j is R_j = gamma sum_{i >= j} W(i - j) phi(q_i) g_i^T, a
+// momentum scan run backwards in time (`chunk_sums` and `scan` with REVERSE). `attend_bwd` then
+// gives dq from the forward states (MODE 1), and dk (MODE 2) and dv (MODE 3) from the reverse ones.
+//
+// Non-causal attention (eq. 14) uses the final state for every token (CAUSAL = false).
+// `step` is the recurrent form (12), one token at a time, for sampling.
+// No atomics: every sum has one owner and a fixed order, so runs repeat bit for bit.
+
+struct Params {
+  n: u32,        // tokens per sequence N
+  nc: u32,       // chunks per sequence, ceil(N / C)
+  nbh: u32,      // batch * heads
+  dq: u32,       // features contracted in scores and against the state (attend)
+  dout: u32,     // features of the output (attend)
+  d: u32,        // query/key head size D
+  dv: u32,       // value head size Dv
+  sq: u32,       // row stride of xq (attend) or a (chunk_sums)
+  sk: u32,       // row stride of xk (attend) or b (chunk_sums)
+  sv: u32,       // row stride of xv (attend)
+  nblk: u32,     // column blocks per chunk (attend), tiles along D (chunk_sums)
+  nblk2: u32,    // tiles along Dv (chunk_sums)
+  beta: f32,
+  gamma: f32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+// chunk_sums
+@group(0) @binding(1) var<storage, read> a: array<f32>;             // [BH, N, sq]: k, or q (reverse)
+@group(0) @binding(2) var<storage, read> b: array<f32>;             // [BH, N, sk]: v, or g|r (reverse)
+@group(0) @binding(3) var<storage, read_write> hs: array<f32>;      // [BH, NC+1, D, Dv]
+@group(0) @binding(4) var<storage, read_write> gs: array<f32>;      // [BH, NC+1, D, Dv]
+@group(0) @binding(5) var<storage, read_write> zs: array<f32>;      // [BH, NC+1, D]
+
+// attend_fwd / attend_bwd
+@group(0) @binding(6) var<storage, read> xq: array<f32>;            // [BH, N, sq] query side
+@group(0) @binding(7) var<storage, read> xk: array<f32>;            // [BH, N, sk] key side
+@group(0) @binding(8) var<storage, read> xv: array<f32>;            // [BH, N, sv] value side
+@group(0) @binding(9) var<storage, read> st: array<f32>;            // [BH, NC+1, D, Dv] S (or R)
+@group(0) @binding(10) var<storage, read> sm: array<f32>;           // [BH, NC+1, D, Dv] m (or mu)
+@group(0) @binding(11) var<storage, read> zc: array<f32>;           // [BH, NC+1, D] z (or zeta)
+@group(0) @binding(12) var<storage, read_write> out: array<f32>;    // [BH, N, dout]
+@group(0) @binding(13) var<storage, read_write> den: array<f32>;    // [BH, N]
+@group(0) @binding(14) var<storage, read> xd: array<f32>;           // [BH, N, dout]: q or k, for phi'
+
+// bwd_prep
+@group(0) @binding(15) var<storage, read> dy: array<f32>;           // [BH, N, Dv]
+@group(0) @binding(16) var<storage, read> y: array<f32>;            // [BH, N, Dv]
+@group(0) @binding(17) var<storage, read> den_in: array<f32>;       // [BH, N]
+@group(0) @binding(18) var<storage, read_write> gr: array<f32>;     // [BH, N, Dv + 1]
+
+// step
+@group(0) @binding(19) var<storage, read> q1: array<f32>;           // [BH, D]
+@group(0) @binding(20) var<storage, read> k1: array<f32>;           // [BH, D]
+@group(0) @binding(21) var<storage, read> v1: array<f32>;           // [BH, Dv]
+@group(0) @binding(22) var<storage, read_write> s1: array<f32>;     // [BH, D, Dv]
+@group(0) @binding(23) var<storage, read_write> m1: array<f32>;     // [BH, D, Dv]
+@group(0) @binding(24) var<storage, read_write> z1: array<f32>;     // [BH, D]
+@group(0) @binding(25) var<storage, read_write> o1: array<f32>;     // [BH, Dv]
+
+// Register tiles are fixed-size arrays; the overrides below say how much of them is used.
+const MAX_R: u32 = 4u;       // rows (tokens, or state rows) per thread
+const MAX_S: u32 = 4u;       // columns per thread
+const KS: u32 = 16u;         // features or tokens per staged slice
+
+override T: u32 = 16u;       // the workgroup is T x T threads
+override C: u32 = 32u;       // chunk length; a multiple of T, at most MAX_R * T
+override RT: u32 = 2u;       // rows per thread: C / T (attend), D-tile / T (chunk_sums)
+override ST: u32 = 2u;       // columns per thread: the output or Dv tile is T * ST wide
+override SMEM: u32 = 3072u;  // floats of staging memory (computed by the host from the above)
+override MOMENTUM: bool = true;
+override CAUSAL: bool = true;
+override REVERSE: bool = false;
+override MODE: u32 = 0u;     // attend: 0 forward, 1 dq, 2 dk, 3 dv
+override PHI_Q: bool = true; // apply phi to xq (or a) on load
+override PHI_K: bool = true;
+override PHI_V: bool = false;
+override TRANS: bool = false;     // attend contracts the state's Dv index (state read as [o][x])
+override NC_SCALE: bool = false;  // non-causal dk/dv: scale the state term by gamma W(N-1-j)
+override HAS_ZW: bool = false;    // chunk_sums: weight the z sums by r (b's column Dv)
+override WG1: u32 = 64u;          // threads of the 1-D kernels
+
+var<workgroup> sh: array<f32, SMEM>;
+var<workgroup> wtab: array<f32, C>;   // W(d) for d < C
+var<workgroup> ptab: array<f32, C>;   // beta^d for d < C
+
+fn phi(x: f32) -> f32 {
+  return select(exp(x), x + 1.0, x > 0.0);
+}
+
+fn dphi(x: f32) -> f32 {
+  return select(exp(x), 1.0, x > 0.0);
+}
+
+// W(d) by Horner (1 + beta (1 + beta (...))): positive terms only, so no cancellation as beta -> 1,
+// and exactly 1 at beta = 0.
+fn fill_tables(lid: u32) {
+  for (var d = lid; d < C; d += T * T) {
+    var w = 1.0;
+    var pw = 1.0;
+    for (var s = 0u; s < d; s++) {
+      w = 1.0 + p.beta * w;
+      pw = pw * p.beta;
+    }
+    wtab[d] = w;
+    ptab[d] = pw;
+  }
+}
+
+// beta^e by repeated squaring: log2(e) roundings instead of e, and no pow(), whose log2-based
+// error grows with the exponent.
+fn beta_pow(e: u32) -> f32 {
+  var result = 1.0;
+  var base = p.beta;
+  var k = e;
+  loop {
+    if (k == 0u) { break; }
+    if ((k & 1u) == 1u) { result = result * base; }
+    base = base * base;
+    k = k >> 1u;
+  }
+  return result;
+}
+
+// W(d) for any d: the table below C; beyond it 1 - beta^(d+1) >= 1 - beta^(C+1) is far from 0,
+// so the closed form loses nothing to cancellation.
+fn weight_far(d: u32) -> f32 {
+  if (d < C) { return wtab[d]; }
+  return (1.0 - beta_pow(d + 1u)) / (1.0 - p.beta);
+}
+
+fn chunk_len(c: u32) -> u32 {
+  return min(C, p.n - c * C);
+}
+
+// ---------------------------------------------------------------------------------------------
+// chunk_sums: for chunk c, H_c = sum_tau W(lag) a_tau b_tau^T, G_c = sum_tau beta^lag a_tau b_tau^T
+// (lag = distance to the chunk's end in the scan's direction) and zs_c = sum_tau [r_tau] a_tau,
+// with a = phi(k), b = v forward, a = phi(q), b = g reverse. Written to slot c; `scan` turns them
+// into carried states in place. A workgroup owns one (T RT) x (T ST) tile of the D x Dv sums.
+// sh: a slice [KS][T RT] at 0, b slice [KS][T ST] after it, then r [KS].
+@compute @workgroup_size(T, T)
+fn chunk_sums(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+  let bh = wid.y;
+  let tiles = p.nblk * p.nblk2;
+  let c = wid.x / tiles;
+  let td = (wid.x % tiles) / p.nblk2;
+  let te = wid.x % p.nblk2;
+  let tx = lid % T;
+  let ty = lid / T;
+  let DT = T * RT;
+  let ET = T * ST;
+  let d0 = td * DT;
+  let e0 = te * ET;
+  let s0 = c * C;
+  let L = chunk_len(c);
+  let bs_off = KS * DT;
+  let zw_off = bs_off + KS * ET;
+  if (MOMENTUM) { fill_tables(lid); }
+
+  var hacc: array<f32, 16>;   // [MAX_R][MAX_S]
+  var gacc: array<f32, 16>;
+  var zacc: array<f32, 4>;
+  for (var i = 0u; i < MAX_R * MAX_S; i++) { hacc[i] = 0.0; gacc[i] = 0.0; }
+  for (var i = 0u; i < MAX_R; i++) { zacc[i] = 0.0; }
+
+  for (var t0 = 0u; t0 < L; t0 += KS) {
+    for (var idx = lid; idx < KS * DT; idx += T * T) {
+      let tt = idx / DT;
+      let dd = idx % DT;
+      var val = 0.0;
+      if (t0 + tt < L && d0 + dd < p.d) {
+        val = phi(a[(bh * p.n + s0 + t0 + tt) * p.sq + d0 + dd]);
+      }
+      sh[idx] = val;
+    }
+    for (var idx = lid; idx < KS * ET; idx += T * T) {
+      let tt = idx / ET;
+      let ee = idx % ET;
+      var val = 0.0;
+      if (t0 + tt < L && e0 + ee < p.dv) {
+        val = b[(bh * p.n + s0 + t0 + tt) * p.sk + e0 + ee];
+      }
+      sh[bs_off + idx] = val;
+    }
+    if (HAS_ZW) {
+      for (var tt = lid; tt < KS; tt += T * T) {
+        var val = 0.0;
+        if (t0 + tt < L) { val = b[(bh * p.n + s0 + t0 + tt) * p.sk + p.dv]; }
+        sh[zw_off + tt] = val;
+      }
+    }
+    workgroupBarrier();
+    let tn = min(KS, L - t0);
+    for (var tt = 0u; tt < tn; tt++) {
+      let tau = t0 + tt;
+      let lag = select(L - 1u - tau, tau, REVERSE);
+      var av: array<f32, 4>;
+      var bv: array<f32, 4>;
+      for (var r = 0u; r < RT; r++) { av[r] = sh[tt * DT + ty + T * r]; }
+      for (var s = 0u; s < ST; s++) { bv[s] = sh[bs_off + tt * ET + tx + T * s]; }
+      if (MOMENTUM) {
+        let wh = wtab[lag];
+        let wg = ptab[lag];
+        for (var r = 0u; r < RT; r++) {
+          let ah = wh * av[r];
+          let ag = wg * av[r];
+          for (var s = 0u; s < ST; s++) {
+            hacc[r * MAX_S + s] += ah * bv[s];
+            gacc[r * MAX_S + s] += ag * bv[s];
+          }
+        }
+      } else {
+        for (var r = 0u; r < RT; r++) {
+          for (var s = 0u; s < ST; s++) { hacc[r * MAX_S + s] += av[r] * bv[s]; }
+        }
+      }
+      if (tx == 0u) {
+        var zw = 1.0;
+        if (HAS_ZW) { zw = sh[zw_off + tt]; }
+        for (var r = 0u; r < RT; r++) { zacc[r] += zw * av[r]; }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  let base = (bh * (p.nc + 1u) + c) * p.d * p.dv;
+  for (var r = 0u; r < RT; r++) {
+    let d = d0 + ty + T * r;
+    if (d >= p.d) { continue; }
+    for (var s = 0u; s < ST; s++) {
+      let e = e0 + tx + T * s;
+      if (e >= p.dv) { continue; }
+      hs[base + d * p.dv + e] = hacc[r * MAX_S + s];
+      if (MOMENTUM) { gs[base + d * p.dv + e] = gacc[r * MAX_S + s]; }
+    }
+    if (tx == 0u && te == 0u) { zs[(bh * (p.nc + 1u) + c) * p.d + d] = zacc[r]; }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// scan: one thread per entry of (S, m) or of z, looping over the chunks in scan order. Slot c
+// holds chunk c's sums on entry and the state carried into chunk c on exit; slot NC gets the
+// state after the whole sequence (the non-causal state).
+@compute @workgroup_size(WG1)
+fn scan(@builtin(global_invocation_id) gid: vec3u) {
+  let bh = gid.y;
+  let idx = gid.x;
+  let nst = p.d * p.dv;
+  if (idx >= nst + p.d) { return; }
+  // Coefficients of a full chunk and of the (possibly shorter) last one.
+  let last_len = p.n - (p.nc - 1u) * C;
+  var w_full = 1.0;
+  var p_full = 1.0;
+  var w_last = 1.0;
+  var p_last = 1.0;
+  if (MOMENTUM) {
+    // W(L - 1) by Horner and beta^L, for L = C and L = last_len.
+    for (var s = 1u; s < C; s++) {
+      w_full = 1.0 + p.beta * w_full;
+      if (s < last_len) { w_last = w_full; }
+    }
+    for (var s = 0u; s < C; s++) {
+      p_full = p_full * p.beta;
+      if (s < last_len) { p_last = p_full; }
+    }
+  }
+  if (idx < nst) {
+    var cs = 0.0;
+    var cm = 0.0;
+    for (var k = 0u; k < p.nc; k++) {
+      let c = select(k, p.nc - 1u - k, REVERSE);
+      let off = (bh * (p.nc + 1u) + c) * nst + idx;
+      let h = hs[off];
+      hs[off] = cs;
+      if (MOMENTUM) {
+        let g = gs[off];
+        gs[off] = cm;
+        let is_last = c == p.nc - 1u;
+        let a_l = p.beta * select(w_full, w_last, is_last);
+        let b_l = select(p_full, p_last, is_last);
+        let ncs = cs - (p.gamma * a_l) * cm + p.gamma * h;
+        cm = b_l * cm - g;
+        cs = ncs;
+      } else {
+        cs = cs + h;
+      }
+    }
+    let off = (bh * (p.nc + 1u) + p.nc) * nst + idx;
+    hs[off] = cs;
+    if (MOMENTUM) { gs[off] = cm; }
+  } else {
+    let d = idx - nst;
+    var cz = 0.0;
+    for (var k = 0u; k < p.nc; k++) {
+      let c = select(k, p.nc - 1u - k, REVERSE);
+      let off = (bh * (p.nc + 1u) + c) * p.d + d;
+      let h = zs[off];
+      zs[off] = cz;
+      cz = cz + h;
+    }
+    zs[(bh * (p.nc + 1u) + p.nc) * p.d + d] = cz;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// attend: one workgroup per (chunk, block of T ST output columns, batch * head). Thread (ty, tx)
+// owns rows ty + T r of the chunk and output columns tx + T s of the block.
+//   phase 1, over slices of KS contracted features x: scores sc[i][j] = xq_i . xk_j and the state
+//            term acc[i][o] = sum_x xq_i[x] M[x][o] (and accm with m), from staged slices;
+//   phase 2: masked, weighted scores P to workgroup memory;
+//   phase 3, over slices of KS tokens j: intra[i][o] += P[i][j] xv_j[o].
+// sh, phase 1: xq [C][KS] at 0, xk [KS][C] at C KS, S [KS][OB] at 2 C KS, m [KS][OB] after it;
+// phases 2-3: P [C][C] at 0, row sums [C][T] at C C, xv [KS][OB] after them.
+var<private> acc: array<f32, 16>;     // [MAX_R][MAX_S] state term
+var<private> accm: array<f32, 16>;    // [MAX_R][MAX_S] momentum-state term
+var<private> intra: array<f32, 16>;   // [MAX_R][MAX_S] within-chunk term
+var<private> sc: array<f32, 16>;      // [MAX_R][MAX_R] scores
+var<private> dz: array<f32, 4>;       // [MAX_R] xq_i . z_c (forward normaliser)
+var<private> rsum: array<f32, 4>;     // [MAX_R] partial row sums of the unweighted scores
+
+fn xq_at(bh: u32, tok: u32, x: u32) -> f32 {
+  let val = xq[(bh * p.n + tok) * p.sq + x];
+  if (PHI_Q) { return phi(val); }
+  return val;
+}
+
+fn xk_at(bh: u32, tok: u32, x: u32) -> f32 {
+  let val = xk[(bh * p.n + tok) * p.sk + x];
+  if (PHI_K) { return phi(val); }
+  return val;
+}
+
+fn xv_at(bh: u32, tok: u32, o: u32) -> f32 {
+  let val = xv[(bh * p.n + tok) * p.sv + o];
+  if (PHI_V) { return phi(val); }
+  return val;
+}
+
+// r of a token: the last column of the g|r rows, on the query side (dq) or the key side (dk).
+fn r_at(bh: u32, tok: u32) -> f32 {
+  if (MODE == 1u) { return xq[(bh * p.n + tok) * p.sq + p.dq]; }
+  return xk[(bh * p.n + tok) * p.sk + p.dq];
+}
+
+fn attend_core(lid: u32, wid: vec3u) {
+  let bh = wid.y;
+  let c = wid.x / p.nblk;
+  let ob = wid.x % p.nblk;
+  let tx = lid % T;
+  let ty = lid / T;
+  let OB = T * ST;
+  let o0 = ob * OB;
+  let s0 = c * C;
+  let L = chunk_len(c);
+  let slot = select(p.nc, c, CAUSAL);
+  let stbase = (bh * (p.nc + 1u) + slot) * p.d * p.dv;
+  let zbase = (bh * (p.nc + 1u) + slot) * p.d;
+  let xk_off = C * KS;
+  let ms_off = 2u * C * KS;
+  let mm_off = ms_off + KS * OB;
+  let p_off = 0u;
+  let rs_off = C * C;
+  let vs_off = C * C + C * T;
+  if (CAUSAL || NC_SCALE) { fill_tables(lid); }
+
+  for (var i = 0u; i < MAX_R * MAX_S; i++) { acc[i] = 0.0; accm[i] = 0.0; intra[i] = 0.0; sc[i] = 0.0; }
+  for (var i = 0u; i < MAX_R; i++) { dz[i] = 0.0; rsum[i] = 0.0; }
+
+  // Phase 1.
+  for (var x0 = 0u; x0 < p.dq; x0 += KS) {
+    for (var idx = lid; idx < C * KS; idx += T * T) {
+      let i = idx / KS;
+      let x = idx % KS;
+      var val = 0.0;
+      if (i < L && x0 + x < p.dq) { val = xq_at(bh, s0 + i, x0 + x); }
+      sh[idx] = val;
+    }
+    if (CAUSAL) {
+      for (var idx = lid; idx < C * KS; idx += T * T) {
+        let j = idx / KS;
+        let x = idx % KS;
+        var val = 0.0;
+        if (j < L && x0 + x < p.dq) { val = xk_at(bh, s0 + j, x0 + x); }
+        sh[xk_off + x * C + j] = val;
+      }
+    }
+    for (var idx = lid; idx < KS * OB; idx += T * T) {
+      // The state is [D][Dv]; TRANS reads it as [o][x], so let x vary fastest there.
+      var x: u32;
+      var o: u32;
+      if (TRANS) { x = idx % KS; o = idx / KS; } else { x = idx / OB; o = idx % OB; }
+      var sv = 0.0;
+      var mv = 0.0;
+      if (x0 + x < p.dq && o0 + o < p.dout) {
+        var e: u32;
+        if (TRANS) { e = (o0 + o) * p.dq + x0 + x; } else { e = (x0 + x) * p.dout + o0 + o; }
+        sv = st[stbase + e];
+        if (MOMENTUM && CAUSAL) { mv = sm[stbase + e]; }
+      }
+      sh[ms_off + x * OB + o] = sv;
+      if (MOMENTUM && CAUSAL) { sh[mm_off + x * OB + o] = mv; }
+    }
+    workgroupBarrier();
+    let xn = min(KS, p.dq - x0);
+    for (var x = 0u; x < xn; x++) {
+      var qv: array<f32, 4>;
+      var sv: array<f32, 4>;
+      for (var r = 0u; r < RT; r++) { qv[r] = sh[(ty + T * r) * KS + x]; }
+      for (var s = 0u; s < ST; s++) { sv[s] = sh[ms_off + x * OB + tx + T * s]; }
+      for (var r = 0u; r < RT; r++) {
+        for (var s = 0u; s < ST; s++) { acc[r * MAX_S + s] += qv[r] * sv[s]; }
+      }
+      if (MOMENTUM && CAUSAL) {
+        var mv: array<f32, 4>;
+        for (var s = 0u; s < ST; s++) { mv[s] = sh[mm_off + x * OB + tx + T * s]; }
+        for (var r = 0u; r < RT; r++) {
+          for (var s = 0u; s < ST; s++) { accm[r * MAX_S + s] += qv[r] * mv[s]; }
+        }
+      }
+      if (CAUSAL) {
+        var kv: array<f32, 4>;
+        for (var u = 0u; u < RT; u++) { kv[u] = sh[xk_off + x * C + tx + T * u]; }
+        for (var r = 0u; r < RT; r++) {
+          for (var u = 0u; u < RT; u++) { sc[r * MAX_R + u] += qv[r] * kv[u]; }
+        }
+      }
+      if (MODE == 0u) {
+        let zx = zc[zbase + x0 + x];
+        for (var r = 0u; r < RT; r++) { dz[r] += qv[r] * zx; }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  // The carried state as seen by row i: S - gamma alpha_t m, t = the row's offset in scan order.
+  if (MOMENTUM && CAUSAL) {
+    for (var r = 0u; r < RT; r++) {
+      let i = min(ty + T * r, L - 1u);
+      let t = select(i, L - 1u - i, REVERSE);
+      let coef = p.gamma * (p.beta * wtab[t]);
+      for (var s = 0u; s < ST; s++) { acc[r * MAX_S + s] = acc[r * MAX_S + s] - coef * accm[r * MAX_S + s]; }
+    }
+  }
+
+  if (CAUSAL) {
+    // Phase 2.
+    var rk: array<f32, 4>;
+    if (MODE == 2u) {
+      for (var u = 0u; u < RT; u++) {
+        let j = tx + T * u;
+        rk[u] = select(0.0, r_at(bh, s0 + j), j < L);
+      }
+    }
+    for (var r = 0u; r < RT; r++) {
+      let i = ty + T * r;
+      var rq = 0.0;
+      if (MODE == 1u && i < L) { rq = r_at(bh, s0 + i); }
+      for (var u = 0u; u < RT; u++) {
+        let j = tx + T * u;
+        let valid = i < L && j < L && select(j <= i, j >= i, REVERSE);
+        var s = select(0.0, sc[r * MAX_R + u], valid);
+        if (MODE == 0u) { rsum[r] += s; }
+        if (MOMENTUM && valid) {
+          let lag = select(i - j, j - i, REVERSE);
+          s = s * (p.gamma * wtab[lag]);
+        }
+        if (MODE == 1u) { s += select(0.0, rq, valid); }
+        if (MODE == 2u) { s += select(0.0, rk[u], valid); }
+        sh[p_off + i * C + j] = s;
+      }
+      if (MODE == 0u) { sh[rs_off + i * T + tx] = rsum[r]; }
+    }
+    // Phase 3.
+    for (var j0 = 0u; j0 < L; j0 += KS) {
+      for (var idx = lid; idx < KS * OB; idx += T * T) {
+        let jj = idx / OB;
+        let o = idx % OB;
+        var val = 0.0;
+        if (j0 + jj < L && o0 + o < p.dout) { val = xv_at(bh, s0 + j0 + jj, o0 + o); }
+        sh[vs_off + idx] = val;
+      }
+      workgroupBarrier();
+      let jn = min(KS, L - j0);
+      for (var jj = 0u; jj < jn; jj++) {
+        var vv: array<f32, 4>;
+        for (var s = 0u; s < ST; s++) { vv[s] = sh[vs_off + jj * OB + tx + T * s]; }
+        for (var r = 0u; r < RT; r++) {
+          let pr = sh[p_off + (ty + T * r) * C + j0 + jj];
+          for (var s = 0u; s < ST; s++) { intra[r * MAX_S + s] += pr * vv[s]; }
+        }
+      }
+      workgroupBarrier();
+    }
+  }
+}
+
+@compute @workgroup_size(T, T)
+fn attend_fwd(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+  attend_core(lid, wid);
+  let bh = wid.y;
+  let c = wid.x / p.nblk;
+  let ob = wid.x % p.nblk;
+  let tx = lid % T;
+  let ty = lid / T;
+  let o0 = ob * T * ST;
+  let L = chunk_len(c);
+  for (var r = 0u; r < RT; r++) {
+    let i = ty + T * r;
+    if (i >= L) { continue; }
+    let tok = bh * p.n + c * C + i;
+    var dn = dz[r];
+    if (CAUSAL) {
+      var rs = 0.0;
+      for (var t = 0u; t < T; t++) { rs += sh[C * C + i * T + t]; }
+      dn = rs + dn;
+    }
+    if (tx == 0u && ob == 0u) { den[tok] = dn; }
+    for (var s = 0u; s < ST; s++) {
+      let o = o0 + tx + T * s;
+      if (o >= p.dout) { continue; }
+      var num = acc[r * MAX_S + s];
+      if (CAUSAL) { num = num + intra[r * MAX_S + s]; }
+      out[tok * p.dout + o] = num / dn;
+    }
+  }
+}
+
+@compute @workgroup_size(T, T)
+fn attend_bwd(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+  attend_core(lid, wid);
+  let bh = wid.y;
+  let c = wid.x / p.nblk;
+  let ob = wid.x % p.nblk;
+  let tx = lid % T;
+  let ty = lid / T;
+  let o0 = ob * T * ST;
+  let L = chunk_len(c);
+  let slot = select(p.nc, c, CAUSAL);
+  let zbase = (bh * (p.nc + 1u) + slot) * p.d;
+  for (var r = 0u; r < RT; r++) {
+    let i = ty + T * r;
+    if (i >= L) { continue; }
+    let tok = c * C + i;
+    var scale = 1.0;
+    if (NC_SCALE && MOMENTUM && !CAUSAL) { scale = p.gamma * weight_far(p.n - 1u - tok); }
+    var rq = 0.0;
+    if (MODE == 1u) { rq = r_at(bh, tok); }
+    for (var s = 0u; s < ST; s++) {
+      let o = o0 + tx + T * s;
+      if (o >= p.dout) { continue; }
+      var val = acc[r * MAX_S + s];
+      if (NC_SCALE && MOMENTUM && !CAUSAL) { val = val * scale; }
+      if (CAUSAL) { val = val + intra[r * MAX_S + s]; }
+      if (MODE == 1u) { val = val + rq * zc[zbase + o]; }
+      if (MODE == 2u) { val = val + zc[zbase + o]; }
+      let at = (bh * p.n + tok) * p.dout + o;
+      if (MODE == 1u || MODE == 2u) { val = val * dphi(xd[at]); }
+      out[at] = val;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// bwd_prep: per token, g = dout / den and r = -(dout . out) / den, stored as one row [g | r].
+@compute @workgroup_size(WG1)
+fn bwd_prep(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+            @builtin(local_invocation_index) lid: u32) {
+  let tok = (wid.y * nwg.x + wid.x) * WG1 + lid;
+  if (tok >= p.nbh * p.n) { return; }
+  let inv = 1.0 / den_in[tok];
+  var dot = 0.0;
+  for (var e = 0u; e < p.dv; e++) {
+    let g = dy[tok * p.dv + e];
+    dot += g * y[tok * p.dv + e];
+    gr[tok * (p.dv + 1u) + e] = g * inv;
+  }
+  gr[tok * (p.dv + 1u) + p.dv] = -dot * inv;
+}
+
+// ---------------------------------------------------------------------------------------------
+// step: eq. (12) for one token, one workgroup per (batch, head), threads over value columns.
+//   m = beta m - phi(k) v^T;  S = S - gamma m;  z = z + phi(k);  out = phi(q)^T S / phi(q)^T z.
+@compute @workgroup_size(WG1)
+fn step(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
+  let bh = wid.x;
+  var dn = 0.0;
+  for (var d = 0u; d < p.d; d++) {
+    dn += phi(q1[bh * p.d + d]) * (z1[bh * p.d + d] + phi(k1[bh * p.d + d]));
+  }
+  for (var e = lid; e < p.dv; e += WG1) {
+    let ve = v1[bh * p.dv + e];
+    var num = 0.0;
+    for (var d = 0u; d < p.d; d++) {
+      let u = phi(k1[bh * p.d + d]) * ve;
+      let at = (bh * p.d + d) * p.dv + e;
+      var sv: f32;
+      if (MOMENTUM) {
+        let mv = p.beta * m1[at] - u;
+        m1[at] = mv;
+        sv = s1[at] - p.gamma * mv;
+      } else {
+        sv = s1[at] + u;
+      }
+      s1[at] = sv;
+      num += phi(q1[bh * p.d + d]) * sv;
+    }
+    o1[bh * p.dv + e] = num / dn;
+  }
+  // Every thread has read z for its normaliser before z moves on.
+  workgroupBarrier();
+  for (var d = lid; d < p.d; d += WG1) {
+    z1[bh * p.d + d] = z1[bh * p.d + d] + phi(k1[bh * p.d + d]);
+  }
+}
