@@ -96,29 +96,35 @@ fn sinusoid(n: u32, j: u32, dim: u32) -> f32 {
   return select(v, -v, q >= 2u);
 }
 
-// ---- forward: one thread per output value ----
+// ---- forward: one thread per (position n, output feature c), looping over the batch ----
+// The position code of (n, c) is the same in every sequence: computed once, written B times.
+// Neighbouring threads take neighbouring features, so every store of the loop is coalesced.
 @compute @workgroup_size(WG)
 fn embed_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                  @builtin(local_invocation_index) lid: u32) {
   let i = flat_group(wid, nwg) * WG + lid;
-  if (i >= p.rows * p.width) { return; }
-  let row = i / p.width;
+  if (i >= p.seq * p.width) { return; }
+  let n = i / p.width;
   let c = i % p.width;
-  let n = row % p.seq;
-  let id = ids[row];
-  var v = 0.0;
-  if (c < p.dim) {
-    v = select(runtime_nan(id), table[min(id, p.vocab - 1u) * p.dim + c], id < p.vocab);
-  }
+  var code = 0.0;
   if (p.pos_kind != POS_NONE && c >= p.column && c < p.column + p.pos_dim) {
     let j = c - p.column;
     if (p.pos_kind == POS_LEARNED) {
-      v += pos_table[n * p.pos_dim + j];
+      code = pos_table[n * p.pos_dim + j];
     } else {
-      v += sinusoid(n, j, p.pos_dim);
+      code = sinusoid(n, j, p.pos_dim);
     }
   }
-  out[i] = v;
+  let batch = p.rows / p.seq;
+  for (var b = 0u; b < batch; b++) {
+    let row = b * p.seq + n;
+    var v = code;
+    if (c < p.dim) {
+      let id = ids[row];
+      v += select(runtime_nan(id), table[min(id, p.vocab - 1u) * p.dim + c], id < p.vocab);
+    }
+    out[row * p.width + c] = v;
+  }
 }
 
 // ---- backward into the token table, stage 1: segment sums in sorted order ----

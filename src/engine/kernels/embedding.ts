@@ -118,7 +118,7 @@ export function embeddingForward(
     fail(what, `out '${out.label}' must be [${s.batch}, ${s.seq}, ${s.width}], it is ${shapeText(out)}`);
   }
   const posTable = position?.kind === 'learned' ? position.table : table; // unread stand-in otherwise
-  const n = s.batch * s.seq * s.width;
+  const threads = s.seq * s.width; // one per (n, c), looping over b
   kernel(gpu, 'embed_forward').run(
     { ids, table, pos_table: posTable, out },
     params({
@@ -132,7 +132,7 @@ export function embeddingForward(
       column: combine === 'concat' ? s.dim : 0,
       pos_kind: position ? POS_KIND[position.kind] : POS_KIND.none,
     }),
-    gpu.grid(Math.ceil(n / ELEMENTWISE_WG)),
+    gpu.grid(Math.ceil(threads / ELEMENTWISE_WG)),
   );
 }
 
