@@ -629,3 +629,197 @@ fn step(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     z1[bh * p.d + d] = z1[bh * p.d + d] + phi(k1[bh * p.d + d]);
   }
 }
+
+// =============================================================================================
+// The SwiftShader variant. SwiftShader runs invocations as CPU SIMD lanes and pays dearly for
+// barriers and workgroup memory, so these kernels use neither: one thread per state row (sums) or
+// per token (attend), reading rows straight from storage. phi(q), phi(k) come precomputed
+// (`phi_map`), since each key row is read by up to C queries. The weights W and beta^lag are
+// advanced by the same Horner step as the tables above, one lag at a time.
+const MAX_DIM: u32 = 128u;   // largest D or Dv of the row kernels
+
+@group(0) @binding(26) var<storage, read> src: array<f32>;
+@group(0) @binding(27) var<storage, read_write> dst: array<f32>;
+
+// dst = phi(src), elementwise over p.n values.
+@compute @workgroup_size(WG1)
+fn phi_map(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+           @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * WG1 + lid;
+  if (i < p.n) { dst[i] = phi(src[i]); }
+}
+
+fn b4(base: u32, e: u32) -> vec4f {
+  var r = vec4f(0.0);
+  if (e < p.dv) { r.x = b[base + e]; }
+  if (e + 1u < p.dv) { r.y = b[base + e + 1u]; }
+  if (e + 2u < p.dv) { r.z = b[base + e + 2u]; }
+  if (e + 3u < p.dv) { r.w = b[base + e + 3u]; }
+  return r;
+}
+
+// chunk_sums, one thread per (batch * head, chunk, row d of the state, 4 columns e): the same sums
+// with phi(a) given. Tokens are visited in order of increasing lag, so W and beta^lag advance by
+// one Horner step each.
+@compute @workgroup_size(WG1)
+fn sums_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+             @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.y * nwg.x + wid.x) * WG1 + lid;
+  let groups = (p.dv + 3u) / 4u;
+  if (idx >= p.nbh * p.nc * p.d * groups) { return; }
+  let e = (idx % groups) * 4u;
+  var rest = idx / groups;
+  let d = rest % p.d;
+  rest = rest / p.d;
+  let c = rest % p.nc;
+  let bh = rest / p.nc;
+  let L = chunk_len(c);
+  var h = vec4f(0.0);
+  var g = vec4f(0.0);
+  var zsum = 0.0;
+  var w = 1.0;
+  var pw = 1.0;
+  for (var lag = 0u; lag < L; lag++) {
+    let tau = select(L - 1u - lag, lag, REVERSE);
+    let tok = bh * p.n + c * C + tau;
+    let av = a[tok * p.sq + d];
+    let bv = b4(tok * p.sk, e);
+    if (MOMENTUM) {
+      h += (w * av) * bv;
+      g += (pw * av) * bv;
+      w = 1.0 + p.beta * w;
+      pw = pw * p.beta;
+    } else {
+      h += av * bv;
+    }
+    if (e == 0u) {
+      var zw = 1.0;
+      if (HAS_ZW) { zw = b[tok * p.sk + p.dv]; }
+      zsum += zw * av;
+    }
+  }
+  let base = ((bh * (p.nc + 1u) + c) * p.d + d) * p.dv + e;
+  for (var k = 0u; k < 4u; k++) {
+    if (e + k < p.dv) {
+      hs[base + k] = h[k];
+      if (MOMENTUM) { gs[base + k] = g[k]; }
+    }
+  }
+  if (e == 0u) { zs[(bh * (p.nc + 1u) + c) * p.d + d] = zsum; }
+}
+
+var<private> qrow: array<f32, MAX_DIM>;    // the thread's query-side row
+var<private> prow: array<f32, MAX_CHUNK>;  // its weighted in-chunk scores, by lag
+var<private> row_coef: f32;                // gamma alpha_t: the momentum state's share
+var<private> row_scale: f32;               // non-causal dk, dv: gamma W(N - 1 - j)
+
+const MAX_CHUNK: u32 = 64u;
+
+// W(d) for any d: Horner below C (as the tables), the closed form beyond (see weight_far).
+fn weight_any(d: u32) -> f32 {
+  if (d < C) {
+    var w = 1.0;
+    for (var s = 0u; s < d; s++) { w = 1.0 + p.beta * w; }
+    return w;
+  }
+  return (1.0 - beta_pow(d + 1u)) / (1.0 - p.beta);
+}
+
+// One token's row of attend (same modes and overrides as attend_core), in two steps: rows_prep
+// loads the row, scores the in-chunk keys (by increasing lag) and returns the forward normaliser
+// (MODE 0); rows_value(o) then gives output column o, so no output row is kept per thread.
+fn rows_prep(bh: u32, i: u32) -> f32 {
+  let c = i / C;
+  let t = i - c * C;
+  let L = chunk_len(c);
+  let slot = select(p.nc, c, CAUSAL);
+  let zbase = (bh * (p.nc + 1u) + slot) * p.d;
+  let row = bh * p.n + i;
+  for (var x = 0u; x < p.dq; x++) { qrow[x] = xq[row * p.sq + x]; }
+  row_coef = 0.0;
+  if (MOMENTUM && CAUSAL) { row_coef = p.gamma * (p.beta * weight_any(select(t, L - 1u - t, REVERSE))); }
+  row_scale = 1.0;
+  if (NC_SCALE && MOMENTUM && !CAUSAL) { row_scale = p.gamma * weight_any(p.n - 1u - i); }
+  var dn = 0.0;
+  if (MODE == 0u) {
+    for (var x = 0u; x < p.dq; x++) { dn += qrow[x] * zc[zbase + x]; }
+  }
+  if (CAUSAL) {
+    var rq = 0.0;
+    if (MODE == 1u) { rq = r_at(bh, i); }
+    var w = 1.0;
+    let lags = select(t + 1u, L - t, REVERSE);
+    for (var lag = 0u; lag < lags; lag++) {
+      let j = select(i - lag, i + lag, REVERSE);
+      let krow = bh * p.n + j;
+      var s = 0.0;
+      for (var x = 0u; x < p.dq; x++) { s += qrow[x] * xk[krow * p.sk + x]; }
+      if (MODE == 0u) { dn += s; }
+      var ps = s;
+      if (MOMENTUM) {
+        ps = s * (p.gamma * w);
+        w = 1.0 + p.beta * w;
+      }
+      if (MODE == 1u) { ps += rq; }
+      if (MODE == 2u) { ps += r_at(bh, j); }
+      prow[lag] = ps;
+    }
+  }
+  return dn;
+}
+
+fn rows_value(bh: u32, i: u32, o: u32) -> f32 {
+  let c = i / C;
+  let t = i - c * C;
+  let L = chunk_len(c);
+  let slot = select(p.nc, c, CAUSAL);
+  let stbase = (bh * (p.nc + 1u) + slot) * p.d * p.dv;
+  var val = 0.0;
+  for (var x = 0u; x < p.dq; x++) {
+    var at: u32;
+    if (TRANS) { at = stbase + o * p.dq + x; } else { at = stbase + x * p.dout + o; }
+    if (MOMENTUM && CAUSAL) { val += qrow[x] * (st[at] - row_coef * sm[at]); } else { val += qrow[x] * st[at]; }
+  }
+  if (NC_SCALE && MOMENTUM && !CAUSAL) { val = val * row_scale; }
+  if (CAUSAL) {
+    let lags = select(t + 1u, L - t, REVERSE);
+    for (var lag = 0u; lag < lags; lag++) {
+      let j = select(i - lag, i + lag, REVERSE);
+      val += prow[lag] * xv[(bh * p.n + j) * p.sv + o];
+    }
+  }
+  return val;
+}
+
+@compute @workgroup_size(WG1)
+fn attend_rows_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                   @builtin(local_invocation_index) lid: u32) {
+  let g = (wid.y * nwg.x + wid.x) * WG1 + lid;
+  if (g >= p.nbh * p.n) { return; }
+  let bh = g / p.n;
+  let i = g % p.n;
+  let dn = rows_prep(bh, i);
+  den[g] = dn;
+  for (var o = 0u; o < p.dout; o++) { out[g * p.dout + o] = rows_value(bh, i, o) / dn; }
+}
+
+@compute @workgroup_size(WG1)
+fn attend_rows_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                   @builtin(local_invocation_index) lid: u32) {
+  let g = (wid.y * nwg.x + wid.x) * WG1 + lid;
+  if (g >= p.nbh * p.n) { return; }
+  let bh = g / p.n;
+  let i = g % p.n;
+  let slot = select(p.nc, i / C, CAUSAL);
+  let zbase = (bh * (p.nc + 1u) + slot) * p.d;
+  _ = rows_prep(bh, i);
+  var rq = 0.0;
+  if (MODE == 1u) { rq = r_at(bh, i); }
+  for (var o = 0u; o < p.dout; o++) {
+    var val = rows_value(bh, i, o);
+    if (MODE == 1u) { val = val + rq * zc[zbase + o]; }
+    if (MODE == 2u) { val = val + zc[zbase + o]; }
+    if (MODE == 1u || MODE == 2u) { val = val * dphi(xd[g * p.dout + o]); }
+    out[g * p.dout + o] = val;
+  }
+}

@@ -23,6 +23,13 @@ export interface AttentionDims {
 /** 'momentum' carries (S, m); 'linear' carries S only and requires beta = 0, gamma = 1. */
 export type MomentumPath = 'momentum' | 'linear';
 
+/**
+ * 'gpu': tiled kernels (16 x 16 threads, register tiles, slices staged in workgroup memory).
+ * 'swiftshader': one thread per state row or token, no barriers and no workgroup memory, which
+ * SwiftShader runs several times faster.
+ */
+export type LinearAttentionVariant = 'gpu' | 'swiftshader';
+
 export interface MomentumConfig {
   causal: boolean;
   /** Momentum in [0, 1). */
@@ -33,6 +40,8 @@ export interface MomentumConfig {
   chunk?: number;
   /** Defaults to 'linear' exactly when beta = 0 and gamma = 1; tests force 'momentum' there. */
   path?: MomentumPath;
+  /** Defaults to `gpu.backend`; tests force each. */
+  variant?: LinearAttentionVariant;
 }
 
 /** What the forward saves for the backward (explicit outputs, see momentumSavedShapes). */
@@ -78,18 +87,28 @@ const MAX_COLS_PER_THREAD = 4;
 const SLICE = 16;
 /** Threads of the 1-D kernels (WG1). */
 const WG1 = 64;
+/** Largest D or Dv of the SwiftShader variant's row kernels (MAX_DIM in the WGSL). */
+export const LINEAR_ATTENTION_MAX_ROW_DIM = 128;
+/** Value columns per thread of the SwiftShader variant's chunk sums (a vec4). */
+const ROW_SUM_COLS = 4;
 const F32_BYTES = 4;
 /** Workgroup memory every WebGPU device offers (the engine's required limit). */
 const PORTABLE_STORAGE_BYTES = 16384;
 export const MOMENTUM_CHUNKS = [16, 32, 64] as const;
-/** The default chunk: the largest whose attend kernel fits PORTABLE_STORAGE_BYTES at any head size. */
-const DEFAULT_CHUNK = 32;
+/** Default chunk of the swiftshader variant (see momentumChunk). */
+const ROW_CHUNK = 32;
 
 const label = 'linear_attention';
 
-/** The chunk length the primitives use by default on this device. */
-export function momentumChunk(_gpu: Gpu): number {
-  return DEFAULT_CHUNK;
+/**
+ * The chunk length the primitives use by default: for the tiled kernels the largest whose
+ * workgroup memory fits every WebGPU device at any head size; the row kernels use no workgroup
+ * memory and pay O(C) per token for the quadratic part, so the smallest that keeps the scan short.
+ */
+export function momentumChunk(gpu: Gpu, variant: LinearAttentionVariant = gpu.backend): number {
+  if (variant === 'swiftshader') return ROW_CHUNK;
+  const fits = MOMENTUM_CHUNKS.filter((c) => attendStorageBytes(c, MAX_COLS_PER_THREAD) <= PORTABLE_STORAGE_BYTES);
+  return fits[fits.length - 1]!;
 }
 
 export function chunkCount(seq: number, chunk: number): number {
@@ -154,6 +173,7 @@ interface Resolved {
   chunk: number;
   momentum: boolean;
   nc: number;
+  rows: boolean;
 }
 
 /** Checks the config and resolves the chunk length and path; throws before anything is allocated. */
@@ -161,7 +181,20 @@ export function resolveMomentumConfig(what: string, gpu: Gpu, dims: AttentionDim
   checkDims(what, gpu, dims);
   if (typeof cfg.causal !== 'boolean') throw new Error(`${what}: causal must be true or false; got ${String(cfg.causal)}`);
   checkMomentumParams(what, cfg.beta, cfg.gamma);
-  const chunk = cfg.chunk ?? momentumChunk(gpu);
+  const variant = cfg.variant ?? gpu.backend;
+  if (variant !== 'gpu' && variant !== 'swiftshader') {
+    throw new Error(`${what}: unknown variant '${String(variant)}' (use 'gpu' or 'swiftshader')`);
+  }
+  if (variant === 'swiftshader') {
+    for (const name of ['dim', 'dimV'] as const) {
+      if (dims[name] > LINEAR_ATTENTION_MAX_ROW_DIM) {
+        throw new Error(
+          `${what}: dims.${name} = ${dims[name]} exceeds ${LINEAR_ATTENTION_MAX_ROW_DIM}, the largest head of the swiftshader variant`,
+        );
+      }
+    }
+  }
+  const chunk = cfg.chunk ?? momentumChunk(gpu, variant);
   if (!(MOMENTUM_CHUNKS as readonly number[]).includes(chunk)) {
     throw new Error(`${what}: chunk must be one of ${MOMENTUM_CHUNKS.join(', ')}; got ${String(chunk)}`);
   }
@@ -174,15 +207,15 @@ export function resolveMomentumConfig(what: string, gpu: Gpu, dims: AttentionDim
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
   const blocks = Math.max(colsFor(dims.dim).blocks, colsFor(dims.dimV).blocks);
   const tiles = rowsFor(dims.dim).blocks * colsFor(dims.dimV).blocks;
-  if (nc * Math.max(blocks, tiles) > max) {
+  if (variant === 'gpu' && nc * Math.max(blocks, tiles) > max) {
     throw new Error(`${what}: seq ${dims.seq} needs ${nc * Math.max(blocks, tiles)} workgroups in one dimension; the limit is ${max}`);
   }
   const storage = attendStorageBytes(chunk, MAX_COLS_PER_THREAD);
   const limit = gpu.limits.maxComputeWorkgroupStorageSize;
-  if (storage > limit) {
+  if (variant === 'gpu' && storage > limit) {
     throw new Error(`${what}: chunk ${chunk} needs ${storage} bytes of workgroup memory; this device offers ${limit}`);
   }
-  return { chunk, momentum: path === 'momentum', nc };
+  return { chunk, momentum: path === 'momentum', nc, rows: variant === 'swiftshader' };
 }
 
 /** Register-tile columns per thread and blocks for an output of n features. */
@@ -207,7 +240,7 @@ export function attendStorageBytes(chunk: number, colsPerThread: number): number
   return (attendSmem(chunk, colsPerThread) + 2 * chunk) * F32_BYTES;
 }
 
-interface Uniforms {
+type Uniforms = {
   n: number;
   nc: number;
   nbh: number;
@@ -222,7 +255,11 @@ interface Uniforms {
   nblk2: number;
   beta: number;
   gamma: number;
-}
+};
+
+const ZERO_UNIFORMS: Uniforms = {
+  n: 0, nc: 0, nbh: 0, dq: 0, dout: 0, d: 0, dv: 0, sq: 0, sk: 0, sv: 0, nblk: 1, nblk2: 1, beta: 0, gamma: 1,
+};
 
 function baseUniforms(dims: AttentionDims, r: Resolved, beta: number, gamma: number): Uniforms {
   return {
@@ -243,9 +280,19 @@ function baseUniforms(dims: AttentionDims, r: Resolved, beta: number, gamma: num
   };
 }
 
+/** phi(x) = elu(x) + 1 elementwise into a new pooled tensor (the swiftshader variant's key rows). */
+function features(gpu: Gpu, x: Tensor, name: string): Tensor {
+  const f = empty(gpu, x.shape, `linearAttention.${name}`); // [B, H, N, D]
+  gpu
+    .kernel({ label, code: src, entry: 'phi_map', constants: { WG1 } })
+    .run({ src: x, dst: f }, { ...ZERO_UNIFORMS, n: x.size }, gpu.grid(Math.ceil(x.size / WG1)));
+  return f;
+}
+
 /**
  * Chunk-local sums of phi(a) b^T (and of [r] phi(a)) into every chunk's slot of hs, gs, zs, then
  * the scan that turns them into the state carried into each chunk (slot NC: the whole sequence).
+ * The tiled variant applies phi to `a` as it loads it; the row variant takes phi(a) as `a`.
  */
 function scanChunks(
   gpu: Gpu,
@@ -255,44 +302,41 @@ function scanChunks(
   t: { a: Tensor; b: Tensor; hs: Tensor; gs: Tensor; zs: Tensor },
   o: { bStride: number; reverse: boolean; weighted: boolean; momentum: boolean },
 ): void {
-  const rows = rowsFor(dims.dim);
-  const cols = colsFor(dims.dimV);
-  const smem = SLICE * TILE * (rows.perThread + cols.perThread) + SLICE;
+  const bh = dims.batch * dims.heads;
+  const flags = { C: r.chunk, MOMENTUM: o.momentum ? 1 : 0, REVERSE: o.reverse ? 1 : 0, HAS_ZW: o.weighted ? 1 : 0 };
+  if (r.rows) {
+    const threads = bh * r.nc * dims.dim * Math.ceil(dims.dimV / ROW_SUM_COLS);
+    gpu
+      .kernel({ label, code: src, entry: 'sums_rows', constants: { WG1, ...flags } })
+      .run(t, { ...u, sq: dims.dim, sk: o.bStride }, gpu.grid(Math.ceil(threads / WG1)));
+  } else {
+    const rows = rowsFor(dims.dim);
+    const cols = colsFor(dims.dimV);
+    const smem = SLICE * TILE * (rows.perThread + cols.perThread) + SLICE;
+    gpu
+      .kernel({
+        label,
+        code: src,
+        entry: 'chunk_sums',
+        constants: { T: TILE, RT: rows.perThread, ST: cols.perThread, SMEM: smem, ...flags },
+      })
+      .run(
+        t,
+        { ...u, sq: dims.dim, sk: o.bStride, nblk: rows.blocks, nblk2: cols.blocks },
+        [r.nc * rows.blocks * cols.blocks, bh],
+      );
+  }
   gpu
-    .kernel({
-      label,
-      code: src,
-      entry: 'chunk_sums',
-      constants: {
-        T: TILE,
-        C: r.chunk,
-        RT: rows.perThread,
-        ST: cols.perThread,
-        SMEM: smem,
-        MOMENTUM: o.momentum ? 1 : 0,
-        REVERSE: o.reverse ? 1 : 0,
-        HAS_ZW: o.weighted ? 1 : 0,
-      },
-    })
-    .run(
-      t,
-      { ...u, sq: dims.dim, sk: o.bStride, nblk: rows.blocks, nblk2: cols.blocks },
-      [r.nc * rows.blocks * cols.blocks, dims.batch * dims.heads],
-    );
-  gpu
-    .kernel({ label, code: src, entry: 'scan', constants: { WG1, C: r.chunk, MOMENTUM: o.momentum ? 1 : 0, REVERSE: o.reverse ? 1 : 0 } })
-    .run(
-      { hs: t.hs, gs: t.gs, zs: t.zs },
-      u,
-      [Math.ceil((dims.dim * dims.dimV + dims.dim) / WG1), dims.batch * dims.heads],
-    );
+    .kernel({ label, code: src, entry: 'scan', constants: { WG1, C: r.chunk, MOMENTUM: flags.MOMENTUM, REVERSE: flags.REVERSE } })
+    .run({ hs: t.hs, gs: t.gs, zs: t.zs }, u, [Math.ceil((dims.dim * dims.dimV + dims.dim) / WG1), bh]);
 }
 
 interface AttendOptions {
-  entry: 'attend_fwd' | 'attend_bwd';
+  backward: boolean;
   mode: 0 | 1 | 2 | 3;
   causal: boolean;
   reverse: boolean;
+  /** Whether the tiled kernel applies phi to xq, xk, xv as it loads them (the row kernels get phi'd rows). */
   phi: [boolean, boolean, boolean];
   trans: boolean;
   ncScale: boolean;
@@ -303,34 +347,41 @@ interface AttendOptions {
 }
 
 function attend(gpu: Gpu, dims: AttentionDims, r: Resolved, u: Uniforms, bindings: Record<string, Tensor>, o: AttendOptions): void {
+  const bh = dims.batch * dims.heads;
+  const flags = {
+    C: r.chunk,
+    MOMENTUM: r.momentum ? 1 : 0,
+    CAUSAL: o.causal ? 1 : 0,
+    REVERSE: o.reverse ? 1 : 0,
+    MODE: o.mode,
+    TRANS: o.trans ? 1 : 0,
+    NC_SCALE: o.ncScale ? 1 : 0,
+  };
+  const uniforms = { ...u, dq: o.dq, dout: o.dout, sq: o.strides[0], sk: o.strides[1], sv: o.strides[2] };
+  if (r.rows) {
+    gpu
+      .kernel({ label, code: src, entry: o.backward ? 'attend_rows_bwd' : 'attend_rows_fwd', constants: { WG1, ...flags } })
+      .run(bindings, uniforms, gpu.grid(Math.ceil((bh * dims.seq) / WG1)));
+    return;
+  }
   const cols = colsFor(o.dout);
   gpu
     .kernel({
       label,
       code: src,
-      entry: o.entry,
+      entry: o.backward ? 'attend_bwd' : 'attend_fwd',
       constants: {
         T: TILE,
-        C: r.chunk,
         RT: r.chunk / TILE,
         ST: cols.perThread,
         SMEM: attendSmem(r.chunk, cols.perThread),
-        MOMENTUM: r.momentum ? 1 : 0,
-        CAUSAL: o.causal ? 1 : 0,
-        REVERSE: o.reverse ? 1 : 0,
-        MODE: o.mode,
         PHI_Q: o.phi[0] ? 1 : 0,
         PHI_K: o.phi[1] ? 1 : 0,
         PHI_V: o.phi[2] ? 1 : 0,
-        TRANS: o.trans ? 1 : 0,
-        NC_SCALE: o.ncScale ? 1 : 0,
+        ...flags,
       },
     })
-    .run(
-      bindings,
-      { ...u, dq: o.dq, dout: o.dout, sq: o.strides[0], sk: o.strides[1], sv: o.strides[2], nblk: cols.blocks },
-      [r.nc * cols.blocks, dims.batch * dims.heads],
-    );
+    .run(bindings, { ...uniforms, nblk: cols.blocks }, [r.nc * cols.blocks, bh]);
 }
 
 function shapes(d: AttentionDims) {
@@ -377,26 +428,34 @@ export function momentumAttentionForward(gpu: Gpu, args: MomentumForwardArgs): v
   checkTensor(what, 'out', out, shapes(dims).v);
   checkSaved(what, dims, r, args);
   checkDistinct(what, { out, states, momenta: args.momenta, z, den }, { q, k, v });
+  const { dim: d, dimV: e } = dims;
   const u = baseUniforms(dims, r, args.beta, args.gamma);
   const momenta = args.momenta ?? placeholder(gpu);
-  scanChunks(gpu, dims, r, u, { a: k, b: v, hs: states, gs: momenta, zs: z }, {
-    bStride: dims.dimV,
+  // Row kernels read phi(q), phi(k) rows; the tiled ones apply phi as they stage q and k.
+  const fq = r.rows ? features(gpu, q, 'phiQ') : q; // [B, H, N, D]
+  const fk = r.rows ? features(gpu, k, 'phiK') : k; // [B, H, N, D]
+  scanChunks(gpu, dims, r, u, { a: fk, b: v, hs: states, gs: momenta, zs: z }, {
+    bStride: e,
     reverse: false,
     weighted: false,
     momentum: r.momentum,
   });
-  attend(gpu, dims, r, u, { xq: q, xk: k, xv: v, st: states, sm: momenta, zc: z, out, den }, {
-    entry: 'attend_fwd',
+  attend(gpu, dims, r, u, { xq: fq, xk: fk, xv: v, st: states, sm: momenta, zc: z, out, den }, {
+    backward: false,
     mode: 0,
     causal: args.causal,
     reverse: false,
     phi: [true, true, false],
     trans: false,
     ncScale: false,
-    dq: dims.dim,
-    dout: dims.dimV,
-    strides: [dims.dim, dims.dim, dims.dimV],
+    dq: d,
+    dout: e,
+    strides: [d, d, e],
   });
+  if (r.rows) {
+    fq.dispose();
+    fk.dispose();
+  }
   if (!args.momenta) momenta.dispose();
 }
 
@@ -422,10 +481,12 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
     .run({ dy: dout, y: out, den_in: den, gr }, u, gpu.grid(Math.ceil((b * h * n) / WG1)));
   const momenta = args.momenta ?? placeholder(gpu);
   const strideGr = e + 1;
+  const fq = r.rows ? features(gpu, q, 'phiQ') : q; // [B, H, N, D]
+  const fk = r.rows ? features(gpu, k, 'phiK') : k; // [B, H, N, D]
 
   if (dq) {
-    attend(gpu, dims, r, u, { xq: gr, xk: v, xv: k, st: states, sm: momenta, zc: z, xd: q, out: dq }, {
-      entry: 'attend_bwd',
+    attend(gpu, dims, r, u, { xq: gr, xk: v, xv: fk, st: states, sm: momenta, zc: z, xd: q, out: dq }, {
+      backward: true,
       mode: 1,
       causal,
       reverse: false,
@@ -444,15 +505,15 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
     const rs = empty(gpu, sh.states, 'linearAttention.revStates'); // [B, H, NC+1, D, Dv]
     const rm = causal && r.momentum ? empty(gpu, sh.states, 'linearAttention.revMomenta') : placeholder(gpu); // [B, H, NC+1, D, Dv]
     const rz = empty(gpu, sh.z, 'linearAttention.revZ'); // [B, H, NC+1, D]
-    scanChunks(gpu, dims, r, u, { a: q, b: gr, hs: rs, gs: rm, zs: rz }, {
+    scanChunks(gpu, dims, r, u, { a: fq, b: gr, hs: rs, gs: rm, zs: rz }, {
       bStride: strideGr,
       reverse: causal,
       weighted: true,
       momentum: causal && r.momentum,
     });
     if (dk) {
-      attend(gpu, dims, r, u, { xq: v, xk: gr, xv: q, st: rs, sm: rm, zc: rz, xd: k, out: dk }, {
-        entry: 'attend_bwd',
+      attend(gpu, dims, r, u, { xq: v, xk: gr, xv: fq, st: rs, sm: rm, zc: rz, xd: k, out: dk }, {
+        backward: true,
         mode: 2,
         causal,
         reverse: true,
@@ -465,8 +526,8 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
       });
     }
     if (dv) {
-      attend(gpu, dims, r, u, { xq: k, xk: q, xv: gr, st: rs, sm: rm, zc: rz, xd: k, out: dv }, {
-        entry: 'attend_bwd',
+      attend(gpu, dims, r, u, { xq: fk, xk: fq, xv: gr, st: rs, sm: rm, zc: rz, xd: k, out: dv }, {
+        backward: true,
         mode: 3,
         causal,
         reverse: true,
@@ -481,6 +542,10 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
     rs.dispose();
     rm.dispose();
     rz.dispose();
+  }
+  if (r.rows) {
+    fq.dispose();
+    fk.dispose();
   }
   if (!args.momenta) momenta.dispose();
   gr.dispose();
@@ -571,11 +636,7 @@ export class MomentumState {
       .kernel({ label, code: src, entry: 'step', constants: { WG1, MOMENTUM: 1 } })
       .run(
         { q1: q, k1: k, v1: v, s1: this.s, m1: this.m, z1: this.z, o1: out },
-        {
-          n: 1, nc: 1, nbh: b * h, dq: d, dout: e, d, dv: e, sq: d, sk: d, sv: e, nblk: 1, nblk2: 1,
-          beta: this.b,
-          gamma: this.g,
-        },
+        { ...ZERO_UNIFORMS, n: 1, nc: 1, nbh: b * h, d, dv: e, beta: this.b, gamma: this.g },
         [b * h],
       );
     this.steps++;
