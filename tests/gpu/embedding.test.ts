@@ -168,6 +168,23 @@ describe('embedding on the GPU', () => {
     expectClose(runs[0]!, cpuReference(c, d).dtable, { atol: 1e-4, rtol: 1e-5, label: 'repeats dtable' });
   });
 
+  it('differentiates a learned position table alone when the token table is frozen', async () => {
+    const c = cases[0]!;
+    const d = makeData(c);
+    const tape = new Tape(gpu());
+    const ids = tape.own(fromArray(gpu(), d.ids, [c.batch, c.seq], 'ids'));
+    const table = tape.own(fromArray(gpu(), d.table, [c.vocab, c.dim], 'frozen table'));
+    const pos = tape.own(variable(gpu(), d.pos, [c.posRows, c.posDim], 'pos'));
+    const before = gpu().pool.inUseBytes;
+    const out = embed(tape, ids, table, { position: { kind: 'learned', table: pos }, combine: c.combine });
+    // Only the output was allocated: no index for a table that needs no gradient.
+    expect(gpu().pool.inUseBytes - before).toBe(out.buffer.size);
+    tape.backward(out, tape.own(fromArray(gpu(), d.dout, out.shape, 'dout')));
+    expect(table.grad).toBeNull();
+    expectClose(await pos.grad!.read(), cpuReference(c, d).dpos, { atol: 1e-5, rtol: 1e-5, label: 'dpos alone' });
+    tape.dispose();
+  });
+
   it('builds the same index on the GPU as on the host, leaving out ids >= V', async () => {
     const vocab = 7;
     const ids = randomIds(3 * 211, vocab + 2, 9); // some ids are 7 or 8: out of range
