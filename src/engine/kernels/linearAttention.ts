@@ -198,6 +198,11 @@ export function resolveMomentumConfig(what: string, gpu: Gpu, dims: AttentionDim
   if (!(MOMENTUM_CHUNKS as readonly number[]).includes(chunk)) {
     throw new Error(`${what}: chunk must be one of ${MOMENTUM_CHUNKS.join(', ')}; got ${String(chunk)}`);
   }
+  if (variant === 'gpu' && attendStorageBytes(chunk, MAX_COLS_PER_THREAD) > PORTABLE_STORAGE_BYTES) {
+    // Larger chunks would need more workgroup memory than every device offers (and are untested).
+    const fits = MOMENTUM_CHUNKS.filter((c) => attendStorageBytes(c, MAX_COLS_PER_THREAD) <= PORTABLE_STORAGE_BYTES);
+    throw new Error(`${what}: the gpu variant takes chunks of ${fits.join(' or ')}; got ${chunk}`);
+  }
   const path = cfg.path ?? (cfg.beta === 0 && cfg.gamma === 1 ? 'linear' : 'momentum');
   if (path !== 'linear' && path !== 'momentum') throw new Error(`${what}: path must be 'linear' or 'momentum'; got ${String(path)}`);
   if (path === 'linear' && !(cfg.beta === 0 && cfg.gamma === 1)) {
@@ -209,11 +214,6 @@ export function resolveMomentumConfig(what: string, gpu: Gpu, dims: AttentionDim
   const tiles = rowsFor(dims.dim).blocks * colsFor(dims.dimV).blocks;
   if (variant === 'gpu' && nc * Math.max(blocks, tiles) > max) {
     throw new Error(`${what}: seq ${dims.seq} needs ${nc * Math.max(blocks, tiles)} workgroups in one dimension; the limit is ${max}`);
-  }
-  const storage = attendStorageBytes(chunk, MAX_COLS_PER_THREAD);
-  const limit = gpu.limits.maxComputeWorkgroupStorageSize;
-  if (variant === 'gpu' && storage > limit) {
-    throw new Error(`${what}: chunk ${chunk} needs ${storage} bytes of workgroup memory; this device offers ${limit}`);
   }
   return { chunk, momentum: path === 'momentum', nc, rows: variant === 'swiftshader' };
 }

@@ -21,6 +21,8 @@ export interface MomentumAttentionOptions {
   chunk?: number;
   /** Forces the kernels' path; by default 'linear' exactly at beta = 0, gamma = 1. */
   path?: MomentumConfig['path'];
+  /** Forces the kernel variant; by default the device's (`gpu.backend`). */
+  variant?: MomentumConfig['variant'];
 }
 
 function dimsOf(what: string, q: Tensor, k: Tensor, v: Tensor): AttentionDims {
@@ -42,7 +44,14 @@ function dimsOf(what: string, q: Tensor, k: Tensor, v: Tensor): AttentionDims {
 function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, opts: MomentumAttentionOptions): Tensor {
   if (!opts || typeof opts !== 'object') throw new Error(`${what}: options {causal, ...} are required`);
   const dims = dimsOf(what, q, k, v);
-  const cfg: MomentumConfig = { causal: opts.causal, beta: opts.beta, gamma: opts.gamma, chunk: opts.chunk, path: opts.path };
+  const cfg: MomentumConfig = {
+    causal: opts.causal,
+    beta: opts.beta,
+    gamma: opts.gamma,
+    chunk: opts.chunk,
+    path: opts.path,
+    variant: opts.variant,
+  };
   const r = checkMomentumInputs(what, tape.gpu, { q, k, v, dims, ...cfg });
   const { batch: b, heads: h, seq: n, dimV: e } = dims;
   const shapes = momentumSavedShapes(dims, r.chunk);
@@ -85,8 +94,9 @@ export function linearAttention(
   q: Tensor,
   k: Tensor,
   v: Tensor,
-  opts: { causal: boolean; chunk?: number },
+  opts: { causal: boolean; chunk?: number; variant?: MomentumConfig['variant'] },
 ): Tensor {
   if (!opts || typeof opts !== 'object') throw new Error('linearAttention: options {causal} are required');
-  return attentionOp('linearAttention', tape, q, k, v, { causal: opts.causal, beta: 0, gamma: 1, chunk: opts.chunk, path: 'linear' });
+  const { causal, chunk, variant } = opts;
+  return attentionOp('linearAttention', tape, q, k, v, { causal, beta: 0, gamma: 1, chunk, variant, path: 'linear' });
 }
