@@ -21,6 +21,10 @@
 // Non-causal attention (eq. 14) uses the final state for every token (CAUSAL = false).
 // `step` is the recurrent form (12), one token at a time, for sampling.
 // No atomics: every sum has one owner and a fixed order, so runs repeat bit for bit.
+//
+// States are stored [BH, NC+1, D, Dv, P]: P = 2 interleaves S and m per entry (momentum), so one
+// 8-byte load fetches both; P = 1 holds S alone (linear attention, and the plain totals of the
+// non-causal backward).
 
 struct Params {
   n: u32,        // tokens per sequence N
@@ -44,16 +48,15 @@ struct Params {
 // chunk_sums
 @group(0) @binding(1) var<storage, read> a: array<f32>;             // [BH, N, sq]: k, or q (reverse)
 @group(0) @binding(2) var<storage, read> b: array<f32>;             // [BH, N, sk]: v, or g|r (reverse)
-@group(0) @binding(3) var<storage, read_write> hs: array<f32>;      // [BH, NC+1, D, Dv]
-@group(0) @binding(4) var<storage, read_write> gs: array<f32>;      // [BH, NC+1, D, Dv]
+@group(0) @binding(3) var<storage, read_write> hs: array<f32>;      // [BH, NC+1, D, Dv, P]
 @group(0) @binding(5) var<storage, read_write> zs: array<f32>;      // [BH, NC+1, D]
 
 // attend_fwd / attend_bwd
 @group(0) @binding(6) var<storage, read> xq: array<f32>;            // [BH, N, sq] query side
 @group(0) @binding(7) var<storage, read> xk: array<f32>;            // [BH, N, sk] key side
 @group(0) @binding(8) var<storage, read> xv: array<f32>;            // [BH, N, sv] value side
-@group(0) @binding(9) var<storage, read> st: array<f32>;            // [BH, NC+1, D, Dv] S (or R)
-@group(0) @binding(10) var<storage, read> sm: array<f32>;           // [BH, NC+1, D, Dv] m (or mu)
+@group(0) @binding(9) var<storage, read> st: array<f32>;            // [BH, NC+1, D, Dv, SP] S (or R) | m (or mu)
+@group(0) @binding(10) var<storage, read> st2: array<vec2f>;        // the same, as (S, m) pairs (row kernels)
 @group(0) @binding(11) var<storage, read> zc: array<f32>;           // [BH, NC+1, D] z (or zeta)
 @group(0) @binding(12) var<storage, read_write> out: array<f32>;    // [BH, N, dout]
 @group(0) @binding(13) var<storage, read_write> den: array<f32>;    // [BH, N]
@@ -95,6 +98,7 @@ override TRANS: bool = false;     // attend contracts the state's Dv index (stat
 override NC_SCALE: bool = false;  // non-causal dk/dv: scale the state term by gamma W(N-1-j)
 override HAS_ZW: bool = false;    // chunk_sums: weight the z sums by r (b's column Dv)
 override WG1: u32 = 64u;          // threads of the 1-D kernels
+override SP: u32 = 1u;            // attend: floats per entry of the state it reads (P above)
 
 var<workgroup> sh: array<f32, SMEM>;
 var<workgroup> wtab: array<f32, C>;   // W(d) for d < C
@@ -147,6 +151,11 @@ fn weight_far(d: u32) -> f32 {
 
 fn chunk_len(c: u32) -> u32 {
   return min(C, p.n - c * C);
+}
+
+// Floats per state entry that chunk_sums and scan write: (S, m) pairs with momentum.
+fn pairs() -> u32 {
+  return select(1u, 2u, MOMENTUM);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,8 +256,8 @@ fn chunk_sums(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
     for (var s = 0u; s < ST; s++) {
       let e = e0 + tx + T * s;
       if (e >= p.dv) { continue; }
-      hs[base + d * p.dv + e] = hacc[r * MAX_S + s];
-      if (MOMENTUM) { gs[base + d * p.dv + e] = gacc[r * MAX_S + s]; }
+      hs[(base + d * p.dv + e) * pairs()] = hacc[r * MAX_S + s];
+      if (MOMENTUM) { hs[(base + d * p.dv + e) * 2u + 1u] = gacc[r * MAX_S + s]; }
     }
     if (tx == 0u && te == 0u) { zs[(bh * (p.nc + 1u) + c) * p.d + d] = zacc[r]; }
   }
@@ -286,12 +295,12 @@ fn scan(@builtin(global_invocation_id) gid: vec3u) {
     var cm = 0.0;
     for (var k = 0u; k < p.nc; k++) {
       let c = select(k, p.nc - 1u - k, REVERSE);
-      let off = (bh * (p.nc + 1u) + c) * nst + idx;
+      let off = ((bh * (p.nc + 1u) + c) * nst + idx) * pairs();
       let h = hs[off];
       hs[off] = cs;
       if (MOMENTUM) {
-        let g = gs[off];
-        gs[off] = cm;
+        let g = hs[off + 1u];
+        hs[off + 1u] = cm;
         let is_last = c == p.nc - 1u;
         let a_l = p.beta * select(w_full, w_last, is_last);
         let b_l = select(p_full, p_last, is_last);
@@ -302,9 +311,9 @@ fn scan(@builtin(global_invocation_id) gid: vec3u) {
         cs = cs + h;
       }
     }
-    let off = (bh * (p.nc + 1u) + p.nc) * nst + idx;
+    let off = ((bh * (p.nc + 1u) + p.nc) * nst + idx) * pairs();
     hs[off] = cs;
-    if (MOMENTUM) { gs[off] = cm; }
+    if (MOMENTUM) { hs[off + 1u] = cm; }
   } else {
     let d = idx - nst;
     var cz = 0.0;
@@ -411,8 +420,8 @@ fn attend_core(lid: u32, wid: vec3u) {
       if (x0 + x < p.dq && o0 + o < p.dout) {
         var e: u32;
         if (TRANS) { e = (o0 + o) * p.dq + x0 + x; } else { e = (x0 + x) * p.dout + o0 + o; }
-        sv = st[stbase + e];
-        if (MOMENTUM && CAUSAL) { mv = sm[stbase + e]; }
+        sv = st[(stbase + e) * SP];
+        if (MOMENTUM && CAUSAL) { mv = st[(stbase + e) * SP + 1u]; }
       }
       sh[ms_off + x * OB + o] = sv;
       if (MOMENTUM && CAUSAL) { sh[mm_off + x * OB + o] = mv; }
@@ -701,8 +710,8 @@ fn sums_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
   let base = ((bh * (p.nc + 1u) + c) * p.d + d) * p.dv + e;
   for (var k = 0u; k < 4u; k++) {
     if (e + k < p.dv) {
-      hs[base + k] = h[k];
-      if (MOMENTUM) { gs[base + k] = g[k]; }
+      hs[(base + k) * pairs()] = h[k];
+      if (MOMENTUM) { hs[(base + k) * 2u + 1u] = g[k]; }
     }
   }
   if (e == 0u) { zs[(bh * (p.nc + 1u) + c) * p.d + d] = zsum; }
@@ -778,7 +787,12 @@ fn rows_value(bh: u32, i: u32, o: u32) -> f32 {
   for (var x = 0u; x < p.dq; x++) {
     var at: u32;
     if (TRANS) { at = stbase + o * p.dq + x; } else { at = stbase + x * p.dout + o; }
-    if (MOMENTUM && CAUSAL) { val += qrow[x] * (st[at] - row_coef * sm[at]); } else { val += qrow[x] * st[at]; }
+    if (MOMENTUM && CAUSAL) {
+      let sm = st2[at];
+      val += qrow[x] * (sm.x - row_coef * sm.y);
+    } else {
+      val += qrow[x] * st[at * SP];
+    }
   }
   if (NC_SCALE && MOMENTUM && !CAUSAL) { val = val * row_scale; }
   if (CAUSAL) {

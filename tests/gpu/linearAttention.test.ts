@@ -49,7 +49,6 @@ function inputs(dims: AttentionDims, seed: number): Inputs {
 interface GpuResult {
   out: Float32Array;
   states: Float32Array;
-  momenta: Float32Array | null;
   z: Float32Array;
   den: Float32Array;
   dq?: Float32Array;
@@ -61,15 +60,14 @@ interface GpuResult {
 async function runGpu(gpu: Gpu, c: Case, x: { q: Float32Array; k: Float32Array; v: Float32Array }, dout?: Float32Array) {
   const { batch: b, heads: h, seq: n, dim: d, dimV: e } = c.dims;
   const cfg = { causal: c.causal, beta: c.beta, gamma: c.gamma, chunk: c.chunk, variant: c.variant, path: c.path };
-  const shapes = momentumSavedShapes(c.dims, c.chunk ?? momentumChunk(gpu, c.variant));
   const momentum = (c.path ?? (c.beta === 0 && c.gamma === 1 ? 'linear' : 'momentum')) === 'momentum';
+  const shapes = momentumSavedShapes(c.dims, c.chunk ?? momentumChunk(gpu, c.variant), momentum);
   const q = fromArray(gpu, x.q, [b, h, n, d], 'test.q');
   const k = fromArray(gpu, x.k, [b, h, n, d], 'test.k');
   const v = fromArray(gpu, x.v, [b, h, n, e], 'test.v');
   const out = empty(gpu, [b, h, n, e], 'test.out');
   const saved = {
     states: empty(gpu, shapes.states, 'test.states'),
-    momenta: momentum ? empty(gpu, shapes.states, 'test.momenta') : null,
     z: empty(gpu, shapes.z, 'test.z'),
     den: empty(gpu, shapes.den, 'test.den'),
   };
@@ -77,12 +75,10 @@ async function runGpu(gpu: Gpu, c: Case, x: { q: Float32Array; k: Float32Array; 
   const res: GpuResult = {
     out: await out.read(),
     states: await saved.states.read(),
-    momenta: saved.momenta ? await saved.momenta.read() : null,
     z: await saved.z.read(),
     den: await saved.den.read(),
   };
   const owned = [q, k, v, out, saved.states, saved.z, saved.den];
-  if (saved.momenta) owned.push(saved.momenta);
   if (dout) {
     const tdo = fromArray(gpu, dout, [b, h, n, e], 'test.dout');
     const dq = empty(gpu, [b, h, n, d], 'test.dq');
@@ -127,9 +123,7 @@ async function checkCase(gpu: Gpu, c: Case, seed: number, directional: boolean):
   const f64 = { q: toF64(x.q), k: toF64(x.k), v: toF64(x.v) };
   const ref = momentumChunkedCpu({ ...p, ...f64, chunk, path: c.path });
   close('out', res.out, ref.out);
-  close('states', res.states, ref.states);
-  if (ref.momenta) close('momenta', res.momenta!, ref.momenta);
-  else expect(res.momenta).toBeNull();
+  close('states (S, m per entry)', res.states, ref.states);
   close('z', res.z, ref.z);
   close('den', res.den, ref.den);
   const g = momentumClosedBackwardCpu({ ...p, ...f64, dout: toF64(x.dout) });
@@ -375,14 +369,17 @@ describe('momentum attention rejects bad input before allocating anything', () =
     const q = empty(gpu(), [1, 2, 9, 3], 'q');
     const v = empty(gpu(), [1, 2, 9, 4], 'v');
     const out = empty(gpu(), [1, 2, 9, 4], 'out');
-    const shapes = momentumSavedShapes(d, 32);
+    const shapes = momentumSavedShapes(d, 32, false);
     const states = empty(gpu(), shapes.states, 'states');
     const z = empty(gpu(), shapes.z, 'z');
     const den = empty(gpu(), [1, 2, 8], 'den');
-    const args = { q, k: q, v, out, states, momenta: null, z, den, dims: d, causal: true, beta: 0, gamma: 1, chunk: 32 };
+    const args = { q, k: q, v, out, states, z, den, dims: d, causal: true, beta: 0, gamma: 1, chunk: 32 };
     expect(() => momentumAttentionForward(gpu(), args)).toThrow(/den 'den' has shape \[1, 2, 8\]; expected \[1, 2, 9\]/);
     expect(() => momentumAttentionForward(gpu(), { ...args, den: states })).toThrow(/den 'states' has shape/);
-    expect(() => momentumAttentionForward(gpu(), { ...args, beta: 0.5 })).toThrow(/momenta is missing/);
+    // The momentum path keeps (S, m) pairs: a one-float-per-entry state tensor is refused.
+    expect(() => momentumAttentionForward(gpu(), { ...args, beta: 0.5 })).toThrow(
+      /states 'states' has shape \[1, 2, 2, 3, 4, 1\]; expected \[1, 2, 2, 3, 4, 2\]/,
+    );
     expect(() => momentumAttentionForward(gpu(), { ...args, out: q })).toThrow(/out 'q' has shape \[1, 2, 9, 3\]; expected \[1, 2, 9, 4\]/);
     const dOk = empty(gpu(), [1, 2, 9], 'den9');
     expect(() => momentumAttentionForward(gpu(), { ...args, den: dOk, out: v })).toThrow(/out 'v' shares its buffer with v/);

@@ -30,8 +30,8 @@ export interface CpuGrads<T extends Arr> {
 /** The chunked forward's outputs, laid out as the GPU primitive's saved tensors. */
 export interface CpuChunkedForward<T extends Arr> {
   out: T; // [B, H, N, Dv]
-  states: T; // [B, H, NC+1, D, Dv]
-  momenta: T | null; // [B, H, NC+1, D, Dv]
+  /** (S, m) interleaved per entry on the momentum path (P = 2); S alone on the linear path (P = 1). */
+  states: T; // [B, H, NC+1, D, Dv, P]
   z: T; // [B, H, NC+1, D]
   den: T; // [B, H, N]
 }
@@ -383,8 +383,8 @@ export function momentumChunkedCpu<T extends Arr>(a: CpuInputs<T> & ChunkedOptio
   const { beta, gamma } = a;
   const { w } = tables(beta, C);
   const out = like(a.v, B * H * N * E);
-  const states = like(a.v, B * H * (nc + 1) * D * E);
-  const momenta = withMomenta ? like(a.v, B * H * (nc + 1) * D * E) : null;
+  const P = withMomenta ? 2 : 1;
+  const states = like(a.v, B * H * (nc + 1) * D * E * P);
   const zOut = like(a.v, B * H * (nc + 1) * D);
   const denOut = like(a.v, B * H * N);
   for (let bh = 0; bh < B * H; bh++) {
@@ -392,8 +392,11 @@ export function momentumChunkedCpu<T extends Arr>(a: CpuInputs<T> & ChunkedOptio
     const fk = phiRows(a.k, bh * N * D, N * D);
     const v = (t: number, e: number) => a.v[(bh * N + t) * E + e]!;
     const { S, M, Z } = scanChunks(fk, v, null, N, D, E, C, a, false);
-    states.set(S, bh * (nc + 1) * D * E);
-    momenta?.set(M, bh * (nc + 1) * D * E);
+    for (let x = 0; x < (nc + 1) * D * E; x++) {
+      const at = (bh * (nc + 1) * D * E + x) * P;
+      states[at] = S[x]!;
+      if (P === 2) states[at + 1] = M[x]!;
+    }
     zOut.set(Z, bh * (nc + 1) * D);
     for (let c = 0; c < nc; c++) {
       const slot = a.causal ? c : nc;
@@ -427,7 +430,7 @@ export function momentumChunkedCpu<T extends Arr>(a: CpuInputs<T> & ChunkedOptio
       }
     }
   }
-  return { out, states, momenta, z: zOut, den: denOut };
+  return { out, states, z: zOut, den: denOut };
 }
 
 /**
@@ -435,7 +438,7 @@ export function momentumChunkedCpu<T extends Arr>(a: CpuInputs<T> & ChunkedOptio
  * states; a reverse momentum scan of phi(q_i) g_i^T (causal) or plain totals (non-causal) for dk, dv.
  */
 export function momentumChunkedBackwardCpu<T extends Arr>(
-  a: CpuInputs<T> & ChunkedOptions & { out: T; dout: T; states: T; momenta: T | null; z: T; den: T },
+  a: CpuInputs<T> & ChunkedOptions & { out: T; dout: T; states: T; z: T; den: T },
 ): CpuGrads<T> {
   const what = 'momentumChunkedBackwardCpu';
   checkInputs(what, a, a);
@@ -465,8 +468,9 @@ export function momentumChunkedBackwardCpu<T extends Arr>(
       r[t] = -dot / den;
     }
     const sBase = bh * (nc + 1) * D * E;
-    const S = (slot: number, d: number, e: number) => a.states[sBase + (slot * D + d) * E + e]!;
-    const M = (slot: number, d: number, e: number) => (withMomenta ? a.momenta![sBase + (slot * D + d) * E + e]! : 0);
+    const P = withMomenta ? 2 : 1;
+    const S = (slot: number, d: number, e: number) => a.states[(sBase + (slot * D + d) * E + e) * P]!;
+    const M = (slot: number, d: number, e: number) => (P === 2 ? a.states[(sBase + (slot * D + d) * E + e) * 2 + 1]! : 0);
     const Z = (slot: number, d: number) => a.z[bh * (nc + 1) * D + slot * D + d]!;
     // The reverse scan (causal) or the plain totals (non-causal: beta = 0, gamma = 1 gives sums).
     const rev = scanChunks(fq, (t, e) => g[t * E + e]!, r, N, D, E, C, a.causal ? a : { beta: 0, gamma: 1 }, a.causal);

@@ -46,10 +46,11 @@ export interface MomentumConfig {
 
 /** What the forward saves for the backward (explicit outputs, see momentumSavedShapes). */
 export interface MomentumSaved {
-  /** S carried into each chunk; slot NC holds the state after the last token. */
-  states: Tensor; // [B, H, NC+1, D, Dv]
-  /** m likewise; null on the linear path. */
-  momenta: Tensor | null; // [B, H, NC+1, D, Dv]
+  /**
+   * The state carried into each chunk; slot NC holds the state after the last token. P = 2 on the
+   * momentum path, (S, m) interleaved per entry; P = 1 (S alone) on the linear path.
+   */
+  states: Tensor; // [B, H, NC+1, D, Dv, P]
   /** Prefix sums of phi(k) at each chunk start; slot NC is the total. */
   z: Tensor; // [B, H, NC+1, D]
   /** Each token's normaliser phi(q_i) . z_i. */
@@ -115,11 +116,20 @@ export function chunkCount(seq: number, chunk: number): number {
   return Math.ceil(seq / chunk);
 }
 
-/** Shapes of the saved tensors for these dims and chunk length. */
-export function momentumSavedShapes(dims: AttentionDims, chunk: number): { states: Shape; z: Shape; den: Shape } {
+/** Shapes of the saved tensors for these dims and chunk length, on the momentum or linear path. */
+export function momentumSavedShapes(
+  dims: AttentionDims,
+  chunk: number,
+  momentum: boolean,
+): { states: Shape; z: Shape; den: Shape } {
   const { batch: b, heads: h, seq: n, dim: d, dimV: dv } = dims;
   const slots = chunkCount(n, chunk) + 1;
-  return { states: [b, h, slots, d, dv], z: [b, h, slots, d], den: [b, h, n] };
+  return { states: [b, h, slots, d, dv, stateFloats(momentum)], z: [b, h, slots, d], den: [b, h, n] };
+}
+
+/** Floats per state entry: (S, m) with momentum, S alone without. */
+function stateFloats(momentum: boolean): number {
+  return momentum ? 2 : 1;
 }
 
 /** Throws unless beta is in [0, 1) and gamma > 0 (both finite numbers). */
@@ -299,7 +309,7 @@ function scanChunks(
   dims: AttentionDims,
   r: Resolved,
   u: Uniforms,
-  t: { a: Tensor; b: Tensor; hs: Tensor; gs: Tensor; zs: Tensor },
+  t: { a: Tensor; b: Tensor; hs: Tensor; zs: Tensor },
   o: { bStride: number; reverse: boolean; weighted: boolean; momentum: boolean },
 ): void {
   const bh = dims.batch * dims.heads;
@@ -328,11 +338,13 @@ function scanChunks(
   }
   gpu
     .kernel({ label, code: src, entry: 'scan', constants: { WG1, C: r.chunk, MOMENTUM: flags.MOMENTUM, REVERSE: flags.REVERSE } })
-    .run({ hs: t.hs, gs: t.gs, zs: t.zs }, u, [Math.ceil((dims.dim * dims.dimV + dims.dim) / WG1), bh]);
+    .run({ hs: t.hs, zs: t.zs }, u, [Math.ceil((dims.dim * dims.dimV + dims.dim) / WG1), bh]);
 }
 
 interface AttendOptions {
   backward: boolean;
+  /** Floats per entry of the state read (SP): 2 for (S, m) pairs, 1 for S alone. */
+  statePairs: number;
   mode: 0 | 1 | 2 | 3;
   causal: boolean;
   reverse: boolean;
@@ -356,12 +368,14 @@ function attend(gpu: Gpu, dims: AttentionDims, r: Resolved, u: Uniforms, binding
     MODE: o.mode,
     TRANS: o.trans ? 1 : 0,
     NC_SCALE: o.ncScale ? 1 : 0,
+    SP: o.statePairs,
   };
   const uniforms = { ...u, dq: o.dq, dout: o.dout, sq: o.strides[0], sk: o.strides[1], sv: o.strides[2] };
   if (r.rows) {
+    // The row kernels read (S, m) pairs through a vec2 view of the same buffer.
     gpu
       .kernel({ label, code: src, entry: o.backward ? 'attend_rows_bwd' : 'attend_rows_fwd', constants: { WG1, ...flags } })
-      .run(bindings, uniforms, gpu.grid(Math.ceil((bh * dims.seq) / WG1)));
+      .run({ ...bindings, st2: bindings.st! }, uniforms, gpu.grid(Math.ceil((bh * dims.seq) / WG1)));
     return;
   }
   const cols = colsFor(o.dout);
@@ -390,10 +404,8 @@ function shapes(d: AttentionDims) {
 }
 
 function checkSaved(what: string, dims: AttentionDims, r: Resolved, s: MomentumSaved): void {
-  const sh = momentumSavedShapes(dims, r.chunk);
+  const sh = momentumSavedShapes(dims, r.chunk, r.momentum);
   checkTensor(what, 'states', s.states, sh.states);
-  if (r.momentum) checkTensor(what, 'momenta', s.momenta, sh.states);
-  else if (s.momenta) throw new Error(`${what}: the linear path keeps no momenta; pass null`);
   checkTensor(what, 'z', s.z, sh.z);
   checkTensor(what, 'den', s.den, sh.den);
 }
@@ -412,11 +424,6 @@ export function checkMomentumInputs(
   return r;
 }
 
-/** A stand-in binding for the momenta on the linear path, where the kernels never touch it. */
-function placeholder(gpu: Gpu): Tensor {
-  return empty(gpu, [1], 'linearAttention.noMomenta'); // [1]
-}
-
 /**
  * out = momentum attention of q, k, v (eq. 13 causal, eq. 14 not), or linear attention on the
  * linear path; fills the saved tensors for the backward.
@@ -427,21 +434,22 @@ export function momentumAttentionForward(gpu: Gpu, args: MomentumForwardArgs): v
   const { q, k, v, out, states, z, den, dims } = args;
   checkTensor(what, 'out', out, shapes(dims).v);
   checkSaved(what, dims, r, args);
-  checkDistinct(what, { out, states, momenta: args.momenta, z, den }, { q, k, v });
+  checkDistinct(what, { out, states, z, den }, { q, k, v });
   const { dim: d, dimV: e } = dims;
   const u = baseUniforms(dims, r, args.beta, args.gamma);
-  const momenta = args.momenta ?? placeholder(gpu);
   // Row kernels read phi(q), phi(k) rows; the tiled ones apply phi as they stage q and k.
   const fq = r.rows ? features(gpu, q, 'phiQ') : q; // [B, H, N, D]
   const fk = r.rows ? features(gpu, k, 'phiK') : k; // [B, H, N, D]
-  scanChunks(gpu, dims, r, u, { a: fk, b: v, hs: states, gs: momenta, zs: z }, {
+  scanChunks(gpu, dims, r, u, { a: fk, b: v, hs: states, zs: z }, {
     bStride: e,
     reverse: false,
     weighted: false,
     momentum: r.momentum,
   });
-  attend(gpu, dims, r, u, { xq: fq, xk: fk, xv: v, st: states, sm: momenta, zc: z, out, den }, {
+  const pairs = stateFloats(r.momentum);
+  attend(gpu, dims, r, u, { xq: fq, xk: fk, xv: v, st: states, zc: z, out, den }, {
     backward: false,
+    statePairs: pairs,
     mode: 0,
     causal: args.causal,
     reverse: false,
@@ -456,7 +464,6 @@ export function momentumAttentionForward(gpu: Gpu, args: MomentumForwardArgs): v
     fq.dispose();
     fk.dispose();
   }
-  if (!args.momenta) momenta.dispose();
 }
 
 /** dq, dk, dv of sum(out * dout) (overwritten, not accumulated), from the forward's saved tensors. */
@@ -471,7 +478,7 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
   if (dk) checkTensor(what, 'dk', dk, s.qk);
   if (dv) checkTensor(what, 'dv', dv, s.v);
   checkSaved(what, dims, r, args);
-  checkDistinct(what, { dq, dk, dv }, { q, k, v, out, dout, states, momenta: args.momenta, z, den });
+  checkDistinct(what, { dq, dk, dv }, { q, k, v, out, dout, states, z, den });
   if (!dq && !dk && !dv) return;
   const { batch: b, heads: h, seq: n, dim: d, dimV: e } = dims;
   const u = baseUniforms(dims, r, args.beta, args.gamma);
@@ -479,14 +486,14 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
   gpu
     .kernel({ label, code: src, entry: 'bwd_prep', constants: { WG1 } })
     .run({ dy: dout, y: out, den_in: den, gr }, u, gpu.grid(Math.ceil((b * h * n) / WG1)));
-  const momenta = args.momenta ?? placeholder(gpu);
   const strideGr = e + 1;
   const fq = r.rows ? features(gpu, q, 'phiQ') : q; // [B, H, N, D]
   const fk = r.rows ? features(gpu, k, 'phiK') : k; // [B, H, N, D]
 
   if (dq) {
-    attend(gpu, dims, r, u, { xq: gr, xk: v, xv: fk, st: states, sm: momenta, zc: z, xd: q, out: dq }, {
+    attend(gpu, dims, r, u, { xq: gr, xk: v, xv: fk, st: states, zc: z, xd: q, out: dq }, {
       backward: true,
+      statePairs: stateFloats(r.momentum),
       mode: 1,
       causal,
       reverse: false,
@@ -501,19 +508,20 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
   if (dk || dv) {
     // The gradient reaching each u_j = phi(k_j) v_j^T, carried backwards in time: causal, a
     // momentum scan in reverse; non-causal, plain totals (weighted per key in attend).
-    const sh = momentumSavedShapes(dims, r.chunk);
-    const rs = empty(gpu, sh.states, 'linearAttention.revStates'); // [B, H, NC+1, D, Dv]
-    const rm = causal && r.momentum ? empty(gpu, sh.states, 'linearAttention.revMomenta') : placeholder(gpu); // [B, H, NC+1, D, Dv]
+    const revMomentum = causal && r.momentum;
+    const sh = momentumSavedShapes(dims, r.chunk, revMomentum);
+    const rs = empty(gpu, sh.states, 'linearAttention.revStates'); // [B, H, NC+1, D, Dv, P]
     const rz = empty(gpu, sh.z, 'linearAttention.revZ'); // [B, H, NC+1, D]
-    scanChunks(gpu, dims, r, u, { a: fq, b: gr, hs: rs, gs: rm, zs: rz }, {
+    scanChunks(gpu, dims, r, u, { a: fq, b: gr, hs: rs, zs: rz }, {
       bStride: strideGr,
       reverse: causal,
       weighted: true,
-      momentum: causal && r.momentum,
+      momentum: revMomentum,
     });
     if (dk) {
-      attend(gpu, dims, r, u, { xq: v, xk: gr, xv: fq, st: rs, sm: rm, zc: rz, xd: k, out: dk }, {
+      attend(gpu, dims, r, u, { xq: v, xk: gr, xv: fq, st: rs, zc: rz, xd: k, out: dk }, {
         backward: true,
+        statePairs: stateFloats(revMomentum),
         mode: 2,
         causal,
         reverse: true,
@@ -526,8 +534,9 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
       });
     }
     if (dv) {
-      attend(gpu, dims, r, u, { xq: fk, xk: fq, xv: gr, st: rs, sm: rm, zc: rz, xd: k, out: dv }, {
+      attend(gpu, dims, r, u, { xq: fk, xk: fq, xv: gr, st: rs, zc: rz, xd: k, out: dv }, {
         backward: true,
+        statePairs: stateFloats(revMomentum),
         mode: 3,
         causal,
         reverse: true,
@@ -540,14 +549,12 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
       });
     }
     rs.dispose();
-    rm.dispose();
     rz.dispose();
   }
   if (r.rows) {
     fq.dispose();
     fk.dispose();
   }
-  if (!args.momenta) momenta.dispose();
   gr.dispose();
 }
 

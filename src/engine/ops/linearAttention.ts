@@ -54,11 +54,10 @@ function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, 
   };
   const r = checkMomentumInputs(what, tape.gpu, { q, k, v, dims, ...cfg });
   const { batch: b, heads: h, seq: n, dimV: e } = dims;
-  const shapes = momentumSavedShapes(dims, r.chunk);
+  const shapes = momentumSavedShapes(dims, r.chunk, r.momentum);
   const out = tape.empty([b, h, n, e], `${what}.out`); // [B, H, N, Dv]
   const saved: MomentumSaved = {
-    states: tape.empty(shapes.states, `${what}.states`), // [B, H, NC+1, D, Dv]
-    momenta: r.momentum ? tape.empty(shapes.states, `${what}.momenta`) : null, // [B, H, NC+1, D, Dv]
+    states: tape.empty(shapes.states, `${what}.states`), // [B, H, NC+1, D, Dv, P]
     z: tape.empty(shapes.z, `${what}.z`), // [B, H, NC+1, D]
     den: tape.empty(shapes.den, `${what}.den`), // [B, H, N]
   };
