@@ -667,39 +667,78 @@ fn b4(base: u32, e: u32) -> vec4f {
   return r;
 }
 
-// chunk_sums, one thread per (batch * head, chunk, row d of the state, 4 columns e): the same sums
-// with phi(a) given. Tokens are visited in order of increasing lag, so W and beta^lag advance by
-// one Horner step each.
+fn a4(base: u32, d: u32) -> vec4f {
+  var r = vec4f(0.0);
+  if (d < p.d) { r.x = a[base + d]; }
+  if (d + 1u < p.d) { r.y = a[base + d + 1u]; }
+  if (d + 2u < p.d) { r.z = a[base + d + 2u]; }
+  if (d + 3u < p.d) { r.w = a[base + d + 3u]; }
+  return r;
+}
+
+fn store_sums(base: u32, d: u32, e: u32, h: vec4f, g: vec4f) {
+  if (d >= p.d) { return; }
+  for (var k = 0u; k < 4u; k++) {
+    if (e + k < p.dv) {
+      let at = base + d * p.dv + e + k;
+      hs[at * pairs()] = h[k];
+      if (MOMENTUM) { hs[at * 2u + 1u] = g[k]; }
+    }
+  }
+}
+
+// chunk_sums, one thread per (batch * head, chunk, 4 rows d, 4 columns e of the state): the same
+// sums with phi(a) given. Tokens are visited in order of increasing lag, so W and beta^lag advance
+// by one Horner step each.
 @compute @workgroup_size(WG1)
 fn sums_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
              @builtin(local_invocation_index) lid: u32) {
   let idx = (wid.y * nwg.x + wid.x) * WG1 + lid;
-  let groups = (p.dv + 3u) / 4u;
-  if (idx >= p.nbh * p.nc * p.d * groups) { return; }
-  let e = (idx % groups) * 4u;
-  var rest = idx / groups;
-  let d = rest % p.d;
-  rest = rest / p.d;
+  let egroups = (p.dv + 3u) / 4u;
+  let dgroups = (p.d + 3u) / 4u;
+  if (idx >= p.nbh * p.nc * dgroups * egroups) { return; }
+  let e = (idx % egroups) * 4u;
+  var rest = idx / egroups;
+  let d = (rest % dgroups) * 4u;
+  rest = rest / dgroups;
   let c = rest % p.nc;
   let bh = rest / p.nc;
   let L = chunk_len(c);
-  var h = vec4f(0.0);
-  var g = vec4f(0.0);
-  var zsum = 0.0;
+  // h0..h3, g0..g3: rows d..d+3 of H and G over columns e..e+3.
+  var h0 = vec4f(0.0);
+  var h1 = vec4f(0.0);
+  var h2 = vec4f(0.0);
+  var h3 = vec4f(0.0);
+  var g0 = vec4f(0.0);
+  var g1 = vec4f(0.0);
+  var g2 = vec4f(0.0);
+  var g3 = vec4f(0.0);
+  var zsum = vec4f(0.0);
   var w = 1.0;
   var pw = 1.0;
   for (var lag = 0u; lag < L; lag++) {
     let tau = select(L - 1u - lag, lag, REVERSE);
     let tok = bh * p.n + c * C + tau;
-    let av = a[tok * p.sq + d];
+    let av = a4(tok * p.sq, d);
     let bv = b4(tok * p.sk, e);
     if (MOMENTUM) {
-      h += (w * av) * bv;
-      g += (pw * av) * bv;
+      let ah = w * av;
+      let ag = pw * av;
+      h0 += ah.x * bv;
+      h1 += ah.y * bv;
+      h2 += ah.z * bv;
+      h3 += ah.w * bv;
+      g0 += ag.x * bv;
+      g1 += ag.y * bv;
+      g2 += ag.z * bv;
+      g3 += ag.w * bv;
       w = 1.0 + p.beta * w;
       pw = pw * p.beta;
     } else {
-      h += av * bv;
+      h0 += av.x * bv;
+      h1 += av.y * bv;
+      h2 += av.z * bv;
+      h3 += av.w * bv;
     }
     if (e == 0u) {
       var zw = 1.0;
@@ -707,14 +746,16 @@ fn sums_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
       zsum += zw * av;
     }
   }
-  let base = ((bh * (p.nc + 1u) + c) * p.d + d) * p.dv + e;
-  for (var k = 0u; k < 4u; k++) {
-    if (e + k < p.dv) {
-      hs[(base + k) * pairs()] = h[k];
-      if (MOMENTUM) { hs[(base + k) * 2u + 1u] = g[k]; }
+  let base = (bh * (p.nc + 1u) + c) * p.d * p.dv;
+  store_sums(base, d, e, h0, g0);
+  store_sums(base, d + 1u, e, h1, g1);
+  store_sums(base, d + 2u, e, h2, g2);
+  store_sums(base, d + 3u, e, h3, g3);
+  if (e == 0u) {
+    for (var k = 0u; k < 4u; k++) {
+      if (d + k < p.d) { zs[(bh * (p.nc + 1u) + c) * p.d + d + k] = zsum[k]; }
     }
   }
-  if (e == 0u) { zs[(bh * (p.nc + 1u) + c) * p.d + d] = zsum; }
 }
 
 var<private> qrow: array<f32, MAX_DIM>;    // the thread's query-side row
@@ -777,29 +818,44 @@ fn rows_prep(bh: u32, i: u32) -> f32 {
   return dn;
 }
 
-fn rows_value(bh: u32, i: u32, o: u32) -> f32 {
+// The carried state's entry at `at` as row i sees it: S - gamma alpha_t m (momentum), else S.
+fn state_at(at: u32) -> f32 {
+  if (MOMENTUM && CAUSAL) {
+    let sm = st2[at];
+    return sm.x - row_coef * sm.y;
+  }
+  return st[at * SP];
+}
+
+// Output columns o .. o+3 of row i (columns past dout repeat the last one and are not stored):
+// four columns per pass read each qrow[x] and prow[lag] once for four products.
+fn rows_value4(bh: u32, i: u32, o: u32) -> vec4f {
   let c = i / C;
   let t = i - c * C;
   let L = chunk_len(c);
   let slot = select(p.nc, c, CAUSAL);
   let stbase = (bh * (p.nc + 1u) + slot) * p.d * p.dv;
-  var val = 0.0;
+  let last = p.dout - 1u;
+  let c1 = min(o + 1u, last);
+  let c2 = min(o + 2u, last);
+  let c3 = min(o + 3u, last);
+  var val = vec4f(0.0);
   for (var x = 0u; x < p.dq; x++) {
-    var at: u32;
-    if (TRANS) { at = stbase + o * p.dq + x; } else { at = stbase + x * p.dout + o; }
-    if (MOMENTUM && CAUSAL) {
-      let sm = st2[at];
-      val += qrow[x] * (sm.x - row_coef * sm.y);
+    var at: vec4u;
+    if (TRANS) {
+      at = stbase + vec4u(o, c1, c2, c3) * p.dq + x;
     } else {
-      val += qrow[x] * st[at * SP];
+      at = stbase + x * p.dout + vec4u(o, c1, c2, c3);
     }
+    val += qrow[x] * vec4f(state_at(at.x), state_at(at.y), state_at(at.z), state_at(at.w));
   }
   if (NC_SCALE && MOMENTUM && !CAUSAL) { val = val * row_scale; }
   if (CAUSAL) {
     let lags = select(t + 1u, L - t, REVERSE);
     for (var lag = 0u; lag < lags; lag++) {
       let j = select(i - lag, i + lag, REVERSE);
-      val += prow[lag] * xv[(bh * p.n + j) * p.sv + o];
+      let row = (bh * p.n + j) * p.sv;
+      val += prow[lag] * vec4f(xv[row + o], xv[row + c1], xv[row + c2], xv[row + c3]);
     }
   }
   return val;
@@ -814,7 +870,10 @@ fn attend_rows_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let i = g % p.n;
   let dn = rows_prep(bh, i);
   den[g] = dn;
-  for (var o = 0u; o < p.dout; o++) { out[g * p.dout + o] = rows_value(bh, i, o) / dn; }
+  for (var o = 0u; o < p.dout; o += 4u) {
+    let val = rows_value4(bh, i, o) / dn;
+    for (var k = 0u; k < min(4u, p.dout - o); k++) { out[g * p.dout + o + k] = val[k]; }
+  }
 }
 
 @compute @workgroup_size(WG1)
@@ -829,11 +888,14 @@ fn attend_rows_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   _ = rows_prep(bh, i);
   var rq = 0.0;
   if (MODE == 1u) { rq = r_at(bh, i); }
-  for (var o = 0u; o < p.dout; o++) {
-    var val = rows_value(bh, i, o);
-    if (MODE == 1u) { val = val + rq * zc[zbase + o]; }
-    if (MODE == 2u) { val = val + zc[zbase + o]; }
-    if (MODE == 1u || MODE == 2u) { val = val * dphi(xd[g * p.dout + o]); }
-    out[g * p.dout + o] = val;
+  for (var o = 0u; o < p.dout; o += 4u) {
+    let val4 = rows_value4(bh, i, o);
+    for (var k = 0u; k < min(4u, p.dout - o); k++) {
+      var val = val4[k];
+      if (MODE == 1u) { val = val + rq * zc[zbase + o + k]; }
+      if (MODE == 2u) { val = val + zc[zbase + o + k]; }
+      if (MODE == 1u || MODE == 2u) { val = val * dphi(xd[g * p.dout + o + k]); }
+      out[g * p.dout + o + k] = val;
+    }
   }
 }

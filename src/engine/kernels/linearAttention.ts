@@ -90,8 +90,8 @@ const SLICE = 16;
 const WG1 = 64;
 /** Largest D or Dv of the SwiftShader variant's row kernels (MAX_DIM in the WGSL). */
 export const LINEAR_ATTENTION_MAX_ROW_DIM = 128;
-/** Value columns per thread of the SwiftShader variant's chunk sums (a vec4). */
-const ROW_SUM_COLS = 4;
+/** The SwiftShader variant's chunk sums give each thread a 4 x 4 tile of the state (vec4 rows). */
+const ROW_SUM_TILE = 4;
 const F32_BYTES = 4;
 /** Workgroup memory every WebGPU device offers (the engine's required limit). */
 const PORTABLE_STORAGE_BYTES = 16384;
@@ -315,7 +315,7 @@ function scanChunks(
   const bh = dims.batch * dims.heads;
   const flags = { C: r.chunk, MOMENTUM: o.momentum ? 1 : 0, REVERSE: o.reverse ? 1 : 0, HAS_ZW: o.weighted ? 1 : 0 };
   if (r.rows) {
-    const threads = bh * r.nc * dims.dim * Math.ceil(dims.dimV / ROW_SUM_COLS);
+    const threads = bh * r.nc * Math.ceil(dims.dim / ROW_SUM_TILE) * Math.ceil(dims.dimV / ROW_SUM_TILE);
     gpu
       .kernel({ label, code: src, entry: 'sums_rows', constants: { WG1, ...flags } })
       .run(t, { ...u, sq: dims.dim, sk: o.bStride }, gpu.grid(Math.ceil(threads / WG1)));
