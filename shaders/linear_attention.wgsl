@@ -20,6 +20,8 @@
 //
 // Non-causal attention (eq. 14) uses the final state for every token (CAUSAL = false).
 // `step` is the recurrent form (12), one token at a time, for sampling.
+// These are the tiled kernels for real GPUs; the end of the file has SwiftShader's variant of
+// chunk_sums and attend (`sums_rows`, `attend_rows_*`), which shares scan, bwd_prep and step.
 // No atomics: every sum has one owner and a fixed order, so runs repeat bit for bit.
 //
 // States are stored [BH, NC+1, D, Dv, P]: P = 2 interleaves S and m per entry (momentum), so one
@@ -161,8 +163,9 @@ fn pairs() -> u32 {
 // ---------------------------------------------------------------------------------------------
 // chunk_sums: for chunk c, H_c = sum_tau W(lag) a_tau b_tau^T, G_c = sum_tau beta^lag a_tau b_tau^T
 // (lag = distance to the chunk's end in the scan's direction) and zs_c = sum_tau [r_tau] a_tau,
-// with a = phi(k), b = v forward, a = phi(q), b = g reverse. Written to slot c; `scan` turns them
-// into carried states in place. A workgroup owns one (T RT) x (T ST) tile of the D x Dv sums.
+// with a = phi(k), b = v forward, a = phi(q), b = g reverse. Written to slot c as (H, G) pairs
+// (H alone without momentum); `scan` turns them into carried states in place. A workgroup owns
+// one (T RT) x (T ST) tile of the D x Dv sums.
 // sh: a slice [KS][T RT] at 0, b slice [KS][T ST] after it, then r [KS].
 @compute @workgroup_size(T, T)
 fn chunk_sums(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
