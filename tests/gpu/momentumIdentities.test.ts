@@ -140,23 +140,16 @@ describe('momentum attention identities on the GPU', () => {
     }
   });
 
-  for (const variant of VARIANTS) {
-    it(`${variant}: beta = 0.99 at N = 4096 stays within 1e-4 (relative) of a float64 reference`, async () => {
-      const d = dims(1, 1, 4096, 4, 3);
-      const x = inputs(d, 40);
-      const p = { causal: true, beta: 0.99, gamma: 1 };
-      // The float64 chunked scan equals the closed form (tested above); it is O(N) here.
-      const ref = momentumChunkedCpu({ dims: d, ...p, chunk: 64, q: toF64(x.q), k: toF64(x.k), v: toF64(x.v) });
+  it('beta = 0.99 at N = 4096: the GPU forward stays within 1e-4 (relative) of the closed form in float64', async () => {
+    const d = dims(1, 1, 4096, 4, 3);
+    const x = inputs(d, 40);
+    const p = { causal: true, beta: 0.99, gamma: 1 };
+    const closed = momentumClosedCpu({ dims: d, ...p, q: toF64(x.q), k: toF64(x.k), v: toF64(x.v) });
+    for (const variant of VARIANTS) {
       const res = await run(gpu(), d, { ...p, variant }, x, false);
-      const err = maxRelError(res.out, ref.out);
-      expect(err).toBeLessThan(1e-4);
-      // Spot-check the reference itself against the closed form on the last rows (the longest sums).
-      const last = 5;
-      const q = toF64(x.q), k = toF64(x.k), v = toF64(x.v);
-      const closed = momentumClosedCpu({ dims: d, ...p, q, k, v });
-      expect(maxRelError(ref.out.subarray(-last * 3), closed.subarray(-last * 3))).toBeLessThan(1e-12);
-    });
-  }
+      expect(maxRelError(res.out, closed), variant).toBeLessThan(1e-4);
+    }
+  });
 
   it('N recurrent steps (12) on the GPU reproduce the parallel causal forward, across chunks', async () => {
     const d = dims(2, 2, 41, 5, 7);
