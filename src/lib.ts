@@ -1,0 +1,116 @@
+/**
+ * The library entry point: attention kernels on plain arrays, from Node or the browser.
+ *
+ * ```ts
+ * import { createGpu, attention, attentionBackward } from './src/lib.ts';
+ * const gpu = await createGpu();
+ * const dims = { batch: 1, heads: 2, seq: 128, dim: 16, dimV: 16 };
+ * const out = await attention(gpu, { kind: 'momentum', causal: true, beta: 0.6, gamma: 0.9 }, q, k, v, dims);
+ * const { dq, dk, dv } = await attentionBackward(gpu, { kind: 'momentum', causal: true }, q, k, v, dOut, dims);
+ * gpu.destroy();
+ * ```
+ * Arrays are Float32Arrays laid out [batch, heads, seq, dim] (v, out and dOut: [batch, heads, seq,
+ * dimV]). Invalid specs, dims or array lengths throw errors that say what is wrong, before any GPU
+ * memory is allocated.
+ */
+import { Gpu } from './engine/gpu.ts';
+import type { OpenOptions } from './engine/device.ts';
+import {
+  attention as attentionOp,
+  checkAttentionDims,
+  checkAttentionSpec,
+  type AttentionDims,
+  type AttentionSpec,
+} from './engine/ops/attention.ts';
+import { Tape, variable } from './engine/tensor.ts';
+
+export type { AttentionDims, AttentionKind, AttentionSpec } from './engine/ops/attention.ts';
+export { Gpu } from './engine/gpu.ts';
+
+/** Opens a WebGPU device (navigator.gpu in browsers; Dawn, or SwiftShader without a GPU, in Node). */
+export function createGpu(opts: OpenOptions = {}): Promise<Gpu> {
+  return Gpu.open(opts);
+}
+
+function checkArrays(gpu: Gpu, dims: AttentionDims, arrays: Record<string, Float32Array>): void {
+  const { batch, heads, seq, dim, dimV } = dims;
+  const expected: Record<string, number> = {
+    q: batch * heads * seq * dim,
+    k: batch * heads * seq * dim,
+    v: batch * heads * seq * dimV,
+    dOut: batch * heads * seq * dimV,
+  };
+  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  for (const [name, arr] of Object.entries(arrays)) {
+    if (!(arr instanceof Float32Array)) throw new Error(`${name} must be a Float32Array`);
+    const want = expected[name]!;
+    if (arr.length !== want) {
+      const last = name === 'q' || name === 'k' ? 'dim' : 'dimV';
+      throw new Error(
+        `${name} has ${arr.length} values but dims [batch ${batch}, heads ${heads}, seq ${seq}, ${last} ${dims[last]}] need ${want}`,
+      );
+    }
+    if (want * 4 > limit) {
+      throw new Error(`${name} needs ${want * 4} bytes, over this device's buffer limit of ${limit} bytes`);
+    }
+  }
+}
+
+function shapes(dims: AttentionDims) {
+  const { batch, heads, seq, dim, dimV } = dims;
+  return { qk: [batch, heads, seq, dim], v: [batch, heads, seq, dimV] };
+}
+
+/** The attention output [batch, heads, seq, dimV]. */
+export async function attention(
+  gpu: Gpu,
+  spec: AttentionSpec,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  dims: AttentionDims,
+): Promise<Float32Array> {
+  checkAttentionSpec(spec);
+  checkAttentionDims(dims);
+  checkArrays(gpu, dims, { q, k, v });
+  const s = shapes(dims);
+  const tape = new Tape(gpu, { grad: false });
+  const tq = tape.own(variable(gpu, q, s.qk, 'q'));
+  const tk = tape.own(variable(gpu, k, s.qk, 'k'));
+  const tv = tape.own(variable(gpu, v, s.v, 'v'));
+  try {
+    return await attentionOp(tape, spec, tq, tk, tv).read();
+  } finally {
+    tape.dispose();
+  }
+}
+
+/** Gradients of sum(attention(q, k, v) * dOut) with respect to q, k and v. */
+export async function attentionBackward(
+  gpu: Gpu,
+  spec: AttentionSpec,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  dOut: Float32Array,
+  dims: AttentionDims,
+): Promise<{ dq: Float32Array; dk: Float32Array; dv: Float32Array }> {
+  checkAttentionSpec(spec);
+  checkAttentionDims(dims);
+  checkArrays(gpu, dims, { q, k, v, dOut });
+  const s = shapes(dims);
+  const tape = new Tape(gpu);
+  const tq = tape.own(variable(gpu, q, s.qk, 'q'));
+  const tk = tape.own(variable(gpu, k, s.qk, 'k'));
+  const tv = tape.own(variable(gpu, v, s.v, 'v'));
+  try {
+    const out = attentionOp(tape, spec, tq, tk, tv);
+    const seed = tape.own(variable(gpu, dOut, s.v, 'dOut'));
+    tape.backward(out, seed);
+    const [dq, dk, dv] = await Promise.all([tq.grad!.read(), tk.grad!.read(), tv.grad!.read()]);
+    return { dq, dk, dv };
+  } finally {
+    tape.dispose();
+    for (const t of [tq, tk, tv]) t.grad = null;
+  }
+}
