@@ -185,6 +185,19 @@ export class Tape {
     }
   }
 
+  /**
+   * A differentiable reshape: a view of x's buffer with another shape whose gradient flows back
+   * to x. (`Tensor.reshape` alone makes a view the tape does not know about.)
+   */
+  view(x: Tensor, shape: Shape): Tensor {
+    const v = x.reshape(shape);
+    if (this.needsGrad(x)) {
+      this.tracks(v);
+      this.record('view', [v], () => this.accumulate(x, v.grad!.reshape(x.shape)));
+    }
+    return v;
+  }
+
   /** Seeds d(loss)/d(loss) = 1 (or `seed`) and runs every recorded backward in reverse. */
   backward(loss: Tensor, seed?: Tensor): void {
     const g = seed ?? this.empty(loss.shape, 'dloss');
