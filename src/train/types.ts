@@ -1,0 +1,94 @@
+// The contract between the trainer and everything that drives it (the CLI, the training worker,
+// the UI): one run's configuration, the metrics it emits, and the hyper-parameters that may change
+// while it runs. Plain data only, so every type here can cross a worker boundary and go into JSON.
+import type { LrSchedule, OptimizerKind } from '../engine/optim.ts';
+import type { ModelConfig, Variant } from '../model/config.ts';
+
+export type TaskName = 'copy' | 'mnist';
+
+export interface CopyTaskConfig {
+  kind: 'copy';
+  /** L: the padded sequence length (the paper: 128). */
+  maxLen: number;
+  /** Alphabet size (the paper: 10 symbols, vocabulary 11 with the separator). */
+  symbols: number;
+  /** Held-out sequences evaluated every `evalEvery` steps. */
+  heldOut: number;
+}
+
+export interface MnistTaskConfig {
+  kind: 'mnist';
+  /** Side of the square images after downsampling (28 = full resolution). */
+  resolution: 28 | 14 | 7;
+  /** Use only this many training images (null: all). */
+  subset: number | null;
+  /** Test images evaluated every `evalEvery` steps (at most the test split). */
+  testImages: number;
+  /** Where the images come from, for the record ('embedded' = the 10,000 digits of `mnist`). */
+  source: string;
+}
+
+export type TaskConfig = CopyTaskConfig | MnistTaskConfig;
+
+export interface OptimConfig {
+  kind: OptimizerKind;
+  weightDecay: number;
+  /** Gradient-norm clip (null: none). */
+  clipNorm: number | null;
+  schedule: LrSchedule;
+}
+
+export interface RunConfig {
+  /** Free text shown in the UI and the CLI. */
+  name: string;
+  variant: Variant;
+  task: TaskConfig;
+  model: ModelConfig;
+  optim: OptimConfig;
+  batch: number;
+  steps: number;
+  /** Evaluate (test loss, accuracy or bits/dim) every this many steps and at the last step. */
+  evalEvery: number;
+  /** Seeds initialisation, data order and dropout. */
+  seed: number;
+}
+
+/** Hyper-parameters that may change between two steps of a running model. */
+export interface LiveHypers {
+  beta?: number;
+  gamma?: number;
+  betaTilde?: number;
+  gammaTilde?: number;
+  delta?: number;
+  lr?: number;
+}
+
+/** One line of `metrics.jsonl` and one point of the UI's curves. */
+export interface MetricsRecord {
+  step: number;
+  wallSeconds: number;
+  trainLoss: number;
+  /** null between evaluations. */
+  testLoss: number | null;
+  /** Copy task: per-token accuracy on the copied half of held-out sequences (teacher-forced). */
+  accuracy?: number;
+  /** Copy task: fraction of held-out sequences copied without a single error (teacher-forced). */
+  sequenceAccuracy?: number;
+  /** MNIST: test bits per dimension, at `resolution`. */
+  bitsPerDim?: number;
+  resolution?: number;
+  tokensPerSec: number;
+  lr: number;
+  gradNorm: number;
+  /** Adaptive connection: each layer's mean beta~ (layers 2..L; layer 1 has no previous layer). */
+  betaTilde?: number[];
+  /** Hyper-parameter changes that took effect at this step. */
+  changed?: LiveHypers;
+}
+
+/** Why a run stopped before its last step. */
+export interface StopReason {
+  kind: 'diverged' | 'stopped' | 'device-lost' | 'error';
+  step: number;
+  message: string;
+}
