@@ -137,3 +137,40 @@ export function variantOverrides(
       throw new Error(`unknown variant '${String(variant)}'; expected one of ${VARIANTS.join(', ')}`);
   }
 }
+
+/** Hyper-parameters of a model that may change between steps (the UI's sliders). */
+export interface LiveHypers {
+  beta?: number;
+  gamma?: number;
+  betaTilde?: number;
+  gammaTilde?: number;
+  delta?: number;
+}
+
+/**
+ * The config with `h` applied; throws, naming the field, when a value is invalid (beta >= 1,
+ * gamma <= 0, ...) or does not apply to this model (beta on softmax attention, ...).
+ */
+export function applyHypers(cfg: ModelConfig, h: LiveHypers): ModelConfig {
+  const next = structuredClone(cfg);
+  const a = next.attention;
+  if (h.beta !== undefined || h.gamma !== undefined) {
+    if (a.kind !== 'momentum') throw new Error(`beta/gamma apply to momentum attention; this model uses ${a.kind}`);
+    if (h.beta !== undefined) a.beta = h.beta;
+    if (h.gamma !== undefined) a.gamma = h.gamma;
+  }
+  const c = next.connection;
+  if (h.betaTilde !== undefined) {
+    if (c.kind !== 'momentum') throw new Error(`beta~ applies to the fixed momentum connection; this model uses ${c.kind}`);
+    c.betaTilde = h.betaTilde;
+  }
+  if (h.gammaTilde !== undefined) {
+    if (c.kind === 'residual') throw new Error('gamma~ applies to momentum connections; this model uses a plain residual');
+    c.gammaTilde = h.gammaTilde;
+  }
+  if (h.delta !== undefined) {
+    if (c.kind !== 'adaptive') throw new Error(`delta applies to the adaptive connection; this model uses ${c.kind}`);
+    c.delta = h.delta;
+  }
+  return checkModelConfig(next);
+}

@@ -10,7 +10,9 @@ import { linear } from '../engine/ops/matmul.ts';
 import { adaptiveMomentumConnection, momentumConnection } from '../engine/ops/momentumConnection.ts';
 import { parameter, type Tape, type Tensor } from '../engine/tensor.ts';
 import { Random } from '../tasks/random.ts';
-import { checkModelConfig, modelWidth, outputWidth, type ModelConfig } from './config.ts';
+import { applyHypers, checkModelConfig, modelWidth, outputWidth, type LiveHypers, type ModelConfig } from './config.ts';
+
+export type { LiveHypers } from './config.ts';
 
 /** Distinct dropout streams per site and step: element counters of one site stay below this. */
 const DROPOUT_SITE_STRIDE = 1 << 26;
@@ -42,15 +44,6 @@ export interface ForwardResult {
   output: Tensor;
   /** Adaptive connection only: per layer (from the second), beta~ per token [B * N]. */
   betaTilde: Tensor[];
-}
-
-/** Hyper-parameters that may change between steps of a running model (the UI's sliders). */
-export interface LiveHypers {
-  beta?: number;
-  gamma?: number;
-  betaTilde?: number;
-  gammaTilde?: number;
-  delta?: number;
 }
 
 export class Transformer {
@@ -128,28 +121,7 @@ export class Transformer {
 
   /** Changes attention/connection hyper-parameters for the next step; validated like the config. */
   setHypers(h: LiveHypers): void {
-    const next = structuredClone(this.cfg);
-    const a = next.attention;
-    if (h.beta !== undefined || h.gamma !== undefined) {
-      if (a.kind !== 'momentum') throw new Error(`beta/gamma apply to momentum attention; this model uses ${a.kind}`);
-      if (h.beta !== undefined) a.beta = h.beta;
-      if (h.gamma !== undefined) a.gamma = h.gamma;
-    }
-    const c = next.connection;
-    if (h.betaTilde !== undefined) {
-      if (c.kind !== 'momentum') throw new Error(`beta~ applies to the fixed momentum connection; this model uses ${c.kind}`);
-      c.betaTilde = h.betaTilde;
-    }
-    if (h.gammaTilde !== undefined) {
-      if (c.kind === 'residual') throw new Error('gamma~ applies to momentum connections; this model uses a plain residual');
-      c.gammaTilde = h.gammaTilde;
-    }
-    if (h.delta !== undefined) {
-      if (c.kind !== 'adaptive') throw new Error(`delta applies to the adaptive connection; this model uses ${c.kind}`);
-      c.delta = h.delta;
-    }
-    checkModelConfig(next);
-    (this as { cfg: ModelConfig }).cfg = next;
+    (this as { cfg: ModelConfig }).cfg = applyHypers(this.cfg, h);
   }
 
   /** ids: u32 [B, N] tokens. Returns per-position outputs [B * N, outputWidth]. */

@@ -2,7 +2,7 @@
 // the UI): one run's configuration, the metrics it emits, and the hyper-parameters that may change
 // while it runs. Plain data only, so every type here can cross a worker boundary and go into JSON.
 import type { LrSchedule, OptimizerKind } from '../engine/optim.ts';
-import type { ModelConfig, Variant } from '../model/config.ts';
+import type { LiveHypers as ModelHypers, ModelConfig, Variant } from '../model/config.ts';
 
 export type TaskName = 'copy' | 'mnist';
 
@@ -53,13 +53,9 @@ export interface RunConfig {
   seed: number;
 }
 
-/** Hyper-parameters that may change between two steps of a running model. */
-export interface LiveHypers {
-  beta?: number;
-  gamma?: number;
-  betaTilde?: number;
-  gammaTilde?: number;
-  delta?: number;
+/** Hyper-parameters that may change between two steps of a running model: the model's and the lr. */
+export interface LiveHypers extends ModelHypers {
+  /** The schedule's base learning rate. */
   lr?: number;
 }
 

@@ -1,0 +1,207 @@
+// Run presets: the paper's setups (MATH.md sections 7, 8) and smaller ones that finish in minutes
+// on a laptop GPU ('quick') or on CPU-only WebGPU ('tiny'). Each is a small override of the
+// defaults; a run is a preset plus the user's overrides, checked as a whole.
+import { validateSchedule } from '../engine/optim.ts';
+import {
+  PAPER_HYPERS,
+  VARIANTS,
+  checkModelConfig,
+  defaultModelConfig,
+  variantOverrides,
+  type ModelConfig,
+  type Variant,
+} from '../model/config.ts';
+import { copyVocab } from '../tasks/copyTask.ts';
+import { PIXEL_VOCAB } from '../tasks/mnist.ts';
+import type { CopyTaskConfig, MnistTaskConfig, OptimConfig, RunConfig, TaskConfig, TaskName } from './types.ts';
+
+export const PRESET_NAMES = ['tiny', 'quick', 'paper'] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+export const PRESET_DESCRIPTIONS: Record<PresetName, string> = {
+  tiny: 'minutes on CPU-only WebGPU (SwiftShader): short sequences, 2 small layers',
+  quick: 'minutes on a laptop GPU: mid-size sequences and model',
+  paper: "the paper's setup (its Table 1 and section 8): hours on a desktop GPU",
+};
+
+interface Preset {
+  task: TaskConfig;
+  model: Partial<ModelConfig>;
+  optim: OptimConfig;
+  batch: number;
+  steps: number;
+  evalEvery: number;
+}
+
+/** Mixture of 10 logistics, the paper's MNIST output. */
+const DMOL_10 = { kind: 'dmol', mixtures: 10 } as const;
+
+function copyPreset(name: PresetName): Preset {
+  const radam = (lr: number, milestone: number | null): OptimConfig => ({
+    kind: 'radam',
+    weightDecay: 0.01,
+    clipNorm: 1,
+    schedule: milestone === null ? { kind: 'constant', lr } : { kind: 'step', lr, milestones: [milestone], factor: 0.1 },
+  });
+  switch (name) {
+    case 'tiny':
+      return {
+        task: { kind: 'copy', maxLen: 24, symbols: 6, heldOut: 64 },
+        model: { layers: 2, heads: 2, headDim: 16, ffn: 64, dropout: 0 },
+        optim: radam(3e-3, null),
+        batch: 32,
+        steps: 600,
+        evalEvery: 50,
+      };
+    case 'quick':
+      return {
+        task: { kind: 'copy', maxLen: 64, symbols: 10, heldOut: 256 },
+        model: { layers: 2, heads: 4, headDim: 16, ffn: 256, dropout: 0.1 },
+        optim: radam(1e-3, 3000),
+        batch: 32,
+        steps: 4000,
+        evalEvery: 100,
+      };
+    case 'paper':
+      // 100 epochs x 100 steps of 64 sequences, lr x 0.1 from epoch 30.
+      return {
+        task: { kind: 'copy', maxLen: 128, symbols: 10, heldOut: 640 },
+        model: { layers: 4, heads: 8, headDim: 32, ffn: 1024, dropout: 0.1 },
+        optim: radam(1e-3, 3000),
+        batch: 64,
+        steps: 10_000,
+        evalEvery: 100,
+      };
+  }
+}
+
+function mnistPreset(name: PresetName): Preset {
+  const radam = (lr: number): OptimConfig => ({ kind: 'radam', weightDecay: 0.01, clipNorm: 1, schedule: { kind: 'constant', lr } });
+  switch (name) {
+    case 'tiny':
+      return {
+        task: { kind: 'mnist', resolution: 7, subset: 2000, testImages: 200, source: 'embedded' },
+        model: { layers: 2, heads: 2, headDim: 16, ffn: 64, dropout: 0, output: DMOL_10 },
+        optim: radam(3e-3),
+        batch: 16,
+        steps: 400,
+        evalEvery: 50,
+      };
+    case 'quick':
+      return {
+        task: { kind: 'mnist', resolution: 14, subset: null, testImages: 500, source: 'embedded' },
+        model: { layers: 4, heads: 4, headDim: 16, ffn: 256, dropout: 0.1, output: DMOL_10 },
+        optim: radam(5e-4),
+        batch: 16,
+        steps: 5000,
+        evalEvery: 250,
+      };
+    case 'paper':
+      // 8 layers of 8 heads x 32, ffn 4x, RAdam lr 1e-4; the paper ran 250 epochs of 60,000 images.
+      return {
+        task: { kind: 'mnist', resolution: 28, subset: null, testImages: 1000, source: 'embedded' },
+        model: { layers: 8, heads: 8, headDim: 32, ffn: 1024, dropout: 0.1, output: DMOL_10 },
+        optim: radam(1e-4),
+        batch: 10,
+        steps: 250 * 900,
+        evalEvery: 1000,
+      };
+  }
+}
+
+/** What a caller may change on top of a preset. */
+export interface RunOverrides {
+  name?: string;
+  batch?: number;
+  steps?: number;
+  evalEvery?: number;
+  seed?: number;
+  lr?: number;
+  task?: Partial<CopyTaskConfig> | Partial<MnistTaskConfig>;
+  model?: Partial<ModelConfig>;
+  /** Attention and connection hyper-parameters (default: the paper's values for the task). */
+  hypers?: Partial<{ beta: number; gamma: number; betaTilde: number; gammaTilde: number; delta: number }>;
+}
+
+export function isPresetName(name: string): name is PresetName {
+  return (PRESET_NAMES as readonly string[]).includes(name);
+}
+
+/** A complete run: a preset for a task and variant, then the overrides, checked as a whole. */
+export function makeRunConfig(opts: { task: TaskName; variant: Variant; preset?: string; overrides?: RunOverrides }): RunConfig {
+  const { task, variant, overrides: o = {} } = opts;
+  const presetName = opts.preset ?? 'tiny';
+  if (task !== 'copy' && task !== 'mnist') throw new Error(`task must be copy or mnist; got ${JSON.stringify(task)}`);
+  if (!isPresetName(presetName)) throw new Error(`unknown preset '${presetName}'; expected one of ${PRESET_NAMES.join(', ')}`);
+  if (!(VARIANTS as readonly string[]).includes(variant)) {
+    throw new Error(`unknown variant '${String(variant)}'; expected one of ${VARIANTS.join(', ')}`);
+  }
+  const p = task === 'copy' ? copyPreset(presetName) : mnistPreset(presetName);
+  const taskCfg = { ...p.task, ...(o.task ?? {}) } as TaskConfig;
+  if (taskCfg.kind !== task) throw new Error(`task overrides cannot change the task kind`);
+  const hypers = { ...PAPER_HYPERS[task], ...(o.hypers ?? {}) };
+  const io: Partial<ModelConfig> =
+    taskCfg.kind === 'copy'
+      ? { vocab: copyVocab({ symbols: taskCfg.symbols }), maxSeq: taskCfg.maxLen, output: { kind: 'softmax', classes: copyVocab({ symbols: taskCfg.symbols }) } }
+      : { vocab: PIXEL_VOCAB, maxSeq: taskCfg.resolution * taskCfg.resolution - 1 };
+  const overrides = variantOverrides(variant, hypers);
+  if (overrides.connection.kind === 'adaptive' && hypers.delta !== undefined) overrides.connection.delta = hypers.delta;
+  const model: ModelConfig = { ...defaultModelConfig, ...p.model, ...io, ...overrides, ...(o.model ?? {}) };
+  const optim: OptimConfig = structuredClone(p.optim);
+  if (o.lr !== undefined) optim.schedule.lr = o.lr;
+  const steps = o.steps ?? p.steps;
+  const cfg: RunConfig = {
+    name: o.name ?? `${variant} (${task}, ${presetName})`,
+    variant,
+    task: taskCfg,
+    model,
+    optim,
+    batch: o.batch ?? p.batch,
+    steps,
+    evalEvery: o.evalEvery ?? Math.min(p.evalEvery, steps),
+    seed: o.seed ?? 1,
+  };
+  return checkRunConfig(cfg);
+}
+
+/** Throws an error naming the first thing wrong with a run configuration. */
+export function checkRunConfig(cfg: RunConfig): RunConfig {
+  if (!cfg || typeof cfg !== 'object') throw new Error('run config must be an object');
+  const posInt = (v: unknown, name: string) => {
+    if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${name} must be a positive integer; got ${String(v)}`);
+  };
+  posInt(cfg.batch, 'batch');
+  posInt(cfg.steps, 'steps');
+  posInt(cfg.evalEvery, 'evalEvery');
+  if (!Number.isInteger(cfg.seed) || cfg.seed < 0 || cfg.seed > 0xffffffff) throw new Error(`seed must be an integer in 0..2^32-1; got ${cfg.seed}`);
+  if (!(VARIANTS as readonly string[]).includes(cfg.variant)) throw new Error(`unknown variant '${cfg.variant}'`);
+  checkModelConfig(cfg.model);
+  const t = cfg.task;
+  if (t.kind === 'copy') {
+    posInt(t.heldOut, 'task.heldOut');
+    const vocab = copyVocab({ maxLen: t.maxLen, symbols: t.symbols }); // checks maxLen and symbols
+    if (cfg.model.vocab !== vocab) throw new Error(`copy task with ${t.symbols} symbols needs model.vocab ${vocab}; got ${cfg.model.vocab}`);
+    if (cfg.model.output.kind !== 'softmax' || cfg.model.output.classes !== vocab) {
+      throw new Error(`the copy task needs a ${vocab}-way softmax output`);
+    }
+    if (cfg.model.maxSeq < t.maxLen) throw new Error(`model.maxSeq ${cfg.model.maxSeq} is shorter than the copy length ${t.maxLen}`);
+  } else if (t.kind === 'mnist') {
+    if (![28, 14, 7].includes(t.resolution)) throw new Error(`task.resolution must be 28, 14 or 7; got ${t.resolution}`);
+    if (t.subset !== null) posInt(t.subset, 'task.subset');
+    posInt(t.testImages, 'task.testImages');
+    if (cfg.model.vocab !== PIXEL_VOCAB) throw new Error(`MNIST needs model.vocab ${PIXEL_VOCAB} (grey levels); got ${cfg.model.vocab}`);
+    if (cfg.model.output.kind === 'softmax' && cfg.model.output.classes !== PIXEL_VOCAB) {
+      throw new Error(`a softmax pixel head needs ${PIXEL_VOCAB} classes; got ${cfg.model.output.classes}`);
+    }
+    const seq = t.resolution * t.resolution - 1;
+    if (cfg.model.maxSeq < seq) throw new Error(`model.maxSeq ${cfg.model.maxSeq} is shorter than ${t.resolution}x${t.resolution} images need (${seq})`);
+  } else {
+    throw new Error(`task.kind must be copy or mnist`);
+  }
+  const o = cfg.optim;
+  if (!['adam', 'adamw', 'radam'].includes(o.kind)) throw new Error(`optimizer must be adam, adamw or radam; got ${o.kind}`);
+  if (!(o.weightDecay >= 0)) throw new Error(`weight decay must be >= 0; got ${o.weightDecay}`);
+  if (o.clipNorm !== null && !(o.clipNorm > 0)) throw new Error(`clipNorm must be > 0 or null; got ${o.clipNorm}`);
+  validateSchedule(o.schedule);
+  return cfg;
+}
