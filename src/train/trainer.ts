@@ -245,6 +245,15 @@ export class Trainer {
     return this.stopped;
   }
 
+  /** Changes the total number of steps (e.g. to continue a finished run from its checkpoint). */
+  extend(steps: number): void {
+    if (!Number.isInteger(steps) || steps < this.stepsDone) {
+      throw new Error(`steps must be an integer >= the ${this.stepsDone} steps already done; got ${steps}`);
+    }
+    this.cfg.steps = steps;
+    checkRunConfig(this.cfg);
+  }
+
   /** Parameters and optimizer moments by their checkpoint names. */
   private namedState(): Map<string, Tensor> {
     const out = new Map<string, Tensor>();

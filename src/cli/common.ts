@@ -1,0 +1,203 @@
+// What the command-line tools share: option parsing with messages that name the problem, run
+// configs from options, task data from files, a progress line, and the exit path for errors.
+import { readFile } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { VARIANTS, type Variant } from '../model/config.ts';
+import { loadMnistFile } from '../tasks/dataNode.ts';
+import { loadIdxImages } from '../tasks/idx.ts';
+import { PRESET_NAMES, makeRunConfig, type RunOverrides } from '../train/presets.ts';
+import type { TaskData } from '../train/trainer.ts';
+import type { MetricsRecord, RunConfig, TaskName } from '../train/types.ts';
+
+/** A problem with the user's input: printed without a stack trace, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Runs a CLI main function: usage errors exit 2, other failures 1, each with its message. */
+export function runMain(usage: string, main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        console.error(`error: ${err.message}\n\n${usage}`);
+        process.exit(2);
+      }
+      console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+      if (process.env.DEBUG && err instanceof Error) console.error(err.stack);
+      process.exit(1);
+    },
+  );
+}
+
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function intOption(value: string | undefined, name: string, min = 1): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}; got '${value}'`);
+  return n;
+}
+
+export function numOption(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number; got '${value}'`);
+  return n;
+}
+
+export function taskOption(value: string | undefined): TaskName {
+  if (value === undefined) throw new UsageError('--task is required (copy or mnist)');
+  if (value !== 'copy' && value !== 'mnist') throw new UsageError(`--task must be copy or mnist; got '${value}'`);
+  return value;
+}
+
+export function variantOption(value: string | undefined, fallback?: Variant): Variant {
+  if (value === undefined) {
+    if (fallback) return fallback;
+    throw new UsageError(`--variant is required (${VARIANTS.join(', ')})`);
+  }
+  if (!(VARIANTS as readonly string[]).includes(value)) throw new UsageError(`--variant must be one of ${VARIANTS.join(', ')}; got '${value}'`);
+  return value as Variant;
+}
+
+/** Options every training command accepts, for `parse`. */
+export const RUN_OPTIONS = {
+  task: { type: 'string' },
+  preset: { type: 'string' },
+  steps: { type: 'string' },
+  batch: { type: 'string' },
+  seed: { type: 'string' },
+  lr: { type: 'string' },
+  'eval-every': { type: 'string' },
+  beta: { type: 'string' },
+  gamma: { type: 'string' },
+  'beta-tilde': { type: 'string' },
+  'gamma-tilde': { type: 'string' },
+  delta: { type: 'string' },
+  'seq-len': { type: 'string' },
+  symbols: { type: 'string' },
+  resolution: { type: 'string' },
+  subset: { type: 'string' },
+  data: { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
+export const RUN_USAGE = `  --task copy|mnist       what to train (required)
+  --preset ${PRESET_NAMES.join('|')}    model and schedule size (default tiny: minutes on CPU-only WebGPU)
+  --steps N --batch B --seed S --lr LR --eval-every K
+  --beta B --gamma G      momentum attention (beta in [0, 1), gamma > 0; default: the paper's per task)
+  --beta-tilde B --gamma-tilde G --delta D   momentum connection
+  --seq-len L --symbols K copy task: sequence length and alphabet
+  --resolution 28|14|7 --subset N   MNIST: downsampling and training-subset size
+  --data FILE             MNIST generation on an IDX images file (gzipped or not) instead of the embedded digits
+  --out DIR               where metrics and checkpoints go`;
+
+type RunValues = { [K in keyof typeof RUN_OPTIONS]?: string };
+
+/** A run config from command-line values. */
+export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
+  const task = taskOption(v.task);
+  const o: RunOverrides = {};
+  const set = <K extends keyof RunOverrides>(k: K, x: RunOverrides[K] | undefined) => {
+    if (x !== undefined) o[k] = x;
+  };
+  set('steps', intOption(v.steps, 'steps'));
+  set('batch', intOption(v.batch, 'batch'));
+  set('seed', intOption(v.seed, 'seed', 0));
+  set('evalEvery', intOption(v['eval-every'], 'eval-every'));
+  set('lr', numOption(v.lr, 'lr'));
+  const hypers: RunOverrides['hypers'] = {};
+  for (const [flag, key] of [
+    ['beta', 'beta'],
+    ['gamma', 'gamma'],
+    ['beta-tilde', 'betaTilde'],
+    ['gamma-tilde', 'gammaTilde'],
+    ['delta', 'delta'],
+  ] as const) {
+    const x = numOption(v[flag], flag);
+    if (x !== undefined) hypers[key] = x;
+  }
+  if (Object.keys(hypers).length > 0) o.hypers = hypers;
+  if (task === 'copy') {
+    if (v.resolution !== undefined || v.subset !== undefined || v.data !== undefined) {
+      throw new UsageError('--resolution, --subset and --data apply to --task mnist');
+    }
+    const t: Record<string, number> = {};
+    const len = intOption(v['seq-len'], 'seq-len');
+    const sym = intOption(v.symbols, 'symbols');
+    if (len !== undefined) t.maxLen = len;
+    if (sym !== undefined) t.symbols = sym;
+    o.task = t;
+  } else {
+    if (v['seq-len'] !== undefined || v.symbols !== undefined) throw new UsageError('--seq-len and --symbols apply to --task copy');
+    const t: Record<string, unknown> = {};
+    const res = intOption(v.resolution, 'resolution');
+    if (res !== undefined) {
+      if (![28, 14, 7].includes(res)) throw new UsageError(`--resolution must be 28, 14 or 7; got ${res}`);
+      t.resolution = res;
+    }
+    const sub = intOption(v.subset, 'subset');
+    if (sub !== undefined) t.subset = sub;
+    if (v.data !== undefined) t.source = v.data;
+    o.task = t;
+  }
+  try {
+    return makeRunConfig({ task, variant, ...(v.preset !== undefined ? { preset: v.preset } : {}), overrides: o });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** The data a run needs: the embedded digits, or an IDX images file for MNIST generation. */
+export async function loadTaskData(cfg: RunConfig, dataFile?: string): Promise<TaskData> {
+  if (cfg.task.kind === 'copy') return { kind: 'copy' };
+  if (dataFile === undefined && cfg.task.source !== 'embedded') dataFile = cfg.task.source;
+  if (dataFile === undefined) return { kind: 'mnist', images: await loadMnistFile() };
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(dataFile));
+  } catch (err) {
+    throw new UsageError(`cannot read --data ${dataFile}: ${(err as Error).message}`);
+  }
+  try {
+    return { kind: 'mnist', images: await loadIdxImages(bytes) };
+  } catch (err) {
+    throw new UsageError(`--data ${dataFile} is not a usable IDX images file: ${(err as Error).message}`);
+  }
+}
+
+/** The metric that matters for a task, formatted. */
+export function metricOf(r: MetricsRecord): string {
+  if (r.accuracy !== undefined) return `accuracy ${(100 * r.accuracy).toFixed(1)}%`;
+  if (r.bitsPerDim !== undefined) return `${r.bitsPerDim.toFixed(3)} bits/dim at ${r.resolution}x${r.resolution}`;
+  return '';
+}
+
+/** A one-line progress bar on a terminal; plain lines at evaluations otherwise. */
+export class Progress {
+  private readonly tty = Boolean(process.stderr.isTTY);
+  constructor(private readonly label: string, private readonly total: number) {}
+
+  update(r: MetricsRecord): void {
+    const width = 24;
+    const done = Math.round((width * r.step) / this.total);
+    const bar = `[${'#'.repeat(done)}${'.'.repeat(width - done)}]`;
+    const line =
+      `${this.label} ${bar} ${r.step}/${this.total} loss ${r.trainLoss.toFixed(4)}` +
+      (r.testLoss !== null ? ` test ${r.testLoss.toFixed(4)} ${metricOf(r)}` : '') +
+      ` ${Math.round(r.tokensPerSec)} tok/s`;
+    if (this.tty) process.stderr.write(`\r${line.padEnd(100)}`);
+    else if (r.testLoss !== null) process.stderr.write(`${line}\n`);
+  }
+
+  done(): void {
+    if (this.tty) process.stderr.write('\n');
+  }
+}

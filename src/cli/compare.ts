@@ -1,0 +1,135 @@
+// `npm run compare -- --task copy [...]`: trains the five variants with one seed on the same data
+// order, one after another on one device, then prints a table (final losses, accuracy or bits/dim,
+// steps to reach a target test loss, time per step) and writes every curve to DIR/curves.csv and
+// the table to DIR/summary.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Gpu } from '../engine/gpu.ts';
+import { VARIANTS, type Variant } from '../model/config.ts';
+import { Trainer } from '../train/trainer.ts';
+import type { MetricsRecord } from '../train/types.ts';
+import { Progress, RUN_OPTIONS, RUN_USAGE, UsageError, loadTaskData, numOption, parse, runConfigFrom, runMain, taskOption } from './common.ts';
+
+const USAGE = `usage: npm run compare -- --task copy|mnist [options]
+${RUN_USAGE}
+  --variants a,b,...      which variants (default: all five)
+  --target-loss X         report the first evaluation step whose test loss is <= X
+                          (default: copy 0.5 nats, MNIST 1.5 bits/dim expressed in nats)
+  --out DIR               default runs/compare-<task>`;
+
+export interface CompareRow {
+  variant: Variant;
+  steps: number;
+  trainLoss: number;
+  testLoss: number;
+  accuracy?: number;
+  sequenceAccuracy?: number;
+  bitsPerDim?: number;
+  stepsToTarget: number | null;
+  msPerStep: number;
+  stop: string | null;
+}
+
+/** Mean of the last few training losses: one batch's loss is noisy. */
+function tailMean(rs: MetricsRecord[], n = 10): number {
+  const tail = rs.slice(-n);
+  return tail.reduce((s, r) => s + r.trainLoss, 0) / tail.length;
+}
+
+export function csvOf(curves: Map<Variant, MetricsRecord[]>): string {
+  const cols = ['variant', 'step', 'wallSeconds', 'trainLoss', 'testLoss', 'accuracy', 'sequenceAccuracy', 'bitsPerDim', 'tokensPerSec', 'lr', 'gradNorm'] as const;
+  const lines = [cols.join(',')];
+  for (const [variant, rs] of curves) {
+    for (const r of rs) {
+      lines.push(cols.map((c) => (c === 'variant' ? variant : (r[c as keyof MetricsRecord] ?? ''))).join(','));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatTable(rows: CompareRow[], task: 'copy' | 'mnist'): string {
+  const metric = task === 'copy' ? 'accuracy (tok / seq)' : 'bits/dim';
+  const head = ['variant', 'train loss', 'test loss', metric, 'steps to target', 'ms/step'];
+  const body = rows.map((r) => [
+    r.variant + (r.stop ? ' *' : ''),
+    r.trainLoss.toFixed(4),
+    r.testLoss.toFixed(4),
+    task === 'copy' ? `${(100 * r.accuracy!).toFixed(1)}% / ${(100 * r.sequenceAccuracy!).toFixed(1)}%` : r.bitsPerDim!.toFixed(3),
+    r.stepsToTarget === null ? `> ${r.steps}` : String(r.stepsToTarget),
+    r.msPerStep.toFixed(1),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const v = parse(process.argv.slice(2), { ...RUN_OPTIONS, variants: { type: 'string' }, 'target-loss': { type: 'string' }, help: { type: 'boolean' } });
+  if (v.help) {
+    console.log(USAGE);
+    return;
+  }
+  const task = taskOption(v.task);
+  const variants = (v.variants?.split(',') ?? [...VARIANTS]) as Variant[];
+  for (const name of variants) {
+    if (!(VARIANTS as readonly string[]).includes(name)) throw new UsageError(`--variants: unknown variant '${name}'; expected ${VARIANTS.join(', ')}`);
+  }
+  const target = numOption(v['target-loss'], 'target-loss') ?? (task === 'copy' ? 0.5 : 1.5 * Math.LN2);
+  const configs = variants.map((name) => runConfigFrom(v, name));
+  const data = await loadTaskData(configs[0]!, v.data);
+  const dir = v.out ?? join('runs', `compare-${task}`);
+  mkdirSync(dir, { recursive: true });
+
+  const gpu = await Gpu.open();
+  console.error(`${configs[0]!.task.kind}, preset ${v.preset ?? 'tiny'}, seed ${configs[0]!.seed}, ${configs[0]!.steps} steps; ${gpu.description} (${gpu.backend})`);
+  const curves = new Map<Variant, MetricsRecord[]>();
+  const rows: CompareRow[] = [];
+  try {
+    for (const cfg of configs) {
+      const trainer = Trainer.create(gpu, cfg, data);
+      const progress = new Progress(cfg.variant.padEnd(19), cfg.steps);
+      const records: MetricsRecord[] = [];
+      let stop = null;
+      try {
+        while (!trainer.finished) {
+          const r = await trainer.run(cfg.evalEvery);
+          r.records.forEach((x) => progress.update(x));
+          records.push(...r.records);
+          if (r.stop) {
+            stop = r.stop;
+            break;
+          }
+        }
+      } finally {
+        progress.done();
+        trainer.dispose();
+      }
+      curves.set(cfg.variant, records);
+      const evals = records.filter((r) => r.testLoss !== null);
+      const last = evals.at(-1);
+      if (!last) throw new Error(`${cfg.variant}: no evaluation happened (${stop?.message ?? 'no steps'})`);
+      const reached = evals.find((r) => r.testLoss! <= target);
+      rows.push({
+        variant: cfg.variant,
+        steps: last.step,
+        trainLoss: tailMean(records),
+        testLoss: last.testLoss!,
+        ...(last.accuracy !== undefined ? { accuracy: last.accuracy, sequenceAccuracy: last.sequenceAccuracy! } : {}),
+        ...(last.bitsPerDim !== undefined ? { bitsPerDim: last.bitsPerDim } : {}),
+        stepsToTarget: reached ? reached.step : null,
+        msPerStep: (1000 * records.at(-1)!.wallSeconds) / records.length,
+        stop: stop ? stop.message : null,
+      });
+    }
+  } finally {
+    gpu.destroy();
+  }
+  writeFileSync(join(dir, 'curves.csv'), csvOf(curves));
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify({ task, target, config: configs[0], rows }, null, 2)}\n`);
+  console.log(formatTable(rows, task));
+  console.log(`target test loss ${target.toFixed(3)} nats; train loss = mean of the last 10 steps; ms/step excludes evaluation`);
+  for (const r of rows) if (r.stop) console.log(`* ${r.variant}: ${r.stop}`);
+  console.log(`curves: ${join(dir, 'curves.csv')}; table: ${join(dir, 'summary.json')}`);
+}
+
+runMain(USAGE, main);

@@ -1,0 +1,113 @@
+// The command-line contract, run as a user would: `train` writes metrics.jsonl and
+// last.safetensors and resumes from it; `compare` prints its table and writes the curves; `--data`
+// trains on a real IDX file (Debian's Fashion-MNIST); bad arguments and files exit non-zero with a
+// message naming the problem.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FASHION_MNIST_DIR } from '../../src/tasks/dataNode.ts';
+
+const NODE_ARGS = ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs'];
+
+function cli(script: string, args: string[]) {
+  const r = spawnSync(process.execPath, [...NODE_ARGS, `src/cli/${script}.ts`, ...args], {
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const TINY_COPY = ['--task', 'copy', '--steps', '12', '--eval-every', '6', '--batch', '4', '--seq-len', '12', '--symbols', '4'];
+
+function jsonl(path: string): Record<string, number>[] {
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+}
+
+describe('npm run train', () => {
+  it('writes metrics.jsonl and last.safetensors, and --resume continues the run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'train-'));
+    const first = cli('train', [...TINY_COPY, '--variant', 'adaptive', '--out', dir]);
+    expect(first.code, first.err).toBe(0);
+    const lines = jsonl(join(dir, 'metrics.jsonl'));
+    expect(lines.map((l) => l.step)).toEqual([6, 12]);
+    for (const l of lines) {
+      for (const key of ['step', 'wallSeconds', 'trainLoss', 'testLoss', 'accuracy']) expect(typeof l[key], key).toBe('number');
+    }
+    expect(existsSync(join(dir, 'last.safetensors'))).toBe(true);
+
+    const resumed = cli('train', ['--resume', join(dir, 'last.safetensors'), '--steps', '18', '--out', dir]);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(jsonl(join(dir, 'metrics.jsonl')).map((l) => l.step)).toEqual([6, 12, 18]);
+  });
+
+  it('trains MNIST generation on an IDX file given with --data', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'train-'));
+    const file = join(FASHION_MNIST_DIR, 't10k-images-idx3-ubyte.gz');
+    const r = cli('train', ['--task', 'mnist', '--variant', 'linear', '--data', file, '--resolution', '7', '--subset', '30', '--steps', '4', '--eval-every', '4', '--batch', '2', '--out', dir]);
+    expect(r.code, r.err).toBe(0);
+    const [line] = jsonl(join(dir, 'metrics.jsonl'));
+    expect(line!.bitsPerDim).toBeGreaterThan(0);
+    expect(line!.resolution).toBe(7);
+    expect(r.err).toMatch(/t10k-images-idx3-ubyte\.gz\) at 7x7/);
+  });
+
+  it.each([
+    [['--task', 'copy'], /--variant is required/],
+    [['--task', 'copy', '--variant', 'quantum'], /--variant must be one of softmax, linear, momentum, momentum-connection, adaptive; got 'quantum'/],
+    [['--task', 'text', '--variant', 'linear'], /--task must be copy or mnist/],
+    [[...TINY_COPY, '--variant', 'momentum', '--beta', '1'], /beta must be in \[0, 1\)/],
+    [[...TINY_COPY, '--variant', 'momentum', '--gamma', '0'], /gamma must be > 0/],
+    [[...TINY_COPY, '--variant', 'linear', '--steps', 'ten'], /--steps must be an integer >= 1; got 'ten'/],
+    [[...TINY_COPY, '--variant', 'linear', '--bogus'], /Unknown option '--bogus'/],
+    [['--task', 'copy', '--variant', 'linear', '--resolution', '7'], /apply to --task mnist/],
+    [['--task', 'copy', '--variant', 'linear', '--preset', 'huge'], /unknown preset 'huge'/],
+    [['--resume', '/nonexistent/x.safetensors'], /no such file/],
+  ])('refuses %j', (args, message) => {
+    const r = cli('train', args);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(message);
+  });
+
+  it('refuses a malformed IDX file and a damaged checkpoint', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bad-'));
+    const idx = join(dir, 'images.idx');
+    writeFileSync(idx, new Uint8Array([0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3]));
+    const r = cli('train', ['--task', 'mnist', '--variant', 'linear', '--data', idx, '--steps', '2']);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/--data .*images\.idx is not a usable IDX images file: .*/);
+
+    const ckpt = join(dir, 'broken.safetensors');
+    writeFileSync(ckpt, new Uint8Array(64).fill(7));
+    const c = cli('train', ['--resume', ckpt]);
+    expect(c.code).not.toBe(0);
+    expect(c.err).toMatch(/not a playground checkpoint/);
+  });
+});
+
+describe('npm run compare', () => {
+  it('trains the chosen variants with one seed, prints the table and writes the curves', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'compare-'));
+    const r = cli('compare', [...TINY_COPY, '--variants', 'softmax,momentum', '--out', dir]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/\| variant +\| train loss \| test loss \| accuracy \(tok \/ seq\) \| steps to target \| ms\/step \|/);
+    expect(r.out).toMatch(/\| softmax /);
+    expect(r.out).toMatch(/\| momentum /);
+    const csv = readFileSync(join(dir, 'curves.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('variant,step,wallSeconds,trainLoss,testLoss,accuracy,sequenceAccuracy,bitsPerDim,tokensPerSec,lr,gradNorm');
+    expect(csv).toHaveLength(1 + 2 * 12);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(summary.rows.map((x: { variant: string }) => x.variant)).toEqual(['softmax', 'momentum']);
+  });
+
+  it('refuses an unknown variant in --variants', () => {
+    const r = cli('compare', ['--task', 'copy', '--variants', 'softmax,nope']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown variant 'nope'/);
+  });
+});
