@@ -41,6 +41,11 @@ function checkArrays(gpu: Gpu, dims: AttentionDims, arrays: Record<string, Float
     dOut: batch * heads * seq * dimV,
   };
   const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  // Sizes first, from the dims alone: a shape the device cannot hold is the problem to report.
+  for (const name of Object.keys(arrays)) {
+    const bytes = expected[name]! * 4;
+    if (bytes > limit) throw new Error(`${name} needs ${bytes} bytes, over this device's buffer limit of ${limit} bytes`);
+  }
   for (const [name, arr] of Object.entries(arrays)) {
     if (!(arr instanceof Float32Array)) throw new Error(`${name} must be a Float32Array`);
     const want = expected[name]!;
@@ -49,9 +54,6 @@ function checkArrays(gpu: Gpu, dims: AttentionDims, arrays: Record<string, Float
       throw new Error(
         `${name} has ${arr.length} values but dims [batch ${batch}, heads ${heads}, seq ${seq}, ${last} ${dims[last]}] need ${want}`,
       );
-    }
-    if (want * 4 > limit) {
-      throw new Error(`${name} needs ${want * 4} bytes, over this device's buffer limit of ${limit} bytes`);
     }
   }
 }
