@@ -1,0 +1,390 @@
+// The training worker's logic, apart from the Worker global so it can be tested with fakes: it
+// owns the device and the trainers, interleaves the running runs step by step on the one device,
+// batches their metrics, checkpoints them now and then, and turns a lost device into paused runs.
+import type { ImageSet } from '../tasks/idx.ts';
+import type { TaskData } from '../train/data.ts';
+import {
+  UNSOLICITED,
+  metricsTransfer,
+  packMetrics,
+  type DataSpec,
+  type FromWorker,
+  type ImageData8,
+  type LiveHypers,
+  type MetricsRecord,
+  type PresetTable,
+  type RunSpec,
+  type RunConfig,
+  type RunState,
+  type SamplesCopy,
+  type SamplesMnist,
+  type StopReason,
+  type ToWorker,
+} from './protocol.ts';
+
+/** What the host needs of a Trainer (src/train/trainer.ts). */
+export interface TrainerLike {
+  readonly config: RunConfig;
+  readonly step: number;
+  readonly finished: boolean;
+  readonly model: { parameterCount: number };
+  setHypers(h: LiveHypers): void;
+  run(n: number): Promise<{ records: MetricsRecord[]; stop: StopReason | null }>;
+  checkpoint(): Promise<Uint8Array>;
+  dispose(): void;
+}
+
+export interface GpuLike {
+  readonly backend: 'swiftshader' | 'gpu';
+  readonly description: string;
+  /** The first error of the device (a lost device included), if any. */
+  readonly error: Error | null;
+  destroy(): void;
+}
+
+export interface HostDeps {
+  /** Opens the device; rejects with a message saying why there is none. `lost` settles if it goes. */
+  openGpu(): Promise<{ gpu: GpuLike; lost: Promise<string> }>;
+  /** makeRunConfig (src/train/presets.ts): throws naming what is wrong. */
+  makeConfig(spec: RunSpec): RunConfig;
+  presets(): PresetTable;
+  createTrainer(gpu: GpuLike, cfg: RunConfig, data: TaskData): TrainerLike;
+  restoreTrainer(gpu: GpuLike, bytes: Uint8Array, data: TaskData): TrainerLike;
+  loadEmbedded(url: string): Promise<ImageSet>;
+  /** Generated samples (src/model/sampler.ts); absent until a sampler exists. */
+  sample?: (gpu: GpuLike, trainer: TrainerLike, count: number) => Promise<SamplesMnist | SamplesCopy>;
+  post(msg: FromWorker, transfer?: Transferable[]): void;
+  now(): number;
+}
+
+export interface HostOptions {
+  /** Seconds between unasked checkpoints of a running run (also taken on pause, stop and finish). */
+  checkpointSeconds?: number;
+  /** A turn of one run aims at this many milliseconds (steps per turn adapt, 1..maxTurnSteps). */
+  turnMs?: number;
+  maxTurnSteps?: number;
+}
+
+interface Run {
+  id: string;
+  trainer: TrainerLike;
+  state: RunState;
+  /** Steps a turn runs; grows while turns are short so a fast GPU is not held back by round trips. */
+  turnSteps: number;
+  stepOnce: boolean;
+  lastCheckpoint: number;
+  /** Trainer work is serialised: a checkpoint never reads parameters in the middle of a window. */
+  queue: Promise<unknown>;
+  disposed: boolean;
+}
+
+export class TrainingHost {
+  private gpu: GpuLike | null = null;
+  private opening: Promise<GpuLike | null> | null = null;
+  private lostFlag = false;
+  private mnistUrl = '';
+  private embedded: Promise<ImageSet> | null = null;
+  private datasets = new Map<string, ImageSet>();
+  private runs = new Map<string, Run>();
+  private looping = false;
+  private readonly checkpointMs: number;
+  private readonly turnMs: number;
+  private readonly maxTurnSteps: number;
+
+  constructor(private deps: HostDeps, opts: HostOptions = {}) {
+    this.checkpointMs = (opts.checkpointSeconds ?? 20) * 1000;
+    this.turnMs = opts.turnMs ?? 120;
+    this.maxTurnSteps = opts.maxTurnSteps ?? 16;
+  }
+
+  /** Handles one message; resolves when its immediate work is done (the training loop goes on). */
+  async handle(msg: ToWorker): Promise<void> {
+    try {
+      await this.dispatch(msg);
+    } catch (e) {
+      const runId = 'runId' in msg ? msg.runId : undefined;
+      const requestId = 'requestId' in msg ? msg.requestId : undefined;
+      this.post({ type: 'error', message: errorText(e), ...(runId ? { runId } : {}), ...(requestId !== undefined ? { requestId } : {}) });
+    }
+  }
+
+  private async dispatch(msg: ToWorker): Promise<void> {
+    switch (msg.type) {
+      case 'init':
+        this.mnistUrl = msg.mnistUrl;
+        await this.ensureGpu();
+        return;
+      case 'presets':
+        this.post({ type: 'presets', table: this.deps.presets() });
+        return;
+      case 'dataset':
+        this.datasets.set(msg.name, fromImageData(msg.images));
+        return;
+      case 'create':
+      case 'restore': {
+        let config: RunConfig | null = null;
+        if (msg.type === 'create') {
+          if (msg.config) config = msg.config;
+          else if (msg.spec) config = this.deps.makeConfig(msg.spec);
+          else throw new Error('create needs a spec or a config');
+        }
+        const gpu = await this.ensureGpu();
+        if (!gpu) throw new Error('no WebGPU device: the run cannot be created');
+        if (this.runs.has(msg.runId)) throw new Error(`run ${msg.runId} exists already`);
+        const data = await this.taskData(msg.data);
+        const trainer =
+          msg.type === 'create' ? this.deps.createTrainer(gpu, config!, data) : this.deps.restoreTrainer(gpu, msg.checkpoint, data);
+        const run: Run = {
+          id: msg.runId,
+          trainer,
+          state: trainer.finished ? 'finished' : 'paused',
+          turnSteps: 1,
+          stepOnce: false,
+          lastCheckpoint: this.deps.now(),
+          queue: Promise.resolve(),
+          disposed: false,
+        };
+        this.runs.set(run.id, run);
+        this.post({ type: 'created', runId: run.id, config: trainer.config, step: trainer.step, parameters: trainer.model.parameterCount });
+        this.postState(run);
+        if (msg.type === 'create') void this.checkpoint(run, UNSOLICITED);
+        return;
+      }
+      case 'start': {
+        const run = this.run(msg.runId);
+        if (run.state === 'finished') throw new Error(`run ${run.id} has finished all its steps`);
+        if (run.state === 'device-lost' || run.state === 'error') throw new Error(`run ${run.id} cannot continue (${run.state}); restore it from its checkpoint`);
+        run.state = 'running';
+        this.postState(run);
+        this.kick();
+        return;
+      }
+      case 'pause': {
+        const run = this.run(msg.runId);
+        if (run.state !== 'running') return;
+        run.state = 'paused';
+        this.postState(run);
+        void this.checkpoint(run, UNSOLICITED);
+        return;
+      }
+      case 'stop': {
+        const run = this.run(msg.runId);
+        if (run.state === 'finished' || run.state === 'stopped') return;
+        run.state = 'stopped';
+        run.stepOnce = false;
+        this.postState(run, { kind: 'stopped', step: run.trainer.step, message: 'stopped by the user' });
+        void this.checkpoint(run, UNSOLICITED);
+        return;
+      }
+      case 'step': {
+        const run = this.run(msg.runId);
+        if (run.state !== 'paused') throw new Error(`step once needs a paused run; run ${run.id} is ${run.state}`);
+        run.stepOnce = true;
+        this.kick();
+        return;
+      }
+      case 'hypers': {
+        const run = this.run(msg.runId);
+        run.trainer.setHypers(msg.hypers); // throws on beta >= 1, gamma <= 0, ... and changes nothing
+        return;
+      }
+      case 'checkpoint':
+        await this.checkpoint(this.run(msg.runId), msg.requestId);
+        return;
+      case 'sample': {
+        const run = this.run(msg.runId);
+        const sample = this.deps.sample;
+        const gpu = this.gpu;
+        if (!sample || !gpu) throw new Error('sampling is not available in this build yet');
+        const samples = await this.exclusive(run, () => sample(gpu, run.trainer, msg.count));
+        const transfer = samples.kind === 'mnist' ? [samples.pixels.buffer] : [samples.inputs.buffer, samples.outputs.buffer, samples.mask.buffer];
+        this.post({ type: 'samples', runId: run.id, requestId: msg.requestId, samples }, transfer as ArrayBuffer[]);
+        return;
+      }
+      case 'dispose': {
+        const run = this.runs.get(msg.runId);
+        if (!run) return;
+        this.runs.delete(run.id);
+        run.disposed = true;
+        await this.exclusive(run, async () => run.trainer.dispose());
+        return;
+      }
+    }
+  }
+
+  private post(msg: FromWorker, transfer: Transferable[] = []): void {
+    this.deps.post(msg, transfer);
+  }
+
+  private postState(run: Run, stop?: StopReason, message?: string): void {
+    this.post({
+      type: 'state',
+      runId: run.id,
+      state: run.state,
+      step: run.trainer.step,
+      ...(stop ? { stop, message: stop.message } : {}),
+      ...(message ? { message } : {}),
+    });
+  }
+
+  private run(id: string): Run {
+    const r = this.runs.get(id);
+    if (!r) throw new Error(`no run ${id} in the worker (reload it from its checkpoint)`);
+    return r;
+  }
+
+  private exclusive<T>(run: Run, op: () => Promise<T>): Promise<T> {
+    const next = run.queue.then(op, op);
+    run.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async ensureGpu(): Promise<GpuLike | null> {
+    if (this.gpu && !this.lostFlag) return this.gpu;
+    if (!this.opening) {
+      this.opening = (async () => {
+        try {
+          const { gpu, lost } = await this.deps.openGpu();
+          this.gpu = gpu;
+          this.lostFlag = false;
+          void lost.then((why) => this.onDeviceLost(gpu, why));
+          this.post({ type: 'ready', backend: gpu.backend, description: gpu.description });
+          return gpu;
+        } catch (e) {
+          this.post({ type: 'unsupported', message: errorText(e) });
+          return null;
+        } finally {
+          this.opening = null;
+        }
+      })();
+    }
+    return this.opening;
+  }
+
+  private async taskData(spec: DataSpec): Promise<TaskData> {
+    if (spec.kind === 'copy') return { kind: 'copy' };
+    if (spec.kind === 'mnist-embedded') {
+      if (!this.embedded) {
+        this.embedded = this.deps.loadEmbedded(this.mnistUrl);
+        this.embedded.catch(() => (this.embedded = null));
+      }
+      return { kind: 'mnist', images: await this.embedded };
+    }
+    const images = this.datasets.get(spec.name);
+    if (!images) throw new Error(`the images '${spec.name}' are not loaded in this session; open the IDX files again`);
+    return { kind: 'mnist', images };
+  }
+
+  private async checkpoint(run: Run, requestId: number): Promise<void> {
+    try {
+      const bytes = await this.exclusive(run, () => run.trainer.checkpoint());
+      run.lastCheckpoint = this.deps.now();
+      this.post({ type: 'checkpoint', runId: run.id, requestId, step: run.trainer.step, bytes }, [bytes.buffer as ArrayBuffer]);
+    } catch (e) {
+      // Unasked checkpoints fail quietly while hyper-parameter changes wait for their step.
+      if (requestId !== UNSOLICITED) throw e;
+    }
+  }
+
+  private kick(): void {
+    if (!this.looping) void this.loop();
+  }
+
+  /** Round-robin over the running runs, a few steps each per turn, until none is running. */
+  private async loop(): Promise<void> {
+    this.looping = true;
+    try {
+      for (;;) {
+        const active = [...this.runs.values()].filter((r) => r.state === 'running' || r.stepOnce);
+        if (active.length === 0 || this.lostFlag) return;
+        for (const run of active) {
+          if (run.disposed || this.lostFlag || !(run.state === 'running' || run.stepOnce)) continue;
+          await this.turn(run);
+          await new Promise((r) => setTimeout(r, 0)); // let messages (pause, sliders) in between turns
+        }
+      }
+    } finally {
+      this.looping = false;
+    }
+  }
+
+  private async turn(run: Run): Promise<void> {
+    const once = run.stepOnce && run.state !== 'running';
+    const n = once ? 1 : run.turnSteps;
+    const t0 = this.deps.now();
+    let result: { records: MetricsRecord[]; stop: StopReason | null };
+    try {
+      result = await this.exclusive(run, () => run.trainer.run(n));
+    } catch (e) {
+      run.stepOnce = false;
+      if (this.gpu?.error || this.lostFlag) {
+        this.onDeviceLost(this.gpu, errorText(this.gpu?.error ?? e));
+        return;
+      }
+      run.state = 'error';
+      this.postState(run, { kind: 'error', step: run.trainer.step, message: errorText(e) });
+      return;
+    }
+    const ms = this.deps.now() - t0;
+    if (!once) {
+      if (ms < this.turnMs / 2 && run.turnSteps < this.maxTurnSteps) run.turnSteps *= 2;
+      else if (ms > this.turnMs * 2 && run.turnSteps > 1) run.turnSteps /= 2;
+    }
+    if (result.records.length > 0) {
+      const batch = packMetrics(result.records);
+      this.post({ type: 'metrics', runId: run.id, batch }, metricsTransfer(batch));
+      if (batch.changes.length > 0) this.post({ type: 'config', runId: run.id, config: run.trainer.config });
+    }
+    if (run.disposed) return;
+    if (result.stop) {
+      run.stepOnce = false;
+      run.state = result.stop.kind === 'diverged' ? 'diverged' : result.stop.kind === 'device-lost' ? 'device-lost' : result.stop.kind === 'error' ? 'error' : 'stopped';
+      this.postState(run, result.stop);
+      void this.checkpoint(run, UNSOLICITED);
+    } else if (run.trainer.finished) {
+      run.stepOnce = false;
+      run.state = 'finished';
+      this.postState(run);
+      void this.checkpoint(run, UNSOLICITED);
+    } else if (once) {
+      run.stepOnce = false;
+      this.postState(run);
+      void this.checkpoint(run, UNSOLICITED);
+    } else if (this.deps.now() - run.lastCheckpoint > this.checkpointMs) {
+      run.lastCheckpoint = this.deps.now();
+      void this.checkpoint(run, UNSOLICITED);
+    }
+  }
+
+  private onDeviceLost(gpu: GpuLike | null, why: string): void {
+    if (gpu !== this.gpu || this.lostFlag) return;
+    this.lostFlag = true;
+    for (const run of this.runs.values()) {
+      run.disposed = true;
+      run.stepOnce = false;
+      run.state = 'device-lost';
+      this.postState(run, undefined, why);
+      try {
+        run.trainer.dispose();
+      } catch {
+        // the device is gone; its buffers with it
+      }
+    }
+    this.runs.clear();
+    try {
+      this.gpu?.destroy();
+    } catch {
+      // already gone
+    }
+    this.gpu = null;
+    this.post({ type: 'device-lost', message: why });
+  }
+}
+
+function fromImageData(d: ImageData8): ImageSet {
+  return { count: d.count, rows: d.rows, cols: d.cols, pixels: d.pixels, ...(d.labels ? { labels: d.labels } : {}) };
+}
+
+export function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,49 @@
+// The training worker: owns the WebGPU device and every Trainer. The page talks to it only through
+// the messages of protocol.ts; all the logic is in host.ts.
+import { Gpu } from '../engine/gpu.ts';
+import { fetchMnist } from '../tasks/mnist.ts';
+import { PRESET_DESCRIPTIONS, PRESET_NAMES, makeRunConfig } from '../train/presets.ts';
+import { Trainer } from '../train/trainer.ts';
+import { TrainingHost, type GpuLike } from './host.ts';
+import type { FromWorker, ToWorker } from './protocol.ts';
+
+const scope = self as unknown as {
+  postMessage(msg: FromWorker, transfer: Transferable[]): void;
+  onmessage: ((ev: MessageEvent<ToWorker>) => void) | null;
+};
+
+const host = new TrainingHost({
+  async openGpu() {
+    if (!('gpu' in navigator) || !navigator.gpu) {
+      throw new Error('WebGPU is not available in this browser (navigator.gpu is missing).');
+    }
+    const gpu = await Gpu.open();
+    const lost = gpu.device.lost.then((info) => `The GPU device was lost (${info.reason || 'unknown'}): ${info.message}`);
+    return { gpu, lost };
+  },
+  makeConfig: (spec) => makeRunConfig(spec),
+  presets: () => ({
+    names: [...PRESET_NAMES],
+    descriptions: { ...PRESET_DESCRIPTIONS },
+    configs: {
+      copy: Object.fromEntries(PRESET_NAMES.map((p) => [p, makeRunConfig({ task: 'copy', variant: 'momentum', preset: p })])),
+      mnist: Object.fromEntries(PRESET_NAMES.map((p) => [p, makeRunConfig({ task: 'mnist', variant: 'momentum', preset: p })])),
+    },
+  }),
+  createTrainer: (gpu, cfg, data) => Trainer.create(gpu as Gpu, cfg, data),
+  restoreTrainer: (gpu, bytes, data) => Trainer.fromCheckpoint(gpu as Gpu, bytes, data),
+  loadEmbedded: (url) => fetchMnist(url),
+  post: (msg, transfer = []) => scope.postMessage(msg, transfer),
+  now: () => performance.now(),
+});
+
+// Messages are handled in order: a 'create' that awaits the device is not overtaken by its 'start'.
+// Slow requests (samples, checkpoints) start in order but do not hold up the messages after them.
+let chain: Promise<void> = Promise.resolve();
+scope.onmessage = (ev) => {
+  const msg = ev.data;
+  const slow = msg.type === 'sample' || msg.type === 'checkpoint';
+  chain = chain.then(() => (slow ? void host.handle(msg) : host.handle(msg)));
+};
+
+export type { GpuLike };
