@@ -1,0 +1,167 @@
+// Each run's metrics as growable columns, outside React state: charts subscribe to appends
+// transiently and extend their traces, so a long run never re-renders the page per step.
+import type { LiveHypers, MetricsBatch } from '../worker/protocol.ts';
+
+export const METRIC_COLUMNS = [
+  'step',
+  'wallSeconds',
+  'trainLoss',
+  'testLoss',
+  'accuracy',
+  'bitsPerDim',
+  'tokensPerSec',
+  'lr',
+  'gradNorm',
+] as const;
+export type MetricColumn = (typeof METRIC_COLUMNS)[number];
+
+export interface HyperChange {
+  step: number;
+  hypers: LiveHypers;
+}
+
+/** One run's series: columns of equal length, beta~ per layer, and the live changes. */
+export class RunSeries {
+  length = 0;
+  private cols: Record<MetricColumn, Float64Array>;
+  /** betaTilde[l] is layer l + 2's mean beta~ per step (NaN where absent). */
+  betaTilde: Float64Array[] = [];
+  changes: HyperChange[] = [];
+
+  constructor(capacity = 256) {
+    this.cols = Object.fromEntries(METRIC_COLUMNS.map((c) => [c, new Float64Array(capacity)])) as Record<MetricColumn, Float64Array>;
+  }
+
+  /** A view of the filled part of a column. */
+  col(name: MetricColumn): Float64Array {
+    return this.cols[name].subarray(0, this.length);
+  }
+
+  layerBetaTilde(l: number): Float64Array {
+    return (this.betaTilde[l] ?? new Float64Array(0)).subarray(0, this.length);
+  }
+
+  get lastStep(): number {
+    return this.length > 0 ? this.cols.step[this.length - 1]! : 0;
+  }
+
+  private grow(need: number): void {
+    const cap = this.cols.step.length;
+    if (need <= cap) return;
+    let next = cap;
+    while (next < need) next *= 2;
+    for (const c of METRIC_COLUMNS) {
+      const a = new Float64Array(next);
+      a.set(this.cols[c].subarray(0, this.length));
+      this.cols[c] = a;
+    }
+    this.betaTilde = this.betaTilde.map((b) => {
+      const a = new Float64Array(next).fill(NaN);
+      a.set(b.subarray(0, this.length));
+      return a;
+    });
+  }
+
+  append(b: MetricsBatch): void {
+    const n = b.step.length;
+    if (n === 0) return;
+    // A run resumed from an earlier checkpoint replays the steps after it: the new ones replace them.
+    if (this.length > 0 && b.step[0]! <= this.lastStep) this.truncate(b.step[0]! - 1);
+    this.grow(this.length + n);
+    for (const c of METRIC_COLUMNS) this.cols[c].set(b[c], this.length);
+    const cap = this.cols.step.length;
+    while (this.betaTilde.length < b.betaTildeLayers) this.betaTilde.push(new Float64Array(cap).fill(NaN));
+    for (let l = 0; l < b.betaTildeLayers; l++) {
+      for (let i = 0; i < n; i++) this.betaTilde[l]![this.length + i] = b.betaTilde[i * b.betaTildeLayers + l]!;
+    }
+    this.changes.push(...b.changes);
+    this.length += n;
+  }
+
+  /** Drops steps after `step` (a run resumed from an earlier checkpoint replays them). */
+  truncate(step: number): void {
+    let n = this.length;
+    while (n > 0 && this.cols.step[n - 1]! > step) n--;
+    this.length = n;
+    this.changes = this.changes.filter((c) => c.step <= step);
+  }
+
+  /** The series as one batch (persistence, export). */
+  toBatch(): MetricsBatch {
+    const copy = (c: MetricColumn) => this.col(c).slice();
+    const L = this.betaTilde.length;
+    const bt = new Float64Array(this.length * L);
+    for (let i = 0; i < this.length; i++) for (let l = 0; l < L; l++) bt[i * L + l] = this.betaTilde[l]![i]!;
+    return {
+      step: copy('step'),
+      wallSeconds: copy('wallSeconds'),
+      trainLoss: copy('trainLoss'),
+      testLoss: copy('testLoss'),
+      accuracy: copy('accuracy'),
+      bitsPerDim: copy('bitsPerDim'),
+      tokensPerSec: copy('tokensPerSec'),
+      lr: copy('lr'),
+      gradNorm: copy('gradNorm'),
+      betaTilde: bt,
+      betaTildeLayers: L,
+      changes: this.changes.slice(),
+    };
+  }
+}
+
+export type MetricsEvent = { runId: string; kind: 'append'; from: number } | { runId: string; kind: 'reset' };
+type Listener = (e: MetricsEvent) => void;
+
+/** All runs' series and the transient subscription to their changes. */
+export class MetricsHub {
+  private series = new Map<string, RunSeries>();
+  private listeners = new Set<Listener>();
+
+  get(runId: string): RunSeries {
+    let s = this.series.get(runId);
+    if (!s) this.series.set(runId, (s = new RunSeries()));
+    return s;
+  }
+
+  has(runId: string): boolean {
+    return this.series.has(runId);
+  }
+
+  append(runId: string, b: MetricsBatch): void {
+    const s = this.get(runId);
+    const from = s.length;
+    s.append(b);
+    this.emit({ runId, kind: 'append', from });
+  }
+
+  /** Replaces a run's series (loaded from IndexedDB, or truncated on resume). */
+  reset(runId: string, batch?: MetricsBatch, upToStep?: number): void {
+    const s = new RunSeries();
+    if (batch) s.append(batch);
+    if (upToStep !== undefined) s.truncate(upToStep);
+    this.series.set(runId, s);
+    this.emit({ runId, kind: 'reset' });
+  }
+
+  remove(runId: string): void {
+    this.series.delete(runId);
+    this.emit({ runId, kind: 'reset' });
+  }
+
+  clear(): void {
+    const ids = [...this.series.keys()];
+    this.series.clear();
+    for (const runId of ids) this.emit({ runId, kind: 'reset' });
+  }
+
+  subscribe(fn: Listener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(e: MetricsEvent): void {
+    for (const fn of this.listeners) fn(e);
+  }
+}
+
+export const metrics = new MetricsHub();
