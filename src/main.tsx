@@ -1,0 +1,51 @@
+// Entry point: without WebGPU the page explains why at once; otherwise the session (worker, store,
+// IndexedDB) boots and the playground renders.
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { decodeShare } from './store/form.ts';
+import { IdbStorage, MemoryStorage, type RunStorage } from './store/persist.ts';
+import { Session } from './store/session.ts';
+import { useApp } from './store/store.ts';
+import { App } from './ui/App.tsx';
+import { SessionContext } from './ui/context.ts';
+import { NoWebGPU } from './ui/NoWebGPU.tsx';
+import { WorkerClient, spawnTrainingWorker } from './worker/client.ts';
+import './ui/styles.css';
+
+const root = createRoot(document.getElementById('root')!);
+
+async function main(): Promise<void> {
+  if (!('gpu' in navigator) || !navigator.gpu) {
+    root.render(<NoWebGPU reason="This browser does not expose WebGPU (navigator.gpu is missing)." />);
+    return;
+  }
+  if (location.hash.includes('config=')) {
+    try {
+      useApp.getState().setForm(decodeShare(location.hash));
+    } catch (e) {
+      useApp.getState().notify(`Shared link: ${(e as Error).message}`);
+    }
+  }
+  let storage: RunStorage;
+  try {
+    storage = await IdbStorage.open();
+  } catch (e) {
+    storage = new MemoryStorage();
+    useApp.getState().notify(`IndexedDB is unavailable (${(e as Error).message}): runs will not survive a reload.`);
+  }
+  const session = new Session(new WorkerClient(spawnTrainingWorker()), storage, useApp, undefined, {
+    mnistUrl: new URL(`${import.meta.env.BASE_URL}mnist-10k.bin`, location.href).href,
+  });
+  addEventListener('pagehide', () => void session.flush());
+  (globalThis as { __playground?: unknown }).__playground = { session, store: useApp };
+  root.render(
+    <StrictMode>
+      <SessionContext.Provider value={session}>
+        <App />
+      </SessionContext.Provider>
+    </StrictMode>,
+  );
+  await session.boot();
+}
+
+void main();

@@ -1,0 +1,118 @@
+// Every run, live or stored: its state and step, and start / pause / resume / stop / step-once,
+// checkpoint download and removal. Metrics export and checkpoint upload for all runs.
+import { metricsCsv, metricsJson } from '../store/export.ts';
+import { metrics } from '../store/metrics.ts';
+import { runColor, useApp, type RunView } from '../store/store.ts';
+import { useSession } from './context.ts';
+import { download, fileSafe } from './download.ts';
+
+const STATE_TEXT: Record<RunView['state'], string> = {
+  created: 'created',
+  running: 'running',
+  paused: 'paused',
+  finished: 'finished',
+  stopped: 'stopped',
+  diverged: 'diverged',
+  error: 'failed',
+  'device-lost': 'device lost',
+};
+
+function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
+  const session = useSession();
+  const selectRun = useApp((s) => s.selectRun);
+  const ended = run.state === 'finished' || run.state === 'stopped' || run.state === 'diverged' || run.state === 'error';
+  const running = run.live && run.state === 'running';
+  const label = run.name;
+  return (
+    <li className={`run ${selected ? 'selected' : ''}`} data-run-id={run.id} data-state={run.state} aria-label={label}>
+      <button type="button" className="swatch-button" aria-pressed={selected} onClick={() => selectRun(run.id)}>
+        <span className="swatch" style={{ background: runColor(run.colorIndex) }} aria-hidden="true" />
+        <span className="run-name">{run.name}</span>
+      </button>
+      <span className="run-status" data-testid="run-status">
+        {STATE_TEXT[run.state]} · step <span data-testid="run-step">{run.step}</span> / {run.config.steps}
+        {!run.live && run.checkpointStep !== null ? ` · saved at step ${run.checkpointStep}` : ''}
+      </span>
+      {run.message && <span className="run-message">{run.message}</span>}
+      <span className="run-buttons">
+        {!running && !ended && (
+          <button type="button" onClick={() => session.start(run.id)} aria-label={`${run.live ? (run.step > 0 ? 'Resume' : 'Start') : 'Resume'} ${label}`}>
+            {run.live ? (run.step > 0 ? 'Resume' : 'Start') : 'Resume'}
+          </button>
+        )}
+        {running && (
+          <button type="button" onClick={() => session.pause(run.id)} aria-label={`Pause ${label}`}>
+            Pause
+          </button>
+        )}
+        {!running && !ended && (
+          <button type="button" onClick={() => session.step(run.id)} aria-label={`Step once ${label}`}>
+            Step once
+          </button>
+        )}
+        {!ended && (
+          <button type="button" onClick={() => session.stop(run.id)} aria-label={`Stop ${label}`}>
+            Stop
+          </button>
+        )}
+        <button
+          type="button"
+          aria-label={`Download checkpoint of ${label}`}
+          onClick={async () => {
+            const ck = await session.checkpointBytes(run.id);
+            if (ck) download(`${fileSafe(run.name)}-step${ck.step}.safetensors`, ck.bytes as Uint8Array<ArrayBuffer>, 'application/octet-stream');
+            else useApp.getState().notify(`${run.name}: no checkpoint yet`);
+          }}
+        >
+          Checkpoint
+        </button>
+        <button type="button" onClick={() => void session.remove(run.id)} aria-label={`Remove ${label}`}>
+          Remove
+        </button>
+      </span>
+    </li>
+  );
+}
+
+export function RunList() {
+  const session = useSession();
+  const order = useApp((s) => s.order);
+  const runs = useApp((s) => s.runs);
+  const selected = useApp((s) => s.selectedRunId);
+  const all = () => order.map((id) => runs[id]!);
+  return (
+    <section className="panel runs" aria-labelledby="runs-title">
+      <h2 id="runs-title">Runs</h2>
+      {order.length === 0 ? (
+        <p className="note">No runs yet: choose variants and press Train.</p>
+      ) : (
+        <ul className="run-list">
+          {order.map((id) => (
+            <RunRow key={id} run={runs[id]!} selected={selected === id} />
+          ))}
+        </ul>
+      )}
+      <div className="row actions">
+        <button type="button" disabled={order.length === 0} onClick={() => download('metrics.csv', metricsCsv(all(), metrics), 'text/csv')}>
+          Export metrics (CSV)
+        </button>
+        <button type="button" disabled={order.length === 0} onClick={() => download('metrics.json', metricsJson(all(), metrics), 'application/json')}>
+          Export metrics (JSON)
+        </button>
+        <div className="field">
+          <label htmlFor="upload-checkpoint">Open a checkpoint (.safetensors)</label>
+          <input
+            id="upload-checkpoint"
+            type="file"
+            accept=".safetensors"
+            onChange={async (e) => {
+              const f = e.target.files?.[0];
+              if (f) await session.uploadCheckpoint(new Uint8Array(await f.arrayBuffer()));
+              e.target.value = '';
+            }}
+          />
+        </div>
+      </div>
+    </section>
+  );
+}
