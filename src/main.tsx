@@ -4,6 +4,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { decodeShare } from './store/form.ts';
 import { IdbStorage, MemoryStorage, type RunStorage } from './store/persist.ts';
+import { metrics } from './store/metrics.ts';
 import { Session } from './store/session.ts';
 import { useApp } from './store/store.ts';
 import { App } from './ui/App.tsx';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     mnistUrl: new URL(`${import.meta.env.BASE_URL}mnist-10k.bin`, location.href).href,
   });
   addEventListener('pagehide', () => void session.flush());
-  (globalThis as { __playground?: unknown }).__playground = { session, store: useApp };
+  (globalThis as { __playground?: unknown }).__playground = { session, store: useApp, metrics };
   root.render(
     <StrictMode>
       <SessionContext.Provider value={session}>
