@@ -94,7 +94,9 @@ export class Session {
       for (const c of chunks) this.hub.append(r.id, c);
       const ck = await this.storage.getCheckpoint(r.id);
       const wasActive = r.state === 'running' || r.state === 'created';
-      this.s.upsertRun({ ...r, state: wasActive ? 'paused' : r.state, live: false, checkpointStep: ck?.step ?? null });
+      // The record is written on state changes; the metrics know how far the run really got.
+      const step = Math.max(r.step, this.hub.get(r.id).lastStep);
+      this.s.upsertRun({ ...r, step, state: wasActive ? 'paused' : r.state, live: false, checkpointStep: ck?.step ?? null });
     }
     this.client.send({ type: 'init', mnistUrl: this.mnistUrl });
     this.client.send({ type: 'presets' });

@@ -31,7 +31,7 @@ function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
       </button>
       <span className="run-status" data-testid="run-status">
         {STATE_TEXT[run.state]} · step <span data-testid="run-step">{run.step}</span> / {run.config.steps}
-        {!run.live && run.checkpointStep !== null ? ` · saved at step ${run.checkpointStep}` : ''}
+        {!run.live && run.checkpointStep !== null ? ` · resumes from step ${run.checkpointStep}` : ''}
       </span>
       {run.message && <span className="run-message">{run.message}</span>}
       <span className="run-buttons">

@@ -92,7 +92,7 @@ export class TrainingHost {
   private readonly maxTurnSteps: number;
 
   constructor(private deps: HostDeps, opts: HostOptions = {}) {
-    this.checkpointMs = (opts.checkpointSeconds ?? 20) * 1000;
+    this.checkpointMs = (opts.checkpointSeconds ?? 10) * 1000;
     this.turnMs = opts.turnMs ?? 120;
     this.maxTurnSteps = opts.maxTurnSteps ?? 16;
   }

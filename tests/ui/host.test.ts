@@ -1,0 +1,169 @@
+// The worker's host with a fake trainer and device: interleaving, live hypers, step-once, pause,
+// checkpoints and a lost device, without WebGPU.
+import { describe, expect, it } from 'vitest';
+import { TrainingHost, type GpuLike, type HostDeps, type TrainerLike } from '../../src/worker/host.ts';
+import type { FromWorker, LiveHypers, MetricsRecord, RunConfig, StopReason } from '../../src/worker/protocol.ts';
+
+function fakeConfig(steps = 10): RunConfig {
+  return {
+    name: 'fake',
+    variant: 'momentum',
+    task: { kind: 'copy', maxLen: 16, symbols: 4, heldOut: 8 },
+    model: { attention: { kind: 'momentum', beta: 0.1, gamma: 0.6 } } as RunConfig['model'],
+    optim: { kind: 'radam', weightDecay: 0, clipNorm: null, schedule: { kind: 'constant', lr: 1e-3 } },
+    batch: 4,
+    steps,
+    evalEvery: 5,
+    seed: 1,
+  };
+}
+
+class FakeTrainer implements TrainerLike {
+  step = 0;
+  pending: LiveHypers | null = null;
+  disposed = false;
+  model = { parameterCount: 123 };
+  constructor(readonly cfg: RunConfig, readonly log: string[], readonly id: string) {}
+  get config() {
+    return this.cfg;
+  }
+  get finished() {
+    return this.step >= this.cfg.steps;
+  }
+  setHypers(h: LiveHypers) {
+    if (h.beta !== undefined && !(h.beta >= 0 && h.beta < 1)) throw new Error(`beta must be in [0, 1); got ${h.beta}`);
+    this.pending = { ...(this.pending ?? {}), ...h };
+  }
+  async run(n: number): Promise<{ records: MetricsRecord[]; stop: StopReason | null }> {
+    const records: MetricsRecord[] = [];
+    for (let i = 0; i < n && this.step < this.cfg.steps; i++) {
+      this.step++;
+      this.log.push(`${this.id}:${this.step}`);
+      const r: MetricsRecord = { step: this.step, wallSeconds: this.step, trainLoss: 1 / this.step, testLoss: null, tokensPerSec: 100, lr: 1e-3, gradNorm: 1 };
+      if (this.pending) {
+        r.changed = this.pending;
+        this.pending = null;
+      }
+      records.push(r);
+    }
+    await Promise.resolve();
+    return { records, stop: null };
+  }
+  async checkpoint() {
+    return new Uint8Array([this.step]);
+  }
+  dispose() {
+    this.disposed = true;
+  }
+}
+
+function setup(opts: { failOpen?: string } = {}) {
+  const sent: FromWorker[] = [];
+  const log: string[] = [];
+  const trainers: FakeTrainer[] = [];
+  let loseDevice: (why: string) => void = () => {};
+  const gpu: GpuLike = { backend: 'swiftshader', description: 'fake', error: null, destroy() {} };
+  let t = 0;
+  const deps: HostDeps = {
+    async openGpu() {
+      if (opts.failOpen) throw new Error(opts.failOpen);
+      return { gpu, lost: new Promise<string>((r) => (loseDevice = r)) };
+    },
+    makeConfig: (spec) => ({ ...fakeConfig(), name: spec.variant }),
+    presets: () => ({ names: ['tiny'], descriptions: {}, configs: { copy: {}, mnist: {} } }),
+    createTrainer: (_g, cfg) => {
+      const tr = new FakeTrainer(cfg, log, `r${trainers.length}`);
+      trainers.push(tr);
+      return tr;
+    },
+    restoreTrainer: (_g, bytes) => {
+      const tr = new FakeTrainer(fakeConfig(), log, `r${trainers.length}`);
+      tr.step = bytes[0]!;
+      trainers.push(tr);
+      return tr;
+    },
+    loadEmbedded: async () => ({ count: 0, rows: 28, cols: 28, pixels: new Uint8Array(0) }),
+    post: (m) => sent.push(m),
+    now: () => (t += 1),
+  };
+  const host = new TrainingHost(deps, { maxTurnSteps: 1 });
+  return { host, sent, log, trainers, lose: (why: string) => loseDevice(why) };
+}
+
+const settle = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+const of = <T extends FromWorker['type']>(sent: FromWorker[], type: T) => sent.filter((m): m is Extract<FromWorker, { type: T }> => m.type === type);
+
+describe('TrainingHost', () => {
+  it('reports ready, creates runs paused, and interleaves running runs step by step', async () => {
+    const { host, sent, log } = setup();
+    await host.handle({ type: 'init', mnistUrl: '' });
+    expect(of(sent, 'ready')).toHaveLength(1);
+    await host.handle({ type: 'create', runId: 'a', config: fakeConfig(4), data: { kind: 'copy' } });
+    await host.handle({ type: 'create', runId: 'b', config: fakeConfig(4), data: { kind: 'copy' } });
+    expect(of(sent, 'created').map((m) => m.runId)).toEqual(['a', 'b']);
+    expect(of(sent, 'state').map((m) => m.state)).toEqual(['paused', 'paused']);
+    await host.handle({ type: 'start', runId: 'a' });
+    await host.handle({ type: 'start', runId: 'b' });
+    await settle();
+    // a took one step alone before b was started; from then on they alternate.
+    expect(log).toEqual(['r0:1', 'r0:2', 'r1:1', 'r0:3', 'r1:2', 'r0:4', 'r1:3', 'r1:4']);
+    const metrics = of(sent, 'metrics');
+    expect(metrics.reduce((n, m) => n + m.batch.step.length, 0)).toBe(8);
+    expect(of(sent, 'state').filter((m) => m.state === 'finished').map((m) => m.runId).sort()).toEqual(['a', 'b']);
+    expect(of(sent, 'checkpoint').length).toBeGreaterThanOrEqual(4); // at creation and at the end
+  });
+
+  it('applies live hypers at the next step, refuses divergent ones, and steps once when paused', async () => {
+    const { host, sent } = setup();
+    await host.handle({ type: 'create', runId: 'a', config: fakeConfig(10), data: { kind: 'copy' } });
+    await host.handle({ type: 'hypers', runId: 'a', hypers: { beta: 1.2 } });
+    expect(of(sent, 'error')[0]!.message).toMatch(/beta must be in \[0, 1\)/);
+    await host.handle({ type: 'hypers', runId: 'a', hypers: { beta: 0.5 } });
+    await host.handle({ type: 'step', runId: 'a' });
+    await settle();
+    const m = of(sent, 'metrics');
+    expect(m).toHaveLength(1);
+    expect(Array.from(m[0]!.batch.step)).toEqual([1]);
+    expect(m[0]!.batch.changes).toEqual([{ step: 1, hypers: { beta: 0.5 } }]);
+    expect(of(sent, 'config')).toHaveLength(1);
+    expect(of(sent, 'state').at(-1)).toMatchObject({ state: 'paused', step: 1 });
+  });
+
+  it('pauses and stops between turns', async () => {
+    const { host, sent, trainers } = setup();
+    await host.handle({ type: 'create', runId: 'a', config: fakeConfig(1000), data: { kind: 'copy' } });
+    await host.handle({ type: 'start', runId: 'a' });
+    await settle(5);
+    await host.handle({ type: 'pause', runId: 'a' });
+    await settle(20);
+    const at = trainers[0]!.step;
+    await settle(20);
+    expect(trainers[0]!.step).toBe(at);
+    expect(at).toBeLessThan(1000);
+    await host.handle({ type: 'stop', runId: 'a' });
+    expect(of(sent, 'state').at(-1)).toMatchObject({ state: 'stopped' });
+    await host.handle({ type: 'dispose', runId: 'a' });
+    expect(trainers[0]!.disposed).toBe(true);
+  });
+
+  it('turns a lost device into paused runs and reopens it on init', async () => {
+    const { host, sent, lose, trainers } = setup();
+    await host.handle({ type: 'create', runId: 'a', config: fakeConfig(1000), data: { kind: 'copy' } });
+    await host.handle({ type: 'start', runId: 'a' });
+    await settle(5);
+    lose('The GPU device was lost (unknown): test');
+    await settle(10);
+    expect(of(sent, 'device-lost')).toHaveLength(1);
+    expect(of(sent, 'state').at(-1)).toMatchObject({ runId: 'a', state: 'device-lost' });
+    expect(trainers[0]!.disposed).toBe(true);
+    await host.handle({ type: 'restore', runId: 'a', checkpoint: new Uint8Array([7]), data: { kind: 'copy' } });
+    expect(of(sent, 'ready')).toHaveLength(2);
+    expect(of(sent, 'created').at(-1)).toMatchObject({ runId: 'a', step: 7 });
+  });
+
+  it('says why when there is no device', async () => {
+    const { host, sent } = setup({ failOpen: 'No WebGPU adapter was found.' });
+    await host.handle({ type: 'init', mnistUrl: '' });
+    expect(of(sent, 'unsupported')[0]!.message).toMatch(/No WebGPU adapter/);
+  });
+});
