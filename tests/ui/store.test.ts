@@ -1,0 +1,176 @@
+// Store, metrics columns, form/share and the session with a fake worker and in-memory storage.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { decodeShare, defaultForm, encodeShare, formToSpecs, formVariants } from '../../src/store/form.ts';
+import { metricsCsv } from '../../src/store/export.ts';
+import { MetricsHub, RunSeries } from '../../src/store/metrics.ts';
+import { MemoryStorage } from '../../src/store/persist.ts';
+import { Session, checkpointConfig } from '../../src/store/session.ts';
+import { nextColorIndex, resetApp, useApp } from '../../src/store/store.ts';
+import { WorkerClient, type WorkerPort } from '../../src/worker/client.ts';
+import { packMetrics, type FromWorker, type RunConfig, type ToWorker } from '../../src/worker/protocol.ts';
+
+const cfg = (name: string, variant: RunConfig['variant'] = 'momentum'): RunConfig =>
+  ({
+    name,
+    variant,
+    task: { kind: 'copy', maxLen: 16, symbols: 4, heldOut: 8 },
+    model: { layers: 2, attention: { kind: 'momentum', beta: 0.1, gamma: 0.6 }, connection: { kind: 'residual' } },
+    optim: { kind: 'radam', weightDecay: 0, clipNorm: null, schedule: { kind: 'constant', lr: 1e-3 } },
+    batch: 4,
+    steps: 100,
+    evalEvery: 10,
+    seed: 1,
+  }) as RunConfig;
+
+const rec = (step: number, extra = {}) => ({ step, wallSeconds: step / 10, trainLoss: 2 / step, testLoss: null, tokensPerSec: 50, lr: 1e-3, gradNorm: 1, ...extra });
+
+class FakePort implements WorkerPort {
+  sent: ToWorker[] = [];
+  private fn: ((ev: MessageEvent<FromWorker>) => void) | null = null;
+  postMessage(msg: ToWorker) {
+    this.sent.push(msg);
+  }
+  addEventListener(type: string, fn: (ev: never) => void) {
+    if (type === 'message') this.fn = fn as (ev: MessageEvent<FromWorker>) => void;
+  }
+  reply(m: FromWorker) {
+    this.fn?.({ data: m } as MessageEvent<FromWorker>);
+  }
+}
+
+beforeEach(() => resetApp());
+
+describe('RunSeries', () => {
+  it('grows, keeps NaN for missing values, and replaces replayed steps', () => {
+    const s = new RunSeries(2);
+    s.append(packMetrics([rec(1), rec(2, { testLoss: 1.5, accuracy: 0.5 }), rec(3)]));
+    s.append(packMetrics([rec(4), rec(5)]));
+    expect(Array.from(s.col('step'))).toEqual([1, 2, 3, 4, 5]);
+    expect(Number.isNaN(s.col('testLoss')[0]!)).toBe(true);
+    expect(s.col('testLoss')[1]).toBe(1.5);
+    // A resume from step 3 replays 4 and 5.
+    s.append(packMetrics([rec(4, { trainLoss: 9 }), rec(5), rec(6)]));
+    expect(Array.from(s.col('step'))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(s.col('trainLoss')[3]).toBe(9);
+  });
+
+  it('keeps adaptive beta~ per layer and the live changes', () => {
+    const s = new RunSeries();
+    s.append(packMetrics([rec(1, { betaTilde: [0.2, 0.3] }), rec(2, { betaTilde: [0.25, 0.35], changed: { delta: 0.01 } })]));
+    expect(Array.from(s.layerBetaTilde(1))).toEqual([0.3, 0.35]);
+    expect(s.changes).toEqual([{ step: 2, hypers: { delta: 0.01 } }]);
+  });
+});
+
+describe('form', () => {
+  it('makes one spec per variant with the same seed, the adaptive toggle applied', () => {
+    const f = { ...defaultForm('copy'), variants: ['linear', 'momentum-connection'] as const, adaptive: true, maxLen: 16, layers: 1, seed: 7 };
+    const specs = formToSpecs({ ...f, variants: [...f.variants] });
+    expect(specs.map((s) => s.variant)).toEqual(['linear', 'adaptive']);
+    expect(specs.every((s) => s.overrides.seed === 7 && s.overrides.model?.layers === 1)).toBe(true);
+    expect(specs[0]!.overrides.task).toEqual({ maxLen: 16 });
+    expect(formVariants({ ...defaultForm(), variants: ['adaptive', 'momentum-connection'], adaptive: true })).toEqual(['adaptive']);
+  });
+
+  it('round-trips through a share link and clamps divergent values', () => {
+    const f = { ...defaultForm('mnist'), preset: 'quick', resolution: 14 as const, subset: 500, lr: 5e-4 };
+    expect(decodeShare(encodeShare(f))).toEqual(f);
+    const bad = { ...f, hypers: { ...f.hypers, beta: 1.5, gamma: -1 } };
+    const back = decodeShare(encodeShare(bad));
+    expect(back.hypers.beta).toBeLessThan(1);
+    expect(back.hypers.gamma).toBeGreaterThan(0);
+    expect(() => decodeShare('#nothing')).toThrow(/no configuration/);
+  });
+});
+
+describe('store', () => {
+  it('gives stable, distinct colours', () => {
+    expect(nextColorIndex({ a: { colorIndex: 0 }, b: { colorIndex: 2 } })).toBe(1);
+  });
+});
+
+describe('Session', () => {
+  async function boot(storage = new MemoryStorage()) {
+    const port = new FakePort();
+    const hub = new MetricsHub();
+    let n = 0;
+    const session = new Session(new WorkerClient(port), storage, useApp, hub, { flushMs: 1, newId: () => `run${++n}` });
+    await session.boot();
+    return { port, hub, session, storage };
+  }
+
+  it('creates runs from the form, records metrics, and lists them again after a reload', async () => {
+    const { port, hub, session, storage } = await boot();
+    expect(port.sent.map((m) => m.type)).toEqual(['init', 'presets']);
+    port.reply({ type: 'ready', backend: 'swiftshader', description: 'SwiftShader' });
+    useApp.getState().setForm({ variants: ['linear', 'momentum'] });
+    const ids = session.createFromForm();
+    expect(ids).toEqual(['run1', 'run2']);
+    expect(port.sent.filter((m) => m.type === 'create' || m.type === 'start').map((m) => `${m.type}:${(m as { runId: string }).runId}`)).toEqual([
+      'create:run1',
+      'start:run1',
+      'create:run2',
+      'start:run2',
+    ]);
+    for (const [id, v] of [['run1', 'linear'], ['run2', 'momentum']] as const) {
+      port.reply({ type: 'created', runId: id, config: cfg(v, v), step: 0, parameters: 10 });
+      port.reply({ type: 'state', runId: id, state: 'running', step: 0 });
+      port.reply({ type: 'metrics', runId: id, batch: packMetrics([rec(1), rec(2)]) });
+      port.reply({ type: 'checkpoint', runId: id, requestId: -1, step: 2, bytes: new Uint8Array([1, 2]) });
+    }
+    const s = useApp.getState();
+    expect(s.order).toEqual(['run1', 'run2']);
+    expect(s.runs.run1!.colorIndex).not.toBe(s.runs.run2!.colorIndex);
+    expect(hub.get('run2').length).toBe(2);
+    await new Promise((r) => setTimeout(r, 20));
+    await session.flush();
+    expect(storage.checkpoints.get('run1')?.step).toBe(2);
+    expect(metricsCsv([s.runs.run1!], hub).trim().split('\n')).toHaveLength(3);
+
+    // A reload: a new store and session on the same storage.
+    session.dispose();
+    resetApp();
+    const again = await boot(storage);
+    const r = useApp.getState().runs;
+    expect(Object.keys(r)).toEqual(['run1', 'run2']);
+    expect(r.run1).toMatchObject({ state: 'paused', live: false, step: 2, checkpointStep: 2 });
+    expect(again.hub.get('run1').length).toBe(2);
+    // Resume sends the stored checkpoint, then start.
+    await again.session.resume('run1', true);
+    expect(again.port.sent.slice(-2).map((m) => m.type)).toEqual(['restore', 'start']);
+  });
+
+  it('marks live changes pending until the worker reports the new config, and shows errors', async () => {
+    const { port, session } = await boot();
+    port.reply({ type: 'created', runId: 'x', config: cfg('m'), step: 0, parameters: 1 });
+    session.setHypers('x', { beta: 0.5 });
+    expect(useApp.getState().runs.x!.pendingHypers).toEqual({ beta: 0.5 });
+    expect(port.sent.at(-1)).toEqual({ type: 'hypers', runId: 'x', hypers: { beta: 0.5 } });
+    const next = cfg('m');
+    (next.model.attention as { beta: number }).beta = 0.5;
+    port.reply({ type: 'config', runId: 'x', config: next });
+    expect(useApp.getState().runs.x!.pendingHypers).toBeUndefined();
+    port.reply({ type: 'error', runId: 'x', message: 'beta must be in [0, 1)' });
+    expect(useApp.getState().notices.at(-1)!.text).toMatch(/beta must be/);
+  });
+
+  it('pauses every run on a lost device and restores them on request', async () => {
+    const { port, session, storage } = await boot();
+    port.reply({ type: 'created', runId: 'x', config: cfg('m'), step: 0, parameters: 1 });
+    await storage.putCheckpoint({ runId: 'x', step: 0, bytes: new Uint8Array([0]) });
+    port.reply({ type: 'device-lost', message: 'lost' });
+    expect(useApp.getState().device).toEqual({ status: 'lost', message: 'lost' });
+    expect(useApp.getState().runs.x).toMatchObject({ live: false, state: 'device-lost' });
+    await session.resumeAll();
+    expect(port.sent.slice(-2).map((m) => m.type)).toEqual(['init', 'restore']);
+  });
+
+  it('reads the config from a checkpoint header and rejects other files', () => {
+    const header = new TextEncoder().encode(JSON.stringify({ __metadata__: { config: JSON.stringify(cfg('up')) } }));
+    const bytes = new Uint8Array(8 + header.length);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    expect(checkpointConfig(bytes).name).toBe('up');
+    expect(() => checkpointConfig(new Uint8Array(4))).toThrow(/not a safetensors/);
+  });
+});
