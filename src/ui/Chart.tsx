@@ -91,10 +91,10 @@ export function Chart({ def, hub = defaultHub }: { def: MetricDef; hub?: Metrics
 
     const layout = () => ({
       title: { text: def.title, font: { size: 14 } },
-      margin: { l: 56, r: 12, t: 36, b: 40 },
-      height: 260,
+      margin: { l: 56, r: 12, t: 36, b: 64 },
+      height: 280,
       showlegend: true,
-      legend: { orientation: 'h', y: -0.25, font: { size: 10 } },
+      legend: { orientation: 'h', y: -0.32, font: { size: 10 } },
       xaxis: { title: { text: opts.x === 'step' ? 'step' : 'wall-clock seconds' } },
       yaxis: { title: { text: def.yTitle }, type: opts.logY && def.allowLog ? 'log' : 'linear' },
       shapes: shapes(),

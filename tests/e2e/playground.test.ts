@@ -117,12 +117,12 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
       .toBe(0.5);
     await expect.poll(() => runStep(page, MOMENTUM), { timeout: 60_000 }).toBeGreaterThan(before + 2);
     await page.getByRole('img', { name: /Momentum weights for beta 0\.50/ }).waitFor({ timeout: 10_000 });
-    await shot(page, '2-beta-moved');
     // The slider cannot go to beta >= 1.
     expect(await beta.getAttribute('max')).toBe('0.99');
+    await page.waitForTimeout(2500); // more points, and past the metrics flush interval
+    await shot(page, '2-beta-moved');
 
     // Reload: both runs are listed again (from IndexedDB), paused, with their curves.
-    await page.waitForTimeout(2000); // past the metrics flush interval
     await page.reload();
     await expect.poll(() => page.locator('li.run').count(), { timeout: 30_000 }).toBe(2);
     await page.locator(`li.run[aria-label="${LINEAR}"]`).waitFor();
