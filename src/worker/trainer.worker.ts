@@ -17,7 +17,13 @@ const host = new TrainingHost({
     if (!('gpu' in navigator) || !navigator.gpu) {
       throw new Error('WebGPU is not available in this browser (navigator.gpu is missing).');
     }
-    const gpu = await Gpu.open();
+    let gpu: Gpu;
+    try {
+      gpu = await Gpu.open();
+    } catch (e) {
+      // The engine's message ends with help for Node (Vulkan packages); the page gives browser help.
+      throw new Error((e as Error).message.split('\n- In Node')[0]!.trim());
+    }
     const lost = gpu.device.lost.then((info) => `The GPU device was lost (${info.reason || 'unknown'}): ${info.message}`);
     return { gpu, lost };
   },
