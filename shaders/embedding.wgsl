@@ -23,6 +23,7 @@ struct EmbedParams {
   column: u32,     // where the position code (forward) or the table's slice of dout (backward) starts
   pos_kind: u32,   // POS_NONE, POS_LEARNED or POS_SINUSOIDAL
   chunks: u32,     // index building: ceil(rows / IWG) chunks of positions
+  pos_offset: u32, // forward: position n of the input gets the code of n + pos_offset (sampling)
 }
 
 const POS_NONE: u32 = 0u;
@@ -109,10 +110,11 @@ fn embed_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   var code = 0.0;
   if (p.pos_kind != POS_NONE && c >= p.column && c < p.column + p.pos_dim) {
     let j = c - p.column;
+    let at = n + p.pos_offset;
     if (p.pos_kind == POS_LEARNED) {
-      code = pos_table[n * p.pos_dim + j];
+      code = pos_table[at * p.pos_dim + j];
     } else {
-      code = sinusoid(n, j, p.pos_dim);
+      code = sinusoid(at, j, p.pos_dim);
     }
   }
   let batch = p.rows / p.seq;

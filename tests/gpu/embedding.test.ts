@@ -200,6 +200,61 @@ describe('embedding on the GPU', () => {
     for (const t of [tIds, index.offsets, index.order, index.sortedIds]) t.dispose();
   });
 
+  // Sampling embeds one token at a time at its position: offset o, N tokens give the codes of
+  // o .. o + N - 1, bit for bit the rows of the whole sequence embedded at once.
+  for (const c of [cases[0]!, cases[1]!, cases[2]!, cases[3]!]) {
+    it(`embeds from a position offset as the CPU reference does, and as rows of the whole sequence: ${c.name}`, async () => {
+      const g = gpu();
+      const d = makeData(c);
+      const whole = await runGpu(g, c, d, d.table, d.pos, { hostIds: true, backward: false });
+      const seq = 3;
+      for (const offset of [0, 4, c.seq - seq]) {
+        const tape = new Tape(g, { grad: false });
+        const ids = new Uint32Array(c.batch * seq); // [B, seq]: tokens offset .. offset + seq - 1
+        for (let b = 0; b < c.batch; b++) ids.set(d.ids.subarray(b * c.seq + offset, b * c.seq + offset + seq), b * seq);
+        const tIds = tape.own(fromArray(g, ids, [c.batch, seq], 'ids'));
+        const tTable = tape.own(fromArray(g, d.table, [c.vocab, c.dim], 'table'));
+        const tPos = c.position === 'learned' ? tape.own(fromArray(g, d.pos, [c.posRows, c.posDim], 'pos')) : null;
+        const position: PositionCode = tPos ? { kind: 'learned', table: tPos } : { kind: 'sinusoidal', dim: c.posDim };
+        const got = await embed(tape, tIds, tTable, { position, combine: c.combine, positionOffset: offset }).read();
+        tape.dispose();
+
+        const cpuPos: CpuPosition<Float64Array> =
+          c.position === 'learned' ? { kind: 'learned', table: toF64(d.pos), rows: c.posRows, dim: c.posDim } : { kind: 'sinusoidal', dim: c.posDim };
+        const want = new Float64Array(c.batch * seq * d.width);
+        cpuForward(ids, toF64(d.table), cpuPos, c.combine, want, { batch: c.batch, seq, vocab: c.vocab, dim: c.dim }, offset);
+        const atol = c.position === 'sinusoidal' ? 1e-6 + 2e-7 * (offset + seq) : 1e-6;
+        expectClose(got, want, { atol, rtol: 1e-6, label: `${c.name} offset ${offset}` });
+        const rows = new Float32Array(c.batch * seq * d.width); // the same rows of the whole sequence
+        for (let b = 0; b < c.batch; b++) {
+          rows.set(whole.out.subarray((b * c.seq + offset) * d.width, (b * c.seq + offset + seq) * d.width), b * seq * d.width);
+        }
+        expect(got).toEqual(rows);
+      }
+    });
+  }
+
+  it('refuses a position offset past a learned table, or with a learned table that needs a gradient', () => {
+    const tape = new Tape(gpu());
+    const ids = tape.own(fromArray(gpu(), Uint32Array.from([0, 1]), [1, 2], 'ids'));
+    const table = tape.own(fromArray(gpu(), new Float32Array(8), [4, 2], 'table'));
+    const pos = tape.own(fromArray(gpu(), new Float32Array(10), [5, 2], 'pos'));
+    const learned = { kind: 'learned' as const, table: pos };
+    const before = gpu().dispatchCount;
+    expect(() => embed(tape, ids, table, { position: learned, combine: 'concat', positionOffset: 4 })).toThrow(
+      /2 positions from offset 4 but the learned position table has 5 rows/,
+    );
+    expect(() => embed(tape, ids, table, { position: learned, combine: 'concat', positionOffset: -1 })).toThrow(
+      /positionOffset must be a non-negative integer, got -1/,
+    );
+    const trained = tape.own(variable(gpu(), new Float32Array(10), [5, 2], 'trained pos'));
+    expect(() => embed(tape, ids, table, { position: { kind: 'learned', table: trained }, combine: 'concat', positionOffset: 1 })).toThrow(
+      /positionOffset 1 is for inference; the learned position table 'trained pos' needs a gradient/,
+    );
+    expect(gpu().dispatchCount).toBe(before);
+    tape.dispose();
+  });
+
   it('writes NaN rows for GPU-side ids outside the vocabulary', async () => {
     const tape = new Tape(gpu(), { grad: false });
     const ids = tape.own(fromArray(gpu(), Uint32Array.from([1, 5, 0]), [1, 3], 'ids'));

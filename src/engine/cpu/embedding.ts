@@ -50,7 +50,10 @@ export function checkIds(ids: ArrayLike<number>, vocab: number, what: string): v
   }
 }
 
-/** out[b, n, :] = table[ids[b, n]] with the position code of n added or appended. */
+/**
+ * out[b, n, :] = table[ids[b, n]] with the position code of positionOffset + n added or appended
+ * (an offset embeds later tokens of a sequence, one step of sampling at a time).
+ */
 export function embeddingForward<T extends Arr>(
   ids: Uint32Array, // [B, N]
   table: T, // [V, E]
@@ -58,6 +61,7 @@ export function embeddingForward<T extends Arr>(
   combine: Combine,
   out: T, // [B, N, C]
   dims: EmbedDims,
+  positionOffset = 0,
 ): void {
   const { batch, seq, vocab, dim } = dims;
   const width = embeddingWidth(dim, position, combine);
@@ -65,8 +69,11 @@ export function embeddingForward<T extends Arr>(
   if (position && combine === 'add' && position.dim !== dim) {
     throw new Error(`embeddingForward: 'add' needs a position code of ${dim} features, got ${position.dim}`);
   }
-  if (position?.kind === 'learned' && seq > position.rows) {
-    throw new Error(`embeddingForward: ${seq} positions but the learned table has ${position.rows} rows`);
+  if (!Number.isInteger(positionOffset) || positionOffset < 0) {
+    throw new Error(`embeddingForward: positionOffset must be a non-negative integer, got ${positionOffset}`);
+  }
+  if (position?.kind === 'learned' && positionOffset + seq > position.rows) {
+    throw new Error(`embeddingForward: ${seq} positions from offset ${positionOffset} but the learned table has ${position.rows} rows`);
   }
   const column = combine === 'concat' ? dim : 0;
   for (let b = 0; b < batch; b++) {
@@ -76,7 +83,8 @@ export function embeddingForward<T extends Arr>(
       for (let e = 0; e < width; e++) out[row * width + e] = e < dim ? table[id * dim + e]! : 0;
       if (!position) continue;
       for (let p = 0; p < position.dim; p++) {
-        const code = position.kind === 'learned' ? position.table[n * position.dim + p]! : sinusoidal(n, p, position.dim);
+        const at = positionOffset + n;
+        const code = position.kind === 'learned' ? position.table[at * position.dim + p]! : sinusoidal(at, p, position.dim);
         out[row * width + column + p] += code;
       }
     }

@@ -66,14 +66,18 @@ type EmbedParams = {
   column: number;
   pos_kind: number;
   chunks: number;
+  pos_offset: number;
 };
 
 function params(p: Partial<EmbedParams> & Pick<EmbedParams, 'rows' | 'seq' | 'vocab' | 'dim'>): EmbedParams {
-  return { pos_dim: 0, pos_rows: 0, width: p.dim, column: 0, pos_kind: POS_KIND.none, chunks: 0, ...p };
+  return { pos_dim: 0, pos_rows: 0, width: p.dim, column: 0, pos_kind: POS_KIND.none, chunks: 0, pos_offset: 0, ...p };
 }
 
-/** Checks ids [B, N], table [V, E] and the position code; returns the sizes. */
-export function checkEmbedInputs(what: string, ids: Tensor, table: Tensor, position: PositionCode, combine: Combine) {
+/**
+ * Checks ids [B, N], table [V, E], the position code and the offset of the first position (codes
+ * of positions offset .. offset + N - 1, for sampling one token at a time); returns the sizes.
+ */
+export function checkEmbedInputs(what: string, ids: Tensor, table: Tensor, position: PositionCode, combine: Combine, positionOffset = 0) {
   checkTensor(what, 'ids', ids, 'u32', 2);
   checkTensor(what, 'table', table, 'f32', 2);
   if (combine !== 'add' && combine !== 'concat') fail(what, `combine must be 'add' or 'concat', got '${combine}'`);
@@ -81,13 +85,17 @@ export function checkEmbedInputs(what: string, ids: Tensor, table: Tensor, posit
   const [vocab, dim] = table.shape as [number, number];
   if (batch < 1 || seq < 1) fail(what, `ids must hold at least one token, shape ${shapeText(ids)}`);
   if (vocab < 1 || dim < 1) fail(what, `table must have at least one row and feature, shape ${shapeText(table)}`);
+  if (!Number.isInteger(positionOffset) || positionOffset < 0) fail(what, `positionOffset must be a non-negative integer, got ${positionOffset}`);
   let posDim = 0;
   let posRows = 0;
   if (position) {
     if (position.kind === 'learned') {
       checkTensor(what, 'position table', position.table, 'f32', 2);
       [posRows, posDim] = position.table.shape as [number, number];
-      if (seq > posRows) fail(what, `${seq} positions but the learned position table has ${posRows} rows`);
+      if (positionOffset + seq > posRows) {
+        const from = positionOffset > 0 ? ` from offset ${positionOffset}` : '';
+        fail(what, `${seq} positions${from} but the learned position table has ${posRows} rows`);
+      }
     } else if (position.kind === 'sinusoidal') {
       posDim = position.dim;
     } else {
@@ -102,7 +110,11 @@ export function checkEmbedInputs(what: string, ids: Tensor, table: Tensor, posit
   return { batch, seq, vocab, dim, posDim, posRows, width };
 }
 
-/** out[b, n] = table[ids[b, n]] (+ or ++) position code of n. Ids >= V give NaN rows. */
+/**
+ * out[b, n] = table[ids[b, n]] (+ or ++) position code of positionOffset + n. Ids >= V give NaN
+ * rows. A non-zero offset embeds the next tokens of a sequence whose earlier ones were embedded
+ * before (sampling step by step).
+ */
 export function embeddingForward(
   gpu: Gpu,
   ids: Tensor, // u32 [B, N]
@@ -110,9 +122,10 @@ export function embeddingForward(
   position: PositionCode,
   combine: Combine,
   out: Tensor, // [B, N, C]
+  positionOffset = 0,
 ): void {
   const what = 'embeddingForward';
-  const s = checkEmbedInputs(what, ids, table, position, combine);
+  const s = checkEmbedInputs(what, ids, table, position, combine, positionOffset);
   checkTensor(what, 'out', out, 'f32', 3);
   if (out.shape[0] !== s.batch || out.shape[1] !== s.seq || out.shape[2] !== s.width) {
     fail(what, `out '${out.label}' must be [${s.batch}, ${s.seq}, ${s.width}], it is ${shapeText(out)}`);
@@ -131,6 +144,7 @@ export function embeddingForward(
       width: s.width,
       column: combine === 'concat' ? s.dim : 0,
       pos_kind: position ? POS_KIND[position.kind] : POS_KIND.none,
+      pos_offset: positionOffset,
     }),
     gpu.grid(Math.ceil(threads / ELEMENTWISE_WG)),
   );

@@ -29,12 +29,18 @@ export interface EmbedOptions {
    * row is NaN (so the loss turns NaN) and it adds nothing to d(table).
    */
   hostIds?: Uint32Array;
+  /**
+   * Position of the first token (default 0): the codes of positionOffset .. positionOffset + N - 1,
+   * to embed the next token of a sequence while sampling. Inference only: a learned position
+   * table that needs a gradient refuses a non-zero offset.
+   */
+  positionOffset?: number;
 }
 
 /** ids u32 [B, N], table [V, E] -> [B, N, E] ('add', or no position code) or [B, N, E + P] ('concat'). */
 export function embed(tape: Tape, ids: Tensor, table: Tensor, opts: EmbedOptions): Tensor {
-  const { position, combine, hostIds } = opts;
-  const s = checkEmbedInputs('embed', ids, table, position, combine);
+  const { position, combine, hostIds, positionOffset = 0 } = opts;
+  const s = checkEmbedInputs('embed', ids, table, position, combine, positionOffset);
   const rows = s.batch * s.seq;
   if (hostIds) {
     if (hostIds.length !== rows) throw new Error(`embed: hostIds holds ${hostIds.length} ids, ids '${ids.label}' ${rows}`);
@@ -42,11 +48,14 @@ export function embed(tape: Tape, ids: Tensor, table: Tensor, opts: EmbedOptions
   }
   const gpu = tape.gpu;
   const out = tape.empty([s.batch, s.seq, s.width], 'embed.out'); // [B, N, C]
-  embeddingForward(gpu, ids, table, position, combine, out);
-
   const learned = position?.kind === 'learned' ? position.table : null;
   const tableGrad = tape.needsGrad(table);
   const posGrad = learned !== null && tape.needsGrad(learned);
+  if (posGrad && positionOffset !== 0) {
+    throw new Error(`embed: positionOffset ${positionOffset} is for inference; the learned position table '${learned.label}' needs a gradient here`);
+  }
+  embeddingForward(gpu, ids, table, position, combine, out, positionOffset);
+
   if (!tableGrad && !posGrad) return out;
 
   // Built now, so the caller may reuse the ids buffer before the backward runs.
