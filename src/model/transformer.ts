@@ -37,6 +37,21 @@ export interface ForwardOptions {
   train: boolean;
   /** Seeds this step's dropout masks; the same seed gives the same masks. */
   dropoutSeed: number;
+  /** Recurrent decoding, one token at a time (src/model/sampler.ts); absent for the parallel forward. */
+  decode?: DecodeHooks;
+}
+
+/**
+ * What turns the parallel forward into one recurrent step: the ids [B, N] are the tokens at
+ * positions positionOffset .. positionOffset + N - 1 of sequences whose earlier tokens went through
+ * `attend` before, and `attend` replaces each layer's parallel causal attention with a step of that
+ * layer's recurrent state (KV cache, or linear/momentum state). Everything else (embedding at the
+ * position, connections, norms, feed-forward, head) is the same code, so it gives the same rows.
+ */
+export interface DecodeHooks {
+  positionOffset: number;
+  /** q, k [B, H, N, Dh], v [B, H, N, Dh] of layer `layer` -> its attention output [B, H, N, Dh], owned by the tape. */
+  attend(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor;
 }
 
 export interface ForwardResult {
@@ -129,7 +144,13 @@ export class Transformer {
     const cfg = this.cfg;
     const [B, N] = ids.shape as [number, number];
     if (ids.shape.length !== 2) throw new Error(`ids must be [batch, seq]; got [${ids.shape.join(', ')}]`);
-    if (N > cfg.maxSeq) throw new Error(`sequence length ${N} exceeds the model's maxSeq ${cfg.maxSeq}`);
+    const offset = opts.decode?.positionOffset ?? 0;
+    if (opts.decode && opts.train) throw new Error('recurrent decoding is for inference; pass train: false');
+    if (!Number.isInteger(offset) || offset < 0) throw new Error(`decode.positionOffset must be a non-negative integer; got ${offset}`);
+    if (offset + N > cfg.maxSeq) {
+      const what = offset > 0 ? `position ${offset + N - 1} (0-based) is past` : `sequence length ${N} exceeds`;
+      throw new Error(`${what} the model's maxSeq ${cfg.maxSeq}`);
+    }
     const d = modelWidth(cfg);
     const R = B * N;
     const p = opts.train ? cfg.dropout : 0;
@@ -141,7 +162,7 @@ export class Transformer {
     const position = this.positionTable
       ? { kind: 'learned' as const, table: this.positionTable }
       : { kind: 'sinusoidal' as const, dim: concat ? d - d / 2 : d };
-    let x = embed(tape, ids, this.tokenTable, { position, combine: cfg.positionCombine }); // [B, N, d]
+    let x = embed(tape, ids, this.tokenTable, { position, combine: cfg.positionCombine, positionOffset: offset }); // [B, N, d]
     x = drop(x);
 
     const spec: AttentionSpec =
@@ -152,11 +173,12 @@ export class Transformer {
     let gPrev: Tensor | null = null; // previous layer's attention output, for adaptive beta~
     const betaTilde: Tensor[] = [];
 
-    for (const L of this.layers) {
+    for (const [l, L] of this.layers.entries()) {
       const a = cfg.norm === 'pre' ? norm(x, L.norm1Gain, L.norm1Bias) : x;
       const qkv = linear(tape, a, L.qkv, L.qkvBias); // [B, N, 3d]
       const [q, k, v] = splitHeads(tape, qkv, cfg.heads, 3) as [Tensor, Tensor, Tensor]; // each [B, H, N, Dh]
-      const att = mergeHeads(tape, attention(tape, spec, q, k, v)); // [B, N, d]
+      const heads = opts.decode ? opts.decode.attend(l, q, k, v) : attention(tape, spec, q, k, v); // [B, H, N, Dh]
+      const att = mergeHeads(tape, heads); // [B, N, d]
       const g = drop(linear(tape, att, L.proj, L.projBias)); // [B, N, d]
 
       let h: Tensor;
