@@ -90,12 +90,48 @@ describe('npm run train', () => {
   });
 });
 
+describe('npm run sample', () => {
+  it('writes generated MNIST digits as PNG and reports images/s', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sample-'));
+    const t = cli('train', ['--task', 'mnist', '--variant', 'momentum', '--resolution', '7', '--subset', '40', '--steps', '3', '--eval-every', '3', '--batch', '2', '--out', dir]);
+    expect(t.code, t.err).toBe(0);
+    const out = join(dir, 'png');
+    const r = cli('sample', ['--checkpoint', join(dir, 'last.safetensors'), '--count', '3', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/3 images of 7x7 at temperature 1: [\d.]+ images\/s, \d+ pixels\/s/);
+    for (const f of ['grid.png', 'sample-000.png', 'sample-002.png']) {
+      expect([...readFileSync(join(out, f)).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    }
+  });
+
+  it('prints greedy copies with errors marked for a copy-task checkpoint', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sample-'));
+    const t = cli('train', [...TINY_COPY, '--steps', '2', '--eval-every', '2', '--variant', 'linear', '--out', dir]);
+    expect(t.code, t.err).toBe(0);
+    const r = cli('sample', ['--checkpoint', join(dir, 'last.safetensors'), '--count', '4']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/greedy generation on 4 held-out sequences: [\d.]+% of tokens, [\d.]+% of sequences exact; \d+ tokens\/s/);
+    expect(r.out.match(/^w /gm)).toHaveLength(4);
+  });
+
+  it.each([
+    [[], /--checkpoint is required/],
+    [['--checkpoint', '/nonexistent.safetensors'], /cannot read --checkpoint/],
+    [['--checkpoint', 'package.json'], /not a playground checkpoint/],
+    [['--checkpoint', 'package.json', '--temperature=-1'], /--temperature must be >= 0/],
+  ])('refuses %j', (args, message) => {
+    const r = cli('sample', args);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(message);
+  });
+});
+
 describe('npm run compare', () => {
   it('trains the chosen variants with one seed, prints the table and writes the curves', () => {
     const dir = mkdtempSync(join(tmpdir(), 'compare-'));
     const r = cli('compare', [...TINY_COPY, '--variants', 'softmax,momentum', '--out', dir]);
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/\| variant +\| train loss \| test loss \| accuracy \(tok \/ seq\) \| steps to target \| ms\/step \|/);
+    expect(r.out).toMatch(/\| variant +\| train loss \| test loss \| accuracy \(tok \/ seq\) \| generated \(tok \/ seq\) \| steps to target \| ms\/step \|/);
     expect(r.out).toMatch(/\| softmax /);
     expect(r.out).toMatch(/\| momentum /);
     const csv = readFileSync(join(dir, 'curves.csv'), 'utf8').trim().split('\n');
