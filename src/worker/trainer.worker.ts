@@ -1,7 +1,11 @@
 // The training worker: owns the WebGPU device and every Trainer. The page talks to it only through
 // the messages of protocol.ts; all the logic is in host.ts.
 import { Gpu } from '../engine/gpu.ts';
+import { generateImages } from '../model/sampler.ts';
+import { makeCopyHeldOut } from '../tasks/copyTask.ts';
 import { fetchMnist } from '../tasks/mnist.ts';
+import { Random } from '../tasks/random.ts';
+import { copyGreedyAccuracy } from '../train/copyGreedy.ts';
 import { PRESET_DESCRIPTIONS, PRESET_NAMES, makeRunConfig } from '../train/presets.ts';
 import { Trainer } from '../train/trainer.ts';
 import { TrainingHost, type GpuLike } from './host.ts';
@@ -39,6 +43,26 @@ const host = new TrainingHost({
   createTrainer: (gpu, cfg, data) => Trainer.create(gpu as Gpu, cfg, data),
   restoreTrainer: (gpu, bytes, data) => Trainer.fromCheckpoint(gpu as Gpu, bytes, data),
   loadEmbedded: (url) => fetchMnist(url),
+  // Digits pixel by pixel, or greedy copies of held-out sequences, through the recurrent steps.
+  async sample(_gpu, trainerLike, count) {
+    const trainer = trainerLike as Trainer;
+    const cfg = trainer.config;
+    if (cfg.task.kind === 'mnist') {
+      const side = cfg.task.resolution;
+      const r = await generateImages(trainer.model, { count, rows: side, cols: side, temperature: 1, rng: new Random(trainer.step + 1) });
+      return { kind: 'mnist', rows: side, cols: side, pixels: r.pixels, count, imagesPerSec: r.imagesPerSec };
+    }
+    const held = makeCopyHeldOut(count, { maxLen: cfg.task.maxLen, symbols: cfg.task.symbols });
+    const g = await copyGreedyAccuracy(trainer.model, held, Math.min(count, cfg.batch));
+    return {
+      kind: 'copy',
+      inputs: held.inputs,
+      outputs: g.predictions,
+      mask: Uint8Array.from(held.mask),
+      maxLen: held.maxLen,
+      count,
+    };
+  },
   post: (msg, transfer = []) => scope.postMessage(msg, transfer),
   now: () => performance.now(),
 });

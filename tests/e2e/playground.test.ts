@@ -122,6 +122,14 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     await page.waitForTimeout(2500); // more points, and past the metrics flush interval
     await shot(page, '2-beta-moved');
 
+    // Samples: the model's greedy copies of held-out sequences, through the recurrent steps.
+    await page.getByRole('button', { name: /^Show copy outputs/ }).click();
+    const table = page.getByRole('table', { name: /greedy output on the copied half/ });
+    await table.waitFor({ timeout: 60_000 });
+    expect(await table.locator('tr.output').count()).toBe(4);
+    expect(await table.locator('td.ok, td.wrong').count()).toBeGreaterThan(0);
+    await shot(page, '2b-copy-samples');
+
     // Reload: both runs are listed again (from IndexedDB), paused, with their curves.
     await page.reload();
     await expect.poll(() => page.locator('li.run').count(), { timeout: 30_000 }).toBe(2);
