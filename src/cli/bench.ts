@@ -1,168 +1,103 @@
-// `npm run bench`: one attention layer, forward + backward, for softmax, linear and momentum
-// attention at N = 256 ... 8192, each one's growth from its own N = 256 time and the
-// momentum/linear ratio, plus the matmul rate. Ratios taken in one run are the figures to report.
+// `npm run bench`: our engine alone in Node (Dawn): the matmul rate on the shapes of a training
+// step, one training step of the small linear-attention transformer, one attention layer forward +
+// backward for softmax, linear and momentum at N = 256 ... 8192 (each one's growth from N = 256,
+// the momentum/linear ratio and peak memory) and sampling throughput. The same measuring code
+// (src/bench/) runs in the browser beside TensorFlow.js with `npm run bench:browser`.
 //
-//   npm run bench -- [--heads 4] [--dim 32] [--max-n 8192] [--budget 60] [--reps 3] [--out FILE]
+//   npm run bench -- [--heads 4] [--dim 32] [--max-n 8192] [--budget 60] [--reps 3]
+//       [--sections matmul,train,attention,sampling] [--sample-seq 784] [--out FILE]
 import { writeFileSync } from 'node:fs';
 import { Gpu } from '../engine/gpu.ts';
 import { matmulGflops } from '../engine/kernels/matmul.ts';
-import { attention, type AttentionKind } from '../engine/ops/attention.ts';
-import { Tape, variable } from '../engine/tensor.ts';
+import { attentionSweep } from '../bench/attention.ts';
+import { shapeName, trainStepMatmuls } from '../bench/model.ts';
+import { SECTIONS, defaultBenchOptions, type BenchOptions, type Section } from '../bench/options.ts';
+import { checkTargets, formatReport, type BenchReport } from '../bench/report.ts';
+import { defaultSamplingOptions, samplingBench } from '../bench/sampling.ts';
+import { oursTrainStep } from '../bench/trainStep.ts';
+import { UsageError, parse, runMain } from './common.ts';
 
-interface Options {
-  heads: number;
-  dim: number;
-  maxN: number;
-  /** Seconds one (kind, N) measurement may take before larger N of that kind is skipped. */
-  budget: number;
-  reps: number;
-  out: string | null;
+const USAGE = `usage: npm run bench -- [--heads N] [--dim N] [--max-n N] [--budget SECONDS] [--reps N]
+    [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N] [--out FILE]`;
+
+function positive(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--${name} must be a positive number; got '${raw}'`);
+  return v;
 }
-
-function parseArgs(argv: string[]): Options {
-  const o: Options = { heads: 4, dim: 32, maxN: 8192, budget: 60, reps: 3, out: null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const num = (name: string) => {
-      const n = Number(val());
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`);
-      return n;
-    };
-    if (a === '--heads') o.heads = num(a);
-    else if (a === '--dim') o.dim = num(a);
-    else if (a === '--max-n') o.maxN = num(a);
-    else if (a === '--budget') o.budget = num(a);
-    else if (a === '--reps') o.reps = num(a);
-    else if (a === '--out') o.out = val();
-    else throw new Error(`unknown option ${a}`);
-  }
-  return o;
-}
-
-function randomData(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 4294967296 - 0.5) * 0.5;
-  }
-  return out;
-}
-
-interface Row {
-  kind: AttentionKind;
-  seq: number;
-  ms: number;
-  peakBytes: number;
-}
-
-/** Mean milliseconds of one forward + backward, after one warm-up run. */
-async function timeAttention(gpu: Gpu, kind: AttentionKind, n: number, o: Options): Promise<Row> {
-  const shape = [1, o.heads, n, o.dim];
-  const size = o.heads * n * o.dim;
-  const q = variable(gpu, randomData(size, 1), shape, 'q'); // [1, H, N, D]
-  const k = variable(gpu, randomData(size, 2), shape, 'k'); // [1, H, N, D]
-  const v = variable(gpu, randomData(size, 3), shape, 'v'); // [1, H, N, D]
-  const dOut = variable(gpu, randomData(size, 4), shape, 'dOut');
-  const spec = kind === 'momentum' ? { kind, causal: true, beta: 0.6, gamma: 0.9 } : { kind, causal: true };
-  const once = () => {
-    const tape = new Tape(gpu);
-    const out = attention(tape, spec, q, k, v);
-    tape.backward(out, dOut);
-    tape.dispose([q, k, v]);
-  };
-  once();
-  await gpu.sync();
-  gpu.pool.resetPeak();
-  const t0 = performance.now();
-  for (let r = 0; r < o.reps; r++) once();
-  await gpu.sync();
-  const ms = (performance.now() - t0) / o.reps;
-  const peakBytes = gpu.pool.peakBytes;
-  for (const t of [q, k, v, dOut]) t.dispose();
-  gpu.pool.trim();
-  return { kind, seq: n, ms, peakBytes };
-}
-
-const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const v = parse(process.argv.slice(2), {
+    heads: { type: 'string' },
+    dim: { type: 'string' },
+    'max-n': { type: 'string' },
+    budget: { type: 'string' },
+    reps: { type: 'string' },
+    sections: { type: 'string' },
+    'sample-seq': { type: 'string' },
+    'sample-batch': { type: 'string' },
+    out: { type: 'string' },
+  });
+  const d = defaultBenchOptions;
+  const sections = (v.sections?.split(',').filter(Boolean) ?? [...SECTIONS]) as Section[];
+  for (const s of sections) {
+    if (!(SECTIONS as readonly string[]).includes(s)) throw new UsageError(`unknown section '${s}' (use ${SECTIONS.join(', ')})`);
+  }
+  const o: BenchOptions = {
+    ...d,
+    sections,
+    heads: positive('heads', v.heads, d.heads),
+    dim: positive('dim', v.dim, d.dim),
+    maxN: positive('max-n', v['max-n'], d.maxN),
+    budget: positive('budget', v.budget, d.budget),
+    reps: positive('reps', v.reps, d.reps),
+    sampleSeq: positive('sample-seq', v['sample-seq'], d.sampleSeq),
+    sampleBatch: positive('sample-batch', v['sample-batch'], d.sampleBatch),
+  };
+  const log = (line: string) => process.stderr.write(line + '\n');
   const gpu = await Gpu.open();
-  console.log(`device: ${gpu.description} (${gpu.backend})`);
-  console.log(`attention: causal, batch 1, heads ${o.heads}, dim ${o.dim}, forward + backward, mean of ${o.reps}`);
-
-  const matmul: { shape: string; gflops: number }[] = [];
-  for (const [m, n, k] of [
-    [256, 256, 256],
-    [1024, 768, 256],
-    [1024, 256, 1024],
-  ] as const) {
-    const { gflops } = await matmulGflops(gpu, m, n, k, 3);
-    matmul.push({ shape: `${m}x${n}x${k}`, gflops });
-  }
-
-  const kinds: AttentionKind[] = ['softmax', 'linear', 'momentum'];
-  const rows: Row[] = [];
-  const stopped = new Set<AttentionKind>();
-  for (let n = 256; n <= o.maxN; n *= 2) {
-    for (const kind of kinds) {
-      if (stopped.has(kind)) continue;
-      const prev = rows.find((r) => r.kind === kind && r.seq === n / 2);
-      // O(N^2) softmax quadruples per doubling: skip what would blow the budget.
-      const growth = kind === 'softmax' ? 4 : 2;
-      if (prev && (prev.ms * growth) / 1000 > o.budget) {
-        stopped.add(kind);
-        continue;
+  const report: BenchReport = {
+    device: { description: gpu.description, backend: gpu.backend, runtime: `node ${process.versions.node} (Dawn, the webgpu package)` },
+    options: { ...o },
+    matmul: [],
+    trainStep: null,
+    attention: [],
+    attentionSkipped: [],
+    sampling: null,
+    notes: ['our engine only; `npm run bench:browser` measures TensorFlow.js beside it'],
+  };
+  log(`device: ${gpu.description} (${gpu.backend})`);
+  try {
+    if (sections.includes('matmul')) {
+      for (const s of trainStepMatmuls()) {
+        const { gflops } = await matmulGflops(gpu, s.m, s.n, s.k, o.matmulIters, { transA: s.transA, transB: s.transB });
+        report.matmul.push({ shape: shapeName(s), role: s.role, transA: s.transA, transB: s.transB, oursGflops: gflops, tfjsGflops: null });
+        log(`  matmul ${shapeName(s)} ${s.role}: ${gflops.toFixed(2)} GFLOP/s`);
       }
-      const row = await timeAttention(gpu, kind, n, o);
-      rows.push(row);
-      process.stderr.write(`  ${kind} N=${n}: ${fmt(row.ms)} ms\n`);
     }
+    if (sections.includes('train')) {
+      const t = await oursTrainStep(gpu, o.reps);
+      report.trainStep = { config: { model: 'src/bench/model.ts BENCH_MODEL' }, oursMs: t.ms, tfjsMs: null, oursLoss: t.loss, notes: [] };
+      log(`  training step: ${t.ms.toFixed(1)} ms`);
+    }
+    if (sections.includes('attention')) {
+      log(`attention: causal, batch 1, heads ${o.heads}, dim ${o.dim}, forward + backward, mean of ${o.reps}`);
+      const { rows, skipped } = await attentionSweep(gpu, { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps }, log);
+      report.attention = rows;
+      report.attentionSkipped = skipped;
+    }
+    if (sections.includes('sampling')) {
+      report.sampling = await samplingBench(gpu, { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch }, log);
+    }
+  } finally {
+    gpu.destroy();
   }
-
-  const base = (kind: AttentionKind) => rows.find((r) => r.kind === kind && r.seq === 256)?.ms ?? NaN;
-  const get = (kind: AttentionKind, n: number) => rows.find((r) => r.kind === kind && r.seq === n);
-  const lines = [
-    '| N | softmax ms (x N=256) | linear ms (x N=256) | momentum ms (x N=256) | momentum / linear | N / 256 |',
-    '|---|---|---|---|---|---|',
-  ];
-  for (let n = 256; n <= o.maxN; n *= 2) {
-    const cell = (kind: AttentionKind) => {
-      const r = get(kind, n);
-      return r ? `${fmt(r.ms)} (${fmt(r.ms / base(kind), 2)}x)` : 'skipped (over budget)';
-    };
-    const lin = get('linear', n);
-    const mom = get('momentum', n);
-    const ratio = lin && mom ? fmt(mom.ms / lin.ms, 2) : '-';
-    lines.push(`| ${n} | ${cell('softmax')} | ${cell('linear')} | ${cell('momentum')} | ${ratio} | ${n / 256} |`);
+  console.log('\n' + formatReport(report));
+  if (v.out) {
+    writeFileSync(v.out, JSON.stringify({ ...report, targets: checkTargets(report) }, null, 2) + '\n');
+    console.log(`\nwrote ${v.out}`);
   }
-  console.log('\n' + lines.join('\n'));
-  console.log('\n| matmul shape (MxNxK) | GFLOP/s |\n|---|---|');
-  for (const m of matmul) console.log(`| ${m.shape} | ${fmt(m.gflops, 2)} |`);
-  const mem = ['\n| N | softmax peak MiB | linear peak MiB | momentum peak MiB |', '|---|---|---|---|'];
-  for (let n = 256; n <= o.maxN; n *= 2) {
-    const cell = (kind: AttentionKind) => {
-      const r = get(kind, n);
-      return r ? fmt(r.peakBytes / 2 ** 20, 2) : '-';
-    };
-    mem.push(`| ${n} | ${cell('softmax')} | ${cell('linear')} | ${cell('momentum')} |`);
-  }
-  console.log(mem.join('\n'));
-
-  if (o.out) {
-    writeFileSync(o.out, JSON.stringify({ device: gpu.description, backend: gpu.backend, options: o, matmul, attention: rows }, null, 2));
-    console.log(`\nwrote ${o.out}`);
-  }
-  gpu.destroy();
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runMain(USAGE, main);

@@ -1,0 +1,128 @@
+// The browser benchmark page: our engine and TensorFlow.js's WebGPU backend on this page's
+// adapter, section by section (matmul, training step, attention, sampling). Progress goes to the
+// console and the page; the report ends in `window.__bench` for the headless runner
+// (src/cli/benchBrowser.ts), which prints the tables and writes the JSON.
+import { Gpu } from '../engine/gpu.ts';
+import { matmulGflops } from '../engine/kernels/matmul.ts';
+import { attentionSweep } from './attention.ts';
+import { BENCH_BATCH, BENCH_LR, BENCH_MODEL, BENCH_SEQ, shapeName, trainStepMatmuls } from './model.ts';
+import { parseBenchQuery } from './options.ts';
+import { checkTargets, formatReport, type BenchReport, type TargetCheck } from './report.ts';
+import { defaultSamplingOptions, samplingBench } from './sampling.ts';
+import { openTfjs, tfjsMatmulGflops, tfjsTrainStep } from './tfjs.ts';
+import { oursTrainStep } from './trainStep.ts';
+
+export type BenchState =
+  | { state: 'running' }
+  | { state: 'done'; report: BenchReport & { targets: TargetCheck[] }; text: string }
+  | { state: 'error'; message: string };
+
+declare global {
+  interface Window {
+    __bench?: BenchState;
+  }
+}
+
+const logEl = document.getElementById('log');
+function log(line: string): void {
+  console.log(`[bench] ${line}`);
+  if (logEl) logEl.textContent += line + '\n';
+}
+
+async function run(): Promise<void> {
+  window.__bench = { state: 'running' };
+  const o = parseBenchQuery(location.search);
+  const gpu = await Gpu.open();
+  const report: BenchReport = {
+    device: { description: gpu.description, backend: gpu.backend, runtime: navigator.userAgent },
+    options: { ...o },
+    matmul: [],
+    trainStep: null,
+    attention: [],
+    attentionSkipped: [],
+    sampling: null,
+    notes: [],
+  };
+  log(`device: ${gpu.description} (${gpu.backend})`);
+  const needsPeer = o.sections.includes('matmul') || o.sections.includes('train');
+  if (needsPeer) {
+    const peer = await openTfjs();
+    report.notes.push(`peer: ${peer}, its default flags, in the same page on the same adapter (its own GPUDevice)`);
+    log(`peer: ${peer}`);
+  }
+
+  if (o.sections.includes('matmul')) {
+    log('matmul:');
+    for (const s of trainStepMatmuls()) {
+      // Ours then the peer's for each shape, so slow drift of the machine hits both alike.
+      const ours = await matmulGflops(gpu, s.m, s.n, s.k, o.matmulIters, { transA: s.transA, transB: s.transB });
+      const peer = await tfjsMatmulGflops(s, o.matmulIters);
+      report.matmul.push({ shape: shapeName(s), role: s.role, transA: s.transA, transB: s.transB, oursGflops: ours.gflops, tfjsGflops: peer });
+      log(`  ${shapeName(s)} ${s.role}: ours ${ours.gflops.toFixed(2)}, TF.js ${peer.toFixed(2)} GFLOP/s`);
+    }
+  }
+
+  if (o.sections.includes('train')) {
+    log('training step:');
+    const ours = await oursTrainStep(gpu, o.reps);
+    log(`  ours ${ours.ms.toFixed(1)} ms (loss ${ours.loss.toFixed(3)})`);
+    const peer = await tfjsTrainStep(o.reps);
+    log(`  TF.js ${peer.ms.toFixed(1)} ms (loss ${peer.loss.toFixed(3)})`);
+    report.trainStep = {
+      config: {
+        layers: BENCH_MODEL.layers,
+        heads: BENCH_MODEL.heads,
+        headDim: BENCH_MODEL.headDim,
+        ffn: BENCH_MODEL.ffn,
+        vocab: BENCH_MODEL.vocab,
+        seq: BENCH_SEQ,
+        batch: BENCH_BATCH,
+        attention: 'linear (elu + 1), causal',
+        norm: BENCH_MODEL.norm,
+        activation: BENCH_MODEL.activation,
+        optimizer: `adam lr ${BENCH_LR}`,
+        dropout: BENCH_MODEL.dropout,
+      },
+      oursMs: ours.ms,
+      tfjsMs: peer.ms,
+      oursLoss: ours.loss,
+      tfjsLoss: peer.loss,
+      notes: [
+        `mean of ${o.reps} steps after 2 warm-up steps; each side encodes its steps back to back and waits once at the end`,
+        'TF.js has no causal prefix-sum (scan) op for linear attention, so its causal linear attention is the masked N x N product tril(phi(q) phi(k)^T) v / rowsum; ours is the O(N) chunked scan',
+        'TF.js gradients come from its tape (tf.variableGrads via optimizer.minimize); the optimizer is tf.train.adam with the same hyper-parameters',
+      ],
+    };
+  }
+
+  if (o.sections.includes('attention')) {
+    log(`attention (heads ${o.heads}, dim ${o.dim}, causal, forward + backward, mean of ${o.reps}):`);
+    const { rows, skipped } = await attentionSweep(
+      gpu,
+      { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps },
+      log,
+    );
+    report.attention = rows;
+    report.attentionSkipped = skipped;
+  }
+
+  if (o.sections.includes('sampling')) {
+    log(`sampling (${o.sampleSeq} tokens, batch ${o.sampleBatch}):`);
+    report.sampling = await samplingBench(gpu, { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch }, log);
+    if (o.sampleSeq !== defaultSamplingOptions.seq) {
+      report.sampling.notes.push(`capped at ${o.sampleSeq} tokens per sequence (an MNIST image has ${defaultSamplingOptions.seq}); images/s count ${o.sampleSeq}-token sequences`);
+    }
+  }
+
+  gpu.destroy();
+  const full = { ...report, targets: checkTargets(report) };
+  const text = formatReport(report);
+  log('\n' + text);
+  window.__bench = { state: 'done', report: full, text };
+}
+
+run().catch((err: unknown) => {
+  const message = err instanceof Error ? `${err.message}\n${err.stack ?? ''}` : String(err);
+  log(`error: ${message}`);
+  window.__bench = { state: 'error', message };
+});

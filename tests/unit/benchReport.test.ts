@@ -1,0 +1,97 @@
+// The benchmark report's ratios, targets, options and tables: pure functions, no GPU, no timing.
+import { describe, expect, it } from 'vitest';
+import { benchQuery, defaultBenchOptions, parseBenchQuery } from '../../src/bench/options.ts';
+import { trainStepMatmuls } from '../../src/bench/model.ts';
+import { checkTargets, formatReport, growth, momentumOverLinear, ratio, type BenchReport } from '../../src/bench/report.ts';
+
+function report(over: Partial<BenchReport> = {}): BenchReport {
+  return {
+    device: { description: 'test adapter', backend: 'swiftshader', runtime: 'test' },
+    options: {},
+    matmul: [
+      { shape: '1024x192x64', role: 'qkv forward', transA: false, transB: false, oursGflops: 2, tfjsGflops: 1 },
+      { shape: '64x192x1024', role: 'qkv dW', transA: true, transB: false, oursGflops: 1, tfjsGflops: 1.25 },
+    ],
+    trainStep: { config: { layers: 2 }, oursMs: 100, tfjsMs: 150, notes: [] },
+    attention: [
+      { kind: 'softmax', seq: 256, ms: 10, peakBytes: 2 ** 20 },
+      { kind: 'linear', seq: 256, ms: 4, peakBytes: 2 ** 21 },
+      { kind: 'momentum', seq: 256, ms: 4.2, peakBytes: 2 ** 21 },
+      { kind: 'linear', seq: 512, ms: 8, peakBytes: 2 ** 22 },
+      { kind: 'momentum', seq: 512, ms: 10, peakBytes: 2 ** 22 },
+    ],
+    attentionSkipped: [{ kind: 'softmax', fromSeq: 512 }],
+    sampling: {
+      level: 'attention',
+      seq: 784,
+      batch: 8,
+      recurrentTokensPerSec: 600,
+      kvCacheTokensPerSec: 100,
+      noCacheTokensPerSec: 10,
+      recurrentImagesPerSec: 600 / 784,
+      kvCacheImagesPerSec: 100 / 784,
+      noCacheImagesPerSec: 10 / 784,
+      notes: [],
+    },
+    notes: [],
+    ...over,
+  };
+}
+
+describe('benchmark ratios and targets', () => {
+  it('takes ratios only of two measured positive figures', () => {
+    expect(ratio(3, 2)).toBe(1.5);
+    expect(ratio(null, 2)).toBeNull();
+    expect(ratio(3, 0)).toBeNull();
+    expect(ratio(3, undefined)).toBeNull();
+  });
+
+  it('gives growth from each kind’s smallest N and momentum / linear per N', () => {
+    const r = report();
+    expect(growth(r.attention, 'linear', 512)).toBe(2);
+    expect(growth(r.attention, 'momentum', 512)).toBeCloseTo(10 / 4.2);
+    expect(growth(r.attention, 'softmax', 512)).toBeNull();
+    expect(momentumOverLinear(r.attention, 512)).toBe(1.25);
+  });
+
+  it('checks each target and says by how much it misses', () => {
+    const t = checkTargets(report());
+    const by = Object.fromEntries(t.map((c) => [c.name.split(':')[0], c]));
+    expect(by['training step']).toMatchObject({ value: 1.5, holds: false });
+    expect(by['training step']!.margin).toBeCloseTo(0.75);
+    expect(by['matmul']).toMatchObject({ value: 0.8, holds: false }); // the worst shape decides
+    expect(by['attention']).toMatchObject({ value: 1.25, holds: false });
+    expect(by['attention']!.margin).toBeCloseTo(1.1 / 1.25);
+    expect(by['sampling']).toMatchObject({ value: 6, holds: true });
+    const none = checkTargets(report({ trainStep: null, sampling: null, matmul: [], attention: [] }));
+    expect(none.every((c) => c.holds === null && c.value === null)).toBe(true);
+  });
+
+  it('prints every section with its ratios and the skipped cells', () => {
+    const text = formatReport(report());
+    expect(text).toContain('| 1024x192x64 | qkv forward | 2.00 | 1.00 | 2.00 |');
+    expect(text).toContain('64x192x1024 (A^T)');
+    expect(text).toContain('| 100.0 | 150.0 | 1.50 |');
+    expect(text).toContain('| 512 | skipped (over budget) | 8.0 (2.00x) | 10.0 (2.38x) | 1.25 | 2 |');
+    expect(text).toContain('| softmax + KV cache | 100.0 | 0.128 | 6.00 |');
+    expect(text).toMatch(/misses by 1\.33x/);
+  });
+});
+
+describe('benchmark options and shapes', () => {
+  it('round-trips options through the query string and refuses bad values', () => {
+    const o = { ...defaultBenchOptions, maxN: 1024, reps: 2, sections: ['matmul', 'attention'] as const };
+    expect(parseBenchQuery(benchQuery({ ...o, sections: [...o.sections] }))).toEqual({ ...o, sections: ['matmul', 'attention'] });
+    expect(benchQuery(defaultBenchOptions)).toBe('');
+    expect(() => parseBenchQuery('?reps=0')).toThrow(/reps must be a positive number/);
+    expect(() => parseBenchQuery('?sections=matmul,nope')).toThrow(/unknown section 'nope'/);
+    expect(() => parseBenchQuery('?minN=4096&maxN=256')).toThrow(/minN 4096 is larger/);
+  });
+
+  it('lists the training step’s products with their transposes', () => {
+    const shapes = trainStepMatmuls();
+    expect(shapes.find((s) => s.role === 'qkv forward')).toMatchObject({ m: 1024, n: 192, k: 64 });
+    expect(shapes.find((s) => s.role === 'qkv dW')).toMatchObject({ m: 64, n: 192, k: 1024, transA: true });
+    expect(shapes.find((s) => s.role === 'ffn.2 dX')).toMatchObject({ m: 1024, n: 128, k: 64, transB: true });
+  });
+});
