@@ -37,7 +37,17 @@ export function attentionSpec(kind: AttentionKind, beta = 0.6, gamma = 0.9): Att
   return kind === 'momentum' ? { kind, causal: true, beta, gamma } : { kind, causal: true };
 }
 
-/** Mean milliseconds of one forward + backward after one warm-up run, and the pool's peak bytes. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * Median milliseconds of one forward + backward (each run waited for on its own, so a busy moment
+ * of a shared machine spoils one sample, not the figure), after one warm-up run; and the pool's
+ * peak bytes over the measured runs.
+ */
 export async function timeAttention(gpu: Gpu, kind: AttentionKind, n: number, o: AttentionBenchOptions): Promise<AttentionRow> {
   const shape = [1, o.heads, n, o.dim];
   const size = o.heads * n * o.dim;
@@ -56,11 +66,14 @@ export async function timeAttention(gpu: Gpu, kind: AttentionKind, n: number, o:
     once();
     await gpu.sync();
     gpu.pool.resetPeak();
-    const t0 = performance.now();
-    for (let r = 0; r < o.reps; r++) once();
-    await gpu.sync();
-    const ms = (performance.now() - t0) / o.reps;
-    return { kind, seq: n, ms, peakBytes: gpu.pool.peakBytes };
+    const times: number[] = [];
+    for (let r = 0; r < o.reps; r++) {
+      const t0 = performance.now();
+      once();
+      await gpu.sync();
+      times.push(performance.now() - t0);
+    }
+    return { kind, seq: n, ms: median(times), peakBytes: gpu.pool.peakBytes };
   } finally {
     for (const t of [q, k, v, dOut]) t.dispose();
     gpu.pool.trim();

@@ -8,7 +8,7 @@ import { attentionSweep } from './attention.ts';
 import { BENCH_BATCH, BENCH_LR, BENCH_MODEL, BENCH_SEQ, shapeName, trainStepMatmuls } from './model.ts';
 import { parseBenchQuery } from './options.ts';
 import { checkTargets, formatReport, type BenchReport, type TargetCheck } from './report.ts';
-import { defaultSamplingOptions, samplingBench } from './sampling.ts';
+import { attentionSamplingBench, defaultSamplingOptions, samplingBench } from './sampling.ts';
 import { openTfjs, tfjsMatmulGflops, tfjsTrainStep } from './tfjs.ts';
 import { oursTrainStep } from './trainStep.ts';
 
@@ -96,7 +96,7 @@ async function run(): Promise<void> {
   }
 
   if (o.sections.includes('attention')) {
-    log(`attention (heads ${o.heads}, dim ${o.dim}, causal, forward + backward, mean of ${o.reps}):`);
+    log(`attention (heads ${o.heads}, dim ${o.dim}, causal, forward + backward, median of ${o.reps}):`);
     const { rows, skipped } = await attentionSweep(
       gpu,
       { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps },
@@ -108,7 +108,10 @@ async function run(): Promise<void> {
 
   if (o.sections.includes('sampling')) {
     log(`sampling (${o.sampleSeq} tokens, batch ${o.sampleBatch}):`);
-    report.sampling = await samplingBench(gpu, { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch }, log);
+    const so = { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch };
+    report.sampling = await samplingBench(gpu, so, log);
+    log('  one attention layer alone:');
+    report.sampling.attentionLevel = await attentionSamplingBench(gpu, so, log);
     if (o.sampleSeq !== defaultSamplingOptions.seq) {
       report.sampling.notes.push(`capped at ${o.sampleSeq} tokens per sequence (an MNIST image has ${defaultSamplingOptions.seq}); images/s count ${o.sampleSeq}-token sequences`);
     }

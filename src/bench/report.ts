@@ -38,14 +38,24 @@ export interface TrainStepResult {
 export interface AttentionRow {
   kind: AttentionKind;
   seq: number;
-  /** Mean milliseconds of one causal forward + backward. */
+  /** Median milliseconds of one causal forward + backward. */
   ms: number;
   /** Largest pooled GPU memory in use during the measured runs (our buffer accounting). */
   peakBytes: number;
 }
 
+/** One attention layer stepped token by token: the attention's own share of sampling. */
+export interface AttentionSamplingResult {
+  seq: number;
+  batch: number;
+  recurrentTokensPerSec: number;
+  kvCacheTokensPerSec: number;
+  noCacheTokensPerSec: number;
+  notes: string[];
+}
+
 export interface SamplingResult {
-  /** 'attention': one attention layer stepped token by token; 'model': the whole transformer. */
+  /** 'model': the whole transformer through the sampler; 'attention': one attention layer only. */
   level: 'attention' | 'model';
   /** Tokens per generated sequence (784 = one 28 x 28 MNIST image, unless capped). */
   seq: number;
@@ -58,6 +68,8 @@ export interface SamplingResult {
   kvCacheImagesPerSec: number;
   noCacheImagesPerSec: number;
   notes: string[];
+  /** The same three forms for one attention layer alone, where measured. */
+  attentionLevel?: AttentionSamplingResult | null;
 }
 
 export interface BenchReport {
@@ -230,6 +242,21 @@ export function formatReport(r: BenchReport): string {
         ) +
         (s.notes.length ? '\n\n' + s.notes.map((n) => `- ${n}`).join('\n') : ''),
     );
+    const a = s.attentionLevel;
+    if (a) {
+      parts.push(
+        `### 4b. Sampling, one attention layer alone (batch ${a.batch}, ${a.seq} tokens)\n\n` +
+          table(
+            ['form', 'tokens/s', 'recurrent / this'],
+            [
+              ['recurrent (momentum state)', fmt(a.recurrentTokensPerSec), '1.00'],
+              ['softmax + KV cache', fmt(a.kvCacheTokensPerSec), fmt(ratio(a.recurrentTokensPerSec, a.kvCacheTokensPerSec), 2)],
+              ['softmax, no cache', fmt(a.noCacheTokensPerSec), fmt(ratio(a.recurrentTokensPerSec, a.noCacheTokensPerSec), 2)],
+            ],
+          ) +
+          (a.notes.length ? '\n\n' + a.notes.map((n) => `- ${n}`).join('\n') : ''),
+      );
+    }
   }
 
   const targets = checkTargets(r);

@@ -13,7 +13,7 @@ import { attentionSweep } from '../bench/attention.ts';
 import { shapeName, trainStepMatmuls } from '../bench/model.ts';
 import { SECTIONS, defaultBenchOptions, type BenchOptions, type Section } from '../bench/options.ts';
 import { checkTargets, formatReport, type BenchReport } from '../bench/report.ts';
-import { defaultSamplingOptions, samplingBench } from '../bench/sampling.ts';
+import { attentionSamplingBench, defaultSamplingOptions, samplingBench } from '../bench/sampling.ts';
 import { oursTrainStep } from '../bench/trainStep.ts';
 import { UsageError, parse, runMain } from './common.ts';
 
@@ -82,13 +82,15 @@ async function main(): Promise<void> {
       log(`  training step: ${t.ms.toFixed(1)} ms`);
     }
     if (sections.includes('attention')) {
-      log(`attention: causal, batch 1, heads ${o.heads}, dim ${o.dim}, forward + backward, mean of ${o.reps}`);
+      log(`attention: causal, batch 1, heads ${o.heads}, dim ${o.dim}, forward + backward, median of ${o.reps}`);
       const { rows, skipped } = await attentionSweep(gpu, { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps }, log);
       report.attention = rows;
       report.attentionSkipped = skipped;
     }
     if (sections.includes('sampling')) {
-      report.sampling = await samplingBench(gpu, { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch }, log);
+      const so = { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch };
+      report.sampling = await samplingBench(gpu, so, log);
+      report.sampling.attentionLevel = await attentionSamplingBench(gpu, so, log);
     }
   } finally {
     gpu.destroy();

@@ -27,7 +27,7 @@ const SWIFTSHADER_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swifts
 const GPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist'];
 
 /** SwiftShader runs about 1 GFLOP/s: fewer repetitions and a tighter per-measurement budget. */
-const SWIFTSHADER_DEFAULTS: Partial<BenchOptions> = { reps: 2, budget: 15, matmulIters: 4 };
+const SWIFTSHADER_DEFAULTS: Partial<BenchOptions> = { reps: 3, budget: 15, matmulIters: 4 };
 
 const USAGE = `usage: npm run bench:browser -- [--out FILE] [--gpu] [--max-n N] [--reps N] [--budget SECONDS]
     [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N] [--heads N] [--dim N]

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { benchQuery, defaultBenchOptions, parseBenchQuery } from '../../src/bench/options.ts';
 import { trainStepMatmuls } from '../../src/bench/model.ts';
+import { integrateOverPrefix } from '../../src/bench/sampling.ts';
 import { checkTargets, formatReport, growth, momentumOverLinear, ratio, type BenchReport } from '../../src/bench/report.ts';
 
 function report(over: Partial<BenchReport> = {}): BenchReport {
@@ -93,5 +94,19 @@ describe('benchmark options and shapes', () => {
     expect(shapes.find((s) => s.role === 'qkv forward')).toMatchObject({ m: 1024, n: 192, k: 64 });
     expect(shapes.find((s) => s.role === 'qkv dW')).toMatchObject({ m: 64, n: 192, k: 1024, transA: true });
     expect(shapes.find((s) => s.role === 'ffn.2 dX')).toMatchObject({ m: 1024, n: 128, k: 64, transB: true });
+  });
+});
+
+describe('the no-cache sampler’s integrated time', () => {
+  it('sums a per-token cost measured at a few prefix lengths over every token', async () => {
+    const asked: number[] = [];
+    const linear = async (len: number) => {
+      asked.push(len);
+      return 2 * len;
+    };
+    // Exact for a cost linear in t: sum_{t=1}^{100} 2t = 100 * 101.
+    expect(await integrateOverPrefix(100, 4, linear)).toBeCloseTo(100 * 101);
+    expect(asked).toEqual([1, 25, 50, 75, 100]);
+    expect(await integrateOverPrefix(3, 8, async () => 1)).toBe(3); // lengths repeat when seq < points
   });
 });
