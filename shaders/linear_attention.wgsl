@@ -21,7 +21,8 @@
 // Non-causal attention (eq. 14) uses the final state for every token (CAUSAL = false).
 // `step` is the recurrent form (12), one token at a time, for sampling.
 // These are the tiled kernels for real GPUs; the end of the file has SwiftShader's variant of
-// chunk_sums and attend (`sums_rows`, `attend_rows_*`), which shares scan, bwd_prep and step.
+// chunk_sums + scan (`sums_scan_rows`, one pass) and attend (`attend_rows_*`, with dk and dv
+// in one pass), which shares bwd_prep and step.
 // No atomics: every sum has one owner and a fixed order, so runs repeat bit for bit.
 //
 // States are stored [BH, NC+1, D, Dv, P]: P = 2 interleaves S and m per entry (momentum), so one
@@ -679,6 +680,7 @@ fn a4(base: u32, d: u32) -> vec4f {
   return r;
 }
 
+// Writes row d, columns e..e+3 of a state slot: (h, g) pairs with momentum, h alone without.
 fn store_sums(base: u32, d: u32, e: u32, h: vec4f, g: vec4f) {
   if (d >= p.d) { return; }
   for (var k = 0u; k < 4u; k++) {
@@ -686,77 +688,6 @@ fn store_sums(base: u32, d: u32, e: u32, h: vec4f, g: vec4f) {
       let at = base + d * p.dv + e + k;
       hs[at * pairs()] = h[k];
       if (MOMENTUM) { hs[at * 2u + 1u] = g[k]; }
-    }
-  }
-}
-
-// chunk_sums, one thread per (batch * head, chunk, 4 rows d, 4 columns e of the state): the same
-// sums with phi(a) given. Tokens are visited in order of increasing lag, so W and beta^lag advance
-// by one Horner step each.
-@compute @workgroup_size(WG1)
-fn sums_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-             @builtin(local_invocation_index) lid: u32) {
-  let idx = (wid.y * nwg.x + wid.x) * WG1 + lid;
-  let egroups = (p.dv + 3u) / 4u;
-  let dgroups = (p.d + 3u) / 4u;
-  if (idx >= p.nbh * p.nc * dgroups * egroups) { return; }
-  let e = (idx % egroups) * 4u;
-  var rest = idx / egroups;
-  let d = (rest % dgroups) * 4u;
-  rest = rest / dgroups;
-  let c = rest % p.nc;
-  let bh = rest / p.nc;
-  let L = chunk_len(c);
-  // h0..h3, g0..g3: rows d..d+3 of H and G over columns e..e+3.
-  var h0 = vec4f(0.0);
-  var h1 = vec4f(0.0);
-  var h2 = vec4f(0.0);
-  var h3 = vec4f(0.0);
-  var g0 = vec4f(0.0);
-  var g1 = vec4f(0.0);
-  var g2 = vec4f(0.0);
-  var g3 = vec4f(0.0);
-  var zsum = vec4f(0.0);
-  var w = 1.0;
-  var pw = 1.0;
-  for (var lag = 0u; lag < L; lag++) {
-    let tau = select(L - 1u - lag, lag, REVERSE);
-    let tok = bh * p.n + c * C + tau;
-    let av = a4(tok * p.sq, d);
-    let bv = b4(tok * p.sk, e);
-    if (MOMENTUM) {
-      let ah = w * av;
-      let ag = pw * av;
-      h0 += ah.x * bv;
-      h1 += ah.y * bv;
-      h2 += ah.z * bv;
-      h3 += ah.w * bv;
-      g0 += ag.x * bv;
-      g1 += ag.y * bv;
-      g2 += ag.z * bv;
-      g3 += ag.w * bv;
-      w = 1.0 + p.beta * w;
-      pw = pw * p.beta;
-    } else {
-      h0 += av.x * bv;
-      h1 += av.y * bv;
-      h2 += av.z * bv;
-      h3 += av.w * bv;
-    }
-    if (e == 0u) {
-      var zw = 1.0;
-      if (HAS_ZW) { zw = b[tok * p.sk + p.dv]; }
-      zsum += zw * av;
-    }
-  }
-  let base = (bh * (p.nc + 1u) + c) * p.d * p.dv;
-  store_sums(base, d, e, h0, g0);
-  store_sums(base, d + 1u, e, h1, g1);
-  store_sums(base, d + 2u, e, h2, g2);
-  store_sums(base, d + 3u, e, h3, g3);
-  if (e == 0u) {
-    for (var k = 0u; k < 4u; k++) {
-      if (d + k < p.d) { zs[(bh * (p.nc + 1u) + c) * p.d + d + k] = zsum[k]; }
     }
   }
 }
@@ -830,75 +761,362 @@ fn state_at(at: u32) -> f32 {
   return st[at * SP];
 }
 
-// Output columns o .. o+3 of row i (columns past dout repeat the last one and are not stored):
-// four columns per pass read each qrow[x] and prow[lag] once for four products.
-fn rows_value4(bh: u32, i: u32, o: u32) -> vec4f {
+// Each thread of attend_rows_* owns two neighbouring tokens of one chunk (2k, 2k + 1; the second
+// repeats the first past the end of the sequence, and writes the same values), so every state
+// entry it loads serves both: on the momentum path the (S, m) pair is read once and combined with
+// each row's coefficient. rows_prep fills the row slot (qrow, prow, row_coef, row_scale);
+// stash_row moves it to the second slot first.
+var<private> qrowB: array<f32, MAX_DIM>;
+var<private> prowB: array<f32, MAX_CHUNK>;
+var<private> coefB: f32;
+var<private> scaleB: f32;
+
+fn stash_row() {
+  for (var x = 0u; x < p.dq; x++) { qrowB[x] = qrow[x]; }
+  for (var l = 0u; l < C; l++) { prowB[l] = prow[l]; }
+  coefB = row_coef;
+  scaleB = row_scale;
+}
+
+struct Pair4 {
+  a: vec4f,
+  b: vec4f,
+}
+
+// The in-chunk part of output columns (o, c1, c2, c3) of row i, from prow (or prowB).
+fn rows_intra4(bh: u32, i: u32, cols: vec4u, second: bool) -> vec4f {
   let c = i / C;
   let t = i - c * C;
   let L = chunk_len(c);
-  let slot = select(p.nc, c, CAUSAL);
+  let lags = select(t + 1u, L - t, REVERSE);
+  var val = vec4f(0.0);
+  for (var lag = 0u; lag < lags; lag++) {
+    let j = select(i - lag, i + lag, REVERSE);
+    let row = (bh * p.n + j) * p.sv;
+    let pr = select(prow[lag], prowB[lag], second);
+    val += pr * vec4f(xv[row + cols.x], xv[row + cols.y], xv[row + cols.z], xv[row + cols.w]);
+  }
+  return val;
+}
+
+// Output columns o .. o+3 of rows iA (slot qrow) and iB (slot qrowB), one chunk (columns past
+// dout repeat the last one and are not stored): four columns per pass read each qrow[x] and
+// prow[lag] once for four products.
+fn rows_value4(bh: u32, iA: u32, iB: u32, o: u32) -> Pair4 {
+  let slot = select(p.nc, iA / C, CAUSAL);
   let stbase = (bh * (p.nc + 1u) + slot) * p.d * p.dv;
   let last = p.dout - 1u;
-  let c1 = min(o + 1u, last);
-  let c2 = min(o + 2u, last);
-  let c3 = min(o + 3u, last);
-  var val = vec4f(0.0);
+  let cols = vec4u(o, min(o + 1u, last), min(o + 2u, last), min(o + 3u, last));
+  var va = vec4f(0.0);
+  var vb = vec4f(0.0);
   for (var x = 0u; x < p.dq; x++) {
     var at: vec4u;
     if (TRANS) {
-      at = stbase + vec4u(o, c1, c2, c3) * p.dq + x;
+      at = stbase + cols * p.dq + x;
     } else {
-      at = stbase + x * p.dout + vec4u(o, c1, c2, c3);
+      at = stbase + x * p.dout + cols;
     }
-    val += qrow[x] * vec4f(state_at(at.x), state_at(at.y), state_at(at.z), state_at(at.w));
+    if (MOMENTUM && CAUSAL) {
+      // The carried state as each row sees it: S - gamma alpha_t m.
+      let e0 = st2[at.x];
+      let e1 = st2[at.y];
+      let e2 = st2[at.z];
+      let e3 = st2[at.w];
+      let sv = vec4f(e0.x, e1.x, e2.x, e3.x);
+      let mv = vec4f(e0.y, e1.y, e2.y, e3.y);
+      va += qrow[x] * (sv - row_coef * mv);
+      vb += qrowB[x] * (sv - coefB * mv);
+    } else {
+      let sv = vec4f(st[at.x * SP], st[at.y * SP], st[at.z * SP], st[at.w * SP]);
+      va += qrow[x] * sv;
+      vb += qrowB[x] * sv;
+    }
   }
-  if (NC_SCALE && MOMENTUM && !CAUSAL) { val = val * row_scale; }
+  if (NC_SCALE && MOMENTUM && !CAUSAL) {
+    va = va * row_scale;
+    vb = vb * scaleB;
+  }
   if (CAUSAL) {
-    let lags = select(t + 1u, L - t, REVERSE);
-    for (var lag = 0u; lag < lags; lag++) {
-      let j = select(i - lag, i + lag, REVERSE);
-      let row = (bh * p.n + j) * p.sv;
-      val += prow[lag] * vec4f(xv[row + o], xv[row + c1], xv[row + c2], xv[row + c3]);
-    }
+    va += rows_intra4(bh, iA, cols, false);
+    vb += rows_intra4(bh, iB, cols, true);
   }
-  return val;
+  return Pair4(va, vb);
+}
+
+// (batch * head, first token, second token) of thread g of attend_rows_*.
+fn row_pair(g: u32) -> vec3u {
+  let np = (p.n + 1u) / 2u;
+  let bh = g / np;
+  let iA = (g % np) * 2u;
+  return vec3u(bh, iA, min(iA + 1u, p.n - 1u));
 }
 
 @compute @workgroup_size(WG1)
 fn attend_rows_fwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
   let g = (wid.y * nwg.x + wid.x) * WG1 + lid;
-  if (g >= p.nbh * p.n) { return; }
-  let bh = g / p.n;
-  let i = g % p.n;
-  let dn = rows_prep(bh, i);
-  den[g] = dn;
+  if (g >= p.nbh * ((p.n + 1u) / 2u)) { return; }
+  let pr = row_pair(g);
+  let bh = pr.x;
+  let gA = bh * p.n + pr.y;
+  let gB = bh * p.n + pr.z;
+  let dnB = rows_prep(bh, pr.z);
+  stash_row();
+  let dnA = rows_prep(bh, pr.y);
+  den[gA] = dnA;
+  den[gB] = dnB;
   for (var o = 0u; o < p.dout; o += 4u) {
-    let val = rows_value4(bh, i, o) / dn;
-    for (var k = 0u; k < min(4u, p.dout - o); k++) { out[g * p.dout + o + k] = val[k]; }
+    let v = rows_value4(bh, pr.y, pr.z, o);
+    let va = v.a / dnA;
+    let vb = v.b / dnB;
+    for (var k = 0u; k < min(4u, p.dout - o); k++) {
+      out[gA * p.dout + o + k] = va[k];
+      out[gB * p.dout + o + k] = vb[k];
+    }
   }
+}
+
+// One backward output value at column col of token g, from its state and in-chunk part v.
+fn bwd_value(g: u32, zbase: u32, rq: f32, col: u32, v: f32) -> f32 {
+  var val = v;
+  if (MODE == 1u) { val = val + rq * zc[zbase + col]; }
+  if (MODE == 2u) { val = val + zc[zbase + col]; }
+  if (MODE == 1u || MODE == 2u) { val = val * dphi(xd[g * p.dout + col]); }
+  return val;
 }
 
 @compute @workgroup_size(WG1)
 fn attend_rows_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
   let g = (wid.y * nwg.x + wid.x) * WG1 + lid;
+  if (g >= p.nbh * ((p.n + 1u) / 2u)) { return; }
+  let pr = row_pair(g);
+  let bh = pr.x;
+  let gA = bh * p.n + pr.y;
+  let gB = bh * p.n + pr.z;
+  let slot = select(p.nc, pr.y / C, CAUSAL);
+  let zbase = (bh * (p.nc + 1u) + slot) * p.d;
+  _ = rows_prep(bh, pr.z);
+  stash_row();
+  _ = rows_prep(bh, pr.y);
+  var rqA = 0.0;
+  var rqB = 0.0;
+  if (MODE == 1u) {
+    rqA = r_at(bh, pr.y);
+    rqB = r_at(bh, pr.z);
+  }
+  for (var o = 0u; o < p.dout; o += 4u) {
+    let v = rows_value4(bh, pr.y, pr.z, o);
+    for (var k = 0u; k < min(4u, p.dout - o); k++) {
+      out[gA * p.dout + o + k] = bwd_value(gA, zbase, rqA, o + k, v.a[k]);
+      out[gB * p.dout + o + k] = bwd_value(gB, zbase, rqB, o + k, v.b[k]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// attend_rows_dkv: dk (MODE 2) and dv (MODE 3) of one key token in a single pass, so the reverse
+// state (R, mu) is read, and on the momentum path combined to R - gamma alpha_t mu, once for both:
+// entry R'[x][o] feeds dv_i[o] += phi(k_i)[x] R'[x][o] and dk_i[x] += R'[x][o] v_i[o]. The in-chunk
+// scores of both modes come from one loop over the later keys. Bindings as attend_rows_bwd's
+// MODE 2 call (xq = v, xk = g|r, xv = phi(q), xd = k, out = dk), plus xw = phi(k) and out2 = dv.
+@group(0) @binding(28) var<storage, read> xw: array<f32>;           // [BH, N, D] phi(k)
+@group(0) @binding(29) var<storage, read_write> out2: array<f32>;   // [BH, N, Dv] dv
+
+var<private> vrow: array<f32, MAX_DIM>;     // v_i
+var<private> prow3: array<f32, MAX_CHUNK>;  // dv's weighted in-chunk scores, by lag
+var<private> dkst: array<f32, MAX_DIM>;     // dk's state term, by feature
+
+@compute @workgroup_size(WG1)
+fn attend_rows_dkv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                   @builtin(local_invocation_index) lid: u32) {
+  let g = (wid.y * nwg.x + wid.x) * WG1 + lid;
   if (g >= p.nbh * p.n) { return; }
   let bh = g / p.n;
   let i = g % p.n;
-  let slot = select(p.nc, i / C, CAUSAL);
+  let c = i / C;
+  let t = i - c * C;
+  let L = chunk_len(c);
+  let slot = select(p.nc, c, CAUSAL);
   let zbase = (bh * (p.nc + 1u) + slot) * p.d;
-  _ = rows_prep(bh, i);
-  var rq = 0.0;
-  if (MODE == 1u) { rq = r_at(bh, i); }
-  for (var o = 0u; o < p.dout; o += 4u) {
-    let val4 = rows_value4(bh, i, o);
-    for (var k = 0u; k < min(4u, p.dout - o); k++) {
-      var val = val4[k];
-      if (MODE == 1u) { val = val + rq * zc[zbase + o + k]; }
-      if (MODE == 2u) { val = val + zc[zbase + o + k]; }
-      if (MODE == 1u || MODE == 2u) { val = val * dphi(xd[g * p.dout + o + k]); }
-      out[g * p.dout + o + k] = val;
+  let stbase = zbase * p.dv;
+  for (var x = 0u; x < p.d; x++) { qrow[x] = xw[g * p.d + x]; dkst[x] = 0.0; }
+  for (var e = 0u; e < p.dv; e++) { vrow[e] = xq[g * p.sq + e]; }
+  row_coef = 0.0;
+  if (MOMENTUM && CAUSAL) { row_coef = p.gamma * (p.beta * weight_any(L - 1u - t)); }
+  row_scale = 1.0;
+  if (NC_SCALE && MOMENTUM && !CAUSAL) { row_scale = p.gamma * weight_any(p.n - 1u - i); }
+  let lags = L - t;
+  if (CAUSAL) {
+    var w = 1.0;
+    for (var lag = 0u; lag < lags; lag++) {
+      let krow = bh * p.n + i + lag;
+      var s2 = 0.0;
+      for (var e = 0u; e < p.dv; e++) { s2 += vrow[e] * xk[krow * p.sk + e]; }
+      var s3 = 0.0;
+      for (var x = 0u; x < p.d; x++) { s3 += qrow[x] * xv[krow * p.sv + x]; }
+      if (MOMENTUM) {
+        let f = p.gamma * w;
+        s2 = s2 * f;
+        s3 = s3 * f;
+        w = 1.0 + p.beta * w;
+      }
+      prow[lag] = s2 + xk[krow * p.sk + p.dv];
+      prow3[lag] = s3;
+    }
+  }
+  // dv, four columns per pass over the state; dk's state term accumulates beside it.
+  let lastv = p.dv - 1u;
+  for (var o = 0u; o < p.dv; o += 4u) {
+    let cols = vec4u(o, min(o + 1u, lastv), min(o + 2u, lastv), min(o + 3u, lastv));
+    // Columns past Dv repeat the last one: keep them out of dk's dot product.
+    let live = vec4<bool>(true, o + 1u < p.dv, o + 2u < p.dv, o + 3u < p.dv);
+    let v4 = select(vec4f(0.0), vec4f(vrow[cols.x], vrow[cols.y], vrow[cols.z], vrow[cols.w]), live);
+    var dv4 = vec4f(0.0);
+    for (var x = 0u; x < p.d; x++) {
+      let at = stbase + x * p.dv + cols;
+      let s4 = vec4f(state_at(at.x), state_at(at.y), state_at(at.z), state_at(at.w));
+      dv4 += qrow[x] * s4;
+      dkst[x] += dot(s4, v4);
+    }
+    if (NC_SCALE && MOMENTUM && !CAUSAL) { dv4 = dv4 * row_scale; }
+    if (CAUSAL) {
+      for (var lag = 0u; lag < lags; lag++) {
+        let row = (bh * p.n + i + lag) * p.sk;
+        dv4 += prow3[lag] * vec4f(xk[row + cols.x], xk[row + cols.y], xk[row + cols.z], xk[row + cols.w]);
+      }
+    }
+    for (var k = 0u; k < min(4u, p.dv - o); k++) { out2[g * p.dv + o + k] = dv4[k]; }
+  }
+  // dk, four features per pass over the later keys.
+  let lastd = p.d - 1u;
+  for (var x0 = 0u; x0 < p.d; x0 += 4u) {
+    let xs = vec4u(x0, min(x0 + 1u, lastd), min(x0 + 2u, lastd), min(x0 + 3u, lastd));
+    var dk4 = vec4f(dkst[xs.x], dkst[xs.y], dkst[xs.z], dkst[xs.w]);
+    if (NC_SCALE && MOMENTUM && !CAUSAL) { dk4 = dk4 * row_scale; }
+    if (CAUSAL) {
+      for (var lag = 0u; lag < lags; lag++) {
+        let row = (bh * p.n + i + lag) * p.sv;
+        dk4 += prow[lag] * vec4f(xv[row + xs.x], xv[row + xs.y], xv[row + xs.z], xv[row + xs.w]);
+      }
+    }
+    for (var k = 0u; k < min(4u, p.d - x0); k++) {
+      let x = x0 + k;
+      out[g * p.d + x] = (dk4[k] + zc[zbase + x]) * dphi(xd[g * p.d + x]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// sums_scan_rows: chunk_sums and scan in one pass, one thread per (batch * head, 4 rows d,
+// 4 columns e of the state) walking every chunk in scan order: it writes the state carried into
+// the chunk, forms the chunk's sums in registers (tokens by increasing lag, so W and beta^lag
+// advance by one Horner step each) and advances the carried state by them exactly as `scan` does,
+// so the sums never go through memory and no second pass reads them back.
+@compute @workgroup_size(WG1)
+fn sums_scan_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                  @builtin(local_invocation_index) lid: u32) {
+  let idx = (wid.y * nwg.x + wid.x) * WG1 + lid;
+  let egroups = (p.dv + 3u) / 4u;
+  let dgroups = (p.d + 3u) / 4u;
+  if (idx >= p.nbh * dgroups * egroups) { return; }
+  let e = (idx % egroups) * 4u;
+  let rest = idx / egroups;
+  let d = (rest % dgroups) * 4u;
+  let bh = rest / dgroups;
+  // Carried (S, m) rows d..d+3 over columns e..e+3, and z rows d..d+3.
+  var cs0 = vec4f(0.0);
+  var cs1 = vec4f(0.0);
+  var cs2 = vec4f(0.0);
+  var cs3 = vec4f(0.0);
+  var cm0 = vec4f(0.0);
+  var cm1 = vec4f(0.0);
+  var cm2 = vec4f(0.0);
+  var cm3 = vec4f(0.0);
+  var cz = vec4f(0.0);
+  for (var k = 0u; k < p.nc; k++) {
+    let c = select(k, p.nc - 1u - k, REVERSE);
+    let L = chunk_len(c);
+    let base = (bh * (p.nc + 1u) + c) * p.d * p.dv;
+    store_sums(base, d, e, cs0, cm0);
+    store_sums(base, d + 1u, e, cs1, cm1);
+    store_sums(base, d + 2u, e, cs2, cm2);
+    store_sums(base, d + 3u, e, cs3, cm3);
+    if (e == 0u) {
+      for (var r = 0u; r < 4u; r++) {
+        if (d + r < p.d) { zs[(bh * (p.nc + 1u) + c) * p.d + d + r] = cz[r]; }
+      }
+    }
+    var h0 = vec4f(0.0);
+    var h1 = vec4f(0.0);
+    var h2 = vec4f(0.0);
+    var h3 = vec4f(0.0);
+    var g0 = vec4f(0.0);
+    var g1 = vec4f(0.0);
+    var g2 = vec4f(0.0);
+    var g3 = vec4f(0.0);
+    var zsum = vec4f(0.0);
+    var w = 1.0;
+    var wl = 1.0;   // W(L - 1) once the loop ends
+    var pw = 1.0;
+    for (var lag = 0u; lag < L; lag++) {
+      let tau = select(L - 1u - lag, lag, REVERSE);
+      let tok = bh * p.n + c * C + tau;
+      let av = a4(tok * p.sq, d);
+      let bv = b4(tok * p.sk, e);
+      if (MOMENTUM) {
+        let ah = w * av;
+        let ag = pw * av;
+        h0 += ah.x * bv;
+        h1 += ah.y * bv;
+        h2 += ah.z * bv;
+        h3 += ah.w * bv;
+        g0 += ag.x * bv;
+        g1 += ag.y * bv;
+        g2 += ag.z * bv;
+        g3 += ag.w * bv;
+        wl = w;
+        w = 1.0 + p.beta * w;
+        pw = pw * p.beta;
+      } else {
+        h0 += av.x * bv;
+        h1 += av.y * bv;
+        h2 += av.z * bv;
+        h3 += av.w * bv;
+      }
+      if (e == 0u) {
+        var zw = 1.0;
+        if (HAS_ZW) { zw = b[tok * p.sk + p.dv]; }
+        zsum += zw * av;
+      }
+    }
+    if (MOMENTUM) {
+      // As scan: S' = S - gamma beta W(L - 1) m + gamma H, m' = beta^L m - G.
+      let ca = p.gamma * (p.beta * wl);
+      cs0 = cs0 - ca * cm0 + p.gamma * h0;
+      cs1 = cs1 - ca * cm1 + p.gamma * h1;
+      cs2 = cs2 - ca * cm2 + p.gamma * h2;
+      cs3 = cs3 - ca * cm3 + p.gamma * h3;
+      cm0 = pw * cm0 - g0;
+      cm1 = pw * cm1 - g1;
+      cm2 = pw * cm2 - g2;
+      cm3 = pw * cm3 - g3;
+    } else {
+      cs0 = cs0 + h0;
+      cs1 = cs1 + h1;
+      cs2 = cs2 + h2;
+      cs3 = cs3 + h3;
+    }
+    cz = cz + zsum;
+  }
+  let base = (bh * (p.nc + 1u) + p.nc) * p.d * p.dv;
+  store_sums(base, d, e, cs0, cm0);
+  store_sums(base, d + 1u, e, cs1, cm1);
+  store_sums(base, d + 2u, e, cs2, cm2);
+  store_sums(base, d + 3u, e, cs3, cm3);
+  if (e == 0u) {
+    for (var r = 0u; r < 4u; r++) {
+      if (d + r < p.d) { zs[(bh * (p.nc + 1u) + p.nc) * p.d + d + r] = cz[r]; }
     }
   }
 }

@@ -25,8 +25,8 @@ export type MomentumPath = 'momentum' | 'linear';
 
 /**
  * 'gpu': tiled kernels (16 x 16 threads, register tiles, slices staged in workgroup memory).
- * 'swiftshader': one thread per state row or token, no barriers and no workgroup memory, which
- * SwiftShader runs several times faster.
+ * 'swiftshader': one thread per 4 x 4 state tile (sums and scan in one pass) or per two tokens,
+ * no barriers and no workgroup memory, which SwiftShader runs several times faster.
  */
 export type LinearAttentionVariant = 'gpu' | 'swiftshader';
 
@@ -305,7 +305,8 @@ function features(gpu: Gpu, x: Tensor, name: string): Tensor {
 /**
  * Chunk-local sums of phi(a) b^T (and of [r] phi(a)) into every chunk's slot of hs and zs, then
  * the scan that turns them into the state carried into each chunk (slot NC: the whole sequence).
- * The tiled variant applies phi to `a` as it loads it; the row variant takes phi(a) as `a`.
+ * The tiled variant applies phi to `a` as it loads it; the row variant takes phi(a) as `a` and
+ * does both in one pass.
  */
 function scanChunks(
   gpu: Gpu,
@@ -318,27 +319,28 @@ function scanChunks(
   const bh = dims.batch * dims.heads;
   const flags = { C: r.chunk, MOMENTUM: o.momentum ? 1 : 0, REVERSE: o.reverse ? 1 : 0, HAS_ZW: o.weighted ? 1 : 0 };
   if (r.rows) {
-    const threads = bh * r.nc * Math.ceil(dims.dim / ROW_SUM_TILE) * Math.ceil(dims.dimV / ROW_SUM_TILE);
+    // Sums and scan in one pass, one thread per 4 x 4 tile of the state walking the chunks.
+    const threads = bh * Math.ceil(dims.dim / ROW_SUM_TILE) * Math.ceil(dims.dimV / ROW_SUM_TILE);
     gpu
-      .kernel({ label, code: src, entry: 'sums_rows', constants: { WG1, ...flags } })
+      .kernel({ label, code: src, entry: 'sums_scan_rows', constants: { WG1, ...flags } })
       .run(t, { ...u, sq: dims.dim, sk: o.bStride }, gpu.grid(Math.ceil(threads / WG1)));
-  } else {
-    const rows = rowsFor(dims.dim);
-    const cols = colsFor(dims.dimV);
-    const smem = SLICE * TILE * (rows.perThread + cols.perThread) + SLICE;
-    gpu
-      .kernel({
-        label,
-        code: src,
-        entry: 'chunk_sums',
-        constants: { T: TILE, RT: rows.perThread, ST: cols.perThread, SMEM: smem, ...flags },
-      })
-      .run(
-        t,
-        { ...u, sq: dims.dim, sk: o.bStride, nblk: rows.blocks, nblk2: cols.blocks },
-        [r.nc * rows.blocks * cols.blocks, bh],
-      );
+    return;
   }
+  const rows = rowsFor(dims.dim);
+  const cols = colsFor(dims.dimV);
+  const smem = SLICE * TILE * (rows.perThread + cols.perThread) + SLICE;
+  gpu
+    .kernel({
+      label,
+      code: src,
+      entry: 'chunk_sums',
+      constants: { T: TILE, RT: rows.perThread, ST: cols.perThread, SMEM: smem, ...flags },
+    })
+    .run(
+      t,
+      { ...u, sq: dims.dim, sk: o.bStride, nblk: rows.blocks, nblk2: cols.blocks },
+      [r.nc * rows.blocks * cols.blocks, bh],
+    );
   gpu
     .kernel({ label, code: src, entry: 'scan', constants: { WG1, C: r.chunk, MOMENTUM: flags.MOMENTUM, REVERSE: flags.REVERSE } })
     .run({ hs: t.hs, zs: t.zs }, u, [Math.ceil((dims.dim * dims.dimV + dims.dim) / WG1), bh]);
@@ -375,10 +377,10 @@ function attend(gpu: Gpu, dims: AttentionDims, r: Resolved, u: Uniforms, binding
   };
   const uniforms = { ...u, dq: o.dq, dout: o.dout, sq: o.strides[0], sk: o.strides[1], sv: o.strides[2] };
   if (r.rows) {
-    // The row kernels read (S, m) pairs through a vec2 view of the same buffer.
+    // The row kernels read (S, m) pairs through a vec2 view of the same buffer; a thread owns two tokens.
     gpu
       .kernel({ label, code: src, entry: o.backward ? 'attend_rows_bwd' : 'attend_rows_fwd', constants: { WG1, ...flags } })
-      .run({ ...bindings, st2: bindings.st! }, uniforms, gpu.grid(Math.ceil((bh * dims.seq) / WG1)));
+      .run({ ...bindings, st2: bindings.st! }, uniforms, gpu.grid(Math.ceil((bh * Math.ceil(dims.seq / 2)) / WG1)));
     return;
   }
   const cols = colsFor(o.dout);
@@ -521,7 +523,25 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
       weighted: true,
       momentum: revMomentum,
     });
-    if (dk) {
+    if (r.rows && dk && dv) {
+      // One pass for both: the reverse state is read (and combined) once per key token.
+      const flags = {
+        C: r.chunk,
+        MOMENTUM: r.momentum ? 1 : 0,
+        CAUSAL: causal ? 1 : 0,
+        REVERSE: 1,
+        NC_SCALE: causal ? 0 : 1,
+        SP: stateFloats(revMomentum),
+      };
+      gpu
+        .kernel({ label, code: src, entry: 'attend_rows_dkv', constants: { WG1, ...flags } })
+        .run(
+          { xq: v, xk: gr, xv: fq, xw: fk, st: rs, st2: rs, zc: rz, xd: k, out: dk, out2: dv },
+          { ...u, dq: e, dout: d, sq: e, sk: strideGr, sv: d },
+          gpu.grid(Math.ceil((b * h * n) / WG1)),
+        );
+    }
+    if (dk && !(r.rows && dv)) {
       attend(gpu, dims, r, u, { xq: v, xk: gr, xv: fq, st: rs, zc: rz, xd: k, out: dk }, {
         backward: true,
         statePairs: stateFloats(revMomentum),
@@ -536,7 +556,7 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
         strides: [e, strideGr, d],
       });
     }
-    if (dv) {
+    if (dv && !(r.rows && dk)) {
       attend(gpu, dims, r, u, { xq: fk, xk: fq, xv: gr, st: rs, zc: rz, xd: k, out: dv }, {
         backward: true,
         statePairs: stateFloats(revMomentum),
