@@ -8,43 +8,25 @@
 //
 // Without --gpu, Chromium runs WebGPU on SwiftShader (its CPU Vulkan driver), with defaults small
 // enough to finish in a few minutes; --gpu uses the machine's GPU with the full defaults.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
 import type { BenchState } from '../bench/page.ts';
 import { SECTIONS, benchQuery, defaultBenchOptions, type BenchOptions, type Section } from '../bench/options.ts';
+import { BASE_ARGS, DEFAULT_CHROMIUM, GPU_ARGS, SWIFTSHADER_ARGS, serveStatic } from './browser.ts';
 import { UsageError, parse, runMain } from './common.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DIST = join(ROOT, 'dist/bench');
 const CONFIG = join(ROOT, 'vite.bench.config.ts');
-const DEFAULT_CHROMIUM = '/usr/bin/chromium';
-const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
-const SWIFTSHADER_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'];
-const GPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist'];
-
 /** SwiftShader runs about 1 GFLOP/s: fewer repetitions and a tighter per-measurement budget. */
 const SWIFTSHADER_DEFAULTS: Partial<BenchOptions> = { reps: 3, budget: 15, matmulIters: 4 };
 
 const USAGE = `usage: npm run bench:browser -- [--out FILE] [--gpu] [--max-n N] [--reps N] [--budget SECONDS]
     [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N] [--heads N] [--dim N]
     [--matmul-iters N] [--chromium PATH] [--timeout SECONDS] [--no-build]`;
-
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
-
-function serve(dir: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    let file = join(dir, path);
-    if (!file.startsWith(dir) || !existsSync(file) || statSync(file).isDirectory()) file = join(dir, 'index.html');
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    res.end(readFileSync(file));
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
-}
 
 function positive(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -99,7 +81,7 @@ async function main(): Promise<void> {
     process.stderr.write('building the benchmark page (vite.bench.config.ts)...\n');
     await build({ configFile: CONFIG, logLevel: 'warn' });
   }
-  const server = await serve(DIST);
+  const server = await serveStatic(DIST);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html?${benchQuery(options)}`;
   const browser = await chromium.launch({
     executablePath,

@@ -201,3 +201,19 @@ export class Progress {
     if (this.tty) process.stderr.write('\n');
   }
 }
+
+/**
+ * The run config in a checkpoint's metadata, read from the header alone, so the right data can be
+ * loaded before the full (validating) load. `what` names the option in the error.
+ */
+export function checkpointConfig(bytes: Uint8Array, what: string): RunConfig {
+  try {
+    const len = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
+    const cfg = header?.__metadata__?.config;
+    if (typeof cfg !== 'string') throw new Error('no run config in its metadata');
+    return JSON.parse(cfg) as RunConfig;
+  } catch (err) {
+    throw new UsageError(`${what} is not a playground checkpoint: ${(err as Error).message}`);
+  }
+}

@@ -11,8 +11,7 @@ import { encodeGreyPng, tileImages } from '../tasks/png.ts';
 import { Random } from '../tasks/random.ts';
 import { copyGreedyAccuracy } from '../train/copyGreedy.ts';
 import { Trainer } from '../train/trainer.ts';
-import type { RunConfig } from '../train/types.ts';
-import { UsageError, intOption, loadTaskData, numOption, parse, runMain } from './common.ts';
+import { UsageError, checkpointConfig, intOption, loadTaskData, numOption, parse, runMain } from './common.ts';
 
 const USAGE = `usage: npm run sample -- --checkpoint FILE [options]
   --checkpoint FILE   a last.safetensors written by npm run train (required)
@@ -21,16 +20,6 @@ const USAGE = `usage: npm run sample -- --checkpoint FILE [options]
   --seed S            sampling seed (default 1)
   --data FILE         the IDX file an MNIST run trained on, if not the embedded digits
   --out DIR           where PNGs go (default: samples/ beside the checkpoint's name)`;
-
-function readCheckpointConfig(bytes: Uint8Array, path: string): RunConfig {
-  try {
-    const len = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
-    return JSON.parse(header.__metadata__.config) as RunConfig;
-  } catch {
-    throw new UsageError(`--checkpoint ${path} is not a playground checkpoint (no run config in its metadata)`);
-  }
-}
 
 async function main(): Promise<void> {
   const v = parse(process.argv.slice(2), {
@@ -57,7 +46,7 @@ async function main(): Promise<void> {
   const temperature = numOption(v.temperature, 'temperature') ?? 1;
   if (temperature < 0) throw new UsageError(`--temperature must be >= 0; got ${temperature}`);
   const seed = intOption(v.seed, 'seed', 0) ?? 1;
-  const cfg = readCheckpointConfig(bytes, v.checkpoint);
+  const cfg = checkpointConfig(bytes, `--checkpoint ${v.checkpoint}`);
   const data = await loadTaskData(cfg, v.data);
   const gpu = await Gpu.open();
   const trainer = Trainer.fromCheckpoint(gpu, bytes, data);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Gpu } from '../engine/gpu.ts';
 import { Trainer } from '../train/trainer.ts';
 import type { RunConfig } from '../train/types.ts';
-import { Progress, RUN_OPTIONS, RUN_USAGE, UsageError, loadTaskData, metricOf, parse, runConfigFrom, runMain, variantOption } from './common.ts';
+import { Progress, RUN_OPTIONS, checkpointConfig, RUN_USAGE, UsageError, loadTaskData, metricOf, parse, runConfigFrom, runMain, variantOption } from './common.ts';
 
 const USAGE = `usage: npm run train -- --task copy|mnist --variant <name> [options]
   --variant softmax|linear|momentum|momentum-connection|adaptive
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   if (v.resume !== undefined) {
     if (!existsSync(v.resume)) throw new UsageError(`--resume ${v.resume}: no such file`);
     const bytes = new Uint8Array(readFileSync(v.resume));
-    const probe = JSON.parse(peekConfig(bytes, v.resume)) as RunConfig;
+    const probe = checkpointConfig(bytes, `--resume ${v.resume}`);
     const data = await loadTaskData(probe, v.data);
     trainer = Trainer.fromCheckpoint(gpu, bytes, data);
     cfg = trainer.config;
@@ -89,19 +89,6 @@ async function main(): Promise<void> {
   } finally {
     trainer.dispose();
     gpu.destroy();
-  }
-}
-
-/** The config JSON from a checkpoint's metadata (to load the right data before the full load). */
-function peekConfig(bytes: Uint8Array, path: string): string {
-  try {
-    const len = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
-    const cfg = header?.__metadata__?.config;
-    if (typeof cfg !== 'string') throw new Error('no config in its metadata');
-    return cfg;
-  } catch (err) {
-    throw new UsageError(`--resume ${path} is not a playground checkpoint: ${(err as Error).message}`);
   }
 }
 

@@ -2,39 +2,19 @@
 // tiny copy-task variants side by side, steers beta live, reloads, and checks the page that a
 // browser without WebGPU gets. Screenshots of each state go to test-results/e2e/.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BASE_ARGS, DEFAULT_CHROMIUM, SWIFTSHADER_ARGS, serveStatic } from '../../src/cli/browser.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DIST = join(ROOT, 'test-results/e2e-dist');
 const SHOTS = join(ROOT, 'test-results/e2e');
-const CHROMIUM = '/usr/bin/chromium';
-const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
-const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'];
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.svg': 'image/svg+xml',
-  '.bin': 'application/octet-stream',
-  '.wasm': 'application/wasm',
-};
-
-function serve(dir: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    let file = join(dir, path);
-    if (!file.startsWith(dir) || !existsSync(file) || statSync(file).isDirectory()) file = join(dir, 'index.html');
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    res.end(readFileSync(file));
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
-}
+const CHROMIUM = DEFAULT_CHROMIUM;
+const WEBGPU_ARGS = SWIFTSHADER_ARGS;
 
 let server: Server;
 let base = '';
@@ -67,7 +47,7 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
       cwd: ROOT,
       stdio: 'inherit',
     });
-    server = await serve(DIST);
+    server = await serveStatic(DIST);
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   }, 180_000);
 
