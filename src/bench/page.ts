@@ -7,7 +7,7 @@ import { matmulGflops } from '../engine/kernels/matmul.ts';
 import { attentionSweep } from './attention.ts';
 import { BENCH_BATCH, BENCH_LR, BENCH_MODEL, BENCH_SEQ, shapeName, trainStepMatmuls } from './model.ts';
 import { parseBenchQuery } from './options.ts';
-import { checkTargets, formatReport, type BenchReport, type TargetCheck } from './report.ts';
+import { checkTargets, emptyReport, formatReport, type BenchReport, type TargetCheck } from './report.ts';
 import { attentionSamplingBench, defaultSamplingOptions, samplingBench } from './sampling.ts';
 import { openTfjs, tfjsMatmulGflops, tfjsTrainStep } from './tfjs.ts';
 import { oursTrainStep } from './trainStep.ts';
@@ -33,16 +33,8 @@ async function run(): Promise<void> {
   window.__bench = { state: 'running' };
   const o = parseBenchQuery(location.search);
   const gpu = await Gpu.open();
-  const report: BenchReport = {
-    device: { description: gpu.description, backend: gpu.backend, runtime: navigator.userAgent },
-    options: { ...o },
-    matmul: [],
-    trainStep: null,
-    attention: [],
-    attentionSkipped: [],
-    sampling: null,
-    notes: [],
-  };
+  const report = emptyReport({ description: gpu.description, backend: gpu.backend, runtime: navigator.userAgent }, o);
+
   log(`device: ${gpu.description} (${gpu.backend})`);
   const needsPeer = o.sections.includes('matmul') || o.sections.includes('train');
   if (needsPeer) {

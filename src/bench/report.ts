@@ -84,6 +84,11 @@ export interface BenchReport {
   notes: string[];
 }
 
+/** A report with nothing measured yet, for one device and the options of the run. */
+export function emptyReport(device: DeviceInfo, options: object, notes: string[] = []): BenchReport {
+  return { device, options: { ...options }, matmul: [], trainStep: null, attention: [], attentionSkipped: [], sampling: null, notes };
+}
+
 export interface TargetCheck {
   name: string;
   /** The figure, as a ratio taken in this run. */

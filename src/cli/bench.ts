@@ -12,7 +12,7 @@ import { matmulGflops } from '../engine/kernels/matmul.ts';
 import { attentionSweep } from '../bench/attention.ts';
 import { shapeName, trainStepMatmuls } from '../bench/model.ts';
 import { SECTIONS, defaultBenchOptions, type BenchOptions, type Section } from '../bench/options.ts';
-import { checkTargets, formatReport, type BenchReport } from '../bench/report.ts';
+import { checkTargets, emptyReport, formatReport } from '../bench/report.ts';
 import { attentionSamplingBench, defaultSamplingOptions, samplingBench } from '../bench/sampling.ts';
 import { oursTrainStep } from '../bench/trainStep.ts';
 import { UsageError, parse, runMain } from './common.ts';
@@ -57,16 +57,12 @@ async function main(): Promise<void> {
   };
   const log = (line: string) => process.stderr.write(line + '\n');
   const gpu = await Gpu.open();
-  const report: BenchReport = {
-    device: { description: gpu.description, backend: gpu.backend, runtime: `node ${process.versions.node} (Dawn, the webgpu package)` },
-    options: { ...o },
-    matmul: [],
-    trainStep: null,
-    attention: [],
-    attentionSkipped: [],
-    sampling: null,
-    notes: ['our engine only; `npm run bench:browser` measures TensorFlow.js beside it'],
-  };
+  const report = emptyReport(
+    { description: gpu.description, backend: gpu.backend, runtime: `node ${process.versions.node} (Dawn, the webgpu package)` },
+    o,
+    ['our engine only; `npm run bench:browser` measures TensorFlow.js beside it'],
+  );
+
   log(`device: ${gpu.description} (${gpu.backend})`);
   try {
     if (sections.includes('matmul')) {
