@@ -524,7 +524,7 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
       momentum: revMomentum,
     });
     if (r.rows && dk && dv) {
-      // One pass for both: the reverse state is read (and combined) once per key token.
+      // One pass for both: the reverse state is read (and combined) once per two key tokens.
       const flags = {
         C: r.chunk,
         MOMENTUM: r.momentum ? 1 : 0,
@@ -538,7 +538,7 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
         .run(
           { xq: v, xk: gr, xv: fq, xw: fk, st: rs, st2: rs, zc: rz, xd: k, out: dk, out2: dv },
           { ...u, dq: e, dout: d, sq: e, sk: strideGr, sv: d },
-          gpu.grid(Math.ceil((b * h * n) / WG1)),
+          gpu.grid(Math.ceil((b * h * Math.ceil(n / 2)) / WG1)),
         );
     }
     if (dk && !(r.rows && dv)) {
