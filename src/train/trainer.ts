@@ -474,9 +474,9 @@ export class Trainer {
     }
     const testLoss = nllSum / Math.max(weight, 1);
     if (copy) {
-      const all = concatU32(argmax);
-      const targets = concatU32(batches.map((b) => b.targets));
-      const mask = concatF32(batches.map((b) => b.mask!));
+      const all = concat(argmax, (n) => new Uint32Array(n));
+      const targets = concat(batches.map((b) => b.targets), (n) => new Uint32Array(n));
+      const mask = concat(batches.map((b) => b.mask!), (n) => new Float32Array(n));
       const rows = batches.reduce((s, b) => s + b.batch, 0);
       const acc = copyAccuracy(all, targets, mask, rows, batches[0]!.seq);
       return { testLoss, accuracy: acc.tokenAccuracy, sequenceAccuracy: acc.sequenceAccuracy };
@@ -522,18 +522,9 @@ function hypersOf(m: ModelConfig): LiveHypers {
   return h;
 }
 
-function concatU32(parts: Uint32Array[]): Uint32Array {
-  const out = new Uint32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function concatF32(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+/** The parts one after another in one typed array of their kind. */
+function concat<T extends Uint32Array | Float32Array>(parts: T[], make: (n: number) => T): T {
+  const out = make(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
   for (const p of parts) {
     out.set(p, at);
