@@ -1,0 +1,235 @@
+"""Continues a playground run (or starts one from a run config) in PyTorch, data-parallel under
+torchrun (DistributedDataParallel: gloo on CPUs, NCCL on GPUs), writing DIR/metrics.jsonl and
+DIR/last.safetensors in the playground's layout, so `npm run train --resume`, `npm run sample` and
+the page load the result.
+
+    python3 -m torch.distributed.run --nproc_per_node=K -m momentum_twin.run --resume FILE --steps S --out DIR
+    python3 -m momentum_twin.run --config config.json --out DIR          (one process)
+
+Every process draws the same global batch from the run's data stream and takes its share of the
+sequences; each shard's loss is scaled so that DDP's mean of the gradients is exactly the gradient
+of the global batch's masked mean, so K processes compute what one process computes (dropout
+masks included: they are a function of the element's index in the global batch)."""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from . import checkpoint as ck
+from .data import make_stream
+from .model import DROPOUT_SITE_STRIDE, Transformer, init_parameters, masked_sum, row_nll
+from .optim import Optimizer, lr_at
+
+
+class UsageError(Exception):
+    pass
+
+
+def dropout_seed(seed, step):
+    return (((seed * 0x9E3779B1) & 0xFFFFFFFF) + ((step + 1) * 0x85EBCA6B & 0xFFFFFFFF)) & 0xFFFFFFFF
+
+
+def read_config(path):
+    """A run config: the object itself (config.json), or a page export holding one under 'config'."""
+    try:
+        with open(path) as f:
+            v = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise UsageError(f'--config {path}: {e}') from None
+    if isinstance(v, list):
+        if len(v) != 1:
+            raise UsageError(f'--config {path} holds {len(v)} runs; export one run, or pass its config.json')
+        v = v[0]
+    if isinstance(v, dict) and 'config' in v and 'model' not in v:
+        v = v['config']
+    try:
+        return ck.check_config(v)
+    except ck.CheckpointError as e:
+        raise UsageError(f'--config {path}: {e}') from None
+
+
+class ShardedForward(torch.nn.Module):
+    """What DDP wraps: this process's sequences of the global batch -> the sum of their nll."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids, targets, mask, seed, train):
+        out, betas = self.model(ids, train=train, dropout_seed=seed)
+        return masked_sum(row_nll(self.model.cfg, out, targets), mask), betas
+
+
+class Run:
+    def __init__(self, cfg, state=None, device='cpu', rank=0, world=1):
+        self.cfg = cfg
+        self.device, self.rank, self.world = device, rank, world
+        params = state['params'] if state else init_parameters(cfg['model'], cfg['seed'])
+        self.model = Transformer(cfg['model'], params).to(device)
+        o = cfg['optim']
+        self.opt = Optimizer([p for _, p in self.model.named()], o['kind'], o['weightDecay'], o['clipNorm'])
+        self.stream = make_stream(cfg)
+        self.step = 0
+        self.seconds = 0.0
+        if state:
+            with torch.no_grad():
+                for i, (n, _) in enumerate(self.model.named()):
+                    self.opt.m[i].copy_(torch.from_numpy(state['m'][n]))
+                    self.opt.v[i].copy_(torch.from_numpy(state['v'][n]))
+            self.stream.restore(state['data'])
+            self.step, self.opt.step_count = state['step'], state['optimizerStep']
+            self.seconds = float(state['trainSeconds'] or 0)
+        self.net = ShardedForward(self.model)
+        if world > 1:
+            self.net = torch.nn.parallel.DistributedDataParallel(self.net, device_ids=[device.index] if device.type == 'cuda' else None)
+
+    def shard(self, batch):
+        B = batch.batch
+        return batch.rows(self.rank * B // self.world, (self.rank + 1) * B // self.world)
+
+    def train_step(self):
+        cfg = self.cfg
+        batch = self.stream.next(cfg['batch'])
+        lr = lr_at(cfg['optim']['schedule'], self.opt.step_count)
+        denom = max(float(batch.mask.sum(dtype=np.float64)) if batch.mask is not None else batch.batch * batch.seq, 1.0)
+        mine = self.shard(batch)
+        lo = self.rank * batch.batch // self.world
+        ids = torch.from_numpy(mine.inputs.astype(np.int64)).to(self.device)
+        targets = torch.from_numpy(mine.targets.astype(np.int64)).to(self.device)
+        mask = None if mine.mask is None else torch.from_numpy(mine.mask).to(self.device)
+        seed = dropout_seed(cfg['seed'], self.step)
+        self.model.zero_grad(set_to_none=True)
+        # Dropout masks index the global batch: shift this shard's counters to its first row.
+        self.model.dropout_row_offset = lo * batch.seq
+        nll_sum, betas = self.net(ids, targets, mask, seed, True)
+        (nll_sum * (self.world / denom)).backward()  # DDP averages: the mean is the global gradient
+        stats = torch.stack([nll_sum.detach().double()] + [b.detach().double().sum() for b in betas])
+        if self.world > 1:
+            dist.all_reduce(stats)
+        norm = self.opt.step(lr)
+        self.step += 1
+        rows = batch.batch * batch.seq
+        return dict(loss=float(stats[0]) / denom, gradNorm=norm, lr=lr, tokens=rows,
+                    betaTilde=[float(s) / rows for s in stats[1:]])
+
+    @torch.no_grad()
+    def evaluate(self):
+        cfg = self.cfg
+        m = cfg['model']
+        nll_sum, weight = 0.0, 0.0
+        correct = masked = perfect = scored = 0
+        for b in self.stream.eval_batches(cfg['batch']):
+            ids = torch.from_numpy(b.inputs.astype(np.int64)).to(self.device)
+            targets = torch.from_numpy(b.targets.astype(np.int64)).to(self.device)
+            out, _ = self.model(ids, train=False)
+            nll = row_nll(m, out, targets).double().cpu().numpy()
+            w = b.mask.astype(np.float64) if b.mask is not None else np.ones(len(nll))
+            nll_sum += float((nll * w)[w > 0].sum())
+            weight += float(w.sum())
+            if m['output']['kind'] == 'softmax':
+                hit = (out.argmax(-1).cpu().numpy() == b.targets).reshape(b.batch, b.seq)
+                mk = (w > 0).reshape(b.batch, b.seq)
+                correct += int((hit & mk).sum())
+                masked += int(mk.sum())
+                for r in range(b.batch):
+                    if mk[r].any():
+                        scored += 1
+                        perfect += int(hit[r][mk[r]].all())
+        test = nll_sum / max(weight, 1)
+        if cfg['task']['kind'] == 'copy':
+            return {'testLoss': test, 'accuracy': correct / masked, 'sequenceAccuracy': perfect / scored}
+        return {'testLoss': test, 'bitsPerDim': test / math.log(2), 'resolution': cfg['task']['resolution']}
+
+    def save(self, path):
+        named = self.model.named()
+        ck.save(path, self.cfg, self.step, self.opt.step_count, self.stream.state(), self.seconds,
+                {n: p.detach().cpu().numpy() for n, p in named},
+                {n: self.opt.m[i].cpu().numpy() for i, (n, _) in enumerate(named)},
+                {n: self.opt.v[i].cpu().numpy() for i, (n, _) in enumerate(named)})
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog='momentum_twin.run', description=__doc__.split('\n\n')[0])
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument('--resume', help='a playground checkpoint (last.safetensors) to continue')
+    src.add_argument('--config', help='a run config JSON (config.json, or the page export of one run) to start from')
+    ap.add_argument('--steps', type=int, help="total steps (default: the config's); must be >= the checkpoint's step")
+    ap.add_argument('--out', required=True, help='directory for metrics.jsonl, config.json and last.safetensors')
+    args = ap.parse_args(argv)
+    world = int(os.environ.get('WORLD_SIZE', '1'))
+    rank = int(os.environ.get('RANK', '0'))
+    local = int(os.environ.get('LOCAL_RANK', '0'))
+    torch.set_num_threads(int(os.environ.get('TWIN_THREADS', '1')))
+    try:
+        if args.resume:
+            if not os.path.exists(args.resume):
+                raise UsageError(f'--resume {args.resume}: no such file')
+            state = ck.load(args.resume)
+            cfg = state['config']
+        else:
+            state, cfg = None, read_config(args.config)
+        start = state['step'] if state else 0
+        if args.steps is not None:
+            if args.steps < max(start, 1):
+                raise UsageError(f"--steps {args.steps} must be >= the checkpoint's step {start} (it counts the total, as npm run train --steps)")
+            cfg['steps'] = args.steps
+        if world > cfg['batch']:
+            raise UsageError(f"--nproc_per_node {world} is larger than the batch of {cfg['batch']} sequences: every process needs at least one")
+    except (UsageError, ck.CheckpointError, ValueError, FileNotFoundError) as e:
+        if rank == 0:
+            print(f'error: {e}', file=sys.stderr)
+        return 2
+    cuda = torch.cuda.is_available()
+    device = torch.device('cuda', local) if cuda else torch.device('cpu')
+    if world > 1:
+        dist.init_process_group('nccl' if cuda else 'gloo')
+    run = Run(cfg, state, device, rank, world)
+    os.makedirs(args.out, exist_ok=True)
+    metrics = os.path.join(args.out, 'metrics.jsonl')
+    last = os.path.join(args.out, 'last.safetensors')
+    if rank == 0:
+        if not state:
+            open(metrics, 'w').close()
+        with open(os.path.join(args.out, 'config.json'), 'w') as f:
+            f.write(json.dumps(cfg, indent=2) + '\n')
+        kind = f"{world} x {'NCCL/' + torch.cuda.get_device_name(device) if cuda else 'gloo/CPU'}"
+        print(f"{cfg['name']}: twin from step {run.step} to {cfg['steps']} on {kind}", file=sys.stderr)
+    every = cfg['evalEvery']
+    tokens, window = 0, 0.0
+    while run.step < cfg['steps']:
+        t0 = time.perf_counter()
+        r = run.train_step()
+        dt = time.perf_counter() - t0
+        run.seconds += dt
+        tokens += r['tokens']
+        window += dt
+        if run.step % every == 0 or run.step == cfg['steps']:
+            if rank == 0:
+                rec = {'step': run.step, 'wallSeconds': run.seconds, 'trainLoss': r['loss'], 'testLoss': None,
+                       'tokensPerSec': tokens / max(window, 1e-9), 'lr': r['lr'], 'gradNorm': r['gradNorm']}
+                if r['betaTilde']:
+                    rec['betaTilde'] = r['betaTilde']
+                rec.update(run.evaluate())
+                with open(metrics, 'a') as f:
+                    f.write(json.dumps(rec) + '\n')
+                run.save(last)
+                extra = f", accuracy {100 * rec['accuracy']:.1f}%" if 'accuracy' in rec else f", {rec['bitsPerDim']:.3f} bits/dim"
+                print(f"step {run.step}: train loss {r['loss']:.4f}, test loss {rec['testLoss']:.4f}{extra}", file=sys.stderr)
+            tokens, window = 0, 0.0
+            if world > 1:
+                dist.barrier()
+    if rank == 0:
+        print(f'done: {run.step} steps; metrics in {metrics}; checkpoint {last}')
+    if world > 1:
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
