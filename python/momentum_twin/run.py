@@ -23,6 +23,7 @@ import torch.distributed as dist
 
 from . import checkpoint as ck
 from .data import make_stream
+from .jsjson import stringify
 from .model import DROPOUT_SITE_STRIDE, Transformer, init_parameters, masked_sum, row_nll
 from .optim import Optimizer, lr_at
 
@@ -217,7 +218,7 @@ def main(argv=None):
                     rec['betaTilde'] = r['betaTilde']
                 rec.update(run.evaluate())
                 with open(metrics, 'a') as f:
-                    f.write(json.dumps(rec) + '\n')
+                    f.write(stringify(rec) + '\n')
                 run.save(last)
                 extra = f", accuracy {100 * rec['accuracy']:.1f}%" if 'accuracy' in rec else f", {rec['bitsPerDim']:.3f} bits/dim"
                 print(f"step {run.step}: train loss {r['loss']:.4f}, test loss {rec['testLoss']:.4f}{extra}", file=sys.stderr)

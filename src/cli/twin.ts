@@ -2,6 +2,7 @@
 // playground run in the PyTorch twin (python/momentum_twin), data-parallel over K processes under
 // torchrun, exactly as a cluster user runs it:
 //   python3 -m torch.distributed.run --nproc_per_node=K -m momentum_twin.run --resume FILE --steps S --out DIR
+// (through momentum_twin.launch, which is torchrun with a fix for Debian 12's torch 1.13 on Python 3.11).
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError, checkpointConfig, intOption, parse, runMain } from './common.ts';
 import { runTwinPython } from './twinPython.ts';
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
   if (Number.isInteger(batch) && nproc > batch) {
     throw new UsageError(`--nproc ${nproc} is larger than the run's batch of ${batch} sequences: every process needs at least one`);
   }
-  const args = ['-m', 'torch.distributed.run', '--standalone', `--nproc_per_node=${nproc}`, '-m', 'momentum_twin.run'];
+  const args = ['-m', 'momentum_twin.launch', '--standalone', `--nproc_per_node=${nproc}`, '-m', 'momentum_twin.run'];
   args.push(...(v.resume !== undefined ? ['--resume', v.resume] : ['--config', v.config!]));
   if (steps !== undefined) args.push('--steps', String(steps));
   args.push('--out', v.out);
