@@ -1,0 +1,213 @@
+// The PyTorch twin (python/momentum_twin) against the engine: its own tests (pytest: attention
+// forms, bad input, two processes under torchrun equal one), the gradient cross-check for every
+// variant, both heads and non-causal attention, safetensors bytes in both directions, the same
+// initial parameters and batches, and a checkpoint that goes playground -> twin -> playground.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engineGradients } from '../../src/cli/twinEngine.ts';
+import { TWIN_PYTHON_DIR, twinPython } from '../../src/cli/twinPython.ts';
+import type { Variant } from '../../src/model/config.ts';
+import { loadMnistFile } from '../../src/tasks/dataNode.ts';
+import { makeRunConfig, type RunOverrides } from '../../src/train/presets.ts';
+import { readSafetensors, writeSafetensors } from '../../src/train/safetensors.ts';
+import { Trainer, type TaskData } from '../../src/train/trainer.ts';
+import type { RunConfig } from '../../src/train/types.ts';
+import { useGpu } from '../helpers.ts';
+
+const gpu = useGpu();
+let dir: string;
+let mnist: TaskData;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'twin-test-'));
+  mnist = { kind: 'mnist', images: await loadMnistFile() };
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function python(args: string[], timeout = 300_000) {
+  const env = { ...process.env, PYTHONPATH: TWIN_PYTHON_DIR, OMP_NUM_THREADS: '1' };
+  const r = spawnSync(twinPython(), args, { env, encoding: 'utf8', timeout });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+function copyRun(variant: Variant, o: RunOverrides = {}): RunConfig {
+  return makeRunConfig({
+    task: 'copy',
+    variant,
+    overrides: {
+      batch: 3,
+      steps: 2,
+      evalEvery: 1,
+      seed: 5,
+      ...o,
+      task: { maxLen: 13, symbols: 4, heldOut: 5 },
+      model: { layers: 2, heads: 2, headDim: 4, ffn: 12, dropout: 0, ...(o.model ?? {}) },
+    },
+  });
+}
+
+function mnistRun(variant: Variant, model: RunOverrides['model'] = {}): RunConfig {
+  return makeRunConfig({
+    task: 'mnist',
+    variant,
+    overrides: {
+      batch: 2,
+      steps: 2,
+      evalEvery: 1,
+      seed: 3,
+      task: { resolution: 7, subset: 40, testImages: 4 },
+      model: { layers: 2, heads: 2, headDim: 4, ffn: 12, dropout: 0, ...model },
+    },
+  });
+}
+
+/** A checkpoint after `steps` trained steps (non-zero Adam moments, a moved data stream). */
+async function checkpointAfter(cfg: RunConfig, data: TaskData, steps: number): Promise<Uint8Array> {
+  const t = Trainer.create(gpu(), cfg, data);
+  try {
+    if (steps > 0) await t.run(steps);
+    return await t.checkpoint();
+  } finally {
+    t.dispose();
+  }
+}
+
+describe('the twin', () => {
+  it("passes its own tests (pytest; includes K = 2 under torchrun against one process)", () => {
+    const r = python(['-m', 'pytest', '-q', '-p', 'no:cacheprovider', join(TWIN_PYTHON_DIR, 'tests')], 600_000);
+    expect(r.out).toMatch(/passed/);
+    expect(r.status, r.out).toBe(0);
+  }, 620_000);
+
+  const cases: [string, () => [RunConfig, TaskData]][] = [
+    ['softmax attention', () => [copyRun('softmax'), { kind: 'copy' }]],
+    ['linear attention', () => [copyRun('linear'), { kind: 'copy' }]],
+    ['momentum attention', () => [copyRun('momentum'), { kind: 'copy' }]],
+    ['momentum connection, dropout on', () => [copyRun('momentum-connection', { model: { dropout: 0.2 } }), { kind: 'copy' }]],
+    ['adaptive connection, pre-norm, gelu, learned added positions', () => [
+      copyRun('adaptive', { model: { norm: 'pre', activation: 'gelu', position: 'learned', positionCombine: 'add' } }), { kind: 'copy' }]],
+    ['mixture-of-logistics head, momentum (MNIST batches)', () => [mnistRun('momentum'), mnist]],
+    ['mixture-of-logistics head, adaptive, dropout on', () => [mnistRun('adaptive', { dropout: 0.1 }), mnist]],
+    ['256-way softmax pixel head, linear', () => [mnistRun('linear', { output: { kind: 'softmax', classes: 256 } }), mnist]],
+  ];
+  for (const [name, make] of cases) {
+    it(`equals the engine's loss and every gradient: ${name} (and non-causal attention)`, async () => {
+      const [cfg, data] = make();
+      const ckpt = await checkpointAfter(cfg, data, 1);
+      const ck = join(dir, `${cfg.variant}-${name.length}.safetensors`);
+      const eng = join(dir, `${cfg.variant}-${name.length}.engine.safetensors`);
+      writeFileSync(ck, ckpt);
+      writeFileSync(eng, await engineGradients(gpu(), ckpt, data));
+      const r = python(['-m', 'momentum_twin.check', '--checkpoint', ck, '--engine', eng]);
+      const last = r.out.trim().split('\n').at(-1)!;
+      expect(last, r.out).toMatch(/^largest relative differences: .*all within tolerance/);
+      expect(r.status, r.out).toBe(0);
+    });
+  }
+
+  it('starts from the same parameters as the playground for a config and seed', async () => {
+    const cfg = copyRun('adaptive', { model: { position: 'learned' } });
+    const file = join(dir, 'init.safetensors');
+    writeFileSync(file, await checkpointAfter(cfg, { kind: 'copy' }, 0));
+    const r = python(['-c', `
+import json, numpy as np
+from momentum_twin import safetensors as st
+from momentum_twin.model import init_parameters
+t, meta = st.read(${JSON.stringify(file)})
+mine = init_parameters(json.loads(meta['config'])['model'], json.loads(meta['config'])['seed'])
+assert set('param.' + n for n in mine) == {k for k in t if k.startswith('param.')}
+worst = max(float(np.abs(mine[n] - t['param.' + n]).max()) for n in mine)
+exact = sum(int((mine[n] == t['param.' + n]).sum()) for n in mine)
+print('worst', worst, 'exact', exact, 'of', sum(a.size for a in mine.values()))
+assert worst <= 1e-6, worst
+`]);
+    expect(r.status, r.out).toBe(0);
+  });
+
+  it('reads and writes safetensors byte for byte as the TypeScript code does, both ways', () => {
+    const ts = writeSafetensors(
+      [
+        { name: 'w', dtype: 'F32', shape: [2, 3], data: Float32Array.from([1.5, -2, 3e-8, 4, 5, Math.PI]) },
+        { name: 'ids', dtype: 'U32', shape: [3], data: Uint32Array.from([0, 7, 4294967295]) },
+        { name: 'i', dtype: 'I32', shape: [1], data: Int32Array.from([-5]) },
+        { name: 'bytes', dtype: 'U8', shape: [5], data: Uint8Array.from([1, 2, 3, 4, 5]) },
+      ],
+      { config: JSON.stringify({ lr: 1e-5, beta: 0.1, name: 'é "q"' }), step: '12' },
+    );
+    const a = join(dir, 'ts.safetensors');
+    const b = join(dir, 'py.safetensors');
+    writeFileSync(a, ts);
+    const r = python(['-c', `
+import numpy as np
+from momentum_twin import safetensors as st
+t, meta = st.read(${JSON.stringify(a)})
+assert st.encode(t, meta) == open(${JSON.stringify(a)}, 'rb').read(), 'rewrite differs'
+st.write(${JSON.stringify(b)}, {'z': np.array([[0.25, -1e-9]], np.float32), 'a': np.arange(3, dtype=np.uint8), 'k': np.array([9, 8], np.uint32)},
+         {'format': 'x', 'data': '{"kind":"copy","rng":[1,2,3,4]}'})
+`]);
+    expect(r.status, r.out).toBe(0);
+    const py = new Uint8Array(readFileSync(b));
+    const back = readSafetensors(py);
+    expect(back.checksum).toBe('verified');
+    const again = writeSafetensors([...back.tensors].map(([name, t]) => ({ name, ...t })), back.metadata);
+    expect(Buffer.from(again).equals(Buffer.from(py))).toBe(true);
+  });
+
+  it('continues a playground checkpoint under torchrun (K = 2) as the engine would, and the playground resumes it', async () => {
+    const cfg = copyRun('momentum-connection', { steps: 4, evalEvery: 2, batch: 4 });
+    const start = join(dir, 'start.safetensors');
+    writeFileSync(start, await checkpointAfter(cfg, { kind: 'copy' }, 2));
+    const out = join(dir, 'twin-run');
+    const cli = spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/twin.ts', '--nproc', '2', '--resume', start, '--steps', '4', '--out', out], {
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
+    expect(cli.status, `${cli.stdout}${cli.stderr}`).toBe(0);
+    const twinBytes = new Uint8Array(readFileSync(join(out, 'last.safetensors')));
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.step)).toEqual([4]);
+    // The engine's own steps 3 and 4 from the same checkpoint.
+    const engine = Trainer.fromCheckpoint(gpu(), new Uint8Array(readFileSync(start)), { kind: 'copy' });
+    const twin = Trainer.fromCheckpoint(gpu(), twinBytes, { kind: 'copy' });
+    try {
+      const { records } = await engine.run(2);
+      expect(Math.abs(records.at(-1)!.trainLoss - lines[0].trainLoss)).toBeLessThan(1e-5);
+      const a = readSafetensors(await engine.checkpoint());
+      const b = readSafetensors(twinBytes);
+      expect(b.metadata.data).toBe(a.metadata.data);
+      expect(b.metadata.step).toBe('4');
+      for (const [name, t] of a.tensors) {
+        const u = b.tensors.get(name)!.data as Float32Array;
+        const v = t.data as Float32Array;
+        let worst = 0;
+        let scale = 0;
+        for (let i = 0; i < v.length; i++) {
+          worst = Math.max(worst, Math.abs(u[i]! - v[i]!));
+          scale = Math.max(scale, Math.abs(v[i]!));
+        }
+        expect(worst, name).toBeLessThanOrEqual(1e-4 * scale + 1e-7);
+      }
+      // ... and the playground trains on from the twin's checkpoint.
+      twin.extend(6);
+      const more = await twin.run(2);
+      expect(more.stop).toBeNull();
+      expect(twin.step).toBe(6);
+      expect(more.records.every((r) => Number.isFinite(r.trainLoss))).toBe(true);
+    } finally {
+      engine.dispose();
+      twin.dispose();
+    }
+  }, 400_000);
+
+  it('refuses --nproc larger than the batch before starting anything', async () => {
+    const file = join(dir, 'small.safetensors');
+    writeFileSync(file, await checkpointAfter(copyRun('linear', { batch: 2 }), { kind: 'copy' }, 0));
+    const out = join(dir, 'never');
+    const cli = spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/twin.ts', '--nproc', '3', '--resume', file, '--out', out], { encoding: 'utf8' });
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toContain('--nproc 3 is larger than the run\'s batch of 2 sequences');
+  });
+});
