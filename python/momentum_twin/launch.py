@@ -6,8 +6,11 @@ goes to torchrun unchanged; on newer torch this is plain torchrun.
     python3 -m momentum_twin.launch --nproc_per_node=K -m momentum_twin.run ..."""
 import sys
 
-from torch.distributed.elastic.multiprocessing import api
-from torch.distributed.run import main
+try:
+    from torch.distributed.elastic.multiprocessing import api
+    from torch.distributed.run import main
+except ImportError as e:
+    sys.exit(f'error: the twin needs PyTorch ({e}); on Debian: apt-get install python3-torch python3-numpy libopenblas0-pthread')
 
 _from_str = api.Std.from_str
 
