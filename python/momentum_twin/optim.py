@@ -58,9 +58,9 @@ class Optimizer:
         return math.sqrt(sum(float((p.grad.double() ** 2).sum()) for p in self.params if p.grad is not None))
 
     @torch.no_grad()
-    def step(self, lr):
-        """One update; returns the global gradient norm before clipping."""
-        norm = self.grad_norm()
+    def step(self, lr, norm=None):
+        """One update; returns the global gradient norm before clipping (pass it if known)."""
+        norm = self.grad_norm() if norm is None else norm
         scale = min(1.0, self.clip / (norm + CLIP_EPS)) if self.clip else 1.0
         t = self.step_count + 1
         bc1, bc2 = 1 - BETA1 ** t, 1 - BETA2 ** t

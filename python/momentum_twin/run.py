@@ -28,7 +28,14 @@ from .model import DROPOUT_SITE_STRIDE, Transformer, init_parameters, masked_sum
 from .optim import Optimizer, lr_at
 
 
+GRAD_NORM_LIMIT = 1e5  # as src/train/trainer.ts
+
+
 class UsageError(Exception):
+    pass
+
+
+class Diverged(Exception):
     pass
 
 
@@ -113,10 +120,17 @@ class Run:
         stats = torch.stack([nll_sum.detach().double()] + [b.detach().double().sum() for b in betas])
         if self.world > 1:
             dist.all_reduce(stats)
-        norm = self.opt.step(lr)
+        loss = float(stats[0]) / denom
+        norm = self.opt.grad_norm()
+        if not (math.isfinite(loss) and math.isfinite(norm) and norm <= GRAD_NORM_LIMIT):
+            # As the playground: the bad step is not applied (its batch stays consumed).
+            why = f'the training loss became {loss}' if not math.isfinite(loss) else (
+                f'the gradient norm became {norm}' if not math.isfinite(norm) else f'the gradient norm {norm:.2e} exceeded the limit 1e+05')
+            raise Diverged(f'diverged at step {self.step + 1}: {why}; the model is kept as it was after step {self.step}')
+        self.opt.step(lr, norm)
         self.step += 1
         rows = batch.batch * batch.seq
-        return dict(loss=float(stats[0]) / denom, gradNorm=norm, lr=lr, tokens=rows,
+        return dict(loss=loss, gradNorm=norm, lr=lr, tokens=rows,
                     betaTilde=[float(s) / rows for s in stats[1:]])
 
     @torch.no_grad()
@@ -205,7 +219,13 @@ def main(argv=None):
     tokens, window = 0, 0.0
     while run.step < cfg['steps']:
         t0 = time.perf_counter()
-        r = run.train_step()
+        try:
+            r = run.train_step()
+        except Diverged as e:
+            if rank == 0:
+                run.save(last)
+                print(f'diverged: {e}; the last good state is in {last}', file=sys.stderr)
+            return 3
         dt = time.perf_counter() - t0
         run.seconds += dt
         tokens += r['tokens']
