@@ -202,6 +202,8 @@ def main(argv=None):
         return 2
     cuda = torch.cuda.is_available()
     device = torch.device('cuda', local) if cuda else torch.device('cpu')
+    if cuda:
+        torch.cuda.set_device(device)
     if world > 1:
         dist.init_process_group('nccl' if cuda else 'gloo')
     run = Run(cfg, state, device, rank, world)

@@ -198,3 +198,17 @@ def test_model_runs_every_variant_and_head():
                 y, betas = model(torch.zeros(2, 7, dtype=torch.long))
                 assert y.shape == (14, 5 if out['kind'] == 'softmax' else 6) and torch.isfinite(y).all()
                 assert len(betas) == (1 if conn['kind'] == 'adaptive' else 0)
+
+
+def test_a_page_export_starts_a_run_and_divergence_keeps_the_last_good_state(tmp_path, monkeypatch):
+    export = tmp_path / 'runs.json'  # what the page's JSON export holds: a list of runs with their config
+    export.write_text(json.dumps([{'id': 'r1', 'name': 'x', 'config': CONFIG, 'metrics': {}}]))
+    monkeypatch.setattr(twin_run, 'GRAD_NORM_LIMIT', 1e-12)
+    out = tmp_path / 'out'
+    assert twin_run.main(['--config', str(export), '--out', str(out)]) == 3
+    t, meta = st.read(str(out / 'last.safetensors'))
+    assert json.loads(meta['step']) == 0 and json.loads(meta['optimizerStep']) == 0
+    init = init_parameters(CONFIG['model'], CONFIG['seed'])
+    assert all(np.array_equal(t[f'param.{n}'], a) for n, a in init.items())  # the bad step was not applied
+    assert json.loads(meta['data']) != {'kind': 'copy', 'rng': Random(CONFIG['seed']).state()}
+    assert not list(out.glob('*.partial'))

@@ -11,6 +11,7 @@ import { engineGradients } from '../../src/cli/twinEngine.ts';
 import { TWIN_PYTHON_DIR, twinPython } from '../../src/cli/twinPython.ts';
 import type { Variant } from '../../src/model/config.ts';
 import { loadMnistFile } from '../../src/tasks/dataNode.ts';
+import { loadIdxImages } from '../../src/tasks/idx.ts';
 import { makeRunConfig, type RunOverrides } from '../../src/train/presets.ts';
 import { readSafetensors, writeSafetensors } from '../../src/train/safetensors.ts';
 import { Trainer, type TaskData } from '../../src/train/trainer.ts';
@@ -20,9 +21,12 @@ import { useGpu } from '../helpers.ts';
 const gpu = useGpu();
 let dir: string;
 let mnist: TaskData;
+let fashion: TaskData;
+const FASHION_T10K = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'twin-test-'));
   mnist = { kind: 'mnist', images: await loadMnistFile() };
+  fashion = { kind: 'mnist', images: await loadIdxImages(new Uint8Array(readFileSync(FASHION_T10K))) };
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -63,6 +67,11 @@ function mnistRun(variant: Variant, model: RunOverrides['model'] = {}): RunConfi
   });
 }
 
+function fashionRun(): RunConfig {
+  const cfg = mnistRun('momentum-connection');
+  return { ...cfg, task: { ...cfg.task, source: FASHION_T10K } as RunConfig['task'] };
+}
+
 /** A checkpoint after `steps` trained steps (non-zero Adam moments, a moved data stream). */
 async function checkpointAfter(cfg: RunConfig, data: TaskData, steps: number): Promise<Uint8Array> {
   const t = Trainer.create(gpu(), cfg, data);
@@ -91,6 +100,7 @@ describe('the twin', () => {
     ['mixture-of-logistics head, momentum (MNIST batches)', () => [mnistRun('momentum'), mnist]],
     ['mixture-of-logistics head, adaptive, dropout on', () => [mnistRun('adaptive', { dropout: 0.1 }), mnist]],
     ['256-way softmax pixel head, linear', () => [mnistRun('linear', { output: { kind: 'softmax', classes: 256 } }), mnist]],
+    ['mixture-of-logistics head on Fashion-MNIST IDX images (Debian\'s files)', () => [fashionRun(), fashion]],
   ];
   for (const [name, make] of cases) {
     it(`equals the engine's loss and every gradient: ${name} (and non-causal attention)`, async () => {
@@ -106,6 +116,27 @@ describe('the twin', () => {
       expect(r.status, r.out).toBe(0);
     });
   }
+
+  it('fails the check, naming the tensor, when one gradient is off by 1e-3; the CLI passes on the true one', async () => {
+    const cfg = copyRun('momentum');
+    const ckpt = await checkpointAfter(cfg, { kind: 'copy' }, 1);
+    const ck = join(dir, 'cli.safetensors');
+    writeFileSync(ck, ckpt);
+    const eng = readSafetensors(await engineGradients(gpu(), ckpt, { kind: 'copy' }));
+    const g = eng.tensors.get('grad.layers.1.ffn.2.weight')!.data as Float32Array;
+    let big = 0;
+    for (let i = 1; i < g.length; i++) if (Math.abs(g[i]!) > Math.abs(g[big]!)) big = i;
+    g[big] = g[big]! * 1.001;
+    const bad = join(dir, 'bad.engine.safetensors');
+    writeFileSync(bad, writeSafetensors([...eng.tensors].map(([name, t]) => ({ name, ...t })), eng.metadata));
+    const r = python(['-m', 'momentum_twin.check', '--checkpoint', ck, '--engine', bad]);
+    expect(r.status, r.out).toBe(1);
+    expect(r.out).toMatch(/FAIL (9\.9\de-04|1\.0\de-03) .*grad layers\.1\.ffn\.2\.weight/);
+    expect(r.out.trim().split('\n').at(-1)).toMatch(/1 over tolerance, worst grad layers\.1\.ffn\.2\.weight/);
+    const cli = spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/twinCheck.ts', '--checkpoint', ck], { encoding: 'utf8', timeout: 300_000 });
+    expect(cli.status, `${cli.stdout}${cli.stderr}`).toBe(0);
+    expect(cli.stdout.trim().split('\n').at(-1)).toMatch(/^largest relative differences: loss and gradients \d\.\d\de-0[5-9].*all within tolerance/);
+  });
 
   it('starts from the same parameters as the playground for a config and seed', async () => {
     const cfg = copyRun('adaptive', { model: { position: 'learned' } });
