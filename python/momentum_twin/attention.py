@@ -43,9 +43,9 @@ def momentum_causal(q, k, v, beta, gamma, chunk=DEFAULT_CHUNK):
         fk = torch.nn.functional.pad(fk, (0, 0, 0, pad))  # padded keys add nothing
         v = torch.nn.functional.pad(v, (0, 0, 0, pad))
     NC = (N + pad) // C
-    fq = fq.reshape(B, H, NC, C, D)
-    fk = fk.reshape(B, H, NC, C, D)
-    vc = v.reshape(B, H, NC, C, E)
+    fq = fq.reshape(B, H, NC, C, D)  # [B, H, NC, C, D]
+    fk = fk.reshape(B, H, NC, C, D)  # [B, H, NC, C, D]
+    vc = v.reshape(B, H, NC, C, E)  # [B, H, NC, C, Dv]
     f64 = dict(dtype=torch.float64, device=q.device)
     t = torch.arange(C, **f64)
     lag = t[:, None] - t[None, :]
@@ -56,8 +56,8 @@ def momentum_causal(q, k, v, beta, gamma, chunk=DEFAULT_CHUNK):
     intra = ((fq @ fk.transpose(-1, -2)) * w) @ vc  # [B, H, NC, C, E]
     s_add = torch.einsum('bhcjd,j,bhcje->bhcde', fk, w_end, vc)  # [B, H, NC, D, E]
     m_add = torch.einsum('bhcjd,j,bhcje->bhcde', fk, decay, vc)
-    S = q.new_zeros(B, H, D, E)
-    m = q.new_zeros(B, H, D, E)
+    S = q.new_zeros(B, H, D, E)  # [B, H, D, Dv] carried state
+    m = q.new_zeros(B, H, D, E)  # [B, H, D, Dv] carried momentum
     inter = []
     beta_c = beta ** C
     for c in range(NC):
@@ -65,7 +65,7 @@ def momentum_causal(q, k, v, beta, gamma, chunk=DEFAULT_CHUNK):
         S = S - gamma * coef[C - 1] * m + gamma * s_add[:, :, c]
         m = beta_c * m - m_add[:, :, c]
     num = gamma * intra + torch.stack(inter, dim=2)
-    return num.reshape(B, H, NC * C, E)[:, :, :N] / den
+    return num.reshape(B, H, NC * C, E)[:, :, :N] / den  # [B, H, N, Dv]
 
 
 def momentum_noncausal(q, k, v, beta, gamma):

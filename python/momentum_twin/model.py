@@ -176,11 +176,11 @@ class Transformer(torch.nn.Module):
         def lin(x, name):
             return x @ self.p(f'{name}.weight') + self.p(f'{name}.bias')
 
-        tok = self.p('embed.token')[ids]
+        tok = self.p('embed.token')[ids]  # [B, N, E]
         concat = m['positionCombine'] == 'concat'
         pdim = d - tok.shape[-1] if concat else d
         pos = self.p('embed.position')[:N] if m['position'] == 'learned' else sinusoidal(N, pdim, dtype=tok.dtype).to(tok.device)
-        x = torch.cat([tok, pos.expand(B, N, pdim)], dim=-1) if concat else tok + pos
+        x = torch.cat([tok, pos.expand(B, N, pdim)], dim=-1) if concat else tok + pos  # [B, N, d]
         x = drop(x)
         a_cfg = m['attention']
         kind = a_cfg['kind']
@@ -192,11 +192,11 @@ class Transformer(torch.nn.Module):
         for l in range(m['layers']):
             pre = f'layers.{l}'
             a = norm(x, l, 'norm1') if m['norm'] == 'pre' else x
-            qkv = lin(a, f'{pre}.attn.qkv').reshape(B, N, 3, H, m['headDim']).permute(2, 0, 3, 1, 4)
+            qkv = lin(a, f'{pre}.attn.qkv').reshape(B, N, 3, H, m['headDim']).permute(2, 0, 3, 1, 4)  # [3, B, H, N, Dh]
             q, k, v = qkv[0], qkv[1], qkv[2]  # [B, H, N, Dh]
-            heads = attend(l, q, k, v) if attend else attention(kind, q, k, v, True, beta, gamma)
-            att = heads.permute(0, 2, 1, 3).reshape(B, N, d)
-            g = drop(lin(att, f'{pre}.attn.proj'))
+            heads = attend(l, q, k, v) if attend else attention(kind, q, k, v, True, beta, gamma)  # [B, H, N, Dh]
+            att = heads.permute(0, 2, 1, 3).reshape(B, N, d)  # [B, N, H*Dh]
+            g = drop(lin(att, f'{pre}.attn.proj'))  # [B, N, d]
             if c['kind'] == 'residual':
                 h = x + g
             elif c['kind'] == 'momentum' or g_prev is None:
@@ -212,14 +212,14 @@ class Transformer(torch.nn.Module):
             if m['norm'] == 'post':
                 h = norm(h, l, 'norm1')
             f0 = norm(h, l, 'norm2') if m['norm'] == 'pre' else h
-            hid = lin(f0, f'{pre}.ffn.1')
+            hid = lin(f0, f'{pre}.ffn.1')  # [B, N, ffn]
             act = torch.relu(hid) if m['activation'] == 'relu' else torch.nn.functional.gelu(hid, approximate='tanh')
             x = h + drop(lin(act, f'{pre}.ffn.2'))
             if m['norm'] == 'post':
                 x = norm(x, l, 'norm2')
         if m['norm'] == 'pre':
             x = norm(x, None, None)
-        return lin(x, 'head').reshape(B * N, output_width(m)), betas
+        return lin(x, 'head').reshape(B * N, output_width(m)), betas  # [B*N, out]
 
 
 # ---- losses: per-row nll; the loss is sum_r m_r nll_r / max(sum_r m_r, 1)
