@@ -212,3 +212,12 @@ def test_a_page_export_starts_a_run_and_divergence_keeps_the_last_good_state(tmp
     assert all(np.array_equal(t[f'param.{n}'], a) for n, a in init.items())  # the bad step was not applied
     assert json.loads(meta['data']) != {'kind': 'copy', 'rng': Random(CONFIG['seed']).state()}
     assert not list(out.glob('*.partial'))
+
+
+def test_numbers_and_json_are_written_as_javascript_writes_them():
+    from momentum_twin.jsjson import js_number
+    # Each right-hand side is what node prints for the left-hand side.
+    cases = {1.0: '1', 0.003: '0.003', 1e-5: '0.00001', 1e-7: '1e-7', 1e-6: '0.000001', 1e21: '1e+21', 1e20: '100000000000000000000',
+             2.5e-7: '2.5e-7', 1 / 3: '0.3333333333333333', -0.5: '-0.5', 5e-324: '5e-324', 1.7976931348623157e308: '1.7976931348623157e+308'}
+    assert {x: js_number(x) for x in cases} == cases
+    assert stringify({'a': [1, 2.5, None, True], 'b': 'é "q"\n'}) == '{"a":[1,2.5,null,true],"b":"é \\"q\\"\\n"}'

@@ -209,6 +209,7 @@ st.write(${JSON.stringify(b)}, {'z': np.array([[0.25, -1e-9]], np.float32), 'a':
       const a = readSafetensors(await engine.checkpoint());
       const b = readSafetensors(twinBytes);
       expect(b.metadata.data).toBe(a.metadata.data);
+      expect(b.metadata.config).toBe(a.metadata.config); // the same JSON, number for number
       expect(b.metadata.step).toBe('4');
       for (const [name, t] of a.tensors) {
         const u = b.tensors.get(name)!.data as Float32Array;
