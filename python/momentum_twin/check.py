@@ -9,6 +9,7 @@ tensor's scale; elementwise ratios blow up where a gradient crosses zero).
     python3 -m momentum_twin.check --checkpoint FILE --engine ENGINE.safetensors
 Exit 0 only when every difference is within its tolerance; the last line lists the largest."""
 import argparse
+import json
 import sys
 
 import numpy as np
@@ -87,13 +88,11 @@ def compare(ckpt_path, engine_path, out=print):
         mine = attention(kind, t64(eng[f'attn.{l}.q']), t64(eng[f'attn.{l}.k']), t64(eng[f'attn.{l}.v']), True, a.get('beta'), a.get('gamma'))
         rows.append((f'layer {l} {kind} attention output (engine inputs)', rel(mine, eng[f'attn.{l}.out']), ATTN_TOL if kind == 'momentum' else GRAD_TOL))
     if 'dropout.loss' in eng:
-        import json
         seed = json.loads(meta['dropoutSeed'])
         dloss, dgrads, _ = model_pass(model, batch, True, seed)
         rows.append(('loss, dropout on', rel([dloss], eng['dropout.loss']), GRAD_TOL))
         for n, g in dgrads.items():
             rows.append((f'grad {n}, dropout on', rel(g, eng[f'dropout.grad.{n}']), GRAD_TOL))
-    import json
     nc = json.loads(meta['noncausal'])
     for k in ('softmax', 'linear', 'momentum'):
         p = f'noncausal.{k}.'

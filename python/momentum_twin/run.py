@@ -24,7 +24,7 @@ import torch.distributed as dist
 from . import checkpoint as ck
 from .data import make_stream
 from .jsjson import stringify
-from .model import DROPOUT_SITE_STRIDE, Transformer, init_parameters, masked_sum, row_nll
+from .model import Transformer, init_parameters, masked_sum, row_nll
 from .optim import Optimizer, lr_at
 
 

@@ -24,9 +24,8 @@ class SafetensorsError(ValueError):
 
 
 def _dtype_of(name, array):
-    d = array.dtype.newbyteorder('=') if array.dtype.itemsize > 1 else array.dtype
     for k, v in DTYPES.items():
-        if np.dtype(v).newbyteorder('=') == d or v == d:
+        if array.dtype.kind == v.kind and array.dtype.itemsize == v.itemsize:
             return k
     raise SafetensorsError(f"tensor '{name}': unsupported dtype {array.dtype} (supported: {', '.join(DTYPES)})")
 
