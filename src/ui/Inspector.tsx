@@ -127,7 +127,7 @@ export function Inspector() {
           <div className="inspector-controls">
             <label>
               Run{' '}
-              <select value={a ?? ''} onChange={(e) => setFirst(e.target.value)}>
+              <select aria-label="Run to inspect" value={a ?? ''} onChange={(e) => setFirst(e.target.value)}>
                 {order.map((id) => (
                   <option key={id} value={id}>
                     {runs[id]!.name}
@@ -137,7 +137,7 @@ export function Inspector() {
             </label>
             <label>
               Beside it{' '}
-              <select value={b ?? ''} onChange={(e) => setSecond(e.target.value)}>
+              <select aria-label="Beside it" value={b ?? ''} onChange={(e) => setSecond(e.target.value)}>
                 <option value="">none</option>
                 {order
                   .filter((id) => id !== a)
@@ -151,6 +151,7 @@ export function Inspector() {
             <label>
               Held-out example{' '}
               <input
+                aria-label="Held-out example"
                 type="number"
                 min={0}
                 max={count !== undefined ? count - 1 : undefined}

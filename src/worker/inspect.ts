@@ -4,11 +4,21 @@ import { ATTENTION_MATRIX_MAX_SEQ, inspectModel } from '../model/inspect.ts';
 import type { Trainer } from '../train/trainer.ts';
 import { copyTargets, type Inspection } from './inspection.ts';
 
+/** The most matrix bytes one inspection sends the page (all layers and heads together). */
+export const INSPECTION_MAX_BYTES = 256 * 2 ** 20;
+
 export async function inspectRun(runId: string, trainer: Trainer, example: number): Promise<Inspection> {
   const cfg = trainer.config;
   const seq = trainer.data.seq;
   if (seq > ATTENTION_MATRIX_MAX_SEQ) {
     throw new Error(`this run's sequences have ${seq} tokens, over the inspector's limit of ${ATTENTION_MATRIX_MAX_SEQ}`);
+  }
+  const bytes = cfg.model.layers * cfg.model.heads * seq * seq * 4;
+  if (bytes > INSPECTION_MAX_BYTES) {
+    throw new Error(
+      `the matrices of ${cfg.model.layers} layers x ${cfg.model.heads} heads x ${seq}^2 need ${(bytes / 2 ** 20).toFixed(0)} MiB, ` +
+        `over the inspector's ${INSPECTION_MAX_BYTES / 2 ** 20} MiB per request`,
+    );
   }
   const batch = cfg.batch;
   const held = trainer.data.evalBatches(batch);

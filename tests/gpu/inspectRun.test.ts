@@ -82,8 +82,10 @@ describe('inspectRun', () => {
     }
   });
 
-  it('refuses sequences over the limit before running anything', async () => {
+  it('refuses sequences over the limit, or matrices too large to send, before running anything', async () => {
     const fake = { config: { batch: 1, task: { kind: 'copy' } }, data: { seq: 2048 } } as unknown as Trainer;
     await expect(inspectRun('r3', fake, 0)).rejects.toThrow(/2048 tokens, over the inspector's limit of 1024/);
+    const huge = { config: { batch: 1, task: { kind: 'mnist' }, model: { layers: 48, heads: 64 } }, data: { seq: 783 } } as unknown as Trainer;
+    await expect(inspectRun('r3', huge, 0)).rejects.toThrow(/48 layers x 64 heads x 783\^2 need \d+ MiB, over the inspector's 256 MiB per request/);
   });
 });
