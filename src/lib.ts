@@ -23,9 +23,12 @@ import {
   type AttentionSpec,
 } from './engine/ops/attention.ts';
 import { Tape, variable } from './engine/tensor.ts';
+import { attentionMatrix as attentionMatrixOp } from './engine/ops/attentionMatrix.ts';
+import { checkAttentionMatrixShape } from './engine/kernels/attentionMatrix.ts';
 
 export type { AttentionDims, AttentionKind, AttentionSpec } from './engine/ops/attention.ts';
 export { Gpu } from './engine/gpu.ts';
+export { ATTENTION_MATRIX_MAX_SEQ } from './engine/kernels/attentionMatrix.ts';
 
 /** Opens a WebGPU device (navigator.gpu in browsers; Dawn, or SwiftShader without a GPU, in Node). */
 export function createGpu(opts: OpenOptions = {}): Promise<Gpu> {
@@ -114,5 +117,33 @@ export async function attentionBackward(
   } finally {
     tape.dispose();
     for (const t of [tq, tk, tv]) t.grad = null;
+  }
+}
+
+/**
+ * The effective attention matrix [batch, heads, seq, seq]: the weight each query puts on each value
+ * (MATH.md section 11), so that attention(spec, q, k, v) = A v per head. Same spec and dims as
+ * `attention` (dims.dimV is checked but unused); entries above the diagonal are 0 when causal;
+ * momentum rows do not sum to 1. seq is limited to ATTENTION_MATRIX_MAX_SEQ.
+ */
+export async function attentionMatrix(
+  gpu: Gpu,
+  spec: AttentionSpec,
+  q: Float32Array,
+  k: Float32Array,
+  dims: AttentionDims,
+): Promise<Float32Array> {
+  checkAttentionSpec(spec);
+  checkAttentionDims(dims);
+  const matrixDims = { batch: dims.batch, heads: dims.heads, seq: dims.seq, dim: dims.dim };
+  checkAttentionMatrixShape('attentionMatrix', gpu, matrixDims);
+  checkArrays(gpu, dims, { q, k });
+  const tape = new Tape(gpu, { grad: false });
+  const tq = tape.own(variable(gpu, q, shapes(dims).qk, 'q'));
+  const tk = tape.own(variable(gpu, k, shapes(dims).qk, 'k'));
+  try {
+    return await attentionMatrixOp(tape, spec, tq, tk).read();
+  } finally {
+    tape.dispose();
   }
 }

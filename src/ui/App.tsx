@@ -3,6 +3,7 @@ import { useApp } from '../store/store.ts';
 import { Charts } from './Charts.tsx';
 import { useSession } from './context.ts';
 import { HyperPanel } from './HyperPanel.tsx';
+import { Inspector } from './Inspector.tsx';
 import { NewRunForm } from './NewRunForm.tsx';
 import { NoWebGPU } from './NoWebGPU.tsx';
 import { RunList } from './RunList.tsx';
@@ -70,6 +71,7 @@ export function App() {
           <RunList />
           <Charts />
           <Samples />
+          <Inspector />
         </div>
       </div>
     </div>

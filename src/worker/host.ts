@@ -21,6 +21,7 @@ import {
   type StopReason,
   type ToWorker,
 } from './protocol.ts';
+import { inspectionTransfer, type Inspection } from './inspection.ts';
 
 /** What the host needs of a Trainer (src/train/trainer.ts). */
 export interface TrainerLike {
@@ -53,6 +54,8 @@ export interface HostDeps {
   loadEmbedded(url: string): Promise<ImageSet>;
   /** Generated samples (src/model/sampler.ts); absent until a sampler exists. */
   sample?: (gpu: GpuLike, trainer: TrainerLike, count: number) => Promise<SamplesMnist | SamplesCopy>;
+  /** The inspector's matrices for a held-out example (src/worker/inspect.ts); absent in builds without it. */
+  inspect?: (gpu: GpuLike, trainer: TrainerLike, runId: string, example: number) => Promise<Inspection>;
   post(msg: FromWorker, transfer?: Transferable[]): void;
   now(): number;
 }
@@ -199,6 +202,16 @@ export class TrainingHost {
         const samples = await this.exclusive(run, () => sample(gpu, run.trainer, msg.count));
         const transfer = samples.kind === 'mnist' ? [samples.pixels.buffer] : [samples.inputs.buffer, samples.outputs.buffer, samples.mask.buffer];
         this.post({ type: 'samples', runId: run.id, requestId: msg.requestId, samples }, transfer as ArrayBuffer[]);
+        return;
+      }
+      case 'inspect': {
+        const run = this.runs.get(msg.runId);
+        if (!run) throw new Error(`run ${msg.runId} has no parameters in the worker yet: resume it from its checkpoint, or wait until it is created`);
+        const inspect = this.deps.inspect;
+        const gpu = this.gpu;
+        if (!inspect || !gpu) throw new Error('the inspector is not available in this build');
+        const inspection = await this.exclusive(run, () => inspect(gpu, run.trainer, run.id, msg.example));
+        this.post({ type: 'inspection', runId: run.id, requestId: msg.requestId, inspection }, inspectionTransfer(inspection));
         return;
       }
       case 'dispose': {

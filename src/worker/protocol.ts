@@ -4,8 +4,10 @@
 import type { Variant } from '../model/config.ts';
 import type { RunOverrides } from '../train/presets.ts';
 import type { LiveHypers, MetricsRecord, RunConfig, StopReason, TaskName } from '../train/types.ts';
+import type { Inspection } from './inspection.ts';
 
 export type { LiveHypers, MetricsRecord, RunConfig, RunOverrides, StopReason, TaskName, Variant };
+export type { Inspection } from './inspection.ts';
 
 /** What the page asks for: a preset for a task and variant plus overrides (the worker builds the config). */
 export interface RunSpec {
@@ -60,6 +62,8 @@ export type ToWorker =
   | { type: 'hypers'; runId: string; hypers: LiveHypers }
   | { type: 'checkpoint'; runId: string; requestId: number }
   | { type: 'sample'; runId: string; requestId: number; count: number }
+  /** The inspector: every layer's effective attention on held-out example `example` of the run. */
+  | { type: 'inspect'; runId: string; requestId: number; example: number }
   | { type: 'dispose'; runId: string };
 
 /** One batch of a run's metrics, one entry per step; NaN where a record had no value. */
@@ -116,6 +120,7 @@ export type FromWorker =
   | { type: 'config'; runId: string; config: RunConfig }
   | { type: 'checkpoint'; runId: string; requestId: number; step: number; bytes: Uint8Array }
   | { type: 'samples'; runId: string; requestId: number; samples: SamplesMnist | SamplesCopy }
+  | { type: 'inspection'; runId: string; requestId: number; inspection: Inspection }
   /** A request failed (invalid hypers, a corrupt checkpoint, ...); the run itself goes on. */
   | { type: 'error'; runId?: string; requestId?: number; message: string }
   /** The device is gone: every run is paused with what it had; `init` again to resume. */

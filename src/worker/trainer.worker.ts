@@ -9,6 +9,7 @@ import { copyGreedyAccuracy } from '../train/copyGreedy.ts';
 import { PRESET_DESCRIPTIONS, PRESET_NAMES, makeRunConfig } from '../train/presets.ts';
 import { Trainer } from '../train/trainer.ts';
 import { TrainingHost, type GpuLike } from './host.ts';
+import { inspectRun } from './inspect.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
 const scope = self as unknown as {
@@ -63,6 +64,7 @@ const host = new TrainingHost({
       count,
     };
   },
+  inspect: (_gpu, trainer, runId, example) => inspectRun(runId, trainer as Trainer, example),
   post: (msg, transfer = []) => scope.postMessage(msg, transfer),
   now: () => performance.now(),
 });
@@ -72,7 +74,7 @@ const host = new TrainingHost({
 let chain: Promise<void> = Promise.resolve();
 scope.onmessage = (ev) => {
   const msg = ev.data;
-  const slow = msg.type === 'sample' || msg.type === 'checkpoint';
+  const slow = msg.type === 'sample' || msg.type === 'checkpoint' || msg.type === 'inspect';
   chain = chain.then(() => (slow ? void host.handle(msg) : host.handle(msg)));
 };
 
