@@ -9,7 +9,7 @@ import { layerNorm } from '../engine/ops/layernorm.ts';
 import { linear } from '../engine/ops/matmul.ts';
 import { adaptiveMomentumConnection, momentumConnection } from '../engine/ops/momentumConnection.ts';
 import { parameter, type Tape, type Tensor } from '../engine/tensor.ts';
-import { Random } from '../tasks/random.ts';
+import { Random } from '../util/random.ts';
 import { applyHypers, checkModelConfig, modelWidth, outputWidth, type LiveHypers, type ModelConfig } from './config.ts';
 
 export type { LiveHypers } from './config.ts';
