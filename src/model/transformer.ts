@@ -83,11 +83,6 @@ export function parameterSpecs(cfg: ModelConfig): ParameterSpec[] {
   return specs;
 }
 
-/** Number of parameters of a model with this config (from `parameterSpecs`, nothing allocated). */
-export function parameterCountOf(cfg: ModelConfig): number {
-  return parameterSpecs(cfg).reduce((s, p) => s + numel(p.shape), 0);
-}
-
 export interface ForwardOptions {
   /** Dropout on (training) or off (evaluation, sampling). */
   train: boolean;
