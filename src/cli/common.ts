@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { VARIANTS, type Variant } from '../model/config.ts';
 import { loadMnistFile } from '../tasks/dataNode.ts';
 import { loadIdxImages } from '../tasks/idx.ts';
-import { readCheckpointConfig } from '../train/checkpoint.ts';
+import { readCheckpointConfig } from '../train/checkpointConfig.ts';
 import type { TaskData } from '../train/data.ts';
 import { dataSpecOf } from '../train/dataSpec.ts';
 import { PRESET_NAMES, makeRunConfig, type RunOverrides } from '../train/presets.ts';
@@ -206,7 +206,7 @@ export class Progress {
   }
 }
 
-/** The run config in a checkpoint (src/train/checkpoint.ts); `what` names the option in the error. */
+/** The run config in a checkpoint (src/train/checkpointConfig.ts); `what` names the option in the error. */
 export function checkpointConfig(bytes: Uint8Array, what: string): RunConfig {
   try {
     return readCheckpointConfig(bytes);

@@ -1,15 +1,15 @@
 // Checkpoint files: a run's parameters and Adam moments as safetensors tensors, and what else a
 // resumed run needs (config, step counts, data-order state, training time) as JSON strings in the
-// metadata. Reading validates everything before a single value reaches the GPU.
+// metadata. Reading validates everything before a single value reaches the GPU. The header-only
+// config reader, for code that must not load the engine (the page), is checkpointConfig.ts.
 import type { Optimizer } from '../engine/optim.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import type { Transformer } from '../model/transformer.ts';
+import { CHECKPOINT_FORMAT } from './checkpointConfig.ts';
 import type { StreamState } from './data.ts';
 import { checkRunConfig } from './presets.ts';
 import { readSafetensors, writeSafetensors, type SafeTensor, type SafetensorsFile } from './safetensors.ts';
 import type { RunConfig } from './types.ts';
-
-export const CHECKPOINT_FORMAT = 'momentum-playground/checkpoint@1';
 
 /** Everything besides the tensors that continues a run bit for bit. */
 export interface CheckpointMeta {
@@ -127,29 +127,4 @@ export function loadCheckpointTensors(file: SafetensorsFile, expected: Map<strin
     }
   }
   for (const [name, tensor] of expected) tensor.write(file.tensors.get(name)!.data as Float32Array);
-}
-
-/**
- * The run config in a checkpoint's metadata, from the safetensors header alone (no tensor is read
- * or checked), so the right data can be loaded before the full, validating load. The one reader
- * of it for the CLI, the page's store and the worker.
- */
-export function readCheckpointConfig(bytes: Uint8Array): RunConfig {
-  if (bytes.byteLength < 8) throw new Error('not a safetensors file: shorter than its 8-byte header length');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const len = Number(view.getBigUint64(0, true));
-  if (len <= 0 || 8 + len > bytes.byteLength) throw new Error(`not a safetensors file: header length ${len} does not fit the file`);
-  let header: { __metadata__?: Record<string, string> };
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
-  } catch {
-    throw new Error('not a safetensors file: its header is not JSON');
-  }
-  const cfg = header?.__metadata__?.config;
-  if (typeof cfg !== 'string') throw new Error('this safetensors file is not a playground checkpoint (no config in its metadata)');
-  try {
-    return JSON.parse(cfg) as RunConfig;
-  } catch {
-    throw new Error("checkpoint metadata 'config' is not valid JSON");
-  }
 }
