@@ -27,7 +27,7 @@ def rotl(x, k):
 
 
 class Random:
-    """src/tasks/random.ts's Random: xoshiro128** v1.1 over four u32 words."""
+    """src/util/random.ts's Random: xoshiro128** v1.1 over four u32 words."""
 
     def __init__(self, seed):
         if not isinstance(seed, int) or seed < 0 or seed > 2**53 - 1:

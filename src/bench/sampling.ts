@@ -15,7 +15,7 @@ import { PAPER_HYPERS, defaultModelConfig, type ModelConfig } from '../model/con
 import { measureSampling } from '../model/sampler.ts';
 import { Transformer } from '../model/transformer.ts';
 import { PIXEL_VOCAB } from '../tasks/mnist.ts';
-import { Random } from '../tasks/random.ts';
+import { Random } from '../util/random.ts';
 import { benchData } from './attention.ts';
 import type { AttentionSamplingResult, SamplingResult } from './report.ts';
 

@@ -5,9 +5,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { VARIANTS, type Variant } from '../model/config.ts';
 import { loadMnistFile } from '../tasks/dataNode.ts';
 import { loadIdxImages } from '../tasks/idx.ts';
+import { readCheckpointConfig } from '../train/checkpointConfig.ts';
+import type { TaskData } from '../train/data.ts';
+import { dataSpecOf } from '../train/dataSpec.ts';
 import { PRESET_NAMES, makeRunConfig, type RunOverrides } from '../train/presets.ts';
-import type { TaskData } from '../train/trainer.ts';
-import type { MetricsRecord, RunConfig, TaskName } from '../train/types.ts';
+import { MNIST_RESOLUTIONS, TASK_NAMES, type MetricsRecord, type RunConfig, type TaskName } from '../train/types.ts';
+import { orList } from '../util/text.ts';
 
 /** A problem with the user's input: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {
@@ -53,9 +56,9 @@ export function numOption(value: string | undefined, name: string): number | und
 }
 
 export function taskOption(value: string | undefined): TaskName {
-  if (value === undefined) throw new UsageError('--task is required (copy or mnist)');
-  if (value !== 'copy' && value !== 'mnist') throw new UsageError(`--task must be copy or mnist; got '${value}'`);
-  return value;
+  if (value === undefined) throw new UsageError(`--task is required (${orList(TASK_NAMES)})`);
+  if (!(TASK_NAMES as readonly string[]).includes(value)) throw new UsageError(`--task must be ${orList(TASK_NAMES)}; got '${value}'`);
+  return value as TaskName;
 }
 
 export function variantOption(value: string | undefined, fallback?: Variant): Variant {
@@ -89,13 +92,13 @@ export const RUN_OPTIONS = {
   out: { type: 'string' },
 } as const;
 
-export const RUN_USAGE = `  --task copy|mnist       what to train (required)
+export const RUN_USAGE = `  --task ${TASK_NAMES.join('|')}       what to train (required)
   --preset ${PRESET_NAMES.join('|')}    model and schedule size (default tiny: minutes on CPU-only WebGPU)
   --steps N --batch B --seed S --lr LR --eval-every K
   --beta B --gamma G      momentum attention (beta in [0, 1), gamma > 0; default: the paper's per task)
   --beta-tilde B --gamma-tilde G --delta D   momentum connection
   --seq-len L --symbols K copy task: sequence length and alphabet
-  --resolution 28|14|7 --subset N   MNIST: downsampling and training-subset size
+  --resolution ${MNIST_RESOLUTIONS.join('|')} --subset N   MNIST: downsampling and training-subset size
   --data FILE             MNIST generation on an IDX images file (gzipped or not) instead of the embedded digits
   --out DIR               where metrics and checkpoints go`;
 
@@ -140,7 +143,7 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
     const t: Record<string, unknown> = {};
     const res = intOption(v.resolution, 'resolution');
     if (res !== undefined) {
-      if (![28, 14, 7].includes(res)) throw new UsageError(`--resolution must be 28, 14 or 7; got ${res}`);
+      if (!(MNIST_RESOLUTIONS as readonly number[]).includes(res)) throw new UsageError(`--resolution must be ${orList(MNIST_RESOLUTIONS)}; got ${res}`);
       t.resolution = res;
     }
     const sub = intOption(v.subset, 'subset');
@@ -157,8 +160,9 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
 
 /** The data a run needs: the embedded digits, or an IDX images file for MNIST generation. */
 export async function loadTaskData(cfg: RunConfig, dataFile?: string): Promise<TaskData> {
-  if (cfg.task.kind === 'copy') return { kind: 'copy' };
-  if (dataFile === undefined && cfg.task.source !== 'embedded') dataFile = cfg.task.source;
+  const spec = dataSpecOf(cfg);
+  if (spec.kind === 'copy') return { kind: 'copy' };
+  if (dataFile === undefined && spec.kind === 'mnist-dataset') dataFile = spec.name;
   if (dataFile === undefined) return { kind: 'mnist', images: await loadMnistFile() };
   let bytes: Uint8Array;
   try {
@@ -202,17 +206,10 @@ export class Progress {
   }
 }
 
-/**
- * The run config in a checkpoint's metadata, read from the header alone, so the right data can be
- * loaded before the full (validating) load. `what` names the option in the error.
- */
+/** The run config in a checkpoint (src/train/checkpointConfig.ts); `what` names the option in the error. */
 export function checkpointConfig(bytes: Uint8Array, what: string): RunConfig {
   try {
-    const len = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
-    const cfg = header?.__metadata__?.config;
-    if (typeof cfg !== 'string') throw new Error('no run config in its metadata');
-    return JSON.parse(cfg) as RunConfig;
+    return readCheckpointConfig(bytes);
   } catch (err) {
     throw new UsageError(`${what} is not a playground checkpoint: ${(err as Error).message}`);
   }

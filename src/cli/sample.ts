@@ -8,7 +8,7 @@ import { Gpu } from '../engine/gpu.ts';
 import { generateImages } from '../model/sampler.ts';
 import { makeCopyHeldOut } from '../tasks/copyTask.ts';
 import { encodeGreyPng, tileImages } from '../tasks/png.ts';
-import { Random } from '../tasks/random.ts';
+import { Random } from '../util/random.ts';
 import { copyGreedyAccuracy } from '../train/copyGreedy.ts';
 import { Trainer } from '../train/trainer.ts';
 import { UsageError, checkpointConfig, intOption, loadTaskData, numOption, parse, runMain } from './common.ts';

@@ -7,7 +7,7 @@ import type { Gpu } from '../engine/gpu.ts';
 import { attention, type AttentionSpec } from '../engine/ops/attention.ts';
 import { crossEntropy, dmolLoss } from '../engine/ops/loss.ts';
 import { Tape, fromArray, variable, type Tensor } from '../engine/tensor.ts';
-import { Random } from '../tasks/random.ts';
+import { Random } from '../util/random.ts';
 import { writeSafetensors, type SafeTensor } from '../train/safetensors.ts';
 import { Trainer, type TaskData } from '../train/trainer.ts';
 

@@ -9,7 +9,7 @@ import { DMOL, dmolLogProb, sampleDmol } from '../engine/cpu/loss.ts';
 import { MomentumState } from '../engine/kernels/linearAttention.ts';
 import { SoftmaxKVCache } from '../engine/kernels/softmaxAttention.ts';
 import { Tape, fromArray, type Tensor } from '../engine/tensor.ts';
-import type { Random } from '../tasks/random.ts';
+import type { Random } from '../util/random.ts';
 import { outputWidth, type ModelConfig, type OutputConfig } from './config.ts';
 import type { Transformer } from './transformer.ts';
 

@@ -8,8 +8,9 @@ import { mergeHeads, splitHeads } from '../engine/ops/heads.ts';
 import { layerNorm } from '../engine/ops/layernorm.ts';
 import { linear } from '../engine/ops/matmul.ts';
 import { adaptiveMomentumConnection, momentumConnection } from '../engine/ops/momentumConnection.ts';
-import { parameter, type Tape, type Tensor } from '../engine/tensor.ts';
-import { Random } from '../tasks/random.ts';
+import { destroyTensors } from '../engine/ops/state.ts';
+import { numel, parameter, type Shape, type Tape, type Tensor } from '../engine/tensor.ts';
+import { Random } from '../util/random.ts';
 import { applyHypers, checkModelConfig, modelWidth, outputWidth, type LiveHypers, type ModelConfig } from './config.ts';
 
 export type { LiveHypers } from './config.ts';
@@ -30,6 +31,56 @@ interface LayerParams {
   ff1Bias: Tensor; // [ffn]
   ff2: Tensor; // [ffn, d]
   ff2Bias: Tensor; // [d]
+}
+
+/**
+ * How a parameter starts: N(0, 1) (embeddings), U(+-1/sqrt(fanIn)) (linear layers, PyTorch's
+ * default, as in the paper's code), or a constant (norm gains and biases).
+ */
+export type ParameterInit = { kind: 'normal' } | { kind: 'uniform'; fanIn: number } | { kind: 'ones' } | { kind: 'zeros' };
+
+export interface ParameterSpec {
+  /** Stable name (checkpoint key and the tensor's label). */
+  name: string;
+  shape: Shape;
+  init: ParameterInit;
+}
+
+/**
+ * Every parameter of a model with this config, in the model's fixed order (the order of
+ * `Transformer.params`, of the random draws that initialise them, and of the optimizer's state).
+ * Plain data, so memory can be estimated before anything is allocated.
+ */
+export function parameterSpecs(cfg: ModelConfig): ParameterSpec[] {
+  const d = modelWidth(cfg);
+  const concat = cfg.positionCombine === 'concat';
+  const tokenDim = concat ? d / 2 : d;
+  const posDim = concat ? d - tokenDim : d;
+  const specs: ParameterSpec[] = [{ name: 'embed.token', shape: [cfg.vocab, tokenDim], init: { kind: 'normal' } }];
+  if (cfg.position === 'learned') specs.push({ name: 'embed.position', shape: [cfg.maxSeq, posDim], init: { kind: 'normal' } });
+  const lin = (name: string, fanIn: number, fanOut: number) => {
+    const init = { kind: 'uniform', fanIn } as const;
+    specs.push({ name: `${name}.weight`, shape: [fanIn, fanOut], init }, { name: `${name}.bias`, shape: [fanOut], init });
+  };
+  const ones = (name: string) => specs.push({ name, shape: [d], init: { kind: 'ones' } });
+  const zeros = (name: string) => specs.push({ name, shape: [d], init: { kind: 'zeros' } });
+  for (let l = 0; l < cfg.layers; l++) {
+    const p = `layers.${l}`;
+    lin(`${p}.attn.qkv`, d, 3 * d);
+    lin(`${p}.attn.proj`, d, d);
+    lin(`${p}.ffn.1`, d, cfg.ffn);
+    lin(`${p}.ffn.2`, cfg.ffn, d);
+    ones(`${p}.norm1.gain`);
+    zeros(`${p}.norm1.bias`);
+    ones(`${p}.norm2.gain`);
+    zeros(`${p}.norm2.bias`);
+  }
+  if (cfg.norm === 'pre') {
+    ones('final.norm.gain');
+    zeros('final.norm.bias');
+  }
+  lin('head', d, outputWidth(cfg));
+  return specs;
 }
 
 export interface ForwardOptions {
@@ -75,54 +126,46 @@ export class Transformer {
 
   constructor(readonly gpu: Gpu, cfg: ModelConfig, seed: number) {
     this.cfg = structuredClone(checkModelConfig(cfg));
-    const d = modelWidth(cfg);
     const rng = new Random(seed);
-    const concat = cfg.positionCombine === 'concat';
-    const tokenDim = concat ? d / 2 : d;
-    const posDim = concat ? d - tokenDim : d;
-    // PyTorch's defaults, as in the paper's code: N(0, 1) embeddings, U(+-1/sqrt(fan_in)) linears.
-    this.tokenTable = this.param('embed.token', [cfg.vocab, tokenDim], () => rng.normal());
-    this.positionTable =
-      cfg.position === 'learned' ? this.param('embed.position', [cfg.maxSeq, posDim], () => rng.normal()) : null;
-    const lin = (name: string, fanIn: number, fanOut: number): [Tensor, Tensor] => {
-      const bound = 1 / Math.sqrt(fanIn);
-      const u = () => (2 * rng.uniform() - 1) * bound;
-      return [this.param(`${name}.weight`, [fanIn, fanOut], u), this.param(`${name}.bias`, [fanOut], u)];
-    };
-    const ones = (name: string) => this.param(name, [d], () => 1);
-    const zeros = (name: string) => this.param(name, [d], () => 0);
+    for (const spec of parameterSpecs(cfg)) this.param(spec, rng);
+    const get = (name: string) => this.params.get(name)!;
+    this.tokenTable = get('embed.token');
+    this.positionTable = this.params.get('embed.position') ?? null;
     for (let l = 0; l < cfg.layers; l++) {
       const p = `layers.${l}`;
-      const [qkv, qkvBias] = lin(`${p}.attn.qkv`, d, 3 * d);
-      const [proj, projBias] = lin(`${p}.attn.proj`, d, d);
-      const [ff1, ff1Bias] = lin(`${p}.ffn.1`, d, cfg.ffn);
-      const [ff2, ff2Bias] = lin(`${p}.ffn.2`, cfg.ffn, d);
       this.layers.push({
-        norm1Gain: ones(`${p}.norm1.gain`),
-        norm1Bias: zeros(`${p}.norm1.bias`),
-        qkv,
-        qkvBias,
-        proj,
-        projBias,
-        norm2Gain: ones(`${p}.norm2.gain`),
-        norm2Bias: zeros(`${p}.norm2.bias`),
-        ff1,
-        ff1Bias,
-        ff2,
-        ff2Bias,
+        norm1Gain: get(`${p}.norm1.gain`),
+        norm1Bias: get(`${p}.norm1.bias`),
+        qkv: get(`${p}.attn.qkv.weight`),
+        qkvBias: get(`${p}.attn.qkv.bias`),
+        proj: get(`${p}.attn.proj.weight`),
+        projBias: get(`${p}.attn.proj.bias`),
+        norm2Gain: get(`${p}.norm2.gain`),
+        norm2Bias: get(`${p}.norm2.bias`),
+        ff1: get(`${p}.ffn.1.weight`),
+        ff1Bias: get(`${p}.ffn.1.bias`),
+        ff2: get(`${p}.ffn.2.weight`),
+        ff2Bias: get(`${p}.ffn.2.bias`),
       });
     }
-    this.finalGain = cfg.norm === 'pre' ? ones('final.norm.gain') : null;
-    this.finalBias = cfg.norm === 'pre' ? zeros('final.norm.bias') : null;
-    [this.head, this.headBias] = lin('head', d, outputWidth(cfg));
+    this.finalGain = this.params.get('final.norm.gain') ?? null;
+    this.finalBias = this.params.get('final.norm.bias') ?? null;
+    this.head = get('head.weight');
+    this.headBias = get('head.bias');
   }
 
-  private param(name: string, shape: number[], init: () => number): Tensor {
-    const n = shape.reduce((a, b) => a * b, 1);
+  /** Allocates and initialises one parameter, drawing from `rng` in spec order. */
+  private param(spec: ParameterSpec, rng: Random): Tensor {
+    const n = numel(spec.shape);
     const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = init();
-    const t = parameter(this.gpu, data, shape, name);
-    this.params.set(name, t);
+    const init = spec.init;
+    if (init.kind === 'normal') for (let i = 0; i < n; i++) data[i] = rng.normal();
+    else if (init.kind === 'uniform') {
+      const bound = 1 / Math.sqrt(init.fanIn);
+      for (let i = 0; i < n; i++) data[i] = (2 * rng.uniform() - 1) * bound;
+    } else if (init.kind === 'ones') data.fill(1);
+    const t = parameter(this.gpu, data, spec.shape, spec.name);
+    this.params.set(spec.name, t);
     return t;
   }
 
@@ -210,7 +253,7 @@ export class Transformer {
   }
 
   destroy(): void {
-    for (const t of this.params.values()) t.buffer.destroy();
+    destroyTensors(this.params.values());
     this.params.clear();
   }
 }

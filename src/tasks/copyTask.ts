@@ -22,7 +22,7 @@
  * Draw order per sequence (part of reproducibility): n first, then w[0..n-1], all from the given
  * Random; sequences of a batch are drawn one after another.
  */
-import { Random } from './random.ts';
+import { Random } from '../util/random.ts';
 
 /** Token that separates the two copies and pads the end. */
 export const SEPARATOR = 0;

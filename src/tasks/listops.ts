@@ -21,7 +21,7 @@
  * we never emit them; and the validation and test splits leave out any expression that is also in
  * the training split (short expressions repeat often, and a repeat tests memory, not reasoning).
  */
-import { Random } from './random.ts';
+import { Random } from '../util/random.ts';
 
 export const LISTOPS_OPERATORS = ['MAX', 'MIN', 'MED', 'SM'] as const;
 export type ListOpsOperator = (typeof LISTOPS_OPERATORS)[number];

@@ -10,7 +10,7 @@
  * Images are grouped by digit there, so any use goes through the seeded split below. Everything
  * here works on `ImageSet`, so an IDX set (e.g. Fashion-MNIST) can stand in for MNIST.
  */
-import { Random } from './random.ts';
+import { Random } from '../util/random.ts';
 import { gunzip, isGzip, type ImageSet } from './idx.ts';
 
 export type { ImageSet } from './idx.ts';

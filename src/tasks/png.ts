@@ -1,6 +1,6 @@
 // Greyscale PNG encoding for generated digits, with the platform's zlib (CompressionStream
 // 'deflate'), so Node and browsers share it. 8-bit grey, no interlace, filter 0 on every row.
-import { crc32 } from '../train/safetensors.ts';
+import { crc32 } from '../util/crc32.ts';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 

@@ -4,7 +4,7 @@
 import { COPY_HELDOUT_SEED, makeCopyBatch, makeCopyHeldOut, type CopyBatch } from '../tasks/copyTask.ts';
 import type { ImageSet } from '../tasks/idx.ts';
 import { MNIST_TEST_COUNT, checkImageSet, downsampleImages, imagesToSequences, splitImages, subsetImages } from '../tasks/mnist.ts';
-import { EpochSampler, Random, type SamplerState } from '../tasks/random.ts';
+import { EpochSampler, Random, type SamplerState } from '../util/random.ts';
 import type { CopyTaskConfig, MnistTaskConfig, RunConfig, TaskConfig } from './types.ts';
 
 /** What a run trains on: the copy task needs nothing; MNIST generation needs images (any IDX set). */

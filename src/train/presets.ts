@@ -13,7 +13,18 @@ import {
 } from '../model/config.ts';
 import { copyVocab } from '../tasks/copyTask.ts';
 import { PIXEL_VOCAB } from '../tasks/mnist.ts';
-import type { CopyTaskConfig, MnistTaskConfig, OptimConfig, RunConfig, TaskConfig, TaskName } from './types.ts';
+import { orList } from '../util/text.ts';
+import {
+  EMBEDDED_MNIST,
+  MNIST_RESOLUTIONS,
+  TASK_NAMES,
+  type CopyTaskConfig,
+  type MnistTaskConfig,
+  type OptimConfig,
+  type RunConfig,
+  type TaskConfig,
+  type TaskName,
+} from './types.ts';
 
 export const PRESET_NAMES = ['tiny', 'quick', 'paper'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -80,7 +91,7 @@ function mnistPreset(name: PresetName): Preset {
   switch (name) {
     case 'tiny':
       return {
-        task: { kind: 'mnist', resolution: 7, subset: 2000, testImages: 200, source: 'embedded' },
+        task: { kind: 'mnist', resolution: 7, subset: 2000, testImages: 200, source: EMBEDDED_MNIST },
         model: { layers: 2, heads: 2, headDim: 16, ffn: 64, dropout: 0, output: DMOL_10 },
         optim: radam(3e-3),
         batch: 16,
@@ -89,7 +100,7 @@ function mnistPreset(name: PresetName): Preset {
       };
     case 'quick':
       return {
-        task: { kind: 'mnist', resolution: 14, subset: null, testImages: 500, source: 'embedded' },
+        task: { kind: 'mnist', resolution: 14, subset: null, testImages: 500, source: EMBEDDED_MNIST },
         model: { layers: 4, heads: 4, headDim: 16, ffn: 256, dropout: 0.1, output: DMOL_10 },
         optim: radam(5e-4),
         batch: 16,
@@ -99,7 +110,7 @@ function mnistPreset(name: PresetName): Preset {
     case 'paper':
       // 8 layers of 8 heads x 32, ffn 4x, RAdam lr 1e-4; the paper ran 250 epochs of 60,000 images.
       return {
-        task: { kind: 'mnist', resolution: 28, subset: null, testImages: 1000, source: 'embedded' },
+        task: { kind: 'mnist', resolution: 28, subset: null, testImages: 1000, source: EMBEDDED_MNIST },
         model: { layers: 8, heads: 8, headDim: 32, ffn: 1024, dropout: 0.1, output: DMOL_10 },
         optim: radam(1e-4),
         batch: 10,
@@ -131,7 +142,7 @@ export function isPresetName(name: string): name is PresetName {
 export function makeRunConfig(opts: { task: TaskName; variant: Variant; preset?: string; overrides?: RunOverrides }): RunConfig {
   const { task, variant, overrides: o = {} } = opts;
   const presetName = opts.preset ?? 'tiny';
-  if (task !== 'copy' && task !== 'mnist') throw new Error(`task must be copy or mnist; got ${JSON.stringify(task)}`);
+  if (!(TASK_NAMES as readonly string[]).includes(task)) throw new Error(`task must be ${orList(TASK_NAMES)}; got ${JSON.stringify(task)}`);
   if (!isPresetName(presetName)) throw new Error(`unknown preset '${presetName}'; expected one of ${PRESET_NAMES.join(', ')}`);
   if (!(VARIANTS as readonly string[]).includes(variant)) {
     throw new Error(`unknown variant '${String(variant)}'; expected one of ${VARIANTS.join(', ')}`);
@@ -186,7 +197,9 @@ export function checkRunConfig(cfg: RunConfig): RunConfig {
     }
     if (cfg.model.maxSeq < t.maxLen) throw new Error(`model.maxSeq ${cfg.model.maxSeq} is shorter than the copy length ${t.maxLen}`);
   } else if (t.kind === 'mnist') {
-    if (![28, 14, 7].includes(t.resolution)) throw new Error(`task.resolution must be 28, 14 or 7; got ${t.resolution}`);
+    if (!(MNIST_RESOLUTIONS as readonly number[]).includes(t.resolution)) {
+      throw new Error(`task.resolution must be ${orList(MNIST_RESOLUTIONS)}; got ${t.resolution}`);
+    }
     if (t.subset !== null) posInt(t.subset, 'task.subset');
     posInt(t.testImages, 'task.testImages');
     if (cfg.model.vocab !== PIXEL_VOCAB) throw new Error(`MNIST needs model.vocab ${PIXEL_VOCAB} (grey levels); got ${cfg.model.vocab}`);
@@ -196,7 +209,7 @@ export function checkRunConfig(cfg: RunConfig): RunConfig {
     const seq = t.resolution * t.resolution - 1;
     if (cfg.model.maxSeq < seq) throw new Error(`model.maxSeq ${cfg.model.maxSeq} is shorter than ${t.resolution}x${t.resolution} images need (${seq})`);
   } else {
-    throw new Error(`task.kind must be copy or mnist`);
+    throw new Error(`task.kind must be ${orList(TASK_NAMES)}`);
   }
   const o = cfg.optim;
   if (!['adam', 'adamw', 'radam'].includes(o.kind)) throw new Error(`optimizer must be adam, adamw or radam; got ${o.kind}`);

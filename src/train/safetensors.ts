@@ -15,6 +15,7 @@
  * metadata under CHECKSUM_KEY as 8 lowercase hex digits; the reader verifies it when present and
  * hands back the metadata without that key. Other tools keep and ignore it (it is a plain string).
  */
+import { crc32 } from '../util/crc32.ts';
 
 export type SafeDtype = 'F32' | 'U32' | 'I32' | 'U8';
 export type SafeData = Float32Array | Uint32Array | Int32Array | Uint8Array;
@@ -62,24 +63,6 @@ function fail(msg: string): never {
 function checkHost(): void {
   // Typed arrays use the host's byte order; every WebGPU platform is little-endian.
   if (!LITTLE_ENDIAN_HOST) fail('safetensors: this host is big-endian, which this reader does not support');
-}
-
-let crcTable: Uint32Array | null = null; // [256]
-
-/** CRC-32 (reflected polynomial 0xEDB88320, as zlib, gzip and PNG). Pass `crc` to continue one. */
-export function crc32(bytes: Uint8Array, crc = 0): number {
-  if (!crcTable) {
-    const REFLECTED_POLY = 0xedb88320;
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? REFLECTED_POLY ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = ~crc >>> 0;
-  for (let i = 0; i < bytes.length; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
 }
 
 const crcHex = (v: number) => v.toString(16).padStart(8, '0');

@@ -4,17 +4,18 @@
 // checked at each drain; the parameters and moments of the window's start are kept on the GPU, so
 // a diverged run is rolled back and replayed (deterministically) to its last good step.
 import type { Gpu } from '../engine/gpu.ts';
-import { reduceSum } from '../engine/kernels/reduce.ts';
 import { crossEntropy, dmolLoss } from '../engine/ops/loss.ts';
+import { detachedSum } from '../engine/ops/reduce.ts';
+import { TensorSnapshot } from '../engine/ops/state.ts';
 import { Optimizer, lrAt } from '../engine/optim.ts';
 import { ScalarRing } from '../engine/readback.ts';
 import { Tape, fromArray, type Tensor } from '../engine/tensor.ts';
-import { applyHypers, modelWidth, outputWidth, type ModelConfig } from '../model/config.ts';
+import { applyHypers, type ModelConfig } from '../model/config.ts';
 import { Transformer } from '../model/transformer.ts';
-import { copyAccuracy } from '../tasks/copyTask.ts';
-import { bitsPerDim } from '../tasks/mnist.ts';
-import { readSafetensors, writeSafetensors, type SafeTensor } from '../train/safetensors.ts';
-import { makeDataStream, type Batch, type DataStream, type StreamState, type TaskData } from './data.ts';
+import { checkpointTensors, loadCheckpointTensors, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { makeDataStream, type Batch, type DataStream, type TaskData } from './data.ts';
+import { evaluateModel, type EvalResult } from './evaluate.ts';
+import { checkFitsDevice, type MemoryEstimate } from './memory.ts';
 import { checkRunConfig } from './presets.ts';
 import type { LiveHypers, MetricsRecord, RunConfig, StopReason } from './types.ts';
 
@@ -27,84 +28,6 @@ export interface TrainerOptions {
   gradNormLimit?: number;
   /** Refuse runs whose estimated GPU memory exceeds this many bytes. Default 4 GiB. */
   memoryBudget?: number;
-}
-
-export interface EvalResult {
-  testLoss: number;
-  accuracy?: number;
-  sequenceAccuracy?: number;
-  bitsPerDim?: number;
-  resolution?: number;
-}
-
-export interface MemoryEstimate {
-  totalBytes: number;
-  parameterBytes: number;
-  largest: { what: string; bytes: number };
-}
-
-const CHECKPOINT_FORMAT = 'momentum-playground/checkpoint@1';
-const FLOAT_BYTES = 4;
-/** The buffer pool rounds sizes up to powers of two: at most 2x, about 1.4x on average. */
-const POOL_SLACK = 1.5;
-
-/**
- * A conservative estimate of a run's GPU memory: parameters, gradients, moments and the rollback
- * copy, plus one step's activations and their gradients (what the tape keeps), pool rounding
- * included. `largest` is the biggest single buffer, which must fit the device's binding limit.
- */
-export function estimateMemory(cfg: RunConfig): MemoryEstimate {
-  const m = cfg.model;
-  const d = modelWidth(m);
-  const out = outputWidth(m);
-  const N = cfg.task.kind === 'copy' ? cfg.task.maxLen : cfg.task.resolution * cfg.task.resolution - 1;
-  const R = cfg.batch * N;
-  const concat = m.positionCombine === 'concat';
-  let params = m.vocab * (concat ? d / 2 : d) + (m.position === 'learned' ? m.maxSeq * (concat ? d / 2 : d) : 0);
-  params += m.layers * (d * 3 * d + 3 * d + d * d + d + 4 * d + d * m.ffn + m.ffn + m.ffn * d + d);
-  params += d * out + out + (m.norm === 'pre' ? 2 * d : 0);
-  const parameterBytes = params * FLOAT_BYTES;
-  // Per layer: norms, qkv and its split, attention output and merge, projection, connection state,
-  // the feed-forward hidden layer before and after its activation, dropout masks; then the same
-  // again for gradients.
-  const chunk = 16;
-  const states = m.attention.kind === 'softmax' ? cfg.batch * m.heads * N : cfg.batch * m.heads * (Math.ceil(N / chunk) + 1) * m.headDim * m.headDim * 2;
-  const perLayer = R * (16 * d + 3 * m.ffn) + states;
-  const activations = 2 * (R * d * 2 + m.layers * perLayer + 3 * R * out);
-  const totalBytes = Math.ceil((6 * parameterBytes + POOL_SLACK * activations * FLOAT_BYTES) / 1);
-  const candidates: [string, number][] = [
-    [`feed-forward activations [${R}, ${m.ffn}]`, R * m.ffn],
-    [`q, k, v projections [${R}, ${3 * d}]`, R * 3 * d],
-    [`output logits [${R}, ${out}]`, R * out],
-    [`attention states`, states],
-    [`token table [${m.vocab}, ${d}]`, m.vocab * d],
-    [`feed-forward weights [${d}, ${m.ffn}]`, d * m.ffn],
-  ];
-  const [what, n] = candidates.reduce((a, b) => (b[1] > a[1] ? b : a));
-  return { totalBytes, parameterBytes, largest: { what, bytes: n * FLOAT_BYTES } };
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-}
-
-/** Throws, before anything is allocated, when a run cannot fit this device. */
-export function checkFitsDevice(gpu: Gpu, cfg: RunConfig, budget: number): MemoryEstimate {
-  const e = estimateMemory(cfg);
-  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-  if (e.largest.bytes > limit) {
-    throw new Error(
-      `this run does not fit the device: its largest buffer (${e.largest.what}) needs ${mib(e.largest.bytes)}, ` +
-        `over the device's limit of ${mib(limit)} per buffer; reduce batch, sequence length or model size`,
-    );
-  }
-  if (e.totalBytes > budget) {
-    throw new Error(
-      `this run needs about ${mib(e.totalBytes)} of GPU memory (parameters ${mib(e.parameterBytes)} x 6 with gradients, moments ` +
-        `and the rollback copy, plus activations), over the budget of ${mib(budget)}; reduce batch, sequence length or model size`,
-    );
-  }
-  return e;
 }
 
 /** Dropout masks differ per step and seed, and need no state of their own. */
@@ -134,7 +57,7 @@ export class Trainer {
   private readonly gradNormLimit: number;
   private readonly ring: ScalarRing;
   private readonly perStep: number;
-  private backup: { src: Tensor; copy: GPUBuffer }[] = [];
+  private readonly backup: TensorSnapshot;
   private disposed = false;
   private stopped: StopReason | null = null;
   /** Set by the worker or the CLI to stop at the next drain. */
@@ -158,11 +81,7 @@ export class Trainer {
     // Per step: the loss, the gradient norm and, for adaptive runs, each later layer's beta~ sum.
     this.perStep = 2 + (this.cfg.model.connection.kind === 'adaptive' ? this.cfg.model.layers - 1 : 0);
     this.ring = new ScalarRing(gpu, this.window * this.perStep, 'trainer.scalars');
-    const state = [...this.model.parameterList, ...this.opt.stateTensors().map((s) => s.tensor)];
-    this.backup = state.map((src) => ({
-      src,
-      copy: gpu.device.createBuffer({ size: src.buffer.size, usage: 0x4 | 0x8, label: `${src.label}.rollback` }),
-    }));
+    this.backup = new TensorSnapshot(gpu, [...this.model.parameterList, ...this.opt.stateTensors().map((s) => s.tensor)], 'rollback');
   }
 
   /** A new run. Throws before allocating when the config is invalid or too large for the device. */
@@ -172,54 +91,14 @@ export class Trainer {
 
   /** Continues a run from `checkpoint()` bytes; the next steps equal the uninterrupted run's. */
   static fromCheckpoint(gpu: Gpu, bytes: Uint8Array, data: TaskData, opts: TrainerOptions = {}): Trainer {
-    const file = readSafetensors(bytes);
-    const meta = file.metadata;
-    if (meta.format !== CHECKPOINT_FORMAT) {
-      throw new Error(`not a playground checkpoint: metadata 'format' is ${JSON.stringify(meta.format)}, expected '${CHECKPOINT_FORMAT}'`);
-    }
-    const parse = <T>(key: string): T => {
-      if (typeof meta[key] !== 'string') throw new Error(`checkpoint metadata lacks '${key}'`);
-      try {
-        return JSON.parse(meta[key]) as T;
-      } catch {
-        throw new Error(`checkpoint metadata '${key}' is not valid JSON`);
-      }
-    };
-    const cfg = parse<RunConfig>('config');
-    const step = parse<number>('step');
-    const optimizerStep = parse<number>('optimizerStep');
-    const stream = parse<StreamState>('data');
-    const seconds = parse<number>('trainSeconds');
-    for (const [k, v] of [
-      ['step', step],
-      ['optimizerStep', optimizerStep],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 0) throw new Error(`checkpoint metadata '${k}' must be an integer >= 0; got ${String(v)}`);
-    }
+    const { file, meta } = readCheckpoint(bytes);
+    const t = new Trainer(gpu, meta.config, data, opts);
     try {
-      checkRunConfig(cfg);
-    } catch (e) {
-      throw new Error(`checkpoint config is invalid: ${(e as Error).message}`);
-    }
-    const t = new Trainer(gpu, cfg, data, opts);
-    try {
-      const expected = t.namedState();
-      for (const name of file.tensors.keys()) {
-        if (!expected.has(name)) throw new Error(`checkpoint has a tensor '${name}' that this model does not`);
-      }
-      for (const [name, tensor] of expected) {
-        const got = file.tensors.get(name);
-        if (!got) throw new Error(`checkpoint lacks tensor '${name}'`);
-        if (got.dtype !== 'F32') throw new Error(`checkpoint tensor '${name}' is ${got.dtype}, expected F32`);
-        if (got.shape.length !== tensor.shape.length || got.shape.some((s, i) => s !== tensor.shape[i])) {
-          throw new Error(`checkpoint tensor '${name}' has shape [${got.shape.join(', ')}], the model expects [${tensor.shape.join(', ')}]`);
-        }
-        tensor.write(got.data as Float32Array);
-      }
-      t.data.restore(stream);
-      t.stepsDone = step;
-      t.opt.stepCount = optimizerStep;
-      t.trainSeconds = Number.isFinite(seconds) ? seconds : 0;
+      loadCheckpointTensors(file, checkpointTensors(t.model, t.opt));
+      t.data.restore(meta.data);
+      t.stepsDone = meta.step;
+      t.opt.stepCount = meta.optimizerStep;
+      t.trainSeconds = meta.trainSeconds;
       return t;
     } catch (e) {
       t.dispose();
@@ -252,18 +131,6 @@ export class Trainer {
     }
     this.cfg.steps = steps;
     checkRunConfig(this.cfg);
-  }
-
-  /** Parameters and optimizer moments by their checkpoint names. */
-  private namedState(): Map<string, Tensor> {
-    const out = new Map<string, Tensor>();
-    for (const [name, t] of this.model.params) out.set(`param.${name}`, t);
-    const moments = this.opt.stateTensors();
-    [...this.model.params.keys()].forEach((name, i) => {
-      out.set(`optim.m.${name}`, moments[2 * i]!.tensor);
-      out.set(`optim.v.${name}`, moments[2 * i + 1]!.tensor);
-    });
-    return out;
   }
 
   /**
@@ -304,11 +171,7 @@ export class Trainer {
     this.opt.step(plan.lr);
     this.ring.push(loss);
     this.ring.push(this.opt.gradNorm);
-    for (const b of betaTilde) {
-      const sum = tape.empty([1], 'trainer.betaTildeSum'); // [1]
-      reduceSum(g, b, sum);
-      this.ring.push(sum);
-    }
+    for (const b of betaTilde) this.ring.push(detachedSum(tape, b)); // [1]
     tape.dispose(params);
   }
 
@@ -316,14 +179,6 @@ export class Trainer {
     return this.cfg.model.output.kind === 'softmax'
       ? crossEntropy(tape, output, targets, mask).loss
       : dmolLoss(tape, output, targets, mask).loss;
-  }
-
-  private saveBackup(): void {
-    for (const b of this.backup) this.gpu.copy({ buffer: b.src.buffer }, { buffer: b.copy }, b.src.buffer.size);
-  }
-
-  private restoreBackup(): void {
-    for (const b of this.backup) this.gpu.copy({ buffer: b.copy }, { buffer: b.src.buffer }, b.src.buffer.size);
   }
 
   /**
@@ -356,7 +211,7 @@ export class Trainer {
   private async runWindow(count: number): Promise<MetricsRecord[]> {
     const g = this.gpu;
     const start = { step: this.stepsDone, optimizerStep: this.opt.stepCount, data: this.data.state(), cfg: structuredClone(this.cfg) };
-    this.saveBackup();
+    this.backup.save();
     const t0 = performance.now();
     const plans: StepPlan[] = [];
     const batches: Batch[] = [];
@@ -415,7 +270,7 @@ export class Trainer {
     }
     // Roll back to the window's start and replay its good steps: the state is then exactly the
     // one after the last good step, as if the run had stopped there.
-    this.restoreBackup();
+    this.backup.restore();
     this.opt.stepCount = start.optimizerStep;
     this.data.restore(start.data);
     for (let i = 0; i < bad; i++) {
@@ -439,50 +294,8 @@ export class Trainer {
   }
 
   /** Test loss and the task's metric on the fixed evaluation set (dropout off). */
-  async evaluate(): Promise<EvalResult> {
-    const g = this.gpu;
-    const copy = this.cfg.task.kind === 'copy';
-    let nllSum = 0;
-    let weight = 0;
-    const argmax: Uint32Array[] = [];
-    const batches = this.data.evalBatches(this.cfg.batch);
-    for (const batch of batches) {
-      const tape = new Tape(g, { grad: false });
-      try {
-        const ids = tape.own(fromArray(g, batch.inputs, [batch.batch, batch.seq], 'eval.inputs')); // u32 [B, N]
-        const targets = tape.own(fromArray(g, batch.targets, [batch.batch * batch.seq], 'eval.targets')); // u32 [B*N]
-        const { output } = this.model.forward(tape, ids, { train: false, dropoutSeed: 0 });
-        if (this.cfg.model.output.kind === 'softmax') {
-          const ce = crossEntropy(tape, output, targets, null);
-          const [nll, am] = await Promise.all([ce.nll.read(), ce.argmax.readU32()]);
-          argmax.push(am.slice(0, batch.batch * batch.seq));
-          for (let r = 0; r < batch.batch * batch.seq; r++) {
-            const w = batch.mask ? batch.mask[r]! : 1;
-            if (w > 0) {
-              nllSum += w * nll[r]!;
-              weight += w;
-            }
-          }
-        } else {
-          const nll = await dmolLoss(tape, output, targets, null).nll.read();
-          for (let r = 0; r < batch.batch * batch.seq; r++) nllSum += nll[r]!;
-          weight += batch.batch * batch.seq;
-        }
-      } finally {
-        tape.dispose();
-      }
-    }
-    const testLoss = nllSum / Math.max(weight, 1);
-    if (copy) {
-      const all = concat(argmax, (n) => new Uint32Array(n));
-      const targets = concat(batches.map((b) => b.targets), (n) => new Uint32Array(n));
-      const mask = concat(batches.map((b) => b.mask!), (n) => new Float32Array(n));
-      const rows = batches.reduce((s, b) => s + b.batch, 0);
-      const acc = copyAccuracy(all, targets, mask, rows, batches[0]!.seq);
-      return { testLoss, accuracy: acc.tokenAccuracy, sequenceAccuracy: acc.sequenceAccuracy };
-    }
-    const resolution = this.cfg.task.kind === 'mnist' ? this.cfg.task.resolution : undefined;
-    return { testLoss, bitsPerDim: bitsPerDim(testLoss), ...(resolution ? { resolution } : {}) };
+  evaluate(): Promise<EvalResult> {
+    return evaluateModel(this.gpu, this.model, this.cfg, this.data);
   }
 
   /**
@@ -491,16 +304,12 @@ export class Trainer {
    */
   async checkpoint(): Promise<Uint8Array> {
     if (this.pending) throw new Error('checkpoint(): hyper-parameter changes are pending; run a step first');
-    const named = this.namedState();
-    const tensors: SafeTensor[] = [];
-    for (const [name, t] of named) tensors.push({ name, dtype: 'F32', shape: [...t.shape], data: await t.read() });
-    return writeSafetensors(tensors, {
-      format: CHECKPOINT_FORMAT,
-      config: JSON.stringify(this.cfg),
-      step: JSON.stringify(this.stepsDone),
-      optimizerStep: JSON.stringify(this.opt.stepCount),
-      data: JSON.stringify(this.data.state()),
-      trainSeconds: JSON.stringify(this.trainSeconds),
+    return writeCheckpoint(checkpointTensors(this.model, this.opt), {
+      config: this.cfg,
+      step: this.stepsDone,
+      optimizerStep: this.opt.stepCount,
+      data: this.data.state(),
+      trainSeconds: this.trainSeconds,
     });
   }
 
@@ -508,7 +317,7 @@ export class Trainer {
     if (this.disposed) return;
     this.disposed = true;
     this.ring.destroy();
-    for (const b of this.backup) b.copy.destroy();
+    this.backup.destroy();
     this.opt.dispose();
     this.model.destroy();
   }
@@ -521,15 +330,3 @@ function hypersOf(m: ModelConfig): LiveHypers {
   if (m.connection.kind === 'adaptive') Object.assign(h, { gammaTilde: m.connection.gammaTilde, delta: m.connection.delta });
   return h;
 }
-
-/** The parts one after another in one typed array of their kind. */
-function concat<T extends Uint32Array | Float32Array>(parts: T[], make: (n: number) => T): T {
-  const out = make(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-

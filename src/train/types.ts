@@ -4,7 +4,15 @@
 import type { LrSchedule, OptimizerKind } from '../engine/optim.ts';
 import type { LiveHypers as ModelHypers, ModelConfig, Variant } from '../model/config.ts';
 
-export type TaskName = 'copy' | 'mnist';
+export const TASK_NAMES = ['copy', 'mnist'] as const;
+export type TaskName = (typeof TASK_NAMES)[number];
+
+/** Sides MNIST images can be trained at: full resolution or downsampled by 2 or 4. */
+export const MNIST_RESOLUTIONS = [28, 14, 7] as const;
+export type MnistResolution = (typeof MNIST_RESOLUTIONS)[number];
+
+/** `MnistTaskConfig.source` of the 10,000 digits embedded from the `mnist` package. */
+export const EMBEDDED_MNIST = 'embedded';
 
 export interface CopyTaskConfig {
   kind: 'copy';
@@ -19,12 +27,12 @@ export interface CopyTaskConfig {
 export interface MnistTaskConfig {
   kind: 'mnist';
   /** Side of the square images after downsampling (28 = full resolution). */
-  resolution: 28 | 14 | 7;
+  resolution: MnistResolution;
   /** Use only this many training images (null: all). */
   subset: number | null;
   /** Test images evaluated every `evalEvery` steps (at most the test split). */
   testImages: number;
-  /** Where the images come from, for the record ('embedded' = the 10,000 digits of `mnist`). */
+  /** Where the images come from: EMBEDDED_MNIST, or the IDX file or data set the images were read from. */
   source: string;
 }
 
@@ -81,6 +89,25 @@ export interface MetricsRecord {
   /** Hyper-parameter changes that took effect at this step. */
   changed?: LiveHypers;
 }
+
+/**
+ * The numeric columns every record has (NaN where a record has no value: testLoss between
+ * evaluations, accuracy for MNIST, bitsPerDim for the copy task), in the order the worker's
+ * batches, the store's series and the exports use. `betaTilde` (per layer) and `changed` travel
+ * beside them.
+ */
+export const METRIC_COLUMNS = [
+  'step',
+  'wallSeconds',
+  'trainLoss',
+  'testLoss',
+  'accuracy',
+  'bitsPerDim',
+  'tokensPerSec',
+  'lr',
+  'gradNorm',
+] as const satisfies readonly (keyof MetricsRecord)[];
+export type MetricColumn = (typeof METRIC_COLUMNS)[number];
 
 /** Why a run stopped before its last step. */
 export interface StopReason {

@@ -4,7 +4,7 @@ import { Gpu } from '../engine/gpu.ts';
 import { generateImages } from '../model/sampler.ts';
 import { makeCopyHeldOut } from '../tasks/copyTask.ts';
 import { fetchMnist } from '../tasks/mnist.ts';
-import { Random } from '../tasks/random.ts';
+import { Random } from '../util/random.ts';
 import { copyGreedyAccuracy } from '../train/copyGreedy.ts';
 import { PRESET_DESCRIPTIONS, PRESET_NAMES, makeRunConfig } from '../train/presets.ts';
 import { Trainer } from '../train/trainer.ts';

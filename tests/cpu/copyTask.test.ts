@@ -1,7 +1,7 @@
 // The seeded generator (against the reference xoshiro128** outputs) and the copy task: layout, the
 // exact loss mask, length and symbol ranges, reproducibility, config errors, accuracy metrics.
 import { describe, expect, it } from 'vitest';
-import { EpochSampler, Random } from '../../src/tasks/random.ts';
+import { EpochSampler, Random } from '../../src/util/random.ts';
 import {
   COPY_DEFAULTS,
   argmaxRows,

@@ -12,7 +12,7 @@ import {
   packListOps,
   parseListOps,
 } from '../../src/tasks/listops.ts';
-import { Random } from '../../src/tasks/random.ts';
+import { Random } from '../../src/util/random.ts';
 
 const value = (text: string) => evaluateListOps(parseListOps(text));
 

@@ -2,7 +2,7 @@
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { encodeGreyPng, tileImages } from '../../src/tasks/png.ts';
-import { crc32 } from '../../src/train/safetensors.ts';
+import { crc32 } from '../../src/util/crc32.ts';
 
 function chunks(png: Uint8Array) {
   const view = new DataView(png.buffer, png.byteOffset);

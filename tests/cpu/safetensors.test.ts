@@ -5,11 +5,11 @@ import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   CHECKSUM_KEY,
-  crc32,
   readSafetensors,
   writeSafetensors,
   type SafeTensor,
 } from '../../src/train/safetensors.ts';
+import { crc32 } from '../../src/util/crc32.ts';
 import { uniform } from '../helpers.ts';
 
 const bytesOf = (s: string) => new TextEncoder().encode(s);

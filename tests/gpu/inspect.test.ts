@@ -7,7 +7,7 @@ import { Tape, fromArray } from '../../src/engine/tensor.ts';
 import { defaultModelConfig, variantOverrides, type ModelConfig, type Variant } from '../../src/model/config.ts';
 import { captureAttention, inspectModel } from '../../src/model/inspect.ts';
 import { Transformer } from '../../src/model/transformer.ts';
-import { Random } from '../../src/tasks/random.ts';
+import { Random } from '../../src/util/random.ts';
 import { expectClose, toF64, useGpu } from '../helpers.ts';
 
 const gpu = useGpu();

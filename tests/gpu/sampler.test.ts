@@ -8,7 +8,7 @@ import { Tape, fromArray } from '../../src/engine/tensor.ts';
 import { defaultModelConfig, outputWidth, variantOverrides, VARIANTS, type ModelConfig, type Variant } from '../../src/model/config.ts';
 import { Sampler, generateImages, measureSampling, sampleRow } from '../../src/model/sampler.ts';
 import { Transformer } from '../../src/model/transformer.ts';
-import { Random } from '../../src/tasks/random.ts';
+import { Random } from '../../src/util/random.ts';
 import { expectClose, useGpu } from '../helpers.ts';
 
 const gpu = useGpu();

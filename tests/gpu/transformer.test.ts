@@ -16,7 +16,7 @@ import {
 } from '../../src/model/config.ts';
 import { Transformer } from '../../src/model/transformer.ts';
 import { makeCopyBatch } from '../../src/tasks/copyTask.ts';
-import { Random } from '../../src/tasks/random.ts';
+import { Random } from '../../src/util/random.ts';
 import { checkDirectional, randn, useGpu } from '../helpers.ts';
 
 const gpu = useGpu();

@@ -1,8 +1,9 @@
 /**
- * Seeded randomness for data: xoshiro128** (Blackman and Vigna, v1.1) over four u32 words, seeded
- * by splitmix32. The whole state is four numbers, so a checkpoint can store it and a resumed run
- * draws exactly the batches the uninterrupted run would have drawn. Runs the same in Node and in
- * browsers (only 32-bit integer arithmetic, no platform randomness).
+ * Seeded randomness (data order, initialisation, sampling): xoshiro128** (Blackman and Vigna,
+ * v1.1) over four u32 words, seeded by splitmix32. The whole state is four numbers, so a
+ * checkpoint can store it and a resumed run draws exactly the batches the uninterrupted run would
+ * have drawn. Runs the same in Node and in browsers (only 32-bit integer arithmetic, no platform
+ * randomness).
  */
 
 const STATE_WORDS = 4;

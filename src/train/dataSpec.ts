@@ -1,0 +1,20 @@
+// Where a run's training data comes from, as plain data: what the page sends the worker with a
+// run, and what the CLI resolves to a file. The run config's task says it; this is its one reading.
+import { EMBEDDED_MNIST, type RunConfig } from './types.ts';
+
+export type DataSpec =
+  | { kind: 'copy' }
+  /** The 10,000 embedded digits (public/mnist-10k.bin in the page, the `mnist` package in Node). */
+  | { kind: 'mnist-embedded' }
+  /** Images read from elsewhere: in the page a data set registered under this name, in the CLI a file. */
+  | { kind: 'mnist-dataset'; name: string };
+
+/** A task source as a data spec (`source` is EMBEDDED_MNIST or a data set's name). */
+export function mnistDataSpec(source: string): DataSpec {
+  return source === EMBEDDED_MNIST ? { kind: 'mnist-embedded' } : { kind: 'mnist-dataset', name: source };
+}
+
+/** The data a run config trains on. */
+export function dataSpecOf(cfg: RunConfig): DataSpec {
+  return cfg.task.kind === 'copy' ? { kind: 'copy' } : mnistDataSpec(cfg.task.source);
+}
