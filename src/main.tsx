@@ -2,7 +2,7 @@
 // IndexedDB) boots and the playground renders.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { decodeShare } from './store/form.ts';
+import { decodeShare } from './store/share.ts';
 import { IdbStorage, MemoryStorage, type RunStorage } from './store/persist.ts';
 import { metrics } from './store/metrics.ts';
 import { Session } from './store/session.ts';
@@ -22,7 +22,11 @@ async function main(): Promise<void> {
   }
   if (location.hash.includes('config=')) {
     try {
-      useApp.getState().setForm(decodeShare(location.hash));
+      const { form, problems } = decodeShare(location.hash);
+      useApp.getState().setForm(form);
+      // Problems of the link's values themselves (out of range, unknown preset) are marked on the
+      // fields and listed with these once the presets are known (App's LinkReport).
+      useApp.getState().setLink({ problems });
     } catch (e) {
       useApp.getState().notify(`Shared link: ${(e as Error).message}`);
     }

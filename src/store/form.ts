@@ -1,5 +1,6 @@
-// The new-run form as plain data: what the page shows, what a share URL carries, and the run specs
-// (preset + overrides per variant) it turns into. The worker builds and checks the full configs.
+// The new-comparison form as plain data: what the page shows, what a share URL carries, and the run
+// specs (preset + overrides per variant and seed) it turns into. Values stay as typed: validation
+// (validate.ts) marks what is out of range; nothing here clamps or replaces a value.
 import { ADAPTIVE_DELTA, PAPER_HYPERS, VARIANTS, type Variant } from '../model/config.ts';
 import type { RunSpec, TaskName } from '../worker/protocol.ts';
 
@@ -15,7 +16,7 @@ export interface FormState {
   task: TaskName;
   preset: string;
   variants: Variant[];
-  /** null: the preset's value. */
+  /** null: the preset's value; NaN: something typed that is not a number (marked invalid). */
   layers: number | null;
   heads: number | null;
   headDim: number | null;
@@ -23,7 +24,8 @@ export interface FormState {
   batch: number | null;
   steps: number | null;
   lr: number | null;
-  seed: number;
+  /** Seeds as typed: a list (1, 2, 3), a range (1-5) or a count (n=3: seeds 1..3). */
+  seeds: string;
   /** Copy task: sequence length L. */
   maxLen: number | null;
   /** MNIST: image side after downsampling, and how many training images. */
@@ -36,7 +38,7 @@ export interface FormState {
   adaptive: boolean;
 }
 
-/** Limits that keep every value on the convergent side (beta < 1, gamma > 0). */
+/** The sliders' ranges, also the allowed ranges: every value on the convergent side (beta < 1, gamma > 0). */
 export const HYPER_LIMITS = {
   beta: { min: 0, max: 0.99, step: 0.01 },
   gamma: { min: 0.05, max: 3, step: 0.05 },
@@ -45,8 +47,18 @@ export const HYPER_LIMITS = {
   delta: { min: 0.0001, max: 0.1, step: 0.0001 },
 } as const satisfies Record<keyof Hypers, { min: number; max: number; step: number }>;
 
+export const HYPER_LABELS: Record<keyof Hypers, string> = {
+  beta: 'β',
+  gamma: 'γ',
+  betaTilde: 'β̃',
+  gammaTilde: 'γ̃',
+  delta: 'δ',
+};
+
+/** The paper's values for a task (the copy task's for a task the paper did not run). */
 export function paperHypers(task: TaskName): Hypers {
-  return { ...PAPER_HYPERS[task], delta: ADAPTIVE_DELTA };
+  const p = (PAPER_HYPERS as Record<string, Omit<Hypers, 'delta'>>)[task] ?? PAPER_HYPERS.copy;
+  return { ...p, delta: ADAPTIVE_DELTA };
 }
 
 export function defaultForm(task: TaskName = 'copy'): FormState {
@@ -61,7 +73,7 @@ export function defaultForm(task: TaskName = 'copy'): FormState {
     batch: null,
     steps: null,
     lr: null,
-    seed: 1,
+    seeds: '1',
     maxLen: null,
     resolution: null,
     subset: null,
@@ -71,19 +83,53 @@ export function defaultForm(task: TaskName = 'copy'): FormState {
   };
 }
 
-/** Clamps a hyper-parameter into its convergent range (NaN -> the lower bound). */
-export function clampHyper(name: keyof Hypers, v: number): number {
-  const { min, max } = HYPER_LIMITS[name];
-  if (!Number.isFinite(v)) return min;
-  return Math.min(max, Math.max(min, v));
-}
-
 /** The variants a form launches, the adaptive toggle applied, without duplicates. */
 export function formVariants(f: FormState): Variant[] {
   const out = f.variants.map((v) => (f.adaptive && v === 'momentum-connection' ? 'adaptive' : v));
   return VARIANTS.filter((v) => out.includes(v));
 }
 
+export const MAX_SEED = 0xffffffff;
+
+/** The seeds a text names, or the reason it names none (an empty list, a duplicate, a bad number). */
+export function parseSeeds(text: string): { seeds: number[] } | { error: string } {
+  const t = text.trim();
+  if (t === '') return { error: 'give at least one seed (a list like 1, 2, 3, a range 1-5 or a count n=3)' };
+  const count = /^n\s*=\s*(\S+)$/i.exec(t);
+  if (count) {
+    const n = Number(count[1]);
+    if (!Number.isInteger(n) || n < 1) return { error: `a seed count must be a whole number >= 1; got ${count[1]}` };
+    return { seeds: Array.from({ length: Math.min(n, 100_000) }, (_, i) => i + 1) };
+  }
+  const seeds: number[] = [];
+  for (const part of t.split(/[\s,]+/).filter(Boolean)) {
+    const range = /^(\d+)-(\d+)$/.exec(part);
+    if (range) {
+      const a = Number(range[1]);
+      const b = Number(range[2]);
+      if (b < a) return { error: `the range ${part} runs backwards` };
+      if (b - a >= 100_000) return { error: `the range ${part} is too long` };
+      for (let s = a; s <= b; s++) seeds.push(s);
+      continue;
+    }
+    const v = Number(part);
+    if (!/^\d+$/.test(part) || !Number.isInteger(v)) return { error: `'${part}' is not a whole number >= 0` };
+    seeds.push(v);
+  }
+  const over = seeds.find((s) => s > MAX_SEED);
+  if (over !== undefined) return { error: `seed ${over} is over 2^32 - 1` };
+  const dup = seeds.find((s, i) => seeds.indexOf(s) !== i);
+  if (dup !== undefined) return { error: `seed ${dup} is listed twice` };
+  return { seeds };
+}
+
+/** The seeds of a form ([] when its text is invalid). */
+export function formSeeds(f: FormState): number[] {
+  const p = parseSeeds(f.seeds);
+  return 'seeds' in p ? p.seeds : [];
+}
+
+/** One spec per variant x seed, variants outermost; a given seed means the same data order and initial weights. */
 export function formToSpecs(f: FormState): RunSpec[] {
   const model: Record<string, number> = {};
   if (f.layers !== null) model.layers = f.layers;
@@ -95,83 +141,32 @@ export function formToSpecs(f: FormState): RunSpec[] {
       ? f.maxLen !== null
         ? { maxLen: f.maxLen }
         : {}
-      : {
-          ...(f.resolution !== null ? { resolution: f.resolution } : {}),
-          ...(f.subset !== null ? { subset: f.subset } : {}),
-          source: f.source,
-        };
-  return formVariants(f).map((variant) => ({
-    task: f.task,
-    variant,
-    preset: f.preset,
-    overrides: {
-      name: `${variant} · ${f.task} ${f.preset} · seed ${f.seed}`,
-      seed: f.seed,
-      ...(f.batch !== null ? { batch: f.batch } : {}),
-      ...(f.steps !== null ? { steps: f.steps } : {}),
-      ...(f.lr !== null ? { lr: f.lr } : {}),
-      ...(Object.keys(model).length ? { model } : {}),
-      ...(Object.keys(task).length ? { task } : {}),
-      hypers: { ...f.hypers },
-    },
-  }));
-}
-
-const SHARE_KEY = 'config';
-
-function toBase64Url(s: string): string {
-  const bytes = new TextEncoder().encode(s);
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function fromBase64Url(s: string): string {
-  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
-  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
-}
-
-/** `#config=...`: the form as base64url JSON. */
-export function encodeShare(f: FormState): string {
-  return `#${SHARE_KEY}=${toBase64Url(JSON.stringify(f))}`;
-}
-
-/** The form a share hash describes, every field checked; throws saying what is wrong. */
-export function decodeShare(hash: string): FormState {
-  const m = new RegExp(`[#&]${SHARE_KEY}=([A-Za-z0-9_-]+)`).exec(hash);
-  if (!m) throw new Error('the link carries no configuration');
-  let raw: Partial<FormState>;
-  try {
-    raw = JSON.parse(fromBase64Url(m[1]!)) as Partial<FormState>;
-  } catch {
-    throw new Error('the configuration in the link is damaged');
+      : f.task === 'mnist'
+        ? {
+            ...(f.resolution !== null ? { resolution: f.resolution } : {}),
+            ...(f.subset !== null ? { subset: f.subset } : {}),
+            source: f.source,
+          }
+        : {};
+  const specs: RunSpec[] = [];
+  for (const variant of formVariants(f)) {
+    for (const seed of formSeeds(f)) {
+      specs.push({
+        task: f.task,
+        variant,
+        preset: f.preset,
+        overrides: {
+          name: `${variant} · ${f.task} ${f.preset} · seed ${seed}`,
+          seed,
+          ...(f.batch !== null ? { batch: f.batch } : {}),
+          ...(f.steps !== null ? { steps: f.steps } : {}),
+          ...(f.lr !== null ? { lr: f.lr } : {}),
+          ...(Object.keys(model).length ? { model } : {}),
+          ...(Object.keys(task).length ? { task } : {}),
+          hypers: { ...f.hypers },
+        },
+      });
+    }
   }
-  const task: TaskName = raw.task === 'mnist' ? 'mnist' : 'copy';
-  const base = defaultForm(task);
-  const num = (v: unknown, fallback: number | null): number | null => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback);
-  const hypers = { ...base.hypers };
-  for (const k of Object.keys(hypers) as (keyof Hypers)[]) {
-    const v = raw.hypers?.[k];
-    if (typeof v === 'number') hypers[k] = clampHyper(k, v);
-  }
-  const res = raw.resolution;
-  return {
-    ...base,
-    preset: typeof raw.preset === 'string' ? raw.preset : base.preset,
-    variants: Array.isArray(raw.variants) ? VARIANTS.filter((v) => raw.variants!.includes(v)) : base.variants,
-    layers: num(raw.layers, null),
-    heads: num(raw.heads, null),
-    headDim: num(raw.headDim, null),
-    ffn: num(raw.ffn, null),
-    batch: num(raw.batch, null),
-    steps: num(raw.steps, null),
-    lr: num(raw.lr, null),
-    seed: typeof raw.seed === 'number' && Number.isInteger(raw.seed) && raw.seed >= 0 ? raw.seed : base.seed,
-    maxLen: num(raw.maxLen, null),
-    resolution: res === 28 || res === 14 || res === 7 ? res : null,
-    subset: num(raw.subset, null),
-    source: typeof raw.source === 'string' ? raw.source : 'embedded',
-    hypers,
-    adaptive: raw.adaptive === true,
-  };
+  return specs;
 }

@@ -142,7 +142,9 @@ describe('TrainingHost', () => {
     expect(at).toBeLessThan(1000);
     await host.handle({ type: 'stop', runId: 'a' });
     expect(of(sent, 'state').at(-1)).toMatchObject({ state: 'stopped' });
+    // Dispose does not hold up the messages behind it: the trainer goes after its step in flight.
     await host.handle({ type: 'dispose', runId: 'a' });
+    await settle(5);
     expect(trainers[0]!.disposed).toBe(true);
   });
 
