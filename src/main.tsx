@@ -2,6 +2,7 @@
 // IndexedDB) boots and the playground renders.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { metricsCsv } from './store/export.ts';
 import { decodeShare } from './store/share.ts';
 import { IdbStorage, MemoryStorage, type RunStorage } from './store/persist.ts';
 import { metrics } from './store/metrics.ts';
@@ -42,7 +43,9 @@ async function main(): Promise<void> {
     mnistUrl: new URL(`${import.meta.env.BASE_URL}mnist-10k.bin`, location.href).href,
   });
   addEventListener('pagehide', () => void session.flush());
-  (globalThis as { __playground?: unknown }).__playground = { session, store: useApp, metrics };
+  // For the e2e test and the console: the session, the store, the metrics and the CSV export.
+  const csv = () => metricsCsv(useApp.getState().order.map((id) => useApp.getState().runs[id]!), metrics);
+  (globalThis as { __playground?: unknown }).__playground = { session, store: useApp, metrics, csv };
   root.render(
     <StrictMode>
       <SessionContext.Provider value={session}>

@@ -100,7 +100,7 @@ export class Session {
   /**
    * A comparison: one run per variant x seed the form selects (a seed gives every variant the same
    * data order and initial weights). The worker checks every config first; if any is wrong nothing
-   * starts and each distinct reason is one notice naming its runs; a slow step asks first.
+   * starts and each rejected run gets one notice naming it; a slow step asks first.
    */
   async createFromForm(form: FormState = this.s.form, start = true): Promise<string[]> {
     if (this.s.starting) return [];
@@ -129,12 +129,9 @@ export class Session {
       return [];
     }
     const label = (i: number) => specs[i]!.overrides.name ?? specs[i]!.variant;
-    const byReason = new Map<string, string[]>();
-    items.forEach((it, i) => {
-      if (!it.ok) byReason.set(it.message, [...(byReason.get(it.message) ?? []), label(i)]);
-    });
-    if (byReason.size > 0) {
-      for (const [why, names] of byReason) this.s.notify(`${names.join(', ')}: ${why}. Nothing was started.`);
+    const rejected = items.flatMap((it, i) => (it.ok ? [] : [{ name: label(i), why: it.message }]));
+    if (rejected.length > 0) {
+      for (const r of rejected) this.s.notify(`${r.name}: ${r.why}. Nothing was started.`);
       return [];
     }
     const configs = items.map((it) => (it as Extract<PlanItem, { ok: true }>).config);

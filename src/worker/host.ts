@@ -422,8 +422,11 @@ export class TrainingHost {
     for (const run of this.runs.values()) {
       run.disposed = true;
       run.stepOnce = false;
-      run.state = 'device-lost';
-      this.postState(run, undefined, why);
+      // A finished run lost nothing; the others stop where their last checkpoint is.
+      if (run.state !== 'finished') {
+        run.state = 'device-lost';
+        this.postState(run, undefined, why);
+      }
       try {
         run.trainer.dispose();
       } catch {

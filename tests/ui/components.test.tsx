@@ -142,23 +142,24 @@ describe('App', () => {
     expect(port.sent.some((m) => m.type === 'create')).toBe(false);
   });
 
-  it('names the variant in one notice per distinct failure and starts nothing', async () => {
+  it('gives one notice per rejected run, naming it, and starts nothing', async () => {
     let n = 0;
     const { port } = mount(() => `id${++n}`);
     port.failures = { linear: 'this run does not fit the device', momentum: 'this run does not fit the device', softmax: 'batch too big' };
     act(() => useApp.getState().setDevice({ status: 'ready', backend: 'gpu', description: 'test GPU' }));
     fireEvent.click(screen.getByRole('button', { name: /^Train 3 variants/ }));
-    await waitFor(() => expect(useApp.getState().notices).toHaveLength(2));
+    await waitFor(() => expect(useApp.getState().notices).toHaveLength(3));
     const texts = useApp.getState().notices.map((x) => x.text);
-    expect(texts[0]).toMatch(/^softmax · copy tiny · seed 1: batch too big\. Nothing was started\.$/);
-    expect(texts[1]).toMatch(/^linear · copy tiny · seed 1, momentum · copy tiny · seed 1: this run does not fit/);
+    expect(texts[0]).toBe('softmax · copy tiny · seed 1: batch too big. Nothing was started.');
+    expect(texts[1]).toBe('linear · copy tiny · seed 1: this run does not fit the device. Nothing was started.');
+    expect(texts[2]).toMatch(/^momentum · copy tiny · seed 1: this run does not fit/);
     expect(port.sent.some((m) => m.type === 'create' || m.type === 'start')).toBe(false);
     // Every notice stays until dismissed; more than five are all kept.
     for (let i = 0; i < 6; i++) act(() => useApp.getState().notify(`notice ${i}`));
-    expect(screen.getAllByRole('alert').length).toBeGreaterThanOrEqual(8);
+    expect(screen.getAllByRole('alert').length).toBeGreaterThanOrEqual(9);
     fireEvent.click(screen.getByRole('button', { name: 'Dismiss: notice 0' }));
-    expect(useApp.getState().notices).toHaveLength(7);
-    fireEvent.click(screen.getByRole('button', { name: /Dismiss all 7 notices/ }));
+    expect(useApp.getState().notices).toHaveLength(8);
+    fireEvent.click(screen.getByRole('button', { name: /Dismiss all 8 notices/ }));
     expect(useApp.getState().notices).toHaveLength(0);
   });
 
