@@ -1,22 +1,30 @@
 // One animation-frame scheduler for every chart: a chart with new data asks for an update, and each
-// frame runs the stalest waiting updates within a few milliseconds, each chart at most every
-// MIN_INTERVAL_MS, so many runs training never make a frame long (Plotly redraws are the cost).
+// frame runs the stalest waiting update (one Plotly redraw a frame at most, the expensive part),
+// each chart at most every MIN_INTERVAL_MS and only while it is on screen, so many runs training
+// never pile redraws into one frame.
 
-export const MIN_INTERVAL_MS = 250;
-const FRAME_BUDGET_MS = 8;
+export const MIN_INTERVAL_MS = 1000;
 
 export interface FrameJob {
   run(): void;
   /** performance.now() of its last update. */
   last: number;
   waiting: boolean;
+  /** Off screen: the update waits until it is visible again. */
+  hidden: boolean;
 }
 
 const jobs = new Set<FrameJob>();
 let frame = 0;
 
 export function newJob(run: () => void): FrameJob {
-  return { run, last: -Infinity, waiting: false };
+  return { run, last: -Infinity, waiting: false, hidden: false };
+}
+
+/** Marks a job on or off screen (an IntersectionObserver's answer); a waiting update runs once visible. */
+export function setVisible(job: FrameJob, visible: boolean): void {
+  job.hidden = !visible;
+  if (visible && job.waiting && !frame) frame = requestAnimationFrame(tick);
 }
 
 /** Ask for an update of this job at a coming frame. */
@@ -33,14 +41,14 @@ export function cancel(job: FrameJob): void {
 
 function tick(): void {
   frame = 0;
-  const start = performance.now();
-  const due = [...jobs].filter((j) => j.waiting && start - j.last >= MIN_INTERVAL_MS).sort((a, b) => a.last - b.last);
-  for (const j of due) {
-    if (performance.now() - start > FRAME_BUDGET_MS) break;
-    j.waiting = false;
-    jobs.delete(j);
-    j.last = performance.now();
-    j.run();
+  const now = performance.now();
+  let next: FrameJob | null = null;
+  for (const j of jobs) if (j.waiting && !j.hidden && now - j.last >= MIN_INTERVAL_MS && (!next || j.last < next.last)) next = j;
+  if (next) {
+    next.waiting = false;
+    jobs.delete(next);
+    next.last = now;
+    next.run();
   }
-  if (jobs.size > 0) frame = requestAnimationFrame(tick);
+  if ([...jobs].some((j) => !j.hidden)) frame = requestAnimationFrame(tick);
 }
