@@ -36,6 +36,57 @@ export interface FormState {
   hypers: Hypers;
   /** Run the momentum-connection variant with adaptive beta~ (eq. 18) instead of a fixed one. */
   adaptive: boolean;
+  /** A sweep of one variant over one or two parameters (null: no sweep), values as typed. */
+  sweep: SweepForm;
+}
+
+export const SWEEP_PARAMS = ['beta', 'gamma', 'betaTilde', 'gammaTilde', 'delta', 'lr'] as const;
+export type SweepParam = (typeof SWEEP_PARAMS)[number];
+
+export interface SweepForm {
+  param: SweepParam | null;
+  /** A list (0, 0.2, 0.4) or a range start:step:end (0:0.2:0.8). */
+  values: string;
+  param2: SweepParam | null;
+  values2: string;
+}
+
+/** The values a sweep text names, or why it names none. */
+export function parseValues(text: string): { values: number[] } | { error: string } {
+  const t = text.trim();
+  if (t === '') return { error: 'give the values (a list like 0, 0.2, 0.4 or a range 0:0.2:0.8)' };
+  const range = /^(-?[\d.e+-]+)\s*:\s*([\d.e+-]+)\s*:\s*(-?[\d.e+-]+)$/i.exec(t);
+  let values: number[];
+  if (range) {
+    const [a, step, b] = [Number(range[1]), Number(range[2]), Number(range[3])];
+    if (![a, step, b].every(Number.isFinite) || !(step > 0)) return { error: `the range ${t} needs start:step:end with a step > 0` };
+    if (b < a) return { error: `the range ${t} runs backwards` };
+    const n = Math.floor((b - a) / step + 1e-9) + 1;
+    if (n > 1000) return { error: `the range ${t} has ${n} values` };
+    values = Array.from({ length: n }, (_, i) => Number((a + i * step).toPrecision(12)));
+  } else {
+    values = [];
+    for (const part of t.split(/[\s,]+/).filter(Boolean)) {
+      const v = Number(part);
+      if (!Number.isFinite(v)) return { error: `'${part}' is not a number` };
+      values.push(v);
+    }
+  }
+  const dup = values.find((v, i) => values.indexOf(v) !== i);
+  if (dup !== undefined) return { error: `the value ${dup} is listed twice` };
+  return { values };
+}
+
+/** A sweep's value combinations (one entry without a sweep; [] when its values are invalid). */
+export function sweepPoints(f: FormState): Record<string, number>[] {
+  const s = f.sweep;
+  if (!s.param) return [{}];
+  const a = parseValues(s.values);
+  if ('error' in a) return [];
+  if (!s.param2) return a.values.map((v) => ({ [s.param!]: v }));
+  const b = parseValues(s.values2);
+  if ('error' in b) return [];
+  return a.values.flatMap((v) => b.values.map((w) => ({ [s.param!]: v, [s.param2!]: w })));
 }
 
 /** The sliders' ranges, also the allowed ranges: every value on the convergent side (beta < 1, gamma > 0). */
@@ -80,6 +131,7 @@ export function defaultForm(task: TaskName = 'copy'): FormState {
     source: 'embedded',
     hypers: paperHypers(task),
     adaptive: false,
+    sweep: { param: null, values: '', param2: null, values2: '' },
   };
 }
 
@@ -129,8 +181,24 @@ export function formSeeds(f: FormState): number[] {
   return 'seeds' in p ? p.seeds : [];
 }
 
-/** One spec per variant x seed, variants outermost; a given seed means the same data order and initial weights. */
-export function formToSpecs(f: FormState): RunSpec[] {
+/** A run the form starts: its spec and the group (variant, or sweep point) it belongs to. */
+export interface FormRun {
+  spec: RunSpec;
+  /** The group within the comparison: the variant, or the sweep point ('beta=0.2'). */
+  group: string;
+  sweep?: Record<string, number>;
+}
+
+const pointText = (p: Record<string, number>) =>
+  Object.entries(p)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+
+/**
+ * One run per variant x seed (variants outermost), or for a sweep per point x seed; a given seed
+ * means the same data order and initial weights.
+ */
+export function formRuns(f: FormState): FormRun[] {
   const model: Record<string, number> = {};
   if (f.layers !== null) model.layers = f.layers;
   if (f.heads !== null) model.heads = f.heads;
@@ -148,25 +216,37 @@ export function formToSpecs(f: FormState): RunSpec[] {
             source: f.source,
           }
         : {};
-  const specs: RunSpec[] = [];
+  const out: FormRun[] = [];
+  const points = sweepPoints(f);
   for (const variant of formVariants(f)) {
-    for (const seed of formSeeds(f)) {
-      specs.push({
-        task: f.task,
-        variant,
-        preset: f.preset,
-        overrides: {
-          name: `${variant} · ${f.task} ${f.preset} · seed ${seed}`,
-          seed,
-          ...(f.batch !== null ? { batch: f.batch } : {}),
-          ...(f.steps !== null ? { steps: f.steps } : {}),
-          ...(f.lr !== null ? { lr: f.lr } : {}),
-          ...(Object.keys(model).length ? { model } : {}),
-          ...(Object.keys(task).length ? { task } : {}),
-          hypers: { ...f.hypers },
-        },
-      });
+    for (const point of points) {
+      const swept = Object.keys(point).length > 0;
+      const { lr, ...hyperPoint } = point as Record<string, number>;
+      const rate = lr ?? f.lr;
+      for (const seed of formSeeds(f)) {
+        const spec: RunSpec = {
+          task: f.task,
+          variant,
+          preset: f.preset,
+          overrides: {
+            name: `${variant}${swept ? ` · ${pointText(point)}` : ''} · ${f.task} ${f.preset} · seed ${seed}`,
+            seed,
+            ...(f.batch !== null ? { batch: f.batch } : {}),
+            ...(f.steps !== null ? { steps: f.steps } : {}),
+            ...(rate !== null && rate !== undefined ? { lr: rate } : {}),
+            ...(Object.keys(model).length ? { model } : {}),
+            ...(Object.keys(task).length ? { task } : {}),
+            hypers: { ...f.hypers, ...hyperPoint },
+          },
+        };
+        out.push({ spec, group: swept ? `${variant} ${pointText(point)}` : variant, ...(swept ? { sweep: point } : {}) });
+      }
     }
   }
-  return specs;
+  return out;
+}
+
+/** The specs of formRuns. */
+export function formToSpecs(f: FormState): RunSpec[] {
+  return formRuns(f).map((r) => r.spec);
 }

@@ -26,6 +26,8 @@ export interface RunGroup {
   key: string;
   /** The variant as shown (and the baseline choice of the results table). */
   label: string;
+  /** A sweep's point: the swept parameters' values for this group's runs. */
+  sweep?: Record<string, number>;
 }
 
 export interface StoredCheckpoint {

@@ -5,7 +5,7 @@ import type { WorkerClient } from '../worker/client.ts';
 import type { ImageData8, LiveHypers, PlanItem, RunConfig, RunSpec } from '../worker/protocol.ts';
 import { checkpointConfig } from './checkpointFile.ts';
 import { dataSpecOf, dataSpecOfForm } from './dataSpec.ts';
-import { formToSpecs, type FormState } from './form.ts';
+import { formRuns, type FormRun, type FormState } from './form.ts';
 import { Inbox } from './inbox.ts';
 import { metrics as defaultHub, type MetricsHub } from './metrics.ts';
 import { uniqueName } from './names.ts';
@@ -111,13 +111,14 @@ export class Session {
     }
     this.s.setStarting(true);
     try {
-      return await this.createComparison(formToSpecs(form), dataSpecOfForm(form), start);
+      return await this.createComparison(formRuns(form), dataSpecOfForm(form), start);
     } finally {
       this.s.setStarting(false);
     }
   }
 
-  private async createComparison(specs: RunSpec[], data: ReturnType<typeof dataSpecOfForm>, start: boolean): Promise<string[]> {
+  private async createComparison(runs: FormRun[], data: ReturnType<typeof dataSpecOfForm>, start: boolean): Promise<string[]> {
+    const specs: RunSpec[] = runs.map((r) => r.spec);
     let items: PlanItem[];
     let gflops: number | null;
     try {
@@ -156,12 +157,13 @@ export class Session {
     const groups = new Map<string, { group: RunGroup; colorIndex: number }>();
     const ids: string[] = [];
     specs.forEach((spec, i) => {
-      let g = groups.get(spec.variant);
+      const run = runs[i]!;
+      let g = groups.get(run.group);
       if (!g) {
         const colorIndex = nextColorIndex(used);
-        used[`group-${spec.variant}`] = { colorIndex };
-        g = { group: { comparison, key: `${comparison}/${spec.variant}`, label: spec.variant }, colorIndex };
-        groups.set(spec.variant, g);
+        used[`group-${run.group}`] = { colorIndex };
+        g = { group: { comparison, key: `${comparison}/${run.group}`, label: run.group, ...(run.sweep ? { sweep: run.sweep } : {}) }, colorIndex };
+        groups.set(run.group, g);
       }
       const runId = this.newId();
       const name = uniqueName(label(i), taken);

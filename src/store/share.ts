@@ -3,7 +3,7 @@
 // can show it (validation then marks it) or left at the default with a note where it cannot.
 import { VARIANTS, type Variant } from '../model/config.ts';
 import type { TaskName } from '../worker/protocol.ts';
-import { defaultForm, type FormState, type Hypers } from './form.ts';
+import { SWEEP_PARAMS, defaultForm, type FormState, type Hypers, type SweepParam } from './form.ts';
 import { FIELD_LIMITS, type NumberKey } from './validate.ts';
 
 const SHARE_KEY = 'config';
@@ -96,6 +96,22 @@ export function decodeShare(hash: string): SharedForm {
   if (r.adaptive !== undefined) {
     if (typeof r.adaptive === 'boolean') f.adaptive = r.adaptive;
     else problems.push(`adaptive ${show(r.adaptive)} is not true or false: off`);
+  }
+  if (r.sweep !== undefined) {
+    const w = r.sweep as Record<string, unknown> | null;
+    if (w && typeof w === 'object' && !Array.isArray(w)) {
+      const name = (v: unknown) => (v === null || v === undefined ? null : typeof v === 'string' ? (v as SweepParam) : null);
+      f.sweep = {
+        param: name(w.param),
+        values: typeof w.values === 'string' ? w.values : '',
+        param2: name(w.param2),
+        values2: typeof w.values2 === 'string' ? w.values2 : '',
+      };
+      for (const k of ['param', 'param2'] as const) {
+        if (w[k] !== undefined && w[k] !== null && typeof w[k] !== 'string') problems.push(`sweep ${k} ${show(w[k])} is not a parameter name: no sweep`);
+        else if (typeof w[k] === 'string' && !(SWEEP_PARAMS as readonly string[]).includes(w[k] as string)) problems.push(`sweep ${k}: unknown parameter ${show(w[k])} (${SWEEP_PARAMS.join(', ')})`);
+      }
+    } else problems.push(`sweep ${show(r.sweep)} is not an object: no sweep`);
   }
   if (r.hypers !== undefined) {
     if (r.hypers !== null && typeof r.hypers === 'object' && !Array.isArray(r.hypers)) {

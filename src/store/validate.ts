@@ -2,7 +2,7 @@
 // it), and an invalid one stays in its field, marked with the allowed range, while Train says why
 // it is disabled. The worker checks the complete config again before anything is created.
 import type { PresetTable } from '../worker/protocol.ts';
-import { HYPER_LABELS, HYPER_LIMITS, formSeeds, formVariants, parseSeeds, type FormState, type Hypers } from './form.ts';
+import { HYPER_LABELS, HYPER_LIMITS, SWEEP_PARAMS, formSeeds, formVariants, parseSeeds, parseValues, sweepPoints, type FormState, type Hypers, type SweepParam } from './form.ts';
 
 export interface Limit {
   label: string;
@@ -52,7 +52,39 @@ export function hyperLimit(k: keyof Hypers): Limit {
   return { label: HYPER_LABELS[k], ...HYPER_LIMITS[k] };
 }
 
-export type FieldKey = NumberKey | 'task' | 'preset' | 'variants' | 'seeds' | keyof Hypers;
+export type FieldKey = NumberKey | 'task' | 'preset' | 'variants' | 'seeds' | keyof Hypers | 'sweep' | 'sweep2';
+
+/** The variants a swept parameter acts on (the learning rate: all). */
+const SWEEP_APPLIES: Record<SweepParam, string[] | null> = {
+  beta: ['momentum', 'momentum-connection', 'adaptive'],
+  gamma: ['momentum', 'momentum-connection', 'adaptive'],
+  betaTilde: ['momentum-connection'],
+  gammaTilde: ['momentum-connection', 'adaptive'],
+  delta: ['adaptive'],
+  lr: null,
+};
+
+export function sweepLimit(p: SweepParam): Limit {
+  return p === 'lr' ? FIELD_LIMITS.lr : hyperLimit(p);
+}
+
+/** Why a sweep's parameter or values are wrong (null: they are right). */
+function checkSweep(param: string | null, values: string, f: FormState, which: string): string | null {
+  if (param === null) return null;
+  if (!(SWEEP_PARAMS as readonly string[]).includes(param)) return `${which}: unknown parameter '${param}'; sweep one of ${SWEEP_PARAMS.join(', ')}`;
+  const p = param as SweepParam;
+  const v = parseValues(values);
+  if ('error' in v) return `${which} (${p}): ${v.error}`;
+  const lim = sweepLimit(p);
+  for (const x of v.values) {
+    const e = checkNumber(x, { ...lim, label: `${which} value ${p} =` });
+    if (e) return e;
+  }
+  const variants = formVariants(f);
+  const applies = SWEEP_APPLIES[p];
+  if (variants.length === 1 && applies && !applies.includes(variants[0]!)) return `${which}: ${p} does not act on the ${variants[0]} variant (it does on ${applies.join(', ')})`;
+  return null;
+}
 
 /** Every field that is wrong, with the reason (an empty object: the form can train). */
 export function validateForm(f: FormState, presets: PresetTable | null): Partial<Record<FieldKey, string>> {
@@ -73,12 +105,24 @@ export function validateForm(f: FormState, presets: PresetTable | null): Partial
     const e = checkNumber(f.hypers[k], hyperLimit(k));
     if (e) errors[k] = e;
   }
+  const sweep = f.sweep;
+  if (sweep.param !== null) {
+    const e = checkSweep(sweep.param, sweep.values, f, 'Sweep');
+    if (e) errors.sweep = e;
+    else if (formVariants(f).length !== 1) errors.sweep = `a sweep runs one variant; ${formVariants(f).length} are chosen`;
+    const e2 = sweep.param2 === sweep.param ? `the second sweep parameter repeats the first (${sweep.param})` : checkSweep(sweep.param2, sweep.values2, f, 'Second sweep');
+    if (e2) errors.sweep2 = e2;
+  } else if (sweep.param2 !== null) errors.sweep2 = 'a second sweep parameter needs a first';
   const seeds = parseSeeds(f.seeds);
   if ('error' in seeds) errors.seeds = `Seeds: ${seeds.error}`;
   const variants = formVariants(f);
   if (variants.length === 0) errors.variants = 'choose at least one variant';
-  else if ('seeds' in seeds && variants.length * seeds.seeds.length > MAX_RUNS) {
-    errors.seeds = `${variants.length} variants x ${seeds.seeds.length} seeds = ${variants.length * seeds.seeds.length} runs, over the maximum of ${MAX_RUNS}`;
+  else if ('seeds' in seeds && !errors.sweep && !errors.sweep2) {
+    const points = sweepPoints(f).length;
+    const runs = variants.length * points * seeds.seeds.length;
+    if (runs > MAX_RUNS) {
+      errors.seeds = `${variants.length} variant${variants.length === 1 ? '' : 's'}${f.sweep.param ? ` x ${points} sweep points` : ''} x ${seeds.seeds.length} seeds = ${runs} runs, over the maximum of ${MAX_RUNS}`;
+    }
   }
   return errors;
 }
@@ -91,7 +135,7 @@ export function trainBlocker(f: FormState, presets: PresetTable | null): string 
 
 /** Runs a form would start. */
 export function formRunCount(f: FormState): number {
-  return formVariants(f).length * formSeeds(f).length;
+  return formVariants(f).length * sweepPoints(f).length * formSeeds(f).length;
 }
 
 /** The resolutions images of this shape can train at, or why they cannot (checked when the files are opened). */

@@ -8,6 +8,7 @@ import { NewRunForm } from './NewRunForm.tsx';
 import { NoWebGPU } from './NoWebGPU.tsx';
 import { Results } from './Results.tsx';
 import { RunList } from './RunList.tsx';
+import { SweepView } from './SweepView.tsx';
 import { Samples } from './Samples.tsx';
 
 function DeviceLine() {
@@ -126,6 +127,7 @@ export function App() {
           <RunList />
           <Charts />
           <Results />
+          <SweepView />
           <Samples />
         </div>
       </div>

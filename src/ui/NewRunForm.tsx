@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { VARIANTS, type Variant } from '../model/config.ts';
 import { loadIdxDataset, loadIdxImages } from '../tasks/idx.ts';
-import { HYPER_LIMITS, defaultForm, formSeeds, formVariants, type FormState, type Hypers } from '../store/form.ts';
+import { HYPER_LIMITS, SWEEP_PARAMS, defaultForm, formSeeds, formVariants, type FormState, type Hypers, type SweepParam } from '../store/form.ts';
 import { encodeShare } from '../store/share.ts';
 import { useApp } from '../store/store.ts';
 import { FIELD_LIMITS, formRunCount, imageShapeCheck, rangeText, trainBlocker, validateForm, type NumberKey } from '../store/validate.ts';
@@ -26,6 +26,14 @@ const FALLBACK_PRESETS = ['tiny', 'quick', 'paper'];
 
 /** The one-click showcase: the MQAR task's 'showcase' preset, the five variants, three seeds. */
 export const SHOWCASE = { task: 'mqar', preset: 'showcase', seeds: '1, 2, 3' } as const;
+
+const SWEEP_LABELS: Record<SweepParam, string> = { beta: 'β', gamma: 'γ', betaTilde: 'β̃', gammaTilde: 'γ̃', delta: 'δ', lr: 'learning rate' };
+
+function sweepOptions(current: string | null) {
+  const known: { value: string; label: string }[] = [{ value: '', label: 'no sweep' }, ...SWEEP_PARAMS.map((p) => ({ value: p, label: `${SWEEP_LABELS[p]} (${p})` }))];
+  if (current && !(SWEEP_PARAMS as readonly string[]).includes(current)) known.push({ value: current, label: `${current} (unknown)` });
+  return known;
+}
 
 export function NewRunForm() {
   const session = useSession();
@@ -163,6 +171,23 @@ export function NewRunForm() {
         />
         <span className="note">{seeds.length > 0 ? `${seeds.length} seed${seeds.length === 1 ? '' : 's'}: ${seeds.slice(0, 8).join(', ')}${seeds.length > 8 ? ', …' : ''}` : 'a list (1, 2, 3), a range (1-5) or a count (n=3)'}</span>
       </div>
+      <fieldset>
+        <legend>Sweep (optional): one variant over one or two parameters, crossed with the seeds</legend>
+        <div className="row">
+          <Select label="Sweep parameter" value={form.sweep.param ?? ''} options={sweepOptions(form.sweep.param)} error={errors.sweep} onChange={(v) => setForm({ sweep: { ...form.sweep, param: (v || null) as SweepParam | null } })} />
+          {form.sweep.param && (
+            <TextField label="Sweep values" value={form.sweep.values} placeholder="0, 0.2, 0.4 or 0:0.2:0.8" onChange={(v) => setForm({ sweep: { ...form.sweep, values: v } })} />
+          )}
+        </div>
+        {form.sweep.param && (
+          <div className="row">
+            <Select label="Second parameter" value={form.sweep.param2 ?? ''} options={sweepOptions(form.sweep.param2)} error={errors.sweep2} onChange={(v) => setForm({ sweep: { ...form.sweep, param2: (v || null) as SweepParam | null } })} />
+            {form.sweep.param2 && (
+              <TextField label="Second values" value={form.sweep.values2} placeholder="0.3, 0.6, 0.9" onChange={(v) => setForm({ sweep: { ...form.sweep, values2: v } })} />
+            )}
+          </div>
+        )}
+      </fieldset>
       <div className="row">
         {num('layers', m?.layers)}
         {num('heads', m?.heads)}
@@ -193,11 +218,16 @@ export function NewRunForm() {
       <div className="row actions">
         <button
           type="button"
+          className="train"
           disabled={!ready || starting || blocker !== null}
           aria-describedby="train-blocker"
           onClick={() => void session.createFromForm()}
         >
-          {starting ? 'Starting…' : `Train ${formVariants(form).length} variant${formVariants(form).length === 1 ? '' : 's'}${seeds.length > 1 ? ` x ${seeds.length} seeds (${runs} runs)` : ''}`}
+          {starting
+            ? 'Starting…'
+            : form.sweep.param
+              ? `Sweep: ${runs} runs`
+              : `Train ${formVariants(form).length} variant${formVariants(form).length === 1 ? '' : 's'}${seeds.length > 1 ? ` x ${seeds.length} seeds (${runs} runs)` : ''}`}
         </button>
         <button
           type="button"
