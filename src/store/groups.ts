@@ -68,7 +68,7 @@ export function groupBand(
   hub: MetricsHub,
   y: MetricColumn | ((s: ReturnType<MetricsHub['get']>) => Float64Array),
   opts: { x: 'step' | 'time'; smoothing: number; band: BandKind },
-  maxPoints = 400,
+  maxPoints = 300,
 ): Band {
   const at = new Map<number, { v: number[]; t: number[] }>();
   for (const m of members) {

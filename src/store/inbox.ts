@@ -20,7 +20,7 @@ export interface PendingRun {
 }
 
 /** Milliseconds between updates of the runs' step counters (metrics arrive far more often). */
-const STEP_PATCH_MS = 200;
+const STEP_PATCH_MS = 500;
 
 export class Inbox {
   readonly pending = new Map<string, PendingRun>();

@@ -9,6 +9,7 @@ import { checkNumber } from '../store/validate.ts';
 import { download } from './download.ts';
 import { NumberField, Select } from './fields.tsx';
 import { useHubTick } from './useHubTick.ts';
+import { useMemo } from 'react';
 
 function fmt(v: number): string {
   if (!Number.isFinite(v)) return '–';
@@ -38,9 +39,14 @@ function Cell({ row, baseline }: { row: ResultRow | undefined; baseline: string 
 }
 
 export function Results({ hub = defaultHub }: { hub?: MetricsHub }) {
-  useHubTick(hub, 1000);
-  const runs = useApp((s) => s.runs);
-  const order = useApp((s) => s.order);
+  const tick = useHubTick(hub, 1000);
+  // The runs as of the last metrics tick (or a change of groups or states): the table is not
+  // recomputed for every step counter update.
+  const shape = useApp((s) => s.order.map((id) => `${id}:${s.runs[id]!.group?.key}:${s.runs[id]!.state}`).join(','));
+  const { runs, order } = useMemo(() => {
+    const s = useApp.getState();
+    return { runs: s.runs, order: s.order };
+  }, [tick, shape]);
   const opts = useApp((s) => s.results);
   const setResults = useApp((s) => s.setResults);
   const all = groupsOf(runs, order).filter((g) => g.comparison !== null);

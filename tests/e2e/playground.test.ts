@@ -278,7 +278,9 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     const perf = await measureFrames(page, 5000);
     console.log(`e2e: three runs training: ${perf.fps.toFixed(1)} frames/s, ${perf.longTasks} long tasks, longest ${perf.longest.toFixed(0)} ms, ${perf.chartDraws} chart redraws, longest ${perf.longestDraw.toFixed(0)} ms (idle page: ${idle.fps.toFixed(1)} frames/s, longest ${idle.longest.toFixed(0)} ms)`);
     writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: perf, idle }));
-    expect(perf.fps).toBeGreaterThan(0);
+    // The charts kept up while throttled (frames/s and task lengths are reported, not asserted:
+    // on a shared CPU they measure the machine as much as the page).
+    expect(perf.chartDraws).toBeGreaterThan(0);
 
     // A lost device (the worker's test hook): runs pause with the banner and come back from their checkpoints.
     const running = page.locator('li.run[data-state="running"]');
@@ -294,6 +296,17 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     const at = await runStep(page, softmax);
     await page.getByRole('button', { name: `Resume ${softmax}` }).click();
     await expect.poll(() => runStep(page, softmax), { timeout: 60_000 }).toBeGreaterThan(at);
+
+    // Fifteen runs (five variants x three seeds) training at once, measured the same way.
+    for (const v of ['Softmax', 'Linear', 'Momentum', 'Momentum + momentum connection', 'Adaptive momentum']) await page.getByLabel(v, { exact: true }).check();
+    await page.getByLabel('Seeds', { exact: true }).fill('4-6');
+    await page.getByRole('button', { name: 'Train 5 variants x 3 seeds (15 runs)' }).click({ timeout: 60_000 });
+    await expect.poll(() => page.locator('li.run[data-state="running"]').count(), { timeout: 120_000 }).toBeGreaterThanOrEqual(15);
+    await page.waitForTimeout(3000);
+    const fifteen = await measureFrames(page, 5000);
+    console.log(`e2e: fifteen runs (+1) training: ${fifteen.fps.toFixed(1)} frames/s, ${fifteen.longTasks} long tasks, longest ${fifteen.longest.toFixed(0)} ms, ${fifteen.chartDraws} chart redraws, longest ${fifteen.longestDraw.toFixed(0)} ms`);
+    writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: perf, idle, fifteen }));
+    await shot(page, '10-fifteen-runs');
     expect(errors).toEqual([]);
     await context.close();
   }, 360_000);
