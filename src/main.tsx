@@ -2,7 +2,8 @@
 // IndexedDB) boots and the playground renders.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { decodeShare } from './store/form.ts';
+import { metricsCsv } from './store/export.ts';
+import { decodeShare } from './store/share.ts';
 import { IdbStorage, MemoryStorage, type RunStorage } from './store/persist.ts';
 import { metrics } from './store/metrics.ts';
 import { Session } from './store/session.ts';
@@ -22,7 +23,11 @@ async function main(): Promise<void> {
   }
   if (location.hash.includes('config=')) {
     try {
-      useApp.getState().setForm(decodeShare(location.hash));
+      const { form, problems } = decodeShare(location.hash);
+      useApp.getState().setForm(form);
+      // Problems of the link's values themselves (out of range, unknown preset) are marked on the
+      // fields and listed with these once the presets are known (App's LinkReport).
+      useApp.getState().setLink({ problems });
     } catch (e) {
       useApp.getState().notify(`Shared link: ${(e as Error).message}`);
     }
@@ -38,7 +43,9 @@ async function main(): Promise<void> {
     mnistUrl: new URL(`${import.meta.env.BASE_URL}mnist-10k.bin`, location.href).href,
   });
   addEventListener('pagehide', () => void session.flush());
-  (globalThis as { __playground?: unknown }).__playground = { session, store: useApp, metrics };
+  // For the e2e test and the console: the session, the store, the metrics and the CSV export.
+  const csv = () => metricsCsv(useApp.getState().order.map((id) => useApp.getState().runs[id]!), metrics);
+  (globalThis as { __playground?: unknown }).__playground = { session, store: useApp, metrics, csv };
   root.render(
     <StrictMode>
       <SessionContext.Provider value={session}>

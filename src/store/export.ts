@@ -1,6 +1,11 @@
-// Metrics export: one CSV with a row per (run, step), or JSON with each run's config and columns.
+// Metrics export: one CSV with a row per (run, step), or JSON with each run's config and columns;
+// every row carries the run's id, so runs are told apart even where names repeat.
 import { METRIC_COLUMNS, type MetricsHub } from './metrics.ts';
 import type { RunView } from './store.ts';
+
+function quote(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
 
 function cell(v: number): string {
   return Number.isNaN(v) ? '' : String(v);
@@ -9,15 +14,16 @@ function cell(v: number): string {
 export function metricsCsv(runs: RunView[], hub: MetricsHub): string {
   const layers = Math.max(0, ...runs.map((r) => (hub.has(r.id) ? hub.get(r.id).betaTilde.length : 0)));
   const bt = Array.from({ length: layers }, (_, l) => `betaTilde_layer${l + 2}`);
-  const lines = [['run', 'variant', ...METRIC_COLUMNS, ...bt].join(',')];
+  const lines = [['run_id', 'run', 'variant', 'seed', 'group', ...METRIC_COLUMNS, ...bt].join(',')];
   for (const r of runs) {
     if (!hub.has(r.id)) continue;
     const s = hub.get(r.id);
     const cols = METRIC_COLUMNS.map((c) => s.col(c));
-    const name = `"${r.name.replace(/"/g, '""')}"`;
+    const name = quote(r.name);
+    const group = r.group ? quote(r.group.key) : '';
     for (let i = 0; i < s.length; i++) {
       const bts = Array.from({ length: layers }, (_, l) => cell(s.betaTilde[l]?.[i] ?? NaN));
-      lines.push([name, r.config.variant, ...cols.map((c) => cell(c[i]!)), ...bts].join(','));
+      lines.push([quote(r.id), name, r.config.variant, r.config.seed, group, ...cols.map((c) => cell(c[i]!)), ...bts].join(','));
     }
   }
   return lines.join('\n') + '\n';
@@ -31,6 +37,8 @@ export function metricsJson(runs: RunView[], hub: MetricsHub): string {
       return {
         id: r.id,
         name: r.name,
+        seed: r.config.seed,
+        group: r.group ?? null,
         config: r.config,
         state: r.state,
         step: r.step,

@@ -1,5 +1,6 @@
-// The new-run form as plain data: what the page shows, what a share URL carries, and the run specs
-// (preset + overrides per variant) it turns into. The worker builds and checks the full configs.
+// The new-comparison form as plain data: what the page shows, what a share URL carries, and the run
+// specs (preset + overrides per variant and seed) it turns into. Values stay as typed: validation
+// (validate.ts) marks what is out of range; nothing here clamps or replaces a value.
 import { ADAPTIVE_DELTA, PAPER_HYPERS, VARIANTS, type Variant } from '../model/config.ts';
 import type { RunSpec, TaskName } from '../worker/protocol.ts';
 
@@ -15,7 +16,7 @@ export interface FormState {
   task: TaskName;
   preset: string;
   variants: Variant[];
-  /** null: the preset's value. */
+  /** null: the preset's value; NaN: something typed that is not a number (marked invalid). */
   layers: number | null;
   heads: number | null;
   headDim: number | null;
@@ -23,7 +24,8 @@ export interface FormState {
   batch: number | null;
   steps: number | null;
   lr: number | null;
-  seed: number;
+  /** Seeds as typed: a list (1, 2, 3), a range (1-5) or a count (n=3: seeds 1..3). */
+  seeds: string;
   /** Copy task: sequence length L. */
   maxLen: number | null;
   /** MNIST: image side after downsampling, and how many training images. */
@@ -34,9 +36,60 @@ export interface FormState {
   hypers: Hypers;
   /** Run the momentum-connection variant with adaptive beta~ (eq. 18) instead of a fixed one. */
   adaptive: boolean;
+  /** A sweep of one variant over one or two parameters (null: no sweep), values as typed. */
+  sweep: SweepForm;
 }
 
-/** Limits that keep every value on the convergent side (beta < 1, gamma > 0). */
+export const SWEEP_PARAMS = ['beta', 'gamma', 'betaTilde', 'gammaTilde', 'delta', 'lr'] as const;
+export type SweepParam = (typeof SWEEP_PARAMS)[number];
+
+export interface SweepForm {
+  param: SweepParam | null;
+  /** A list (0, 0.2, 0.4) or a range start:step:end (0:0.2:0.8). */
+  values: string;
+  param2: SweepParam | null;
+  values2: string;
+}
+
+/** The values a sweep text names, or why it names none. */
+export function parseValues(text: string): { values: number[] } | { error: string } {
+  const t = text.trim();
+  if (t === '') return { error: 'give the values (a list like 0, 0.2, 0.4 or a range 0:0.2:0.8)' };
+  const range = /^(-?[\d.e+-]+)\s*:\s*([\d.e+-]+)\s*:\s*(-?[\d.e+-]+)$/i.exec(t);
+  let values: number[];
+  if (range) {
+    const [a, step, b] = [Number(range[1]), Number(range[2]), Number(range[3])];
+    if (![a, step, b].every(Number.isFinite) || !(step > 0)) return { error: `the range ${t} needs start:step:end with a step > 0` };
+    if (b < a) return { error: `the range ${t} runs backwards` };
+    const n = Math.floor((b - a) / step + 1e-9) + 1;
+    if (n > 1000) return { error: `the range ${t} has ${n} values` };
+    values = Array.from({ length: n }, (_, i) => Number((a + i * step).toPrecision(12)));
+  } else {
+    values = [];
+    for (const part of t.split(/[\s,]+/).filter(Boolean)) {
+      const v = Number(part);
+      if (!Number.isFinite(v)) return { error: `'${part}' is not a number` };
+      values.push(v);
+    }
+  }
+  const dup = values.find((v, i) => values.indexOf(v) !== i);
+  if (dup !== undefined) return { error: `the value ${dup} is listed twice` };
+  return { values };
+}
+
+/** A sweep's value combinations (one entry without a sweep; [] when its values are invalid). */
+export function sweepPoints(f: FormState): Record<string, number>[] {
+  const s = f.sweep;
+  if (!s.param) return [{}];
+  const a = parseValues(s.values);
+  if ('error' in a) return [];
+  if (!s.param2) return a.values.map((v) => ({ [s.param!]: v }));
+  const b = parseValues(s.values2);
+  if ('error' in b) return [];
+  return a.values.flatMap((v) => b.values.map((w) => ({ [s.param!]: v, [s.param2!]: w })));
+}
+
+/** The sliders' ranges, also the allowed ranges: every value on the convergent side (beta < 1, gamma > 0). */
 export const HYPER_LIMITS = {
   beta: { min: 0, max: 0.99, step: 0.01 },
   gamma: { min: 0.05, max: 3, step: 0.05 },
@@ -45,8 +98,18 @@ export const HYPER_LIMITS = {
   delta: { min: 0.0001, max: 0.1, step: 0.0001 },
 } as const satisfies Record<keyof Hypers, { min: number; max: number; step: number }>;
 
+export const HYPER_LABELS: Record<keyof Hypers, string> = {
+  beta: 'β',
+  gamma: 'γ',
+  betaTilde: 'β̃',
+  gammaTilde: 'γ̃',
+  delta: 'δ',
+};
+
+/** The paper's values for a task (the copy task's for a task the paper did not run). */
 export function paperHypers(task: TaskName): Hypers {
-  return { ...PAPER_HYPERS[task], delta: ADAPTIVE_DELTA };
+  const p = (PAPER_HYPERS as Record<string, Omit<Hypers, 'delta'>>)[task] ?? PAPER_HYPERS.copy;
+  return { ...p, delta: ADAPTIVE_DELTA };
 }
 
 export function defaultForm(task: TaskName = 'copy'): FormState {
@@ -61,21 +124,15 @@ export function defaultForm(task: TaskName = 'copy'): FormState {
     batch: null,
     steps: null,
     lr: null,
-    seed: 1,
+    seeds: '1',
     maxLen: null,
     resolution: null,
     subset: null,
     source: 'embedded',
     hypers: paperHypers(task),
     adaptive: false,
+    sweep: { param: null, values: '', param2: null, values2: '' },
   };
-}
-
-/** Clamps a hyper-parameter into its convergent range (NaN -> the lower bound). */
-export function clampHyper(name: keyof Hypers, v: number): number {
-  const { min, max } = HYPER_LIMITS[name];
-  if (!Number.isFinite(v)) return min;
-  return Math.min(max, Math.max(min, v));
 }
 
 /** The variants a form launches, the adaptive toggle applied, without duplicates. */
@@ -84,7 +141,64 @@ export function formVariants(f: FormState): Variant[] {
   return VARIANTS.filter((v) => out.includes(v));
 }
 
-export function formToSpecs(f: FormState): RunSpec[] {
+export const MAX_SEED = 0xffffffff;
+
+/** The seeds a text names, or the reason it names none (an empty list, a duplicate, a bad number). */
+export function parseSeeds(text: string): { seeds: number[] } | { error: string } {
+  const t = text.trim();
+  if (t === '') return { error: 'give at least one seed (a list like 1, 2, 3, a range 1-5 or a count n=3)' };
+  const count = /^n\s*=\s*(\S+)$/i.exec(t);
+  if (count) {
+    const n = Number(count[1]);
+    if (!Number.isInteger(n) || n < 1) return { error: `a seed count must be a whole number >= 1; got ${count[1]}` };
+    return { seeds: Array.from({ length: Math.min(n, 100_000) }, (_, i) => i + 1) };
+  }
+  const seeds: number[] = [];
+  for (const part of t.split(/[\s,]+/).filter(Boolean)) {
+    const range = /^(\d+)-(\d+)$/.exec(part);
+    if (range) {
+      const a = Number(range[1]);
+      const b = Number(range[2]);
+      if (b < a) return { error: `the range ${part} runs backwards` };
+      if (b - a >= 100_000) return { error: `the range ${part} is too long` };
+      for (let s = a; s <= b; s++) seeds.push(s);
+      continue;
+    }
+    const v = Number(part);
+    if (!/^\d+$/.test(part) || !Number.isInteger(v)) return { error: `'${part}' is not a whole number >= 0` };
+    seeds.push(v);
+  }
+  const over = seeds.find((s) => s > MAX_SEED);
+  if (over !== undefined) return { error: `seed ${over} is over 2^32 - 1` };
+  const dup = seeds.find((s, i) => seeds.indexOf(s) !== i);
+  if (dup !== undefined) return { error: `seed ${dup} is listed twice` };
+  return { seeds };
+}
+
+/** The seeds of a form ([] when its text is invalid). */
+export function formSeeds(f: FormState): number[] {
+  const p = parseSeeds(f.seeds);
+  return 'seeds' in p ? p.seeds : [];
+}
+
+/** A run the form starts: its spec and the group (variant, or sweep point) it belongs to. */
+export interface FormRun {
+  spec: RunSpec;
+  /** The group within the comparison: the variant, or the sweep point ('beta=0.2'). */
+  group: string;
+  sweep?: Record<string, number>;
+}
+
+const pointText = (p: Record<string, number>) =>
+  Object.entries(p)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+
+/**
+ * One run per variant x seed (variants outermost), or for a sweep per point x seed; a given seed
+ * means the same data order and initial weights.
+ */
+export function formRuns(f: FormState): FormRun[] {
   const model: Record<string, number> = {};
   if (f.layers !== null) model.layers = f.layers;
   if (f.heads !== null) model.heads = f.heads;
@@ -95,83 +209,44 @@ export function formToSpecs(f: FormState): RunSpec[] {
       ? f.maxLen !== null
         ? { maxLen: f.maxLen }
         : {}
-      : {
-          ...(f.resolution !== null ? { resolution: f.resolution } : {}),
-          ...(f.subset !== null ? { subset: f.subset } : {}),
-          source: f.source,
+      : f.task === 'mnist'
+        ? {
+            ...(f.resolution !== null ? { resolution: f.resolution } : {}),
+            ...(f.subset !== null ? { subset: f.subset } : {}),
+            source: f.source,
+          }
+        : {};
+  const out: FormRun[] = [];
+  const points = sweepPoints(f);
+  for (const variant of formVariants(f)) {
+    for (const point of points) {
+      const swept = Object.keys(point).length > 0;
+      const { lr, ...hyperPoint } = point as Record<string, number>;
+      const rate = lr ?? f.lr;
+      for (const seed of formSeeds(f)) {
+        const spec: RunSpec = {
+          task: f.task,
+          variant,
+          preset: f.preset,
+          overrides: {
+            name: `${variant}${swept ? ` · ${pointText(point)}` : ''} · ${f.task} ${f.preset} · seed ${seed}`,
+            seed,
+            ...(f.batch !== null ? { batch: f.batch } : {}),
+            ...(f.steps !== null ? { steps: f.steps } : {}),
+            ...(rate !== null && rate !== undefined ? { lr: rate } : {}),
+            ...(Object.keys(model).length ? { model } : {}),
+            ...(Object.keys(task).length ? { task } : {}),
+            hypers: { ...f.hypers, ...hyperPoint },
+          },
         };
-  return formVariants(f).map((variant) => ({
-    task: f.task,
-    variant,
-    preset: f.preset,
-    overrides: {
-      name: `${variant} · ${f.task} ${f.preset} · seed ${f.seed}`,
-      seed: f.seed,
-      ...(f.batch !== null ? { batch: f.batch } : {}),
-      ...(f.steps !== null ? { steps: f.steps } : {}),
-      ...(f.lr !== null ? { lr: f.lr } : {}),
-      ...(Object.keys(model).length ? { model } : {}),
-      ...(Object.keys(task).length ? { task } : {}),
-      hypers: { ...f.hypers },
-    },
-  }));
-}
-
-const SHARE_KEY = 'config';
-
-function toBase64Url(s: string): string {
-  const bytes = new TextEncoder().encode(s);
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function fromBase64Url(s: string): string {
-  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
-  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
-}
-
-/** `#config=...`: the form as base64url JSON. */
-export function encodeShare(f: FormState): string {
-  return `#${SHARE_KEY}=${toBase64Url(JSON.stringify(f))}`;
-}
-
-/** The form a share hash describes, every field checked; throws saying what is wrong. */
-export function decodeShare(hash: string): FormState {
-  const m = new RegExp(`[#&]${SHARE_KEY}=([A-Za-z0-9_-]+)`).exec(hash);
-  if (!m) throw new Error('the link carries no configuration');
-  let raw: Partial<FormState>;
-  try {
-    raw = JSON.parse(fromBase64Url(m[1]!)) as Partial<FormState>;
-  } catch {
-    throw new Error('the configuration in the link is damaged');
+        out.push({ spec, group: swept ? `${variant} ${pointText(point)}` : variant, ...(swept ? { sweep: point } : {}) });
+      }
+    }
   }
-  const task: TaskName = raw.task === 'mnist' ? 'mnist' : 'copy';
-  const base = defaultForm(task);
-  const num = (v: unknown, fallback: number | null): number | null => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback);
-  const hypers = { ...base.hypers };
-  for (const k of Object.keys(hypers) as (keyof Hypers)[]) {
-    const v = raw.hypers?.[k];
-    if (typeof v === 'number') hypers[k] = clampHyper(k, v);
-  }
-  const res = raw.resolution;
-  return {
-    ...base,
-    preset: typeof raw.preset === 'string' ? raw.preset : base.preset,
-    variants: Array.isArray(raw.variants) ? VARIANTS.filter((v) => raw.variants!.includes(v)) : base.variants,
-    layers: num(raw.layers, null),
-    heads: num(raw.heads, null),
-    headDim: num(raw.headDim, null),
-    ffn: num(raw.ffn, null),
-    batch: num(raw.batch, null),
-    steps: num(raw.steps, null),
-    lr: num(raw.lr, null),
-    seed: typeof raw.seed === 'number' && Number.isInteger(raw.seed) && raw.seed >= 0 ? raw.seed : base.seed,
-    maxLen: num(raw.maxLen, null),
-    resolution: res === 28 || res === 14 || res === 7 ? res : null,
-    subset: num(raw.subset, null),
-    source: typeof raw.source === 'string' ? raw.source : 'embedded',
-    hypers,
-    adaptive: raw.adaptive === true,
-  };
+  return out;
+}
+
+/** The specs of formRuns. */
+export function formToSpecs(f: FormState): RunSpec[] {
+  return formRuns(f).map((r) => r.spec);
 }

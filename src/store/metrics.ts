@@ -1,19 +1,8 @@
 // Each run's metrics as growable columns, outside React state: charts subscribe to appends
 // transiently and extend their traces, so a long run never re-renders the page per step.
-import type { LiveHypers, MetricsBatch } from '../worker/protocol.ts';
+import { METRIC_COLUMNS, emptyColumns, type LiveHypers, type MetricColumn, type MetricsBatch } from '../worker/protocol.ts';
 
-export const METRIC_COLUMNS = [
-  'step',
-  'wallSeconds',
-  'trainLoss',
-  'testLoss',
-  'accuracy',
-  'bitsPerDim',
-  'tokensPerSec',
-  'lr',
-  'gradNorm',
-] as const;
-export type MetricColumn = (typeof METRIC_COLUMNS)[number];
+export { METRIC_COLUMNS, type MetricColumn };
 
 export interface HyperChange {
   step: number;
@@ -29,7 +18,7 @@ export class RunSeries {
   changes: HyperChange[] = [];
 
   constructor(capacity = 256) {
-    this.cols = Object.fromEntries(METRIC_COLUMNS.map((c) => [c, new Float64Array(capacity)])) as Record<MetricColumn, Float64Array>;
+    this.cols = emptyColumns(capacity);
   }
 
   /** A view of the filled part of a column. */
@@ -93,15 +82,7 @@ export class RunSeries {
     const bt = new Float64Array(this.length * L);
     for (let i = 0; i < this.length; i++) for (let l = 0; l < L; l++) bt[i * L + l] = this.betaTilde[l]![i]!;
     return {
-      step: copy('step'),
-      wallSeconds: copy('wallSeconds'),
-      trainLoss: copy('trainLoss'),
-      testLoss: copy('testLoss'),
-      accuracy: copy('accuracy'),
-      bitsPerDim: copy('bitsPerDim'),
-      tokensPerSec: copy('tokensPerSec'),
-      lr: copy('lr'),
-      gradNorm: copy('gradNorm'),
+      ...(Object.fromEntries(METRIC_COLUMNS.map((c) => [c, copy(c)])) as Record<MetricColumn, Float64Array>),
       betaTilde: bt,
       betaTildeLayers: L,
       changes: this.changes.slice(),
@@ -165,3 +146,24 @@ export class MetricsHub {
 }
 
 export const metrics = new MetricsHub();
+
+/** Batches one after another as one batch (persistence writes a run's new batches as one chunk). */
+export function concatBatches(bs: MetricsBatch[]): MetricsBatch {
+  if (bs.length === 1) return bs[0]!;
+  const cat = (k: MetricColumn | 'betaTilde') => {
+    const out = new Float64Array(bs.reduce((s, b) => s + b[k].length, 0));
+    let at = 0;
+    for (const b of bs) {
+      out.set(b[k], at);
+      at += b[k].length;
+    }
+    return out;
+  };
+  const layers = bs.reduce((m, b) => Math.max(m, b.betaTildeLayers), 0);
+  return {
+    ...(Object.fromEntries(METRIC_COLUMNS.map((c) => [c, cat(c)])) as Record<MetricColumn, Float64Array>),
+    betaTilde: layers > 0 ? cat('betaTilde') : new Float64Array(0),
+    betaTildeLayers: layers,
+    changes: bs.flatMap((b) => b.changes),
+  };
+}

@@ -15,6 +15,19 @@ export interface RunRecord {
   step: number;
   message?: string;
   parameters?: number;
+  /** The seed group a run belongs to: one per variant of a comparison (its runs differ by seed). */
+  group?: RunGroup;
+}
+
+export interface RunGroup {
+  /** The comparison (one Train click). */
+  comparison: string;
+  /** Unique per comparison and variant. */
+  key: string;
+  /** The variant as shown (and the baseline choice of the results table). */
+  label: string;
+  /** A sweep's point: the swept parameters' values for this group's runs. */
+  sweep?: Record<string, number>;
 }
 
 export interface StoredCheckpoint {

@@ -1,29 +1,25 @@
-// What the page does with the worker, the store and IndexedDB: every action that starts, steers,
-// saves or restores a run goes through here, and every worker message lands here.
+// What the page does with the worker, the store and IndexedDB: the commands that start, steer,
+// save and restore runs. Worker messages are handled by the inbox (inbox.ts), storage writes by
+// the recorder (recorder.ts); checkpoint files are read by checkpointFile.ts.
 import type { WorkerClient } from '../worker/client.ts';
-import {
-  UNSOLICITED,
-  type DataSpec,
-  type FromWorker,
-  type ImageData8,
-  type LiveHypers,
-  type MetricsBatch,
-  type RunConfig,
-  type RunSpec,
-} from '../worker/protocol.ts';
-import { formToSpecs, type FormState } from './form.ts';
+import type { ImageData8, LiveHypers, PlanItem, RunConfig, RunSpec } from '../worker/protocol.ts';
+import { readCheckpointConfig as checkpointConfig } from '../train/checkpointConfig.ts';
+import { dataSpecOf, dataSpecOfForm } from './dataSpec.ts';
+import { formRuns, type FormRun, type FormState } from './form.ts';
+import { Inbox } from './inbox.ts';
 import { metrics as defaultHub, type MetricsHub } from './metrics.ts';
-import type { RunRecord, RunStorage } from './persist.ts';
-import { nextColorIndex, useApp, type RunView } from './store.ts';
+import { uniqueName } from './names.ts';
+import type { RunGroup, RunStorage } from './persist.ts';
+import { Recorder } from './recorder.ts';
+import { nextColorIndex, useApp } from './store.ts';
+import { trainBlocker } from './validate.ts';
 
 type Store = typeof useApp;
 
-interface PendingRun {
-  spec?: RunSpec;
-  data: DataSpec;
-  colorIndex: number;
-  createdAt: number;
-}
+export { checkpointConfig, dataSpecOf, dataSpecOfForm };
+
+/** A run whose step is expected to take longer than this (seconds) asks before it starts. */
+export const ASK_ABOVE_SECONDS = 3;
 
 export interface SessionOptions {
   /** Milliseconds between writes of new metrics to storage. */
@@ -32,41 +28,14 @@ export interface SessionOptions {
   newId?: () => string;
 }
 
-export function dataSpecOf(cfg: RunConfig): DataSpec {
-  if (cfg.task.kind === 'copy') return { kind: 'copy' };
-  return cfg.task.source === 'embedded' ? { kind: 'mnist-embedded' } : { kind: 'mnist-dataset', name: cfg.task.source };
-}
-
-export function dataSpecOfForm(f: FormState): DataSpec {
-  if (f.task === 'copy') return { kind: 'copy' };
-  return f.source === 'embedded' ? { kind: 'mnist-embedded' } : { kind: 'mnist-dataset', name: f.source };
-}
-
-/** The run config stored in a checkpoint's safetensors metadata (header only; no tensors read). */
-export function checkpointConfig(bytes: Uint8Array): RunConfig {
-  if (bytes.byteLength < 8) throw new Error('not a safetensors file: shorter than its 8-byte header length');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const len = Number(view.getBigUint64(0, true));
-  if (len <= 0 || 8 + len > bytes.byteLength) throw new Error(`not a safetensors file: header length ${len} does not fit the file`);
-  let header: { __metadata__?: Record<string, string> };
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + len)));
-  } catch {
-    throw new Error('not a safetensors file: its header is not JSON');
-  }
-  const cfg = header.__metadata__?.config;
-  if (typeof cfg !== 'string') throw new Error('this safetensors file is not a playground checkpoint (no config in its metadata)');
-  return JSON.parse(cfg) as RunConfig;
-}
-
 export class Session {
-  private pending = new Map<string, PendingRun>();
-  private unflushed = new Map<string, MetricsBatch[]>();
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly flushMs: number;
+  private readonly inbox: Inbox;
+  private readonly recorder: Recorder;
   private readonly mnistUrl: string;
   private readonly newId: () => string;
   private unsubscribe: () => void;
+  private answers = new Map<number, (yes: boolean) => void>();
+  private questionId = 0;
 
   constructor(
     readonly client: WorkerClient,
@@ -75,10 +44,11 @@ export class Session {
     readonly hub: MetricsHub = defaultHub,
     opts: SessionOptions = {},
   ) {
-    this.flushMs = opts.flushMs ?? 1500;
     this.mnistUrl = opts.mnistUrl ?? 'mnist-10k.bin';
     this.newId = opts.newId ?? (() => crypto.randomUUID());
-    this.unsubscribe = client.onMessage((m) => this.handle(m));
+    this.recorder = new Recorder(storage, (id) => !!this.s.runs[id], opts.flushMs ?? 1500);
+    this.inbox = new Inbox(store, hub, this.recorder);
+    this.unsubscribe = client.onMessage((m) => this.inbox.handle(m));
   }
 
   private get s() {
@@ -104,131 +74,105 @@ export class Session {
 
   dispose(): void {
     this.unsubscribe();
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.recorder.dispose();
+    this.inbox.dispose();
   }
 
-  handle(m: FromWorker): void {
-    const s = this.s;
-    switch (m.type) {
-      case 'ready':
-        s.setDevice({ status: 'ready', backend: m.backend, description: m.description });
-        return;
-      case 'unsupported':
-        s.setDevice({ status: 'unsupported', message: m.message });
-        return;
-      case 'presets':
-        s.setPresets(m.table);
-        return;
-      case 'created': {
-        const p = this.pending.get(m.runId);
-        this.pending.delete(m.runId);
-        const old = s.runs[m.runId];
-        const rec: RunRecord = {
-          id: m.runId,
-          name: m.config.name,
-          config: m.config,
-          data: p?.data ?? old?.data ?? dataSpecOf(m.config),
-          colorIndex: p?.colorIndex ?? old?.colorIndex ?? nextColorIndex(s.runs),
-          createdAt: p?.createdAt ?? old?.createdAt ?? Date.now(),
-          state: 'paused',
-          step: m.step,
-          parameters: m.parameters,
-          ...(p?.spec ? { spec: p.spec } : old?.spec ? { spec: old.spec } : {}),
-        };
-        // Steps after the checkpoint will be replayed (identically): drop them from the curves.
-        if (this.hub.has(m.runId)) this.hub.get(m.runId).truncate(m.step);
-        s.upsertRun({ ...rec, live: true, checkpointStep: old?.checkpointStep ?? null });
-        void this.storage.putRun(rec);
-        return;
-      }
-      case 'state': {
-        s.setRunState(m.runId, m.state, m.step, m.message);
-        const r = this.s.runs[m.runId];
-        if (m.state === 'device-lost' && r) s.patchRun(m.runId, { live: false });
-        if (r) void this.storage.putRun(toRecord(r));
-        return;
-      }
-      case 'metrics': {
-        this.hub.append(m.runId, m.batch);
-        const n = m.batch.step.length;
-        if (n > 0) s.patchRun(m.runId, { step: m.batch.step[n - 1]! });
-        const list = this.unflushed.get(m.runId) ?? [];
-        list.push(m.batch);
-        this.unflushed.set(m.runId, list);
-        this.scheduleFlush();
-        return;
-      }
-      case 'config': {
-        s.patchRun(m.runId, { config: m.config, pendingHypers: undefined });
-        const r = this.s.runs[m.runId];
-        if (r) void this.storage.putRun(toRecord(r));
-        return;
-      }
-      case 'checkpoint':
-        if (m.requestId === UNSOLICITED) void this.saveCheckpoint(m.runId, m.step, m.bytes);
-        return;
-      case 'samples':
-        s.setSamples(m.runId, m.samples);
-        return;
-      case 'error':
-        if (m.runId && this.pending.has(m.runId)) this.pending.delete(m.runId);
-        if (m.runId && s.runs[m.runId]?.pendingHypers) s.patchRun(m.runId, { pendingHypers: undefined });
-        s.notify(m.runId && s.runs[m.runId] ? `${s.runs[m.runId]!.name}: ${m.message}` : m.message);
-        return;
-      case 'device-lost':
-        s.setDevice({ status: 'lost', message: m.message });
-        for (const id of this.s.order) {
-          const r = this.s.runs[id]!;
-          if (r.live) s.patchRun(id, { live: false, state: r.state === 'finished' ? 'finished' : 'device-lost' });
-        }
-        return;
-    }
+  /** Writes the metrics received since the last write (the page calls it when it goes away). */
+  flush(): Promise<void> {
+    return this.recorder.flush();
   }
 
-  private async saveCheckpoint(runId: string, step: number, bytes: Uint8Array): Promise<void> {
-    if (!this.s.runs[runId]) return;
-    await this.flush(); // metrics up to the checkpoint first, so a crash never leaves a gap
-    await this.storage.putCheckpoint({ runId, step, bytes });
-    this.s.patchRun(runId, { checkpointStep: step });
+  /** Asks the page's question and resolves with the answer (see answer()). */
+  ask(text: string, confirm: string): Promise<boolean> {
+    const id = ++this.questionId;
+    this.s.setQuestion({ id, text, confirm });
+    return new Promise((resolve) => this.answers.set(id, resolve));
   }
 
-  private scheduleFlush(): void {
-    if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => void this.flush(), this.flushMs);
+  answer(id: number, yes: boolean): void {
+    const fn = this.answers.get(id);
+    this.answers.delete(id);
+    if (this.s.question?.id === id) this.s.setQuestion(null);
+    fn?.(yes);
   }
 
-  /** Writes the metrics received since the last write, one chunk per run. */
-  async flush(): Promise<void> {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    const all = [...this.unflushed];
-    this.unflushed.clear();
-    for (const [runId, batches] of all) {
-      if (!this.s.runs[runId]) continue;
-      await this.storage.addMetrics(runId, concatBatches(batches));
-    }
-  }
-
-  /** One run per variant the form selects, same seed and data order; they start at once. */
-  createFromForm(form: FormState = this.s.form, start = true): string[] {
-    const specs = formToSpecs(form);
-    if (specs.length === 0) {
-      this.s.notify('Choose at least one variant to train.');
+  /**
+   * A comparison: one run per variant x seed the form selects (a seed gives every variant the same
+   * data order and initial weights). The worker checks every config first; if any is wrong nothing
+   * starts and each rejected run gets one notice naming it; a slow step asks first.
+   */
+  async createFromForm(form: FormState = this.s.form, start = true): Promise<string[]> {
+    if (this.s.starting) return [];
+    const blocker = trainBlocker(form, this.s.presets);
+    if (blocker) {
+      this.s.notify(`Cannot train: ${blocker}`);
       return [];
     }
-    const data = dataSpecOfForm(form);
-    const ids: string[] = [];
+    this.s.setStarting(true);
+    try {
+      return await this.createComparison(formRuns(form), dataSpecOfForm(form), start);
+    } finally {
+      this.s.setStarting(false);
+    }
+  }
+
+  private async createComparison(runs: FormRun[], data: ReturnType<typeof dataSpecOfForm>, start: boolean): Promise<string[]> {
+    const specs: RunSpec[] = runs.map((r) => r.spec);
+    let items: PlanItem[];
+    let gflops: number | null;
+    try {
+      const reply = await this.client.request<'plan'>((requestId) => ({ type: 'plan', requestId, specs }));
+      items = reply.items;
+      gflops = reply.gflops;
+    } catch (e) {
+      this.s.notify(`The comparison could not be checked: ${(e as Error).message}`);
+      return [];
+    }
+    const label = (i: number) => specs[i]!.overrides.name ?? specs[i]!.variant;
+    const rejected = items.flatMap((it, i) => (it.ok ? [] : [{ name: label(i), why: it.message }]));
+    if (rejected.length > 0) {
+      for (const r of rejected) this.s.notify(`${r.name}: ${r.why}. Nothing was started.`);
+      return [];
+    }
+    const configs = items.map((it) => (it as Extract<PlanItem, { ok: true }>).config);
+    const slow = items
+      .map((it, i) => ({ i, it: it as Extract<PlanItem, { ok: true }> }))
+      .filter(({ it }) => it.stepSeconds !== null && it.stepSeconds > ASK_ABOVE_SECONDS)
+      .sort((a, b) => b.it.stepSeconds! - a.it.stepSeconds!);
+    if (slow.length > 0) {
+      const { i, it } = slow[0]!;
+      const text =
+        `Each step of ${label(i)} is estimated at about ${formatSeconds(it.stepSeconds!)} ` +
+        `(${formatFlops(it.flopsPerStep)} per step at the ${gflops!.toPrecision(2)} GFLOP/s this device measured)` +
+        (slow.length > 1 ? `; ${slow.length} of the ${specs.length} runs take over ${ASK_ABOVE_SECONDS} s a step` : '') +
+        `. The worker answers other commands only between steps. Start anyway?`;
+      if (!(await this.ask(text, `Start ${specs.length} run${specs.length === 1 ? '' : 's'}`))) return [];
+    }
+    const comparison = this.newId();
+    const taken = new Set(Object.values(this.s.runs).map((r) => r.name));
+    for (const p of this.inbox.pending.values()) taken.add(p.name);
     const used: Record<string, { colorIndex: number }> = { ...this.s.runs };
-    for (const p of this.pending.values()) used[`pending-${p.colorIndex}`] = p;
-    for (const spec of specs) {
+    for (const [id, p] of this.inbox.pending) used[`pending-${id}`] = p;
+    const groups = new Map<string, { group: RunGroup; colorIndex: number }>();
+    const ids: string[] = [];
+    specs.forEach((spec, i) => {
+      const run = runs[i]!;
+      let g = groups.get(run.group);
+      if (!g) {
+        const colorIndex = nextColorIndex(used);
+        used[`group-${run.group}`] = { colorIndex };
+        g = { group: { comparison, key: `${comparison}/${run.group}`, label: run.group, ...(run.sweep ? { sweep: run.sweep } : {}) }, colorIndex };
+        groups.set(run.group, g);
+      }
       const runId = this.newId();
-      const colorIndex = nextColorIndex(used);
-      used[runId] = { colorIndex };
-      this.pending.set(runId, { spec, data, colorIndex, createdAt: Date.now() + ids.length });
-      this.client.send({ type: 'create', runId, spec, data });
+      const name = uniqueName(label(i), taken);
+      taken.add(name);
+      this.inbox.pending.set(runId, { name, spec, data, colorIndex: g.colorIndex, createdAt: Date.now() + i, group: g.group });
+      this.client.send({ type: 'create', runId, config: { ...configs[i]!, name }, data });
       if (start) this.client.send({ type: 'start', runId });
       ids.push(runId);
-    }
+    });
     return ids;
   }
 
@@ -249,7 +193,7 @@ export class Session {
     if (r.live) this.client.send({ type: 'stop', runId: id });
     else {
       this.s.setRunState(id, 'stopped', r.step);
-      void this.storage.putRun(toRecord(this.s.runs[id]!));
+      this.recorder.run(this.s.runs[id]!);
     }
   }
 
@@ -306,18 +250,24 @@ export class Session {
     const r = this.s.runs[id];
     if (!r) return;
     if (r.live) this.client.send({ type: 'dispose', runId: id });
-    this.unflushed.delete(id);
+    this.recorder.forget(id);
     this.s.removeRun(id);
     this.hub.remove(id);
     await this.storage.deleteRun(id);
   }
 
+  /** Test hook (the e2e test): the worker destroys its device, as a lost device would. */
+  loseDevice(): void {
+    this.client.send({ type: 'lose-device' });
+  }
+
   async requestSamples(id: string, count: number): Promise<void> {
+    const name = this.s.runs[id]?.name ?? id;
     try {
       const reply = await this.client.request<'samples'>((requestId) => ({ type: 'sample', runId: id, requestId, count }));
       this.s.setSamples(id, reply.samples);
     } catch (e) {
-      this.s.notify(`samples: ${(e as Error).message}`);
+      this.s.notify(`${name}: samples failed: ${(e as Error).message}`);
     }
   }
 
@@ -330,20 +280,20 @@ export class Session {
         const reply = await this.client.request<'checkpoint'>((requestId) => ({ type: 'checkpoint', runId: id, requestId }));
         return { bytes: reply.bytes, step: reply.step };
       } catch (e) {
-        this.s.notify(`checkpoint: ${(e as Error).message}; using the stored one`);
+        this.s.notify(`${r.name}: checkpoint: ${(e as Error).message}; using the stored one`);
       }
     }
     const ck = await this.storage.getCheckpoint(id);
     return ck ? { bytes: ck.bytes, step: ck.step } : null;
   }
 
-  /** A checkpoint file the user opened becomes a new (paused) run. */
-  async uploadCheckpoint(bytes: Uint8Array): Promise<string | null> {
+  /** A checkpoint file the user opened becomes a new (paused) run, named apart from its original. */
+  async uploadCheckpoint(bytes: Uint8Array, fileName = 'the checkpoint'): Promise<string | null> {
     let cfg: RunConfig;
     try {
       cfg = checkpointConfig(bytes);
     } catch (e) {
-      this.s.notify(`checkpoint: ${(e as Error).message}`);
+      this.s.notify(`${fileName}: ${(e as Error).message}`);
       return null;
     }
     const runId = this.newId();
@@ -352,7 +302,9 @@ export class Session {
       const images = await this.storage.getDataset(data.name);
       if (images) this.client.send({ type: 'dataset', name: data.name, images });
     }
-    this.pending.set(runId, { data, colorIndex: nextColorIndex(this.s.runs), createdAt: Date.now() });
+    const taken = [...Object.values(this.s.runs).map((r) => r.name), ...[...this.inbox.pending.values()].map((p) => p.name)];
+    const name = uniqueName(`${cfg.name ?? 'checkpoint'} (uploaded)`, taken);
+    this.inbox.pending.set(runId, { name, data, colorIndex: nextColorIndex(this.s.runs), createdAt: Date.now() });
     this.client.send({ type: 'restore', runId, checkpoint: bytes, data }, [bytes.buffer as ArrayBuffer]);
     return runId;
   }
@@ -365,35 +317,12 @@ export class Session {
   }
 }
 
-function toRecord(r: RunView): RunRecord {
-  const { live: _l, checkpointStep: _c, pendingHypers: _p, ...rec } = r;
-  return rec;
+function formatFlops(f: number): string {
+  return f >= 1e12 ? `${(f / 1e12).toPrecision(3)} TFLOP` : `${(f / 1e9).toPrecision(3)} GFLOP`;
 }
 
-export function concatBatches(bs: MetricsBatch[]): MetricsBatch {
-  if (bs.length === 1) return bs[0]!;
-  const cat = (k: Exclude<keyof MetricsBatch, 'changes' | 'betaTildeLayers'>) => {
-    const out = new Float64Array(bs.reduce((s, b) => s + b[k].length, 0));
-    let at = 0;
-    for (const b of bs) {
-      out.set(b[k], at);
-      at += b[k].length;
-    }
-    return out;
-  };
-  const layers = bs.reduce((m, b) => Math.max(m, b.betaTildeLayers), 0);
-  return {
-    step: cat('step'),
-    wallSeconds: cat('wallSeconds'),
-    trainLoss: cat('trainLoss'),
-    testLoss: cat('testLoss'),
-    accuracy: cat('accuracy'),
-    bitsPerDim: cat('bitsPerDim'),
-    tokensPerSec: cat('tokensPerSec'),
-    lr: cat('lr'),
-    gradNorm: cat('gradNorm'),
-    betaTilde: layers > 0 ? cat('betaTilde') : new Float64Array(0),
-    betaTildeLayers: layers,
-    changes: bs.flatMap((b) => b.changes),
-  };
+function formatSeconds(s: number): string {
+  if (s < 60) return `${s.toPrecision(2)} s`;
+  if (s < 3600) return `${(s / 60).toPrecision(2)} min`;
+  return `${(s / 3600).toPrecision(2)} h`;
 }

@@ -23,6 +23,8 @@ export interface RunView extends RunRecord {
   checkpointStep: number | null;
   /** Live hyper-parameters sent and not yet reported applied. */
   pendingHypers?: LiveHypers;
+  /** A step has been in flight for over a second: commands act after it. */
+  busy?: { step: number; since: number };
 }
 
 export interface RunsSlice {
@@ -31,6 +33,8 @@ export interface RunsSlice {
   selectedRunId: string | null;
   upsertRun(r: RunView): void;
   patchRun(id: string, patch: Partial<RunView>): void;
+  /** Several runs at once (one update of the page). */
+  patchRuns(patches: Record<string, Partial<RunView>>): void;
   setRunState(id: string, state: RunState, step: number, message?: string): void;
   removeRun(id: string): void;
   selectRun(id: string | null): void;
@@ -44,11 +48,17 @@ export interface FormSlice {
   setPresets(t: PresetTable): void;
 }
 
+export type BandKind = 'minmax' | 'std' | 'se';
+
 export interface ChartOptions {
   x: 'step' | 'time';
   logY: boolean;
   /** Exponential moving average weight, 0 = raw. */
   smoothing: number;
+  /** A seed group's band around its mean: min-max, +-1 std or +-1 standard error. */
+  band: BandKind;
+  /** Draw each group's member runs too (thin), not only the mean and band. */
+  members: boolean;
 }
 
 export interface ChartSlice {
@@ -61,13 +71,55 @@ export interface SamplesSlice {
   setSamples(runId: string, s: SamplesMnist | SamplesCopy): void;
 }
 
-export interface NoticeSlice {
-  notices: { id: number; text: string }[];
-  notify(text: string): void;
-  dismiss(id: number): void;
+export interface Notice {
+  id: number;
+  text: string;
 }
 
-export type AppState = DeviceSlice & RunsSlice & FormSlice & ChartSlice & SamplesSlice & NoticeSlice;
+export interface NoticeSlice {
+  /** Every notice until dismissed (none is dropped). */
+  notices: Notice[];
+  notify(text: string): void;
+  dismiss(id: number): void;
+  dismissAll(): void;
+}
+
+export interface Question {
+  id: number;
+  text: string;
+  confirm: string;
+}
+
+export interface StartSlice {
+  /** A comparison is being checked and created: Train waits for it. */
+  starting: boolean;
+  setStarting(v: boolean): void;
+  /** A question the page asks before starting (a step of many seconds); answered through the session. */
+  question: Question | null;
+  setQuestion(q: Question | null): void;
+  /** A shared link the page was opened with, and what it got wrong (kept until dismissed). */
+  link: { problems: string[] } | null;
+  setLink(l: { problems: string[] } | null): void;
+}
+
+export interface ResultsOptions {
+  /** Test-loss threshold for "steps and seconds to" (null: none). */
+  threshold: number | null;
+  /** Variant label the others are compared with (null: the first). */
+  baseline: string | null;
+  /** The comparison shown (null: the latest). */
+  comparison: string | null;
+}
+
+export interface GroupSlice {
+  /** Collapsed run-list groups by key. */
+  collapsed: Record<string, boolean>;
+  toggleGroup(key: string): void;
+  results: ResultsOptions;
+  setResults(patch: Partial<ResultsOptions>): void;
+}
+
+export type AppState = DeviceSlice & RunsSlice & FormSlice & ChartSlice & SamplesSlice & NoticeSlice & StartSlice & GroupSlice;
 type Slice<T> = StateCreator<AppState, [], [], T>;
 
 const deviceSlice: Slice<DeviceSlice> = (set) => ({
@@ -87,6 +139,12 @@ const runsSlice: Slice<RunsSlice> = (set) => ({
     })),
   patchRun: (id, patch) =>
     set((s) => (s.runs[id] ? { runs: { ...s.runs, [id]: { ...s.runs[id]!, ...patch } } } : {})),
+  patchRuns: (patches) =>
+    set((s) => {
+      const runs = { ...s.runs };
+      for (const [id, p] of Object.entries(patches)) if (runs[id]) runs[id] = { ...runs[id]!, ...p };
+      return { runs };
+    }),
   setRunState: (id, state, step, message) =>
     set((s) => {
       const r = s.runs[id];
@@ -115,7 +173,7 @@ const formSlice: Slice<FormSlice> = (set) => ({
 });
 
 const chartSlice: Slice<ChartSlice> = (set) => ({
-  chart: { x: 'step', logY: false, smoothing: 0 },
+  chart: { x: 'step', logY: false, smoothing: 0, band: 'minmax', members: false },
   setChart: (patch) => set((s) => ({ chart: { ...s.chart, ...patch } })),
 });
 
@@ -127,8 +185,25 @@ const samplesSlice: Slice<SamplesSlice> = (set) => ({
 let noticeId = 0;
 const noticeSlice: Slice<NoticeSlice> = (set) => ({
   notices: [],
-  notify: (text) => set((s) => ({ notices: [...s.notices.slice(-4), { id: ++noticeId, text }] })),
+  notify: (text) => set((s) => ({ notices: [...s.notices, { id: ++noticeId, text }] })),
   dismiss: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
+  dismissAll: () => set({ notices: [] }),
+});
+
+const startSlice: Slice<StartSlice> = (set) => ({
+  starting: false,
+  setStarting: (starting) => set({ starting }),
+  question: null,
+  setQuestion: (question) => set({ question }),
+  link: null,
+  setLink: (link) => set({ link }),
+});
+
+const groupSlice: Slice<GroupSlice> = (set) => ({
+  collapsed: {},
+  toggleGroup: (key) => set((s) => ({ collapsed: { ...s.collapsed, [key]: !s.collapsed[key] } })),
+  results: { threshold: null, baseline: null, comparison: null },
+  setResults: (patch) => set((s) => ({ results: { ...s.results, ...patch } })),
 });
 
 export const useApp = create<AppState>()((...a) => ({
@@ -138,6 +213,8 @@ export const useApp = create<AppState>()((...a) => ({
   ...chartSlice(...a),
   ...samplesSlice(...a),
   ...noticeSlice(...a),
+  ...startSlice(...a),
+  ...groupSlice(...a),
 }));
 
 const initial = useApp.getState();
@@ -147,7 +224,7 @@ export function resetApp(): void {
   useApp.setState(initial, true);
 }
 
-/** Stable run colours (Tableau 10): a run keeps its colour across reloads. */
+/** Stable colours (Tableau 10), one per variant group (or per run outside a group), kept across reloads. */
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
 export function runColor(colorIndex: number): string {

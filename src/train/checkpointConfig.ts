@@ -23,9 +23,12 @@ export function readCheckpointConfig(bytes: Uint8Array): RunConfig {
   }
   const cfg = header?.__metadata__?.config;
   if (typeof cfg !== 'string') throw new Error('this safetensors file is not a playground checkpoint (no config in its metadata)');
+  let parsed: unknown;
   try {
-    return JSON.parse(cfg) as RunConfig;
+    parsed = JSON.parse(cfg);
   } catch {
     throw new Error("checkpoint metadata 'config' is not valid JSON");
   }
+  if (parsed === null || typeof parsed !== 'object') throw new Error("checkpoint metadata 'config' is not an object");
+  return parsed as RunConfig;
 }

@@ -1,12 +1,15 @@
 // The page: the explanation when WebGPU is missing, else the form, runs, sliders, charts, samples.
 import { useApp } from '../store/store.ts';
+import { validateForm } from '../store/validate.ts';
 import { Charts } from './Charts.tsx';
 import { useSession } from './context.ts';
 import { HyperPanel } from './HyperPanel.tsx';
 import { Inspector } from './Inspector.tsx';
 import { NewRunForm } from './NewRunForm.tsx';
 import { NoWebGPU } from './NoWebGPU.tsx';
+import { Results } from './Results.tsx';
 import { RunList } from './RunList.tsx';
+import { SweepView } from './SweepView.tsx';
 import { Samples } from './Samples.tsx';
 
 function DeviceLine() {
@@ -34,20 +37,72 @@ function DeviceLine() {
   return null;
 }
 
+/** Every notice until dismissed, newest last; none is dropped. */
 function Notices() {
   const notices = useApp((s) => s.notices);
   const dismiss = useApp((s) => s.dismiss);
+  const dismissAll = useApp((s) => s.dismissAll);
   if (notices.length === 0) return null;
   return (
-    <div className="notices" role="alert">
-      {notices.map((n) => (
-        <p key={n.id}>
-          {n.text}{' '}
-          <button type="button" onClick={() => dismiss(n.id)} aria-label={`Dismiss: ${n.text}`}>
-            Dismiss
-          </button>
-        </p>
-      ))}
+    <section className="notices" aria-label="Notices">
+      <ul role="list">
+        {notices.map((n) => (
+          <li key={n.id} className="notice" role="alert">
+            <span className="notice-text">{n.text}</span>{' '}
+            <button type="button" onClick={() => dismiss(n.id)} aria-label={`Dismiss: ${n.text}`}>
+              Dismiss
+            </button>
+          </li>
+        ))}
+      </ul>
+      {notices.length > 1 && (
+        <button type="button" onClick={dismissAll}>
+          Dismiss all {notices.length} notices
+        </button>
+      )}
+    </section>
+  );
+}
+
+/** What a shared link got wrong: its damaged parts, then each field it set out of range (live). */
+function LinkReport() {
+  const link = useApp((s) => s.link);
+  const setLink = useApp((s) => s.setLink);
+  const form = useApp((s) => s.form);
+  const presets = useApp((s) => s.presets);
+  if (!link) return null;
+  const fields = presets ? Object.values(validateForm(form, presets)) : [];
+  const all = [...link.problems, ...fields];
+  if (all.length === 0) return null;
+  return (
+    <section className="link-report" role="alert" aria-label="Shared link problems">
+      <p>The shared link's configuration has {all.length} problem{all.length === 1 ? '' : 's'} (the fields keep its values, marked):</p>
+      <ul>
+        {all.map((p, i) => (
+          <li key={i}>{p}</li>
+        ))}
+      </ul>
+      <button type="button" onClick={() => setLink(null)}>
+        Dismiss
+      </button>
+    </section>
+  );
+}
+
+/** The page's question before a slow start (a step of many seconds). */
+function QuestionDialog() {
+  const session = useSession();
+  const q = useApp((s) => s.question);
+  if (!q) return null;
+  return (
+    <div className="question" role="dialog" aria-modal="false" aria-labelledby="question-text">
+      <p id="question-text">{q.text}</p>
+      <button type="button" onClick={() => session.answer(q.id, true)}>
+        {q.confirm}
+      </button>
+      <button type="button" onClick={() => session.answer(q.id, false)}>
+        Cancel
+      </button>
     </div>
   );
 }
@@ -62,6 +117,8 @@ export function App() {
         <DeviceLine />
       </header>
       <Notices />
+      <LinkReport />
+      <QuestionDialog />
       <div className="layout">
         <div className="side">
           <NewRunForm />
@@ -70,6 +127,8 @@ export function App() {
         <div className="main">
           <RunList />
           <Charts />
+          <Results />
+          <SweepView />
           <Samples />
           <Inspector />
         </div>

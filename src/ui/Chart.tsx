@@ -1,25 +1,96 @@
-// One live chart: every run overlaid in its colour. A new batch extends the traces (Plotly's
-// extendTraces, at most once per frame); only a change of runs, options or stride redraws them.
+// One live chart. A run outside a seed group is a line in its colour; a group of several seeds is
+// its mean with a band (min-max, +-1 std or +-1 standard error) in the variant's colour, its member
+// runs drawn thin on demand. New metrics ask the shared frame scheduler (frames.ts) for an update,
+// so a visible chart is redrawn about once a second whatever the number of runs, one chart a frame;
+// traces with few points get markers, so a single evaluation shows.
 import { useEffect, useRef } from 'react';
+import { finitePoints, groupBand, groupsOf } from '../store/groups.ts';
 import { metrics as defaultHub, type MetricsHub } from '../store/metrics.ts';
 import { runColor, useApp, type ChartOptions, type RunView } from '../store/store.ts';
+import { cancel, newJob, request, setVisible } from './frames.ts';
 import { loadPlotly, type PlotlyLike } from './plotly.ts';
-import { MAX_POINTS, countFinite, newCursor, strideFor, takePoints, xColumn, type MetricDef, type SubSeries, type TraceCursor } from './traces.ts';
-
-interface Trace {
-  runId: string;
-  sub: SubSeries;
-  cursor: TraceCursor;
-}
+import { MARKERS_BELOW, thin, xColumn, type MetricDef } from './traces.ts';
 
 /** What changes the set of traces (not their points). */
 function signature(runs: Record<string, RunView>, order: string[]): string {
   return order
     .map((id) => {
       const r = runs[id]!;
-      return `${id}|${r.name}|${r.colorIndex}|${r.config.task.kind}|${r.config.model.connection.kind}|${r.config.model.layers}`;
+      return `${id}|${r.name}|${r.colorIndex}|${r.group?.key ?? ''}|${r.config.task.kind}|${r.config.model.connection.kind}|${r.config.model.layers}`;
     })
     .join(';');
+}
+
+/** '#1f77b4' -> 'rgba(31, 119, 180, a)'. */
+function alpha(hex: string, a: number): string {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${a})`;
+}
+
+const BAND_TEXT = { minmax: 'min–max', std: '±1 std', se: '±1 s.e.' } as const;
+
+/** Plotly traces of every run and group for one metric, and the points each main trace has. */
+export function chartData(def: MetricDef, hub: MetricsHub, runs: Record<string, RunView>, order: string[], opts: ChartOptions) {
+  const data: object[] = [];
+  const points: number[] = [];
+  const bands: string[] = [];
+  const line = (name: string, x: number[], y: number[], color: string, extra: object = {}) => ({
+    type: 'scatter',
+    mode: x.length <= MARKERS_BELOW ? 'lines+markers' : 'lines',
+    marker: { size: 5, color },
+    name,
+    x,
+    y,
+    line: { color, width: 1.5 },
+    ...extra,
+  });
+  for (const g of groupsOf(runs, order)) {
+    const color = runColor(g.colorIndex);
+    const members = g.members.filter((r) => def.traces(r, hub.get(r.id)).length > 0);
+    if (members.length === 0) continue;
+    const subs = def.traces(members[0]!, hub.get(members[0]!.id));
+    if (members.length > 1 && subs.length === 1) {
+      const band = groupBand(members, hub, subs[0]!.y, opts);
+      const legend = `${g.label} (mean of ${members.length}, ${BAND_TEXT[opts.band]})`;
+      data.push({ type: 'scatter', mode: 'lines', x: band.x, y: band.low, line: { width: 0, color }, hoverinfo: 'skip', showlegend: false, legendgroup: g.key });
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x: band.x,
+        y: band.high,
+        fill: 'tonexty',
+        fillcolor: alpha(color, 0.22),
+        line: { width: 0, color },
+        hoverinfo: 'skip',
+        showlegend: false,
+        legendgroup: g.key,
+      });
+      data.push(line(legend, band.x, band.mean, color, { legendgroup: g.key }));
+      points.push(band.x.length);
+      bands.push(`${g.label}:${members.length}:${band.x.length}`);
+      if (opts.members) {
+        for (const r of members) {
+          const s = hub.get(r.id);
+          const p = thin(...xy(finitePoints(xColumn(s, opts), subs[0]!.y(s), opts.smoothing)));
+          data.push(line(r.name, p.x, p.y, color, { line: { color, width: 0.8, dash: 'dot' }, opacity: 0.6, legendgroup: g.key, showlegend: false }));
+        }
+      }
+      continue;
+    }
+    for (const r of members) {
+      const s = hub.get(r.id);
+      for (const sub of def.traces(r, s)) {
+        const p = thin(...xy(finitePoints(xColumn(s, opts), sub.y(s), opts.smoothing)));
+        data.push(line(sub.name, p.x, p.y, color, { line: { color, width: 1.5, dash: sub.dash ?? 'solid' } }));
+        points.push(p.x.length);
+      }
+    }
+  }
+  return { data, points, bands };
+}
+
+function xy(p: { x: number[]; y: number[] }): [number[], number[]] {
+  return [p.x, p.y];
 }
 
 export function Chart({ def, hub = defaultHub }: { def: MetricDef; hub?: MetricsHub }) {
@@ -32,40 +103,8 @@ export function Chart({ def, hub = defaultHub }: { def: MetricDef; hub?: Metrics
     if (!div) return;
     let plotly: PlotlyLike | null = null;
     let cancelled = false;
-    let traces: Trace[] = [];
-    let changeCount = -1;
-    let frame = 0;
-    let dirty = new Set<string>();
-    let needRedraw = false;
+    let drawn = false;
     const opts: ChartOptions = chart;
-
-    const build = () => {
-      const { runs, order } = useApp.getState();
-      traces = [];
-      for (const id of order) {
-        const run = runs[id]!;
-        const s = hub.get(id);
-        for (const sub of def.traces(run, s)) traces.push({ runId: id, sub, cursor: newCursor(strideFor(countFinite(sub.y(s)))) });
-      }
-      const data = traces.map((t) => {
-        const run = runs[t.runId]!;
-        const s = hub.get(t.runId);
-        const p = takePoints(t.cursor, xColumn(s, opts), t.sub.y(s), opts.smoothing);
-        return {
-          type: 'scatter',
-          mode: 'lines',
-          name: t.sub.name,
-          x: p.x,
-          y: p.y,
-          line: { color: runColor(run.colorIndex), width: 1.5, dash: t.sub.dash ?? 'solid' },
-        };
-      });
-      changeCount = totalChanges();
-      div.dataset.points = traces.map((t) => t.cursor.kept).join(',');
-      return { data, layout: layout() };
-    };
-
-    const totalChanges = () => useApp.getState().order.reduce((n, id) => n + hub.get(id).changes.length, 0);
 
     /** Each live hyper-parameter change: a dotted vertical line in the run's colour. */
     const shapes = () => {
@@ -103,70 +142,35 @@ export function Chart({ def, hub = defaultHub }: { def: MetricDef; hub?: Metrics
 
     const config = { responsive: true, displaylogo: false };
 
-    const redraw = () => {
-      if (!plotly) return;
-      const { data, layout: l } = build();
-      void plotly.react(div, data, l, config);
-    };
-
-    const flush = () => {
-      frame = 0;
+    const draw = () => {
       if (!plotly || cancelled) return;
-      if (needRedraw) {
-        needRedraw = false;
-        dirty.clear();
-        redraw();
-        return;
-      }
-      const xs: number[][] = [];
-      const ys: number[][] = [];
-      const idx: number[] = [];
-      traces.forEach((t, i) => {
-        if (!dirty.has(t.runId)) return;
-        const s = hub.get(t.runId);
-        const y = t.sub.y(s);
-        const p = takePoints(t.cursor, xColumn(s, opts), y, opts.smoothing);
-        if (p.x.length === 0) return;
-        xs.push(p.x);
-        ys.push(p.y);
-        idx.push(i);
-      });
-      dirty = new Set();
-      if (traces.some((t) => t.cursor.kept > MAX_POINTS)) {
-        redraw(); // thinner stride for everything, once
-        return;
-      }
-      if (idx.length > 0) void plotly.extendTraces(div, { x: xs, y: ys }, idx);
-      div.dataset.points = traces.map((t) => t.cursor.kept).join(',');
-      const n = totalChanges();
-      if (n !== changeCount) {
-        changeCount = n;
-        void plotly.relayout(div, { shapes: shapes() });
-      }
+      const { runs, order } = useApp.getState();
+      const { data, points, bands } = chartData(def, hub, runs, order, opts);
+      div.dataset.points = points.join(',');
+      div.dataset.bands = bands.join(',');
+      const t0 = performance.now();
+      if (drawn) void plotly.react(div, data, layout(), config);
+      else void plotly.newPlot(div, data, layout(), config);
+      drawn = true;
+      // The synchronous part of a redraw, for the e2e test's account of main-thread time.
+      performance.measure?.('chart-draw', { start: t0, detail: def.id });
     };
-
-    const schedule = () => {
-      if (!frame) frame = requestAnimationFrame(flush);
-    };
-
-    const unsub = hub.subscribe((e) => {
-      if (e.kind === 'reset') needRedraw = true;
-      else dirty.add(e.runId);
-      // A run whose traces depend on the data (beta~ layers appearing) needs a redraw.
-      schedule();
-    });
+    const job = newJob(draw);
+    const unsub = hub.subscribe(() => request(job));
+    const seen = typeof IntersectionObserver === 'undefined' ? null : new IntersectionObserver((es) => setVisible(job, es.some((e) => e.isIntersecting)));
+    seen?.observe(div);
 
     void loadPlotly().then((p) => {
       if (cancelled) return;
       plotly = p;
-      const { data, layout: l } = build();
-      void p.newPlot(div, data, l, config);
+      draw();
     });
 
     return () => {
       cancelled = true;
       unsub();
-      if (frame) cancelAnimationFrame(frame);
+      seen?.disconnect();
+      cancel(job);
       if (plotly) plotly.purge(div);
     };
   }, [sig, chart, def, hub]);

@@ -1,4 +1,4 @@
-// The live charts and their options (x axis, log scale, smoothing).
+// The live charts and their options (x axis, log scale, smoothing, the seed groups' band, members).
 import { useApp } from '../store/store.ts';
 import { Chart } from './Chart.tsx';
 import { Check, Select, Slider } from './fields.tsx';
@@ -35,6 +35,17 @@ export function Charts() {
         />
         <Check label="Log scale" checked={chart.logY} onChange={(logY) => setChart({ logY })} />
         <Slider label="Smoothing" min={0} max={0.99} step={0.01} value={chart.smoothing} onChange={(smoothing) => setChart({ smoothing })} />
+        <Select
+          label="Seed band"
+          value={chart.band}
+          options={[
+            { value: 'minmax', label: 'min–max over seeds' },
+            { value: 'std', label: '±1 standard deviation' },
+            { value: 'se', label: '±1 standard error' },
+          ]}
+          onChange={(band) => setChart({ band })}
+        />
+        <Check label="Show member runs" checked={chart.members} onChange={(members) => setChart({ members })} />
       </div>
       <div className="chart-grid">
         {shown.map((m) => (

@@ -28,8 +28,10 @@ export function HyperPanel() {
   const h = run ? currentHypers(run) : {};
   const set = (patch: LiveHypers) => run && session.setHypers(run.id, patch);
   const active = run && run.state !== 'finished' && run.state !== 'stopped';
-  const beta = h.beta ?? formHypers.beta;
-  const gamma = h.gamma ?? formHypers.gamma;
+  // The form's values as typed may be out of range (marked there); the plot shows only valid ones.
+  const ok = (v: number, k: 'beta' | 'gamma') => Number.isFinite(v) && v >= HYPER_LIMITS[k].min && v <= HYPER_LIMITS[k].max;
+  const beta = h.beta ?? (ok(formHypers.beta, 'beta') ? formHypers.beta : 0);
+  const gamma = h.gamma ?? (ok(formHypers.gamma, 'gamma') ? formHypers.gamma : 1);
   return (
     <section className="panel hypers" aria-labelledby="hypers-title">
       <h2 id="hypers-title">Live hyper-parameters</h2>

@@ -1,12 +1,17 @@
-// The new-run form: task and data, preset, variants, model size, optimisation, and the initial
-// attention/connection hyper-parameters. One click starts one run per chosen variant.
+// The new-comparison form: task and data, preset, variants and seeds (every variant x seed is a
+// run), model size, optimisation, and the initial attention/connection hyper-parameters. Every
+// field is checked as typed; Train says why it is disabled. A showcase button starts the MQAR
+// comparison that shows the gap between the attention kinds.
 import { useState } from 'react';
 import { VARIANTS, type Variant } from '../model/config.ts';
 import { loadIdxDataset, loadIdxImages } from '../tasks/idx.ts';
-import { HYPER_LIMITS, encodeShare, formVariants, type FormState } from '../store/form.ts';
+import { HYPER_LIMITS, SWEEP_PARAMS, defaultForm, formSeeds, formVariants, type FormState, type Hypers, type SweepParam } from '../store/form.ts';
+import { encodeShare } from '../store/share.ts';
 import { useApp } from '../store/store.ts';
+import { FIELD_LIMITS, formRunCount, imageShapeCheck, rangeText, trainBlocker, validateForm, type NumberKey } from '../store/validate.ts';
+import type { TaskName } from '../worker/protocol.ts';
 import { useSession } from './context.ts';
-import { Check, NumberField, Select, Slider } from './fields.tsx';
+import { Check, HyperField, NumberField, Select, TextField } from './fields.tsx';
 
 export const VARIANT_LABELS: Record<Variant, string> = {
   softmax: 'Softmax',
@@ -16,7 +21,19 @@ export const VARIANT_LABELS: Record<Variant, string> = {
   adaptive: 'Adaptive momentum',
 };
 
+const TASK_LABELS: Record<string, string> = { copy: 'Copy task', mnist: 'MNIST generation', mqar: 'Associative recall (MQAR)' };
 const FALLBACK_PRESETS = ['tiny', 'quick', 'paper'];
+
+/** The one-click showcase: the MQAR task's 'showcase' preset, the five variants, three seeds. */
+export const SHOWCASE = { task: 'mqar', preset: 'showcase', seeds: '1, 2, 3' } as const;
+
+const SWEEP_LABELS: Record<SweepParam, string> = { beta: 'β', gamma: 'γ', betaTilde: 'β̃', gammaTilde: 'γ̃', delta: 'δ', lr: 'learning rate' };
+
+function sweepOptions(current: string | null) {
+  const known: { value: string; label: string }[] = [{ value: '', label: 'no sweep' }, ...SWEEP_PARAMS.map((p) => ({ value: p, label: `${SWEEP_LABELS[p]} (${p})` }))];
+  if (current && !(SWEEP_PARAMS as readonly string[]).includes(current)) known.push({ value: current, label: `${current} (unknown)` });
+  return known;
+}
 
 export function NewRunForm() {
   const session = useSession();
@@ -25,17 +42,41 @@ export function NewRunForm() {
   const setForm = useApp((s) => s.setForm);
   const setTask = useApp((s) => s.setTask);
   const ready = useApp((s) => s.device.status === 'ready');
+  const starting = useApp((s) => s.starting);
   const [shareNote, setShareNote] = useState('');
   const [idxNote, setIdxNote] = useState('');
   const base = presets?.configs[form.task]?.[form.preset];
   const m = base?.model;
   const copyTask = base?.task.kind === 'copy' ? base.task : null;
   const mnistTask = base?.task.kind === 'mnist' ? base.task : null;
+  const errors = validateForm(form, presets);
+  const blocker = trainBlocker(form, presets);
   const h = form.hypers;
-  const setH = (k: keyof FormState['hypers'], v: number) => setForm({ hypers: { ...h, [k]: v } });
+  const setH = (k: keyof Hypers, v: number) => setForm({ hypers: { ...h, [k]: v } });
   const toggleVariant = (v: Variant, on: boolean) =>
     setForm({ variants: on ? VARIANTS.filter((x) => x === v || form.variants.includes(x)) : form.variants.filter((x) => x !== v) });
-  const names = presets?.names ?? FALLBACK_PRESETS;
+  const tasks = presets ? Object.keys(presets.configs) : ['copy', 'mnist'];
+  const taskOptions = [...new Set([...tasks, form.task])].map((t) => ({ value: t, label: tasks.includes(t) ? (TASK_LABELS[t] ?? t) : `${t} (not in this build)` }));
+  const presetNames = presets ? Object.keys(presets.configs[form.task] ?? {}) : FALLBACK_PRESETS;
+  const presetOptions = [...new Set([...presetNames, form.preset])].map((n) => ({
+    value: n,
+    label: !presetNames.includes(n) ? `${n} (unknown)` : presets?.descriptions[n] ? `${n}: ${presets.descriptions[n]}` : n,
+  }));
+  const showcase = presets?.configs[SHOWCASE.task]?.[SHOWCASE.preset];
+  const runs = formRunCount(form);
+  const seeds = formSeeds(form);
+
+  const num = (k: NumberKey, placeholder: number | string | undefined) => (
+    <NumberField
+      label={FIELD_LIMITS[k].label}
+      value={form[k]}
+      placeholder={placeholder}
+      integer={FIELD_LIMITS[k].integer}
+      range={rangeText(FIELD_LIMITS[k])}
+      error={errors[k]}
+      onChange={(v) => setForm({ [k]: v } as Partial<FormState>)}
+    />
+  );
 
   const openIdx = async (files: FileList | null) => {
     if (!files || files.length === 0) return;
@@ -45,37 +86,43 @@ export function NewRunForm() {
       const imgFile = list.find((f) => !/label/i.test(f.name)) ?? list[0]!;
       const lblFile = list.find((f) => f !== imgFile && /label/i.test(f.name));
       const set = lblFile ? await loadIdxDataset(await read(imgFile), await read(lblFile)) : await loadIdxImages(await read(imgFile));
+      const shape = imageShapeCheck(set.count, set.rows, set.cols);
+      if ('error' in shape) {
+        setIdxNote(`${imgFile.name} cannot be used: ${shape.error}`);
+        return;
+      }
       await session.addDataset(imgFile.name, set);
-      setIdxNote(`${imgFile.name}: ${set.count} images of ${set.rows}x${set.cols}`);
+      const res = form.resolution ?? mnistTask?.resolution ?? 7;
+      const fit = shape.resolutions.includes(res) ? '' : `; resolution set to ${shape.resolutions[0]} (${res} does not divide ${set.rows})`;
+      if (!shape.resolutions.includes(res)) setForm({ resolution: shape.resolutions[0]! });
+      setIdxNote(`${imgFile.name}: ${set.count} images of ${set.rows}x${set.cols}; resolutions ${shape.resolutions.join(', ')}${fit}`);
     } catch (e) {
       setIdxNote(`Could not read the IDX file: ${(e as Error).message}`);
     }
   };
 
+  const startShowcase = () => {
+    const f: FormState = { ...defaultForm(SHOWCASE.task as TaskName), preset: SHOWCASE.preset, variants: [...VARIANTS], adaptive: false, seeds: SHOWCASE.seeds };
+    setForm(f);
+    void session.createFromForm(f);
+  };
+
   return (
-    <section className="panel new-run" aria-labelledby="new-run-title" onDragOver={(e) => e.preventDefault()} onDrop={(e) => {
-      if (e.dataTransfer.files.length === 0) return;
-      e.preventDefault();
-      setForm({ task: 'mnist' });
-      void openIdx(e.dataTransfer.files);
-    }}>
+    <section
+      className="panel new-run"
+      aria-labelledby="new-run-title"
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => {
+        if (e.dataTransfer.files.length === 0) return;
+        e.preventDefault();
+        setForm({ task: 'mnist' });
+        void openIdx(e.dataTransfer.files);
+      }}
+    >
       <h2 id="new-run-title">New comparison</h2>
       <div className="row">
-        <Select
-          label="Task"
-          value={form.task}
-          options={[
-            { value: 'copy', label: 'Copy task' },
-            { value: 'mnist', label: 'MNIST generation' },
-          ]}
-          onChange={(t) => setTask(t)}
-        />
-        <Select
-          label="Preset"
-          value={form.preset}
-          options={names.map((n) => ({ value: n, label: presets?.descriptions[n] ? `${n}: ${presets.descriptions[n]}` : n }))}
-          onChange={(p) => setForm({ preset: p })}
-        />
+        <Select label="Task" value={form.task as string} options={taskOptions} error={errors.task} onChange={(t) => setTask(t as TaskName)} />
+        <Select label="Preset" value={form.preset} options={presetOptions} error={errors.preset} onChange={(p) => setForm({ preset: p })} />
       </div>
       {form.task === 'mnist' && (
         <div className="row">
@@ -92,67 +139,124 @@ export function NewRunForm() {
             <label htmlFor="idx-files">Open IDX files (images, labels; or drop them here)</label>
             <input id="idx-files" type="file" multiple onChange={(e) => void openIdx(e.target.files)} />
           </div>
-          {idxNote && <p className="note">{idxNote}</p>}
+          {idxNote && (
+            <p className="note" role="status" data-testid="idx-note">
+              {idxNote}
+            </p>
+          )}
           <Select
             label="Resolution"
             value={String(form.resolution ?? mnistTask?.resolution ?? 7)}
             options={['28', '14', '7'].map((r) => ({ value: r, label: `${r} x ${r}` }))}
             onChange={(v) => setForm({ resolution: Number(v) as 28 | 14 | 7 })}
           />
-          <NumberField label="Training subset (images)" value={form.subset} placeholder={mnistTask?.subset ?? 'all'} min={1} integer onChange={(v) => setForm({ subset: v })} />
+          {num('subset', mnistTask?.subset ?? 'all')}
         </div>
       )}
-      {form.task === 'copy' && (
-        <div className="row">
-          <NumberField label="Sequence length" value={form.maxLen} placeholder={copyTask?.maxLen} min={4} max={4096} integer onChange={(v) => setForm({ maxLen: v })} />
-        </div>
-      )}
+      {form.task === 'copy' && <div className="row">{num('maxLen', copyTask?.maxLen)}</div>}
       <fieldset>
-        <legend>Variants (one run each, same seed and data order)</legend>
+        <legend>Variants (one run per variant and seed; a seed gives every variant the same data order and initial weights)</legend>
         {VARIANTS.map((v) => (
           <Check key={v} label={VARIANT_LABELS[v]} checked={form.variants.includes(v)} onChange={(on) => toggleVariant(v, on)} />
         ))}
+        {errors.variants && <span className="field-error">{errors.variants}</span>}
       </fieldset>
       <div className="row">
-        <NumberField label="Layers" value={form.layers} placeholder={m?.layers} min={1} max={48} integer onChange={(v) => setForm({ layers: v })} />
-        <NumberField label="Heads" value={form.heads} placeholder={m?.heads} min={1} max={64} integer onChange={(v) => setForm({ heads: v })} />
-        <NumberField label="Head dim" value={form.headDim} placeholder={m?.headDim} min={2} max={256} integer onChange={(v) => setForm({ headDim: v })} />
-        <NumberField label="Feed-forward width" value={form.ffn} placeholder={m?.ffn} min={1} max={16384} integer onChange={(v) => setForm({ ffn: v })} />
+        <TextField
+          label="Seeds"
+          value={form.seeds}
+          placeholder="1, 2, 3 or 1-5 or n=3"
+          error={errors.seeds}
+          onChange={(v) => setForm({ seeds: v })}
+        />
+        <span className="note">{seeds.length > 0 ? `${seeds.length} seed${seeds.length === 1 ? '' : 's'}: ${seeds.slice(0, 8).join(', ')}${seeds.length > 8 ? ', …' : ''}` : 'a list (1, 2, 3), a range (1-5) or a count (n=3)'}</span>
+      </div>
+      <fieldset>
+        <legend>Sweep (optional): one variant over one or two parameters, crossed with the seeds</legend>
+        <div className="row">
+          <Select label="Sweep parameter" value={form.sweep.param ?? ''} options={sweepOptions(form.sweep.param)} error={errors.sweep} onChange={(v) => setForm({ sweep: { ...form.sweep, param: (v || null) as SweepParam | null } })} />
+          {form.sweep.param && (
+            <TextField label="Sweep values" value={form.sweep.values} placeholder="0, 0.2, 0.4 or 0:0.2:0.8" onChange={(v) => setForm({ sweep: { ...form.sweep, values: v } })} />
+          )}
+        </div>
+        {form.sweep.param && (
+          <div className="row">
+            <Select label="Second parameter" value={form.sweep.param2 ?? ''} options={sweepOptions(form.sweep.param2)} error={errors.sweep2} onChange={(v) => setForm({ sweep: { ...form.sweep, param2: (v || null) as SweepParam | null } })} />
+            {form.sweep.param2 && (
+              <TextField label="Second values" value={form.sweep.values2} placeholder="0.3, 0.6, 0.9" onChange={(v) => setForm({ sweep: { ...form.sweep, values2: v } })} />
+            )}
+          </div>
+        )}
+      </fieldset>
+      <div className="row">
+        {num('layers', m?.layers)}
+        {num('heads', m?.heads)}
+        {num('headDim', m?.headDim)}
+        {num('ffn', m?.ffn)}
       </div>
       <div className="row">
-        <NumberField label="Batch" value={form.batch} placeholder={base?.batch} min={1} max={4096} integer onChange={(v) => setForm({ batch: v })} />
-        <NumberField label="Steps" value={form.steps} placeholder={base?.steps} min={1} integer onChange={(v) => setForm({ steps: v })} />
-        <NumberField label="Learning rate" value={form.lr} placeholder={base?.optim.schedule.lr} min={0} step="any" onChange={(v) => setForm({ lr: v === 0 ? null : v })} />
-        <NumberField label="Seed" value={form.seed} min={0} max={4294967295} integer onChange={(v) => setForm({ seed: v ?? 0 })} />
+        {num('batch', base?.batch)}
+        {num('steps', base?.steps)}
+        {num('lr', base?.optim.schedule.lr)}
       </div>
       <fieldset>
         <legend>Momentum (the paper's values for this task to start)</legend>
-        <Slider label="β (attention momentum)" {...HYPER_LIMITS.beta} value={h.beta} onChange={(v) => setH('beta', v)} />
-        <Slider label="γ (attention step size)" {...HYPER_LIMITS.gamma} value={h.gamma} onChange={(v) => setH('gamma', v)} />
-        <Slider label="β̃ (connection momentum)" {...HYPER_LIMITS.betaTilde} value={h.betaTilde} disabled={form.adaptive} onChange={(v) => setH('betaTilde', v)} />
-        <Slider label="γ̃ (connection step size)" {...HYPER_LIMITS.gammaTilde} value={h.gammaTilde} onChange={(v) => setH('gammaTilde', v)} />
+        <HyperField label="β (attention momentum)" {...HYPER_LIMITS.beta} value={h.beta} error={errors.beta} onChange={(v) => setH('beta', v)} />
+        <HyperField label="γ (attention step size)" {...HYPER_LIMITS.gamma} value={h.gamma} error={errors.gamma} onChange={(v) => setH('gamma', v)} />
+        <HyperField
+          label="β̃ (connection momentum)"
+          {...HYPER_LIMITS.betaTilde}
+          value={h.betaTilde}
+          error={errors.betaTilde}
+          disabled={form.adaptive}
+          onChange={(v) => setH('betaTilde', v)}
+        />
+        <HyperField label="γ̃ (connection step size)" {...HYPER_LIMITS.gammaTilde} value={h.gammaTilde} error={errors.gammaTilde} onChange={(v) => setH('gammaTilde', v)} />
         <Check label="Adaptive β̃ for the momentum connection (eq. 18)" checked={form.adaptive} onChange={(v) => setForm({ adaptive: v })} />
-        <Slider label="δ (adaptive β̃ ≤ 1 − δ)" {...HYPER_LIMITS.delta} value={h.delta} onChange={(v) => setH('delta', v)} />
+        <HyperField label="δ (adaptive β̃ ≤ 1 − δ)" {...HYPER_LIMITS.delta} value={h.delta} error={errors.delta} onChange={(v) => setH('delta', v)} />
       </fieldset>
       <div className="row actions">
-        <button type="button" disabled={!ready || formVariants(form).length === 0} onClick={() => session.createFromForm()}>
-          Train {formVariants(form).length} variant{formVariants(form).length === 1 ? '' : 's'}
+        <button
+          type="button"
+          className="train"
+          disabled={!ready || starting || blocker !== null}
+          aria-describedby="train-blocker"
+          onClick={() => void session.createFromForm()}
+        >
+          {starting
+            ? 'Starting…'
+            : form.sweep.param
+              ? `Sweep: ${runs} runs`
+              : `Train ${formVariants(form).length} variant${formVariants(form).length === 1 ? '' : 's'}${seeds.length > 1 ? ` x ${seeds.length} seeds (${runs} runs)` : ''}`}
         </button>
         <button
           type="button"
           onClick={() => {
             const url = `${location.origin}${location.pathname}${encodeShare(form)}`;
             history.replaceState(null, '', url);
+            setShareNote('Link in the address bar');
             void navigator.clipboard?.writeText(url).then(
               () => setShareNote('Link copied'),
               () => setShareNote('Link in the address bar'),
             );
-            setShareNote('Link in the address bar');
           }}
         >
           Share configuration as a link
         </button>
         {shareNote && <span className="note">{shareNote}</span>}
+      </div>
+      <p className="note train-blocker" id="train-blocker" data-testid="train-blocker" role="status">
+        {!ready ? 'Waiting for the WebGPU device.' : starting ? 'A comparison is starting.' : blocker ? `Train is disabled: ${blocker}` : ''}
+      </p>
+      <div className="row">
+        <button type="button" disabled={!ready || starting || !showcase} aria-describedby="showcase-note" onClick={startShowcase}>
+          Showcase: MQAR, five variants x three seeds
+        </button>
+        <span className="note" id="showcase-note">
+          {showcase
+            ? `associative recall, where softmax attention succeeds and small linear attention fails (${showcase.steps} steps a run)`
+            : 'needs the MQAR task with its showcase preset, which this build does not have'}
+        </span>
       </div>
     </section>
   );

@@ -1,6 +1,9 @@
-// Every run, live or stored: its state and step, and start / pause / resume / stop / step-once,
-// checkpoint download and removal. Metrics export and checkpoint upload for all runs.
+// Every run, live or stored, grouped by variant (a comparison's seeds) and collapsible: its state
+// and step, and start / pause / resume / stop / step-once, checkpoint download and removal. A run
+// whose step is in flight says so, and that Stop and Remove act after it. Metrics export and
+// checkpoint upload for all runs.
 import { metricsCsv, metricsJson } from '../store/export.ts';
+import { groupsOf, type RunGroupView } from '../store/groups.ts';
 import { metrics } from '../store/metrics.ts';
 import { runColor, useApp, type RunView } from '../store/store.ts';
 import { useSession } from './context.ts';
@@ -23,6 +26,8 @@ function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
   const ended = run.state === 'finished' || run.state === 'stopped' || run.state === 'diverged' || run.state === 'error';
   const running = run.live && run.state === 'running';
   const label = run.name;
+  const busy = run.busy && run.live;
+  const after = busy ? ' (after this step)' : '';
   return (
     <li className={`run ${selected ? 'selected' : ''}`} data-run-id={run.id} data-state={run.state} aria-label={label}>
       <button type="button" className="swatch-button" aria-pressed={selected} onClick={() => selectRun(run.id)}>
@@ -33,6 +38,11 @@ function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
         {STATE_TEXT[run.state]} · step <span data-testid="run-step">{run.step}</span> / {run.config.steps}
         {!run.live && run.checkpointStep !== null ? ` · resumes from step ${run.checkpointStep}` : ''}
       </span>
+      {busy && (
+        <span className="run-busy" data-testid="run-busy" role="status">
+          computing step {run.busy!.step + 1}…
+        </span>
+      )}
       {run.message && <span className="run-message">{run.message}</span>}
       <span className="run-buttons">
         {!running && !ended && (
@@ -52,7 +62,7 @@ function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
         )}
         {!ended && (
           <button type="button" onClick={() => session.stop(run.id)} aria-label={`Stop ${label}`}>
-            Stop
+            Stop{after}
           </button>
         )}
         <button
@@ -67,9 +77,34 @@ function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
           Checkpoint
         </button>
         <button type="button" onClick={() => void session.remove(run.id)} aria-label={`Remove ${label}`}>
-          Remove
+          Remove{after}
         </button>
       </span>
+    </li>
+  );
+}
+
+function GroupRows({ group, selected }: { group: RunGroupView; selected: string | null }) {
+  const collapsed = useApp((s) => !!s.collapsed[group.key]);
+  const toggle = useApp((s) => s.toggleGroup);
+  const states = new Map<string, number>();
+  for (const r of group.members) states.set(STATE_TEXT[r.state], (states.get(STATE_TEXT[r.state]) ?? 0) + 1);
+  const summary = [...states].map(([s, n]) => `${n} ${s}`).join(', ');
+  const steps = group.members.map((r) => r.step);
+  return (
+    <li className="run-group" data-group={group.key} aria-label={`${group.label} group`}>
+      <button type="button" className="group-toggle" aria-expanded={!collapsed} onClick={() => toggle(group.key)}>
+        <span className="swatch" style={{ background: runColor(group.colorIndex) }} aria-hidden="true" />
+        {collapsed ? '▸' : '▾'} {group.label} · {group.members.length} seed{group.members.length === 1 ? '' : 's'} · {summary} · steps{' '}
+        {Math.min(...steps)}–{Math.max(...steps)} / {group.members[0]!.config.steps}
+      </button>
+      {!collapsed && (
+        <ul className="run-list members">
+          {group.members.map((r) => (
+            <RunRow key={r.id} run={r} selected={selected === r.id} />
+          ))}
+        </ul>
+      )}
     </li>
   );
 }
@@ -87,9 +122,13 @@ export function RunList() {
         <p className="note">No runs yet: choose variants and press Train.</p>
       ) : (
         <ul className="run-list">
-          {order.map((id) => (
-            <RunRow key={id} run={runs[id]!} selected={selected === id} />
-          ))}
+          {groupsOf(runs, order).map((g) =>
+            g.members.length === 1 && !g.comparison ? (
+              <RunRow key={g.key} run={g.members[0]!} selected={selected === g.members[0]!.id} />
+            ) : (
+              <GroupRows key={g.key} group={g} selected={selected} />
+            ),
+          )}
         </ul>
       )}
       <div className="row actions">
@@ -107,7 +146,7 @@ export function RunList() {
             accept=".safetensors"
             onChange={async (e) => {
               const f = e.target.files?.[0];
-              if (f) await session.uploadCheckpoint(new Uint8Array(await f.arrayBuffer()));
+              if (f) await session.uploadCheckpoint(new Uint8Array(await f.arrayBuffer()), f.name);
               e.target.value = '';
             }}
           />

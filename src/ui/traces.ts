@@ -1,10 +1,10 @@
 // Chart traces from metric columns, thinned so a long run stays light: a trace keeps every
-// `stride`-th finite point, and the stride doubles (one full redraw) when it would exceed
-// MAX_POINTS. Smoothing is an exponential moving average over every raw point, not the kept ones.
+// stride-th finite point (at most MAX_POINTS). Smoothing is an exponential moving average over
+// every raw point, not the kept ones (groups.ts finitePoints).
 import type { RunSeries } from '../store/metrics.ts';
 import type { ChartOptions, RunView } from '../store/store.ts';
 
-export const MAX_POINTS = 1500;
+export const MAX_POINTS = 300;
 
 export interface SubSeries {
   /** Unique within a chart: run id plus a suffix for multi-trace metrics. */
@@ -24,57 +24,25 @@ export interface MetricDef {
   allowLog: boolean;
 }
 
-export interface TraceCursor {
-  stride: number;
-  /** Raw points read so far (the next append starts here). */
-  read: number;
-  /** Finite points seen, to pick every stride-th. */
-  seen: number;
-  kept: number;
-  ema: number | null;
-}
-
-export function newCursor(stride = 1): TraceCursor {
-  return { stride, read: 0, seen: 0, kept: 0, ema: null };
-}
-
-/** Points from cursor.read to the end of the series; advances the cursor. */
-export function takePoints(
-  cur: TraceCursor,
-  xs: Float64Array,
-  ys: Float64Array,
-  smoothing: number,
-): { x: number[]; y: number[] } {
-  const x: number[] = [];
-  const y: number[] = [];
-  const n = Math.min(xs.length, ys.length);
-  for (let i = cur.read; i < n; i++) {
-    const v = ys[i]!;
-    if (!Number.isFinite(v)) continue;
-    cur.ema = cur.ema === null || smoothing <= 0 ? v : smoothing * cur.ema + (1 - smoothing) * v;
-    if (cur.seen % cur.stride === 0) {
-      x.push(xs[i]!);
-      y.push(cur.ema);
-      cur.kept++;
-    }
-    cur.seen++;
+/** Every stride-th point and the last, so at most about `max` points (a long run stays light). */
+export function thin(x: number[], y: number[], max = MAX_POINTS): { x: number[]; y: number[] } {
+  if (x.length <= max) return { x, y };
+  const stride = Math.ceil(x.length / max);
+  const tx: number[] = [];
+  const ty: number[] = [];
+  for (let i = 0; i < x.length; i += stride) {
+    tx.push(x[i]!);
+    ty.push(y[i]!);
   }
-  cur.read = Math.max(cur.read, n);
-  return { x, y };
+  if ((x.length - 1) % stride !== 0) {
+    tx.push(x[x.length - 1]!);
+    ty.push(y[y.length - 1]!);
+  }
+  return { x: tx, y: ty };
 }
 
-/** The stride that keeps `finite` points under MAX_POINTS. */
-export function strideFor(finite: number, max = MAX_POINTS): number {
-  let stride = 1;
-  while (Math.ceil(finite / stride) > max) stride *= 2;
-  return stride;
-}
-
-export function countFinite(ys: Float64Array): number {
-  let n = 0;
-  for (const v of ys) if (Number.isFinite(v)) n++;
-  return n;
-}
+/** Traces of this many points or fewer get markers, so a single evaluation is visible. */
+export const MARKERS_BELOW = 30;
 
 export function xColumn(s: RunSeries, opts: ChartOptions): Float64Array {
   return opts.x === 'step' ? s.col('step') : s.col('wallSeconds');

@@ -10,7 +10,7 @@ export interface WorkerPort {
   terminate?(): void;
 }
 
-type Reply = Extract<FromWorker, { type: 'checkpoint' | 'samples' | 'inspection' | 'error' }>;
+type Reply = Extract<FromWorker, { type: 'checkpoint' | 'samples' | 'inspection' | 'plan' | 'error' }>;
 
 export class WorkerClient {
   private listeners = new Set<(m: FromWorker) => void>();
@@ -47,7 +47,7 @@ export class WorkerClient {
   }
 
   private receive(m: FromWorker): void {
-    if ((m.type === 'checkpoint' || m.type === 'samples' || m.type === 'inspection' || m.type === 'error') && m.requestId !== undefined && m.requestId > 0) {
+    if ((m.type === 'checkpoint' || m.type === 'samples' || m.type === 'inspection' || m.type === 'plan' || m.type === 'error') && m.requestId !== undefined && m.requestId > 0) {
       const w = this.waiting.get(m.requestId);
       if (w) {
         this.waiting.delete(m.requestId);

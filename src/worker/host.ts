@@ -3,6 +3,7 @@
 // batches their metrics, checkpoints them now and then, and turns a lost device into paused runs.
 import type { ImageSet } from '../tasks/idx.ts';
 import type { TaskData } from '../train/data.ts';
+import { flopsPerStep, stepSeconds } from './estimate.ts';
 import {
   UNSOLICITED,
   metricsTransfer,
@@ -12,6 +13,7 @@ import {
   type ImageData8,
   type LiveHypers,
   type MetricsRecord,
+  type PlanItem,
   type PresetTable,
   type RunSpec,
   type RunConfig,
@@ -56,6 +58,10 @@ export interface HostDeps {
   sample?: (gpu: GpuLike, trainer: TrainerLike, count: number) => Promise<SamplesMnist | SamplesCopy>;
   /** The inspector's matrices for a held-out example (src/worker/inspect.ts); absent in builds without it. */
   inspect?: (gpu: GpuLike, trainer: TrainerLike, runId: string, example: number) => Promise<Inspection>;
+  /** GFLOP/s of a short training run on the device, for estimates before any run has stepped. */
+  measureSpeed?: (gpu: GpuLike) => Promise<number>;
+  /** Test hook: make the device lost (destroy it). */
+  loseDevice?: (gpu: GpuLike) => void;
   post(msg: FromWorker, transfer?: Transferable[]): void;
   now(): number;
 }
@@ -66,6 +72,8 @@ export interface HostOptions {
   /** A turn of one run aims at this many milliseconds (steps per turn adapt, 1..maxTurnSteps). */
   turnMs?: number;
   maxTurnSteps?: number;
+  /** A turn still running after this many milliseconds is reported busy (and its end too). */
+  busyMs?: number;
 }
 
 interface Run {
@@ -93,11 +101,15 @@ export class TrainingHost {
   private readonly checkpointMs: number;
   private readonly turnMs: number;
   private readonly maxTurnSteps: number;
+  private readonly busyMs: number;
+  /** GFLOP/s the device achieved in recent training turns (null until measured). */
+  private gflops: number | null = null;
 
   constructor(private deps: HostDeps, opts: HostOptions = {}) {
     this.checkpointMs = (opts.checkpointSeconds ?? 10) * 1000;
     this.turnMs = opts.turnMs ?? 120;
     this.maxTurnSteps = opts.maxTurnSteps ?? 16;
+    this.busyMs = opts.busyMs ?? 1000;
   }
 
   /** Handles one message; resolves when its immediate work is done (the training loop goes on). */
@@ -123,6 +135,15 @@ export class TrainingHost {
       case 'dataset':
         this.datasets.set(msg.name, fromImageData(msg.images));
         return;
+      case 'plan':
+        await this.plan(msg.requestId, msg.specs);
+        return;
+      case 'lose-device': {
+        const gpu = this.gpu;
+        if (!gpu || !this.deps.loseDevice) throw new Error('no device to lose (or no test hook in this build)');
+        this.deps.loseDevice(gpu);
+        return;
+      }
       case 'create':
       case 'restore': {
         let config: RunConfig | null = null;
@@ -219,10 +240,36 @@ export class TrainingHost {
         if (!run) return;
         this.runs.delete(run.id);
         run.disposed = true;
-        await this.exclusive(run, async () => run.trainer.dispose());
+        // After the step in flight, without holding up the messages behind this one.
+        void this.exclusive(run, async () => run.trainer.dispose()).catch(() => undefined);
         return;
       }
     }
+  }
+
+  /** Configs for the specs, each checked, with the expected seconds per step; nothing is created. */
+  private async plan(requestId: number, specs: RunSpec[]): Promise<void> {
+    const items: PlanItem[] = specs.map((spec) => {
+      try {
+        const config = this.deps.makeConfig(spec);
+        return { ok: true, config, flopsPerStep: flopsPerStep(config), stepSeconds: null };
+      } catch (e) {
+        return { ok: false, message: errorText(e) };
+      }
+    });
+    if (this.gflops === null && items.some((i) => i.ok) && this.deps.measureSpeed) {
+      const gpu = await this.ensureGpu();
+      if (gpu) {
+        try {
+          this.gflops = await this.deps.measureSpeed(gpu);
+        } catch {
+          // no estimate then; the runs are still checked
+        }
+      }
+    }
+    const g = this.gflops;
+    for (const i of items) if (i.ok && g !== null) i.stepSeconds = stepSeconds(i.config, g);
+    this.post({ type: 'plan', requestId, items, gflops: g });
   }
 
   private post(msg: FromWorker, transfer: Transferable[] = []): void {
@@ -326,9 +373,16 @@ export class TrainingHost {
     const n = once ? 1 : run.turnSteps;
     const t0 = this.deps.now();
     let result: { records: MetricsRecord[]; stop: StopReason | null };
+    let busy = false;
+    const busyTimer = setTimeout(() => {
+      busy = true;
+      this.post({ type: 'busy', runId: run.id, busy: true, step: run.trainer.step });
+    }, this.busyMs);
     try {
       result = await this.exclusive(run, () => run.trainer.run(n));
     } catch (e) {
+      clearTimeout(busyTimer);
+      if (busy) this.post({ type: 'busy', runId: run.id, busy: false, step: run.trainer.step });
       run.stepOnce = false;
       if (this.gpu?.error || this.lostFlag) {
         this.onDeviceLost(this.gpu, errorText(this.gpu?.error ?? e));
@@ -338,7 +392,13 @@ export class TrainingHost {
       this.postState(run, { kind: 'error', step: run.trainer.step, message: errorText(e) });
       return;
     }
+    clearTimeout(busyTimer);
+    if (busy) this.post({ type: 'busy', runId: run.id, busy: false, step: run.trainer.step });
     const ms = this.deps.now() - t0;
+    if (result.records.length > 0 && ms > 0) {
+      const measured = (result.records.length * safeFlops(run.trainer.config)) / (ms * 1e6);
+      if (Number.isFinite(measured) && measured > 0) this.gflops = this.gflops === null ? measured : 0.7 * this.gflops + 0.3 * measured;
+    }
     if (!once) {
       if (ms < this.turnMs / 2 && run.turnSteps < this.maxTurnSteps) run.turnSteps *= 2;
       else if (ms > this.turnMs * 2 && run.turnSteps > 1) run.turnSteps /= 2;
@@ -375,8 +435,11 @@ export class TrainingHost {
     for (const run of this.runs.values()) {
       run.disposed = true;
       run.stepOnce = false;
-      run.state = 'device-lost';
-      this.postState(run, undefined, why);
+      // A finished run lost nothing; the others stop where their last checkpoint is.
+      if (run.state !== 'finished') {
+        run.state = 'device-lost';
+        this.postState(run, undefined, why);
+      }
       try {
         run.trainer.dispose();
       } catch {
@@ -396,6 +459,14 @@ export class TrainingHost {
 
 function fromImageData(d: ImageData8): ImageSet {
   return { count: d.count, rows: d.rows, cols: d.cols, pixels: d.pixels, ...(d.labels ? { labels: d.labels } : {}) };
+}
+
+function safeFlops(cfg: RunConfig): number {
+  try {
+    return flopsPerStep(cfg);
+  } catch {
+    return NaN;
+  }
 }
 
 export function errorText(e: unknown): string {

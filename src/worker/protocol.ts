@@ -3,7 +3,7 @@
 // in columnar batches of typed arrays that are transferred, not copied.
 import type { Variant } from '../model/config.ts';
 import type { RunOverrides } from '../train/presets.ts';
-import type { LiveHypers, MetricsRecord, RunConfig, StopReason, TaskName } from '../train/types.ts';
+import { METRIC_COLUMNS, type LiveHypers, type MetricColumn, type MetricsRecord, type RunConfig, type StopReason, type TaskName } from '../train/types.ts';
 import type { Inspection } from './inspection.ts';
 
 export type { LiveHypers, MetricsRecord, RunConfig, RunOverrides, StopReason, TaskName, Variant };
@@ -17,11 +17,14 @@ export interface RunSpec {
   overrides: RunOverrides;
 }
 
-/** The presets as the worker's makeRunConfig builds them (momentum variant), for the form's defaults. */
+/**
+ * The presets as the worker's makeRunConfig builds them (momentum variant), for the form's
+ * defaults: per task the presets that exist for it (a task this build lacks has no entry).
+ */
 export interface PresetTable {
   names: string[];
   descriptions: Record<string, string>;
-  configs: Record<TaskName, Record<string, RunConfig>>;
+  configs: Partial<Record<string, Record<string, RunConfig>>>;
 }
 
 /** Images as raw grey bytes (the same shape as src/tasks/idx.ts's ImageSet, plain data). */
@@ -33,20 +36,32 @@ export interface ImageData8 {
   labels?: Uint8Array; // [count]
 }
 
-/** Where a run's training data comes from. */
-export type DataSpec =
-  | { kind: 'copy' }
-  /** The 10,000 embedded digits (public/mnist-10k.bin), fetched by the worker. */
-  | { kind: 'mnist-embedded' }
-  /** Images the page registered earlier with a `dataset` message under this name. */
-  | { kind: 'mnist-dataset'; name: string };
+/** Where a run's training data comes from (in the page: a data set registered with a `dataset` message). */
+import type { DataSpec } from '../train/dataSpec.ts';
+export type { DataSpec };
 
 export type RunState = 'created' | 'running' | 'paused' | 'finished' | 'stopped' | 'diverged' | 'error' | 'device-lost';
+
+/** A spec the worker built and checked, with its expected cost, or why it cannot run. */
+export type PlanItem =
+  | {
+      ok: true;
+      config: RunConfig;
+      /** Floating-point work of one training step (src/worker/estimate.ts). */
+      flopsPerStep: number;
+      /** Expected seconds per step at the device's measured speed (null: not measured). */
+      stepSeconds: number | null;
+    }
+  | { ok: false; message: string };
 
 /** Page -> worker. */
 export type ToWorker =
   | { type: 'init'; mnistUrl: string }
   | { type: 'presets' }
+  /** Builds and checks run configs without creating anything; replies 'plan'. */
+  | { type: 'plan'; requestId: number; specs: RunSpec[] }
+  /** Test hook: destroys the worker's device, as a lost device would (the e2e test uses it). */
+  | { type: 'lose-device' }
   /** Registers user images (IDX files) for later runs; the pixels are transferred. */
   | { type: 'dataset'; name: string; images: ImageData8 }
   /** A new run, paused at step 0 until `start`. Give `config` (a shared or earlier run) or `spec`. */
@@ -66,25 +81,17 @@ export type ToWorker =
   | { type: 'inspect'; runId: string; requestId: number; example: number }
   | { type: 'dispose'; runId: string };
 
-/** One batch of a run's metrics, one entry per step; NaN where a record had no value. */
-export interface MetricsBatch {
-  step: Float64Array;
-  wallSeconds: Float64Array;
-  trainLoss: Float64Array;
-  testLoss: Float64Array;
-  /** Copy: token accuracy; MNIST: NaN. */
-  accuracy: Float64Array;
-  /** MNIST: bits/dim; copy: NaN. */
-  bitsPerDim: Float64Array;
-  tokensPerSec: Float64Array;
-  lr: Float64Array;
-  gradNorm: Float64Array;
+/** The per-step metric columns (src/train/types.ts): the worker packs them, the store keeps them, export writes them. */
+export { METRIC_COLUMNS, type MetricColumn } from '../train/types.ts';
+
+/** One batch of a run's metrics, one entry per step in each column; NaN where a record had no value. */
+export type MetricsBatch = Record<MetricColumn, Float64Array> & {
   /** Adaptive runs: [steps, layers - 1] mean beta~ per layer (from the second); else empty. */
   betaTilde: Float64Array;
   betaTildeLayers: number;
   /** Live hyper-parameter changes and the step at which each took effect. */
   changes: { step: number; hypers: LiveHypers }[];
-}
+};
 
 export interface SamplesMnist {
   kind: 'mnist';
@@ -115,6 +122,9 @@ export type FromWorker =
   | { type: 'presets'; table: PresetTable }
   | { type: 'created'; runId: string; config: RunConfig; step: number; parameters: number }
   | { type: 'state'; runId: string; state: RunState; step: number; message?: string; stop?: StopReason }
+  /** A step has been in flight for a while (busy), or the long step ended; commands wait for it. */
+  | { type: 'busy'; runId: string; busy: boolean; step: number }
+  | { type: 'plan'; requestId: number; items: PlanItem[]; gflops: number | null }
   | { type: 'metrics'; runId: string; batch: MetricsBatch }
   /** The run's config after a live change (what `Trainer.config` reports). */
   | { type: 'config'; runId: string; config: RunConfig }
@@ -132,41 +142,27 @@ export const UNSOLICITED = -1;
 /** Columnar batch from the trainer's records (the arrays are fresh, ready to transfer). */
 export function packMetrics(records: MetricsRecord[]): MetricsBatch {
   const n = records.length;
-  const col = () => new Float64Array(n);
-  const b: MetricsBatch = {
-    step: col(),
-    wallSeconds: col(),
-    trainLoss: col(),
-    testLoss: col(),
-    accuracy: col(),
-    bitsPerDim: col(),
-    tokensPerSec: col(),
-    lr: col(),
-    gradNorm: col(),
-    betaTilde: new Float64Array(0),
-    betaTildeLayers: records.reduce((m, r) => Math.max(m, r.betaTilde?.length ?? 0), 0),
+  const layers = records.reduce((m, r) => Math.max(m, r.betaTilde?.length ?? 0), 0);
+  const b = {
+    ...emptyColumns(n),
+    betaTilde: layers > 0 ? new Float64Array(n * layers).fill(NaN) : new Float64Array(0),
+    betaTildeLayers: layers,
     changes: [],
-  };
-  if (b.betaTildeLayers > 0) b.betaTilde = new Float64Array(n * b.betaTildeLayers).fill(NaN);
+  } as MetricsBatch;
   records.forEach((r, i) => {
-    b.step[i] = r.step;
-    b.wallSeconds[i] = r.wallSeconds;
-    b.trainLoss[i] = r.trainLoss;
-    b.testLoss[i] = r.testLoss ?? NaN;
-    b.accuracy[i] = r.accuracy ?? NaN;
-    b.bitsPerDim[i] = r.bitsPerDim ?? NaN;
-    b.tokensPerSec[i] = r.tokensPerSec;
-    b.lr[i] = r.lr;
-    b.gradNorm[i] = r.gradNorm;
-    r.betaTilde?.forEach((v, l) => (b.betaTilde[i * b.betaTildeLayers + l] = v));
+    for (const c of METRIC_COLUMNS) b[c][i] = r[c] ?? NaN;
+    r.betaTilde?.forEach((v, l) => (b.betaTilde[i * layers + l] = v));
     if (r.changed) b.changes.push({ step: r.step, hypers: r.changed });
   });
   return b;
 }
 
+/** A fresh Float64Array of length n for every metric column. */
+export function emptyColumns(n: number): Record<MetricColumn, Float64Array> {
+  return Object.fromEntries(METRIC_COLUMNS.map((c) => [c, new Float64Array(n)])) as Record<MetricColumn, Float64Array>;
+}
+
 /** The typed arrays of a batch, for postMessage's transfer list. */
 export function metricsTransfer(b: MetricsBatch): ArrayBuffer[] {
-  return [b.step, b.wallSeconds, b.trainLoss, b.testLoss, b.accuracy, b.bitsPerDim, b.tokensPerSec, b.lr, b.gradNorm, b.betaTilde].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+  return [...METRIC_COLUMNS.map((c) => b[c]), b.betaTilde].map((a) => a.buffer as ArrayBuffer);
 }

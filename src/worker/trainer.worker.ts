@@ -8,39 +8,76 @@ import { Random } from '../util/random.ts';
 import { copyGreedyAccuracy } from '../train/copyGreedy.ts';
 import { PRESET_DESCRIPTIONS, PRESET_NAMES, makeRunConfig } from '../train/presets.ts';
 import { Trainer } from '../train/trainer.ts';
+import { flopsPerStep } from './estimate.ts';
 import { TrainingHost, type GpuLike } from './host.ts';
 import { inspectRun } from './inspect.ts';
-import type { FromWorker, ToWorker } from './protocol.ts';
+import type { FromWorker, PresetTable, RunConfig, TaskName, ToWorker } from './protocol.ts';
 
 const scope = self as unknown as {
   postMessage(msg: FromWorker, transfer: Transferable[]): void;
   onmessage: ((ev: MessageEvent<ToWorker>) => void) | null;
 };
 
+const NO_BROWSER_ADAPTER = [
+  'No WebGPU adapter was found.',
+  'Use a recent Chrome or Edge (WebGPU is on by default); on Linux start it with --enable-unsafe-webgpu',
+  '(and --enable-features=Vulkan), or Firefox Nightly / Safari 18+.',
+].join('\n');
+
+/** Tasks the page may offer; one this build's presets do not know is left out of the table. */
+const TASKS = ['copy', 'mnist', 'mqar'];
+/** Presets beyond the common ones that some tasks have (the MQAR showcase). */
+const EXTRA_PRESETS = ['showcase'];
+
+function presetTable(): PresetTable {
+  const names = [...new Set<string>([...PRESET_NAMES, ...EXTRA_PRESETS])];
+  const configs: PresetTable['configs'] = {};
+  for (const task of TASKS) {
+    const row: Record<string, RunConfig> = {};
+    for (const p of names) {
+      try {
+        row[p] = makeRunConfig({ task: task as TaskName, variant: 'momentum', preset: p });
+      } catch {
+        // this task has no such preset (or the task is not in this build)
+      }
+    }
+    if (Object.keys(row).length > 0) configs[task] = row;
+  }
+  const descriptions: Record<string, string> = { ...PRESET_DESCRIPTIONS };
+  return { names: names.filter((n) => Object.values(configs).some((c) => c && n in c)), descriptions, configs };
+}
+
+/** GFLOP/s of a few steps of a small copy model (after one warm-up step that compiles the kernels). */
+async function measureSpeed(gpu: Gpu): Promise<number> {
+  const cfg = makeRunConfig({ task: 'copy', variant: 'linear', preset: 'tiny', overrides: { name: 'speed probe', steps: 100, evalEvery: 100 } });
+  const trainer = Trainer.create(gpu, cfg, { kind: 'copy' });
+  try {
+    await trainer.run(1);
+    const t0 = performance.now();
+    await trainer.run(3);
+    const ms = performance.now() - t0;
+    return (3 * flopsPerStep(cfg)) / (ms * 1e6);
+  } finally {
+    trainer.dispose();
+  }
+}
+
 const host = new TrainingHost({
   async openGpu() {
     if (!('gpu' in navigator) || !navigator.gpu) {
       throw new Error('WebGPU is not available in this browser (navigator.gpu is missing).');
     }
-    let gpu: Gpu;
-    try {
-      gpu = await Gpu.open();
-    } catch (e) {
-      // The engine's message ends with help for Node (Vulkan packages); the page gives browser help.
-      throw new Error((e as Error).message.split('\n- In Node')[0]!.trim());
-    }
+    // Asked here first so that a missing adapter gets the browser's explanation, not the engine's
+    // (which also covers Node); the engine then opens its own adapter and device.
+    if (!(await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' }))) throw new Error(NO_BROWSER_ADAPTER);
+    const gpu = await Gpu.open();
     const lost = gpu.device.lost.then((info) => `The GPU device was lost (${info.reason || 'unknown'}): ${info.message}`);
     return { gpu, lost };
   },
   makeConfig: (spec) => makeRunConfig(spec),
-  presets: () => ({
-    names: [...PRESET_NAMES],
-    descriptions: { ...PRESET_DESCRIPTIONS },
-    configs: {
-      copy: Object.fromEntries(PRESET_NAMES.map((p) => [p, makeRunConfig({ task: 'copy', variant: 'momentum', preset: p })])),
-      mnist: Object.fromEntries(PRESET_NAMES.map((p) => [p, makeRunConfig({ task: 'mnist', variant: 'momentum', preset: p })])),
-    },
-  }),
+  presets: presetTable,
+  measureSpeed: (gpu) => measureSpeed(gpu as Gpu),
+  loseDevice: (gpu) => (gpu as Gpu).device.destroy(),
   createTrainer: (gpu, cfg, data) => Trainer.create(gpu as Gpu, cfg, data),
   restoreTrainer: (gpu, bytes, data) => Trainer.fromCheckpoint(gpu as Gpu, bytes, data),
   loadEmbedded: (url) => fetchMnist(url),

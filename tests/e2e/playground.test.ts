@@ -2,7 +2,7 @@
 // tiny copy-task variants side by side, steers beta live, reloads, and checks the page that a
 // browser without WebGPU gets. Screenshots of each state go to test-results/e2e/.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -34,6 +34,31 @@ async function runStep(page: Page, name: string): Promise<number> {
   return Number(await page.locator(`li.run[aria-label="${name}"] [data-testid="run-step"]`).textContent());
 }
 
+/** Animation frames per second and the main thread's long tasks (PerformanceObserver 'longtask') over `ms`. */
+function measureFrames(page: Page, ms: number): Promise<{ fps: number; longest: number; longTasks: number; chartDraws: number; longestDraw: number }> {
+  return page.evaluate(
+    (ms) =>
+      new Promise<{ fps: number; longest: number; longTasks: number; chartDraws: number; longestDraw: number }>((done) => {
+        const tasks: number[] = [];
+        const obs = new PerformanceObserver((l) => l.getEntries().forEach((e) => tasks.push(e.duration)));
+        obs.observe({ type: 'longtask', buffered: false });
+        let frames = 0;
+        const t0 = performance.now();
+        const count = () => {
+          frames++;
+          if (performance.now() - t0 < ms) requestAnimationFrame(count);
+          else {
+            obs.disconnect();
+            const draws = performance.getEntriesByName('chart-draw').filter((e) => e.startTime >= t0).map((e) => e.duration);
+            done({ fps: (frames * 1000) / (performance.now() - t0), longest: Math.max(0, ...tasks), longTasks: tasks.length, chartDraws: draws.length, longestDraw: Math.max(0, ...draws) });
+          }
+        };
+        requestAnimationFrame(count);
+      }),
+    ms,
+  );
+}
+
 const LINEAR = 'linear · copy tiny · seed 1';
 const MOMENTUM = 'momentum · copy tiny · seed 1';
 
@@ -49,6 +74,7 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     });
     server = await serveStatic(DIST);
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, ...WEBGPU_ARGS] });
   }, 180_000);
 
   afterAll(async () => {
@@ -57,7 +83,6 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
   });
 
   it('trains two variants, steers beta live, and keeps the runs over a reload', async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, ...WEBGPU_ARGS] });
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
     const errors: string[] = [];
@@ -121,6 +146,170 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     expect(errors).toEqual([]);
     await context.close();
   }, 240_000);
+
+  it('keeps bad values as typed and marked, reads bad links field by field, and names rejected runs once', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // A link with values past every limit and an unknown preset: each named, each kept in its field.
+    const link = (cfg: unknown) => `${base}#config=${Buffer.from(JSON.stringify(cfg)).toString('base64url')}`;
+    await page.goto(link({ task: 'copy', preset: 'nonexistent', layers: 1e12, lr: 1e308, steps: 1e15, hypers: { beta: 1.5, gamma: -2, delta: 5 } }));
+    await expect.poll(() => page.locator('.device').textContent(), { timeout: 60_000 }).toMatch(/Training on/);
+    const report = page.getByRole('alert', { name: 'Shared link problems' });
+    await report.waitFor();
+    const text = (await report.textContent()) ?? '';
+    for (const want of [/unknown preset 'nonexistent'/, /Layers 1000000000000 is over the allowed range 1\.\.48/, /Learning rate 1e\+308 is over/, /Steps 1000000000000000 is over/, /β 1\.5 is over the allowed range \[0, 0\.99\]/, /γ -2 is below/, /δ 5 is over/]) {
+      expect(text).toMatch(want);
+    }
+    expect(await page.getByLabel('Layers', { exact: true }).inputValue()).toBe('1000000000000');
+    expect(await page.getByLabel('β (attention momentum) value').inputValue()).toBe('1.5');
+    expect(await page.getByLabel('Preset').inputValue()).toBe('nonexistent');
+    const train = page.getByRole('button', { name: /^Train/ });
+    expect(await train.isDisabled()).toBe(true);
+    expect(await page.getByTestId('train-blocker').textContent()).toMatch(/^Train is disabled: .*Layers 1000000000000 is over/);
+    await shot(page, '5-bad-link');
+
+    // A link whose configuration is null, and one that is damaged: said so, defaults kept.
+    await page.goto(link(null));
+    await page.reload();
+    await expect.poll(async () => (await page.getByRole('alert', { name: 'Shared link problems' }).textContent()) ?? '', { timeout: 30_000 }).toMatch(/is null, not an object/);
+    await page.goto(`${base}#config=%%%`);
+    await page.reload();
+    await expect.poll(async () => (await page.getByRole('alert', { name: 'Shared link problems' }).textContent()) ?? '', { timeout: 30_000 }).toMatch(/damaged/);
+
+    // Typed values: kept as typed, marked with the range; Train says why it is disabled.
+    await page.goto(base);
+    await page.reload();
+    await expect.poll(() => page.locator('.device').textContent(), { timeout: 60_000 }).toMatch(/Training on/);
+    const batch = page.getByLabel('Batch', { exact: true });
+    await batch.fill('-3');
+    expect(await batch.inputValue()).toBe('-3');
+    expect(await batch.getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('Sequence length').fill('100000');
+    expect(await page.getByTestId('train-blocker').textContent()).toMatch(/Batch -3 is below the allowed range 1\.\.4096.*Sequence length 100000 is over the allowed range 4\.\.4096/);
+    expect(await page.getByRole('button', { name: /^Train/ }).isDisabled()).toBe(true);
+    await shot(page, '6-invalid-fields');
+
+    // Values the form allows but the model does not (an odd width for the concatenated position
+    // code): the worker refuses each run before anything starts; one notice per run, naming it.
+    await batch.fill('4');
+    await page.getByLabel('Sequence length').fill('16');
+    await page.getByLabel('Heads', { exact: true }).fill('3');
+    await page.getByLabel('Head dim').fill('3');
+    await page.getByRole('button', { name: 'Train 3 variants' }).click();
+    await expect.poll(() => page.locator('.notice').count(), { timeout: 30_000 }).toBe(3);
+    await page.waitForTimeout(1500); // no follow-up notices from runs that never started
+    const notices = await page.locator('.notice-text').allTextContents();
+    expect(notices).toHaveLength(3);
+    for (const v of ['softmax', 'linear', 'momentum']) expect(notices.filter((n) => n.startsWith(`${v} · copy tiny · seed 1: `) && /even model width/.test(n))).toHaveLength(1);
+    expect(await page.locator('li.run').count()).toBe(0);
+    await shot(page, '7-rejected-runs');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 180_000);
+
+  it('trains seed groups with bands and a results table, stays smooth, survives a lost device, and names uploads apart', async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+    await expect.poll(() => page.locator('.device').textContent(), { timeout: 60_000 }).toMatch(/Training on/);
+    const tiny = async (steps: string) => {
+      await page.getByLabel('Sequence length').fill('16');
+      await page.getByLabel('Layers', { exact: true }).fill('1');
+      await page.getByLabel('Heads', { exact: true }).fill('2');
+      await page.getByLabel('Head dim').fill('8');
+      await page.getByLabel('Feed-forward width').fill('32');
+      await page.getByLabel('Batch', { exact: true }).fill('4');
+      await page.getByLabel('Steps', { exact: true }).fill(steps);
+    };
+    // Two variants x two seeds, 30 steps: a double click on Train starts them once.
+    await page.getByLabel('Softmax', { exact: true }).uncheck();
+    await tiny('30');
+    await page.getByLabel('Seeds', { exact: true }).fill('1, 2');
+    await page.getByRole('button', { name: 'Train 2 variants x 2 seeds (4 runs)' }).dblclick();
+    await expect.poll(() => page.locator('li.run').count(), { timeout: 60_000 }).toBe(4);
+    await expect.poll(() => page.locator('li.run[data-state="finished"]').count(), { timeout: 150_000, interval: 1000 }).toBe(4);
+    expect(await page.locator('li.run').count()).toBe(4);
+    expect(await page.locator('li.run-group').count()).toBe(2);
+    // Each variant is one mean trace with its band over the two seeds.
+    await expect.poll(async () => (await page.locator('[data-chart="train-loss"]').getAttribute('data-bands')) ?? '', { timeout: 10_000 }).toMatch(/^linear:2:\d+,momentum:2:\d+$/);
+    // One evaluation per run (the last step): a single point per group, drawn with a marker.
+    await expect.poll(() => chartPoints(page, 'test-loss'), { timeout: 10_000 }).toEqual([1, 1]);
+    const table = page.getByRole('table', { name: /^Results: copy, 2 variants x 2 seeds/ });
+    await table.waitFor({ timeout: 10_000 });
+    const momentumRow = table.locator('tr[data-variant="momentum"]');
+    expect(await momentumRow.locator('td[data-metric="testLoss"]').textContent()).toMatch(/\(n = 2\).*Δ vs linear: .*\[.*\], better on [0-2] of 2 seeds/);
+    expect(await table.locator('tr[data-variant="linear"]').textContent()).toMatch(/\(baseline\)/);
+    await page.getByLabel('Show member runs').check();
+    await page.getByLabel('Seed band').selectOption('se');
+    await shot(page, '8-seed-groups');
+
+    // A checkpoint uploaded next to its original becomes a run with a name of its own.
+    const original = 'momentum · copy tiny · seed 1';
+    const bytes = await page.evaluate(async (name) => {
+      const pg = (globalThis as { __playground?: { session: { checkpointBytes(id: string): Promise<{ bytes: Uint8Array } | null> }; store: { getState(): { runs: Record<string, { id: string; name: string }> } } } }).__playground!;
+      const run = Object.values(pg.store.getState().runs).find((r) => r.name === name)!;
+      const ck = await pg.session.checkpointBytes(run.id);
+      return Array.from(ck!.bytes);
+    }, original);
+    await page.locator('#upload-checkpoint').setInputFiles({ name: 'momentum.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+    await page.locator(`li.run[aria-label="${original} (uploaded)"]`).waitFor({ timeout: 30_000 });
+    expect(await page.locator(`li.run[aria-label="${original}"]`).count()).toBe(1);
+    // Exports carry each run's id.
+    const csv = await page.evaluate(() => {
+      const pg = (globalThis as { __playground?: { csv(): string } }).__playground!;
+      return pg.csv();
+    });
+    expect(csv.split('\n')[0]).toMatch(/^run_id,run,variant,seed,group,step/);
+    await page.getByRole('button', { name: `Remove ${original} (uploaded)` }).click();
+
+    // Three runs training: frames per second and long main-thread tasks, measured (beside the idle page).
+    const idle = await measureFrames(page, 3000);
+    await page.getByLabel('Softmax', { exact: true }).check();
+    await page.getByLabel('Seeds', { exact: true }).fill('3');
+    await tiny('100000');
+    await page.getByRole('button', { name: 'Train 3 variants' }).click();
+    await expect.poll(async () => (await chartPoints(page, 'train-loss')).length, { timeout: 60_000 }).toBe(5);
+    await expect.poll(() => page.locator('li.run[data-state="running"]').count(), { timeout: 60_000 }).toBe(3);
+    await page.waitForTimeout(3000);
+    const perf = await measureFrames(page, 5000);
+    console.log(`e2e: three runs training: ${perf.fps.toFixed(1)} frames/s, ${perf.longTasks} long tasks, longest ${perf.longest.toFixed(0)} ms, ${perf.chartDraws} chart redraws, longest ${perf.longestDraw.toFixed(0)} ms (idle page: ${idle.fps.toFixed(1)} frames/s, longest ${idle.longest.toFixed(0)} ms)`);
+    writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: perf, idle }));
+    // The charts kept up while throttled (frames/s and task lengths are reported, not asserted:
+    // on a shared CPU they measure the machine as much as the page).
+    expect(perf.chartDraws).toBeGreaterThan(0);
+
+    // A lost device (the worker's test hook): runs pause with the banner and come back from their checkpoints.
+    const running = page.locator('li.run[data-state="running"]');
+    await page.evaluate(() => (globalThis as { __playground?: { session: { loseDevice(): void } } }).__playground!.session.loseDevice());
+    await page.locator('.device.lost').waitFor({ timeout: 30_000 });
+    expect(await running.count()).toBe(0);
+    expect(await page.locator('li.run[data-state="device-lost"]').count()).toBe(3);
+    await shot(page, '9-device-lost');
+    await page.getByRole('button', { name: 'Reopen the device and restore the runs' }).click();
+    await expect.poll(() => page.locator('.device').textContent(), { timeout: 60_000 }).toMatch(/Training on/);
+    await expect.poll(() => page.locator('li.run[data-state="paused"]').count(), { timeout: 60_000 }).toBe(3);
+    const softmax = 'softmax · copy tiny · seed 3';
+    const at = await runStep(page, softmax);
+    await page.getByRole('button', { name: `Resume ${softmax}` }).click();
+    await expect.poll(() => runStep(page, softmax), { timeout: 60_000 }).toBeGreaterThan(at);
+
+    // Fifteen runs (five variants x three seeds) training at once, measured the same way.
+    for (const v of ['Softmax', 'Linear', 'Momentum', 'Momentum + momentum connection', 'Adaptive momentum']) await page.getByLabel(v, { exact: true }).check();
+    await page.getByLabel('Seeds', { exact: true }).fill('4-6');
+    await page.getByRole('button', { name: 'Train 5 variants x 3 seeds (15 runs)' }).click({ timeout: 60_000 });
+    await expect.poll(() => page.locator('li.run[data-state="running"]').count(), { timeout: 120_000 }).toBeGreaterThanOrEqual(15);
+    await page.waitForTimeout(3000);
+    const fifteen = await measureFrames(page, 5000);
+    console.log(`e2e: fifteen runs (+1) training: ${fifteen.fps.toFixed(1)} frames/s, ${fifteen.longTasks} long tasks, longest ${fifteen.longest.toFixed(0)} ms, ${fifteen.chartDraws} chart redraws, longest ${fifteen.longestDraw.toFixed(0)} ms`);
+    writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: perf, idle, fifteen }));
+    await shot(page, '10-fifteen-runs');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 360_000);
 
   it('explains what to do when the browser has no WebGPU', async () => {
     const plain = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, '--disable-webgpu'] });

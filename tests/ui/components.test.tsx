@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // Components in jsdom: every control reachable by its visible label, sliders that cannot reach a
 // divergent value, the momentum-weights view, the no-WebGPU page. Plotly is mocked.
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MetricsHub } from '../../src/store/metrics.ts';
 import { MemoryStorage } from '../../src/store/persist.ts';
@@ -25,8 +25,19 @@ vi.mock('../../src/ui/plotly.ts', () => ({ loadPlotly: async () => plotly }));
 class FakePort implements WorkerPort {
   sent: ToWorker[] = [];
   fn: ((ev: MessageEvent<FromWorker>) => void) | null = null;
+  /** What the fake worker's plan says a step costs (seconds), and per-variant failures. */
+  stepSeconds = 0.1;
+  failures: Record<string, string> = {};
   postMessage(msg: ToWorker) {
     this.sent.push(msg);
+    if (msg.type === 'plan') {
+      const items = msg.specs.map((sp) =>
+        this.failures[sp.variant]
+          ? { ok: false as const, message: this.failures[sp.variant]! }
+          : { ok: true as const, config: { ...momentumConfig, name: sp.overrides.name!, variant: sp.variant, seed: sp.overrides.seed! }, flopsPerStep: 2e12, stepSeconds: this.stepSeconds },
+      );
+      setTimeout(() => this.reply({ type: 'plan', requestId: msg.requestId, items, gflops: 10 }), 0);
+    }
   }
   addEventListener(type: string, fn: (ev: never) => void) {
     if (type === 'message') this.fn = fn as (ev: MessageEvent<FromWorker>) => void;
@@ -48,9 +59,9 @@ const momentumConfig = {
   seed: 1,
 } as unknown as RunConfig;
 
-function mount() {
+function mount(newId: () => string = () => 'r1') {
   const port = new FakePort();
-  const session = new Session(new WorkerClient(port), new MemoryStorage(), useApp, new MetricsHub(), { newId: () => 'r1' });
+  const session = new Session(new WorkerClient(port), new MemoryStorage(), useApp, new MetricsHub(), { newId });
   render(
     <SessionContext.Provider value={session}>
       <App />
@@ -80,12 +91,88 @@ describe('App', () => {
     expect(screen.getByLabelText('Momentum')).toBeTruthy();
   });
 
-  it('starts one run per chosen variant', () => {
-    const { port } = mount();
+  it('starts one run per chosen variant and seed, once however often Train is clicked', async () => {
+    let n = 0;
+    const { port } = mount(() => `id${++n}`);
     act(() => useApp.getState().setDevice({ status: 'ready', backend: 'gpu', description: 'test GPU' }));
     fireEvent.click(screen.getByLabelText('Softmax'));
-    fireEvent.click(screen.getByRole('button', { name: /Train 2 variants/ }));
-    expect(port.sent.filter((m) => m.type === 'create').map((m) => (m as { spec: { variant: string } }).spec.variant)).toEqual(['linear', 'momentum']);
+    fireEvent.change(screen.getByLabelText('Seeds'), { target: { value: '1, 2' } });
+    const train = screen.getByRole('button', { name: /Train 2 variants x 2 seeds \(4 runs\)/ });
+    fireEvent.click(train);
+    fireEvent.click(train);
+    expect((train as HTMLButtonElement).disabled).toBe(true);
+    await waitFor(() => expect(port.sent.filter((m) => m.type === 'create')).toHaveLength(4));
+    const creates = port.sent.filter((m): m is Extract<ToWorker, { type: 'create' }> => m.type === 'create');
+    expect(creates.map((m) => `${m.config!.variant}:${m.config!.seed}`)).toEqual(['linear:1', 'linear:2', 'momentum:1', 'momentum:2']);
+    expect(port.sent.filter((m) => m.type === 'plan')).toHaveLength(1);
+  });
+
+  it('keeps an invalid value as typed, marks it with the range, and says why Train is disabled', () => {
+    mount();
+    act(() => useApp.getState().setDevice({ status: 'ready', backend: 'gpu', description: 'test GPU' }));
+    const layers = screen.getByLabelText('Layers') as HTMLInputElement;
+    fireEvent.change(layers, { target: { value: '1000000000000' } });
+    expect(layers.value).toBe('1000000000000');
+    expect(layers.getAttribute('aria-invalid')).toBe('true');
+    const note = document.getElementById(layers.getAttribute('aria-describedby')!)!;
+    expect(note.textContent).toBe('Layers 1000000000000 is over the allowed range 1..48, whole numbers');
+    fireEvent.change(screen.getByLabelText('Learning rate'), { target: { value: '0' } });
+    expect((screen.getByLabelText('Learning rate') as HTMLInputElement).value).toBe('0');
+    const train = screen.getByRole('button', { name: /^Train/ }) as HTMLButtonElement;
+    expect(train.disabled).toBe(true);
+    expect(screen.getByTestId('train-blocker').textContent).toMatch(/Train is disabled: Layers .*Learning rate 0 is below the allowed range \(0, 1\]/);
+    fireEvent.change(layers, { target: { value: '2' } });
+    fireEvent.change(screen.getByLabelText('Learning rate'), { target: { value: '' } });
+    expect(train.disabled).toBe(false);
+  });
+
+  it('asks before a run whose step is estimated at many seconds, with the estimate', async () => {
+    let n = 0;
+    const { port } = mount(() => `id${++n}`);
+    port.stepSeconds = 112;
+    act(() => useApp.getState().setDevice({ status: 'ready', backend: 'gpu', description: 'test GPU' }));
+    fireEvent.click(screen.getByLabelText('Softmax'));
+    fireEvent.click(screen.getByLabelText('Linear'));
+    fireEvent.click(screen.getByRole('button', { name: /^Train 1 variant/ }));
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog.textContent).toMatch(/about 1\.9 min \(2\.00 TFLOP per step at the 10 GFLOP\/s this device measured\)/);
+    expect(port.sent.some((m) => m.type === 'create')).toBe(false);
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(port.sent.some((m) => m.type === 'create')).toBe(false);
+  });
+
+  it('gives one notice per rejected run, naming it, and starts nothing', async () => {
+    let n = 0;
+    const { port } = mount(() => `id${++n}`);
+    port.failures = { linear: 'this run does not fit the device', momentum: 'this run does not fit the device', softmax: 'batch too big' };
+    act(() => useApp.getState().setDevice({ status: 'ready', backend: 'gpu', description: 'test GPU' }));
+    fireEvent.click(screen.getByRole('button', { name: /^Train 3 variants/ }));
+    await waitFor(() => expect(useApp.getState().notices).toHaveLength(3));
+    const texts = useApp.getState().notices.map((x) => x.text);
+    expect(texts[0]).toBe('softmax · copy tiny · seed 1: batch too big. Nothing was started.');
+    expect(texts[1]).toBe('linear · copy tiny · seed 1: this run does not fit the device. Nothing was started.');
+    expect(texts[2]).toMatch(/^momentum · copy tiny · seed 1: this run does not fit/);
+    expect(port.sent.some((m) => m.type === 'create' || m.type === 'start')).toBe(false);
+    // Every notice stays until dismissed; more than five are all kept.
+    for (let i = 0; i < 6; i++) act(() => useApp.getState().notify(`notice ${i}`));
+    expect(screen.getAllByRole('alert').length).toBeGreaterThanOrEqual(9);
+    fireEvent.click(screen.getByRole('button', { name: 'Dismiss: notice 0' }));
+    expect(useApp.getState().notices).toHaveLength(8);
+    fireEvent.click(screen.getByRole('button', { name: /Dismiss all 8 notices/ }));
+    expect(useApp.getState().notices).toHaveLength(0);
+  });
+
+  it('shows a busy run and that Stop and Remove act after its step', () => {
+    const { port } = mount();
+    port.reply({ type: 'created', runId: 'r1', config: momentumConfig, step: 0, parameters: 1 });
+    port.reply({ type: 'state', runId: 'r1', state: 'running', step: 0 });
+    port.reply({ type: 'busy', runId: 'r1', busy: true, step: 0 });
+    expect(screen.getByTestId('run-busy').textContent).toMatch(/computing step 1/);
+    expect(screen.getByRole('button', { name: 'Stop momentum run' }).textContent).toBe('Stop (after this step)');
+    expect(screen.getByRole('button', { name: 'Remove momentum run' }).textContent).toBe('Remove (after this step)');
+    port.reply({ type: 'busy', runId: 'r1', busy: false, step: 1 });
+    expect(screen.queryByTestId('run-busy')).toBeNull();
   });
 
   it('offers live sliders bounded below beta = 1 and above gamma = 0, and sends changes', () => {

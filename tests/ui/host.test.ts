@@ -104,7 +104,8 @@ describe('TrainingHost', () => {
     expect(of(sent, 'state').map((m) => m.state)).toEqual(['paused', 'paused']);
     await host.handle({ type: 'start', runId: 'a' });
     await host.handle({ type: 'start', runId: 'b' });
-    await settle();
+    // Until both finish (a loaded machine may take longer than a few milliseconds).
+    for (let i = 0; i < 200 && of(sent, 'state').filter((m) => m.state === 'finished').length < 2; i++) await settle(10);
     // a took one step alone before b was started; from then on they alternate.
     expect(log).toEqual(['r0:1', 'r0:2', 'r1:1', 'r0:3', 'r1:2', 'r0:4', 'r1:3', 'r1:4']);
     const metrics = of(sent, 'metrics');
@@ -142,7 +143,9 @@ describe('TrainingHost', () => {
     expect(at).toBeLessThan(1000);
     await host.handle({ type: 'stop', runId: 'a' });
     expect(of(sent, 'state').at(-1)).toMatchObject({ state: 'stopped' });
+    // Dispose does not hold up the messages behind it: the trainer goes after its step in flight.
     await host.handle({ type: 'dispose', runId: 'a' });
+    await settle(5);
     expect(trainers[0]!.disposed).toBe(true);
   });
 

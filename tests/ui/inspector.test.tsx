@@ -3,7 +3,7 @@
 // helpers (row sums, share on the copy task's read positions, what a cell names), and the page:
 // a grid of layers x heads, one enlarged on click, the hover readout, two runs side by side,
 // beta~ for adaptive runs, refreshes while training and clear errors. Plotly is mocked.
-import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MetricsHub } from '../../src/store/metrics.ts';
 import { MemoryStorage } from '../../src/store/persist.ts';
@@ -225,12 +225,17 @@ describe('Inspector on the page', () => {
     await port.reply({ type: 'inspection', runId: 'r1', requestId: port.inspects()[0]!.requestId, inspection: copyInspection({ step: 0 }) });
     await port.reply({ type: 'state', runId: 'r1', state: 'running', step: 0 });
     const rec = (step: number) => ({ step, wallSeconds: step, trainLoss: 1, testLoss: null, tokensPerSec: 1, lr: 1e-3, gradNorm: 1 });
+    // The store takes run step counters a few times a second (src/store/inbox.ts): wait for each.
+    const stepShown = (n: number) => waitFor(() => expect(useApp.getState().runs['r1']?.step).toBe(n), { timeout: 3000 });
     await port.reply({ type: 'metrics', runId: 'r1', batch: packMetrics([rec(1), rec(2), rec(3)]) });
+    await stepShown(3);
     expect(port.inspects()).toHaveLength(1);
     await port.reply({ type: 'metrics', runId: 'r1', batch: packMetrics([rec(4), rec(5)]) });
-    expect(port.inspects()).toHaveLength(2);
+    await stepShown(5);
+    await waitFor(() => expect(port.inspects()).toHaveLength(2));
     // Not again until that reply is in and five more steps have passed.
     await port.reply({ type: 'metrics', runId: 'r1', batch: packMetrics([rec(6)]) });
+    await stepShown(6);
     expect(port.inspects()).toHaveLength(2);
     await port.reply({ type: 'inspection', runId: 'r1', requestId: port.inspects()[1]!.requestId, inspection: copyInspection({ step: 5 }) });
     expect(screen.getByText(/step 5, held-out example 0 of 8/)).toBeTruthy();

@@ -1,6 +1,7 @@
 // Store, metrics columns, form/share and the session with a fake worker and in-memory storage.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { decodeShare, defaultForm, encodeShare, formToSpecs, formVariants } from '../../src/store/form.ts';
+import { defaultForm, formToSpecs, formVariants } from '../../src/store/form.ts';
+import { decodeShare, encodeShare } from '../../src/store/share.ts';
 import { metricsCsv } from '../../src/store/export.ts';
 import { MetricsHub, RunSeries } from '../../src/store/metrics.ts';
 import { MemoryStorage } from '../../src/store/persist.ts';
@@ -26,9 +27,20 @@ const rec = (step: number, extra = {}) => ({ step, wallSeconds: step / 10, train
 
 class FakePort implements WorkerPort {
   sent: ToWorker[] = [];
+  /** Seconds per step the fake worker's plan reports; a message per spec makes it fail. */
+  stepSeconds = 0.1;
+  failures: Record<string, string> = {};
   private fn: ((ev: MessageEvent<FromWorker>) => void) | null = null;
   postMessage(msg: ToWorker) {
     this.sent.push(msg);
+    if (msg.type === 'plan') {
+      const items = msg.specs.map((s) =>
+        this.failures[s.variant]
+          ? { ok: false as const, message: this.failures[s.variant]! }
+          : { ok: true as const, config: { ...cfg(s.overrides.name ?? s.variant, s.variant), seed: s.overrides.seed ?? 1 }, flopsPerStep: 1e9, stepSeconds: this.stepSeconds },
+      );
+      queueMicrotask(() => this.reply({ type: 'plan', requestId: msg.requestId, items, gflops: 10 }));
+    }
   }
   addEventListener(type: string, fn: (ev: never) => void) {
     if (type === 'message') this.fn = fn as (ev: MessageEvent<FromWorker>) => void;
@@ -64,7 +76,7 @@ describe('RunSeries', () => {
 
 describe('form', () => {
   it('makes one spec per variant with the same seed, the adaptive toggle applied', () => {
-    const f = { ...defaultForm('copy'), variants: ['linear', 'momentum-connection'] as const, adaptive: true, maxLen: 16, layers: 1, seed: 7 };
+    const f = { ...defaultForm('copy'), variants: ['linear', 'momentum-connection'] as const, adaptive: true, maxLen: 16, layers: 1, seeds: '7' };
     const specs = formToSpecs({ ...f, variants: [...f.variants] });
     expect(specs.map((s) => s.variant)).toEqual(['linear', 'adaptive']);
     expect(specs.every((s) => s.overrides.seed === 7 && s.overrides.model?.layers === 1)).toBe(true);
@@ -72,13 +84,13 @@ describe('form', () => {
     expect(formVariants({ ...defaultForm(), variants: ['adaptive', 'momentum-connection'], adaptive: true })).toEqual(['adaptive']);
   });
 
-  it('round-trips through a share link and clamps divergent values', () => {
-    const f = { ...defaultForm('mnist'), preset: 'quick', resolution: 14 as const, subset: 500, lr: 5e-4 };
-    expect(decodeShare(encodeShare(f))).toEqual(f);
+  it('round-trips through a share link and keeps out-of-range values as given', () => {
+    const f = { ...defaultForm('mnist'), preset: 'quick', resolution: 14 as const, subset: 500, lr: 5e-4, seeds: '1, 2' };
+    expect(decodeShare(encodeShare(f))).toEqual({ form: f, problems: [] });
     const bad = { ...f, hypers: { ...f.hypers, beta: 1.5, gamma: -1 } };
     const back = decodeShare(encodeShare(bad));
-    expect(back.hypers.beta).toBeLessThan(1);
-    expect(back.hypers.gamma).toBeGreaterThan(0);
+    expect(back.form.hypers.beta).toBe(1.5);
+    expect(back.form.hypers.gamma).toBe(-1);
     expect(() => decodeShare('#nothing')).toThrow(/no configuration/);
   });
 });
@@ -104,39 +116,44 @@ describe('Session', () => {
     expect(port.sent.map((m) => m.type)).toEqual(['init', 'presets']);
     port.reply({ type: 'ready', backend: 'swiftshader', description: 'SwiftShader' });
     useApp.getState().setForm({ variants: ['linear', 'momentum'] });
-    const ids = session.createFromForm();
-    expect(ids).toEqual(['run1', 'run2']);
+    const ids = await session.createFromForm();
+    // run1 is the comparison's id; the runs follow.
+    expect(ids).toEqual(['run2', 'run3']);
     expect(port.sent.filter((m) => m.type === 'create' || m.type === 'start').map((m) => `${m.type}:${(m as { runId: string }).runId}`)).toEqual([
-      'create:run1',
-      'start:run1',
       'create:run2',
       'start:run2',
+      'create:run3',
+      'start:run3',
     ]);
-    for (const [id, v] of [['run1', 'linear'], ['run2', 'momentum']] as const) {
+    for (const [id, v] of [['run2', 'linear'], ['run3', 'momentum']] as const) {
       port.reply({ type: 'created', runId: id, config: cfg(v, v), step: 0, parameters: 10 });
       port.reply({ type: 'state', runId: id, state: 'running', step: 0 });
       port.reply({ type: 'metrics', runId: id, batch: packMetrics([rec(1), rec(2)]) });
       port.reply({ type: 'checkpoint', runId: id, requestId: -1, step: 2, bytes: new Uint8Array([1, 2]) });
     }
     const s = useApp.getState();
-    expect(s.order).toEqual(['run1', 'run2']);
-    expect(s.runs.run1!.colorIndex).not.toBe(s.runs.run2!.colorIndex);
-    expect(hub.get('run2').length).toBe(2);
+    expect(s.order).toEqual(['run2', 'run3']);
+    expect(s.runs.run2!.colorIndex).not.toBe(s.runs.run3!.colorIndex);
+    expect(hub.get('run3').length).toBe(2);
     await new Promise((r) => setTimeout(r, 20));
     await session.flush();
-    expect(storage.checkpoints.get('run1')?.step).toBe(2);
-    expect(metricsCsv([s.runs.run1!], hub).trim().split('\n')).toHaveLength(3);
+    expect(storage.checkpoints.get('run2')?.step).toBe(2);
+    const csv = metricsCsv([s.runs.run2!], hub).trim().split('\n');
+    expect(csv).toHaveLength(3);
+    expect(csv[0]!.startsWith('run_id,run,variant,seed')).toBe(true);
+    expect(csv[1]!.startsWith('"run2",')).toBe(true);
 
     // A reload: a new store and session on the same storage.
     session.dispose();
     resetApp();
     const again = await boot(storage);
     const r = useApp.getState().runs;
-    expect(Object.keys(r)).toEqual(['run1', 'run2']);
-    expect(r.run1).toMatchObject({ state: 'paused', live: false, step: 2, checkpointStep: 2 });
-    expect(again.hub.get('run1').length).toBe(2);
+    expect(Object.keys(r)).toEqual(['run2', 'run3']);
+    expect(r.run2).toMatchObject({ state: 'paused', live: false, step: 2, checkpointStep: 2 });
+    expect(r.run2!.group?.label).toBe('linear');
+    expect(again.hub.get('run2').length).toBe(2);
     // Resume sends the stored checkpoint, then start.
-    await again.session.resume('run1', true);
+    await again.session.resume('run2', true);
     expect(again.port.sent.slice(-2).map((m) => m.type)).toEqual(['restore', 'start']);
   });
 

@@ -1,26 +1,22 @@
-// Chart thinning: a trace keeps every stride-th finite point, within MAX_POINTS, smoothing over all.
+// Chart thinning and smoothing: a trace keeps at most MAX_POINTS (the last point always), and
+// smoothing is an exponential moving average over every raw finite point.
 import { describe, expect, it } from 'vitest';
-import { MAX_POINTS, newCursor, strideFor, takePoints } from '../../src/ui/traces.ts';
+import { finitePoints } from '../../src/store/groups.ts';
+import { MAX_POINTS, thin } from '../../src/ui/traces.ts';
 
 describe('chart traces', () => {
-  it('keeps long runs under the point budget and extends incrementally', () => {
+  it('keeps long runs under the point budget, with the last point', () => {
     const n = 10_000;
-    const xs = Float64Array.from({ length: n }, (_, i) => i + 1);
-    const ys = Float64Array.from({ length: n }, (_, i) => (i % 50 === 0 ? i : NaN)); // eval steps only
-    const stride = strideFor(200);
-    expect(stride).toBe(1);
-    expect(strideFor(3 * MAX_POINTS)).toBe(4);
-    const cur = newCursor(stride);
-    const first = takePoints(cur, xs.subarray(0, 5000), ys.subarray(0, 5000), 0);
-    const rest = takePoints(cur, xs, ys, 0);
-    expect(first.x.length + rest.x.length).toBe(200);
-    expect(rest.x[0]).toBe(5001);
+    const x = Array.from({ length: n }, (_, i) => i + 1);
+    const t = thin(x, x);
+    expect(t.x.length).toBeLessThanOrEqual(MAX_POINTS + 1);
+    expect(t.x.at(-1)).toBe(n);
+    expect(thin([1, 2], [3, 4])).toEqual({ x: [1, 2], y: [3, 4] });
   });
 
-  it('smooths with an exponential moving average over every raw point', () => {
-    const cur = newCursor(2);
-    const p = takePoints(cur, Float64Array.of(1, 2, 3), Float64Array.of(0, 10, 10), 0.5);
+  it('smooths with an exponential moving average over the finite points only', () => {
+    const p = finitePoints(Float64Array.of(1, 2, 3), Float64Array.of(0, NaN, 10), 0.5);
     expect(p.x).toEqual([1, 3]);
-    expect(p.y).toEqual([0, 7.5]);
+    expect(p.y).toEqual([0, 5]);
   });
 });
