@@ -53,8 +53,8 @@ export function numOption(value: string | undefined, name: string): number | und
 }
 
 export function taskOption(value: string | undefined): TaskName {
-  if (value === undefined) throw new UsageError('--task is required (copy or mnist)');
-  if (value !== 'copy' && value !== 'mnist') throw new UsageError(`--task must be copy or mnist; got '${value}'`);
+  if (value === undefined) throw new UsageError('--task is required (copy, mnist or mqar)');
+  if (value !== 'copy' && value !== 'mnist' && value !== 'mqar') throw new UsageError(`--task must be copy, mnist or mqar; got '${value}'`);
   return value;
 }
 
@@ -83,18 +83,23 @@ export const RUN_OPTIONS = {
   delta: { type: 'string' },
   'seq-len': { type: 'string' },
   symbols: { type: 'string' },
+  pairs: { type: 'string' },
+  queries: { type: 'string' },
+  keys: { type: 'string' },
+  values: { type: 'string' },
   resolution: { type: 'string' },
   subset: { type: 'string' },
   data: { type: 'string' },
   out: { type: 'string' },
 } as const;
 
-export const RUN_USAGE = `  --task copy|mnist       what to train (required)
+export const RUN_USAGE = `  --task copy|mnist|mqar  what to train (required; mqar: multi-query associative recall)
   --preset ${PRESET_NAMES.join('|')}    model and schedule size (default tiny: minutes on CPU-only WebGPU)
   --steps N --batch B --seed S --lr LR --eval-every K
   --beta B --gamma G      momentum attention (beta in [0, 1), gamma > 0; default: the paper's per task)
   --beta-tilde B --gamma-tilde G --delta D   momentum connection
   --seq-len L --symbols K copy task: sequence length and alphabet
+  --seq-len L --pairs P --queries Q --keys K --values V   MQAR: length, pairs, queries, key and value vocabularies
   --resolution 28|14|7 --subset N   MNIST: downsampling and training-subset size
   --data FILE             MNIST generation on an IDX images file (gzipped or not) instead of the embedded digits
   --out DIR               where metrics and checkpoints go`;
@@ -125,10 +130,22 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
     if (x !== undefined) hypers[key] = x;
   }
   if (Object.keys(hypers).length > 0) o.hypers = hypers;
-  if (task === 'copy') {
-    if (v.resolution !== undefined || v.subset !== undefined || v.data !== undefined) {
-      throw new UsageError('--resolution, --subset and --data apply to --task mnist');
+  const mqarFlags = (['pairs', 'queries', 'keys', 'values'] as const).filter((k) => v[k] !== undefined);
+  if (task !== 'mqar' && mqarFlags.length > 0) throw new UsageError(`--${mqarFlags.join(', --')} apply to --task mqar`);
+  if (task !== 'mnist' && (v.resolution !== undefined || v.subset !== undefined || v.data !== undefined)) {
+    throw new UsageError('--resolution, --subset and --data apply to --task mnist');
+  }
+  if (task === 'mqar') {
+    if (v.symbols !== undefined) throw new UsageError('--symbols applies to --task copy');
+    const t: Record<string, number> = {};
+    const len = intOption(v['seq-len'], 'seq-len');
+    if (len !== undefined) t.maxLen = len;
+    for (const k of ['pairs', 'queries', 'keys', 'values'] as const) {
+      const x = intOption(v[k], k);
+      if (x !== undefined) t[k] = x;
     }
+    o.task = t;
+  } else if (task === 'copy') {
     const t: Record<string, number> = {};
     const len = intOption(v['seq-len'], 'seq-len');
     const sym = intOption(v.symbols, 'symbols');
@@ -157,7 +174,7 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
 
 /** The data a run needs: the embedded digits, or an IDX images file for MNIST generation. */
 export async function loadTaskData(cfg: RunConfig, dataFile?: string): Promise<TaskData> {
-  if (cfg.task.kind === 'copy') return { kind: 'copy' };
+  if (cfg.task.kind !== 'mnist') return { kind: cfg.task.kind };
   if (dataFile === undefined && cfg.task.source !== 'embedded') dataFile = cfg.task.source;
   if (dataFile === undefined) return { kind: 'mnist', images: await loadMnistFile() };
   let bytes: Uint8Array;

@@ -33,12 +33,12 @@ export interface SessionOptions {
 }
 
 export function dataSpecOf(cfg: RunConfig): DataSpec {
-  if (cfg.task.kind === 'copy') return { kind: 'copy' };
+  if (cfg.task.kind === 'copy' || cfg.task.kind === 'mqar') return { kind: cfg.task.kind };
   return cfg.task.source === 'embedded' ? { kind: 'mnist-embedded' } : { kind: 'mnist-dataset', name: cfg.task.source };
 }
 
 export function dataSpecOfForm(f: FormState): DataSpec {
-  if (f.task === 'copy') return { kind: 'copy' };
+  if (f.task === 'copy' || f.task === 'mqar') return { kind: f.task };
   return f.source === 'embedded' ? { kind: 'mnist-embedded' } : { kind: 'mnist-dataset', name: f.source };
 }
 

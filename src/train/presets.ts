@@ -12,8 +12,9 @@ import {
   type Variant,
 } from '../model/config.ts';
 import { copyVocab } from '../tasks/copyTask.ts';
+import { mqarVocab } from '../tasks/mqar.ts';
 import { PIXEL_VOCAB } from '../tasks/mnist.ts';
-import type { CopyTaskConfig, MnistTaskConfig, OptimConfig, RunConfig, TaskConfig, TaskName } from './types.ts';
+import type { CopyTaskConfig, MnistTaskConfig, MqarTaskConfig, OptimConfig, RunConfig, TaskConfig, TaskName } from './types.ts';
 
 export const PRESET_NAMES = ['tiny', 'quick', 'paper'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -75,6 +76,45 @@ function copyPreset(name: PresetName): Preset {
   }
 }
 
+/**
+ * MQAR (Zoology). `tiny` is sized so that, on CPU-only WebGPU in minutes, softmax attention learns
+ * the recall while linear attention at this width (two 8 x 8 states per layer) cannot hold the
+ * pairs; `paper` is sized like Zoology's small models (2 layers, width 64 to 128, 64 pairs in 256
+ * tokens, a key and value vocabulary of 8192 split in two, lr 1e-3).
+ */
+function mqarPreset(name: PresetName): Preset {
+  const adamw = (lr: number): OptimConfig => ({ kind: 'adamw', weightDecay: 0.1, clipNorm: 1, schedule: { kind: 'constant', lr } });
+  switch (name) {
+    case 'tiny':
+      return {
+        task: { kind: 'mqar', maxLen: 32, pairs: 8, queries: 8, keys: 16, values: 16, heldOut: 64 },
+        model: { layers: 2, heads: 2, headDim: 8, ffn: 64, dropout: 0 },
+        optim: adamw(3e-3),
+        batch: 32,
+        steps: 600,
+        evalEvery: 50,
+      };
+    case 'quick':
+      return {
+        task: { kind: 'mqar', maxLen: 128, pairs: 16, queries: 16, keys: 64, values: 64, heldOut: 256 },
+        model: { layers: 2, heads: 2, headDim: 16, ffn: 128, dropout: 0 },
+        optim: adamw(1e-3),
+        batch: 64,
+        steps: 4000,
+        evalEvery: 100,
+      };
+    case 'paper':
+      return {
+        task: { kind: 'mqar', maxLen: 256, pairs: 64, queries: 64, keys: 4096, values: 4096, heldOut: 1000 },
+        model: { layers: 2, heads: 2, headDim: 64, ffn: 512, dropout: 0 },
+        optim: adamw(1e-3),
+        batch: 64,
+        steps: 20_000,
+        evalEvery: 500,
+      };
+  }
+}
+
 function mnistPreset(name: PresetName): Preset {
   const radam = (lr: number): OptimConfig => ({ kind: 'radam', weightDecay: 0.01, clipNorm: 1, schedule: { kind: 'constant', lr } });
   switch (name) {
@@ -117,7 +157,7 @@ export interface RunOverrides {
   evalEvery?: number;
   seed?: number;
   lr?: number;
-  task?: Partial<CopyTaskConfig> | Partial<MnistTaskConfig>;
+  task?: Partial<CopyTaskConfig> | Partial<MnistTaskConfig> | Partial<MqarTaskConfig>;
   model?: Partial<ModelConfig>;
   /** Attention and connection hyper-parameters (default: the paper's values for the task). */
   hypers?: Partial<{ beta: number; gamma: number; betaTilde: number; gammaTilde: number; delta: number }>;
@@ -131,19 +171,21 @@ export function isPresetName(name: string): name is PresetName {
 export function makeRunConfig(opts: { task: TaskName; variant: Variant; preset?: string; overrides?: RunOverrides }): RunConfig {
   const { task, variant, overrides: o = {} } = opts;
   const presetName = opts.preset ?? 'tiny';
-  if (task !== 'copy' && task !== 'mnist') throw new Error(`task must be copy or mnist; got ${JSON.stringify(task)}`);
+  if (task !== 'copy' && task !== 'mnist' && task !== 'mqar') throw new Error(`task must be copy, mnist or mqar; got ${JSON.stringify(task)}`);
   if (!isPresetName(presetName)) throw new Error(`unknown preset '${presetName}'; expected one of ${PRESET_NAMES.join(', ')}`);
   if (!(VARIANTS as readonly string[]).includes(variant)) {
     throw new Error(`unknown variant '${String(variant)}'; expected one of ${VARIANTS.join(', ')}`);
   }
-  const p = task === 'copy' ? copyPreset(presetName) : mnistPreset(presetName);
+  const p = task === 'copy' ? copyPreset(presetName) : task === 'mqar' ? mqarPreset(presetName) : mnistPreset(presetName);
   const taskCfg = { ...p.task, ...(o.task ?? {}) } as TaskConfig;
   if (taskCfg.kind !== task) throw new Error(`task overrides cannot change the task kind`);
   const hypers = { ...PAPER_HYPERS[task], ...(o.hypers ?? {}) };
   const io: Partial<ModelConfig> =
     taskCfg.kind === 'copy'
       ? { vocab: copyVocab({ symbols: taskCfg.symbols }), maxSeq: taskCfg.maxLen, output: { kind: 'softmax', classes: copyVocab({ symbols: taskCfg.symbols }) } }
-      : { vocab: PIXEL_VOCAB, maxSeq: taskCfg.resolution * taskCfg.resolution - 1 };
+      : taskCfg.kind === 'mqar'
+        ? { vocab: mqarVocab(taskCfg), maxSeq: taskCfg.maxLen, output: { kind: 'softmax', classes: mqarVocab(taskCfg) } }
+        : { vocab: PIXEL_VOCAB, maxSeq: taskCfg.resolution * taskCfg.resolution - 1 };
   const overrides = variantOverrides(variant, hypers);
   if (overrides.connection.kind === 'adaptive' && hypers.delta !== undefined) overrides.connection.delta = hypers.delta;
   const model: ModelConfig = { ...defaultModelConfig, ...p.model, ...io, ...overrides, ...(o.model ?? {}) };
@@ -185,6 +227,13 @@ export function checkRunConfig(cfg: RunConfig): RunConfig {
       throw new Error(`the copy task needs a ${vocab}-way softmax output`);
     }
     if (cfg.model.maxSeq < t.maxLen) throw new Error(`model.maxSeq ${cfg.model.maxSeq} is shorter than the copy length ${t.maxLen}`);
+  } else if (t.kind === 'mqar') {
+    posInt(t.heldOut, 'task.heldOut');
+    const { maxLen, pairs, queries, keys, values } = t;
+    const vocab = mqarVocab({ maxLen, pairs, queries, keys, values }); // checks the task
+    if (cfg.model.vocab !== vocab) throw new Error(`MQAR with ${keys} keys and ${values} values needs model.vocab ${vocab}; got ${cfg.model.vocab}`);
+    if (cfg.model.output.kind !== 'softmax' || cfg.model.output.classes !== vocab) throw new Error(`MQAR needs a ${vocab}-way softmax output`);
+    if (cfg.model.maxSeq < maxLen) throw new Error(`model.maxSeq ${cfg.model.maxSeq} is shorter than the MQAR length ${maxLen}`);
   } else if (t.kind === 'mnist') {
     if (![28, 14, 7].includes(t.resolution)) throw new Error(`task.resolution must be 28, 14 or 7; got ${t.resolution}`);
     if (t.subset !== null) posInt(t.subset, 'task.subset');
@@ -196,7 +245,7 @@ export function checkRunConfig(cfg: RunConfig): RunConfig {
     const seq = t.resolution * t.resolution - 1;
     if (cfg.model.maxSeq < seq) throw new Error(`model.maxSeq ${cfg.model.maxSeq} is shorter than ${t.resolution}x${t.resolution} images need (${seq})`);
   } else {
-    throw new Error(`task.kind must be copy or mnist`);
+    throw new Error(`task.kind must be copy, mnist or mqar`);
   }
   const o = cfg.optim;
   if (!['adam', 'adamw', 'radam'].includes(o.kind)) throw new Error(`optimizer must be adam, adamw or radam; got ${o.kind}`);

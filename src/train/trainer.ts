@@ -57,7 +57,7 @@ export function estimateMemory(cfg: RunConfig): MemoryEstimate {
   const m = cfg.model;
   const d = modelWidth(m);
   const out = outputWidth(m);
-  const N = cfg.task.kind === 'copy' ? cfg.task.maxLen : cfg.task.resolution * cfg.task.resolution - 1;
+  const N = cfg.task.kind === 'mnist' ? cfg.task.resolution * cfg.task.resolution - 1 : cfg.task.maxLen;
   const R = cfg.batch * N;
   const concat = m.positionCombine === 'concat';
   let params = m.vocab * (concat ? d / 2 : d) + (m.position === 'learned' ? m.maxSeq * (concat ? d / 2 : d) : 0);
@@ -441,7 +441,7 @@ export class Trainer {
   /** Test loss and the task's metric on the fixed evaluation set (dropout off). */
   async evaluate(): Promise<EvalResult> {
     const g = this.gpu;
-    const copy = this.cfg.task.kind === 'copy';
+    const copy = this.cfg.task.kind !== 'mnist'; // copy and MQAR: accuracy on the masked positions
     let nllSum = 0;
     let weight = 0;
     const argmax: Uint32Array[] = [];

@@ -34,6 +34,7 @@ export interface ImageData8 {
 /** Where a run's training data comes from. */
 export type DataSpec =
   | { kind: 'copy' }
+  | { kind: 'mqar' }
   /** The 10,000 embedded digits (public/mnist-10k.bin), fetched by the worker. */
   | { kind: 'mnist-embedded' }
   /** Images the page registered earlier with a `dataset` message under this name. */

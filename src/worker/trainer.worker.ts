@@ -38,6 +38,7 @@ const host = new TrainingHost({
     configs: {
       copy: Object.fromEntries(PRESET_NAMES.map((p) => [p, makeRunConfig({ task: 'copy', variant: 'momentum', preset: p })])),
       mnist: Object.fromEntries(PRESET_NAMES.map((p) => [p, makeRunConfig({ task: 'mnist', variant: 'momentum', preset: p })])),
+      mqar: Object.fromEntries(PRESET_NAMES.map((p) => [p, makeRunConfig({ task: 'mqar', variant: 'momentum', preset: p })])),
     },
   }),
   createTrainer: (gpu, cfg, data) => Trainer.create(gpu as Gpu, cfg, data),
@@ -52,6 +53,7 @@ const host = new TrainingHost({
       const r = await generateImages(trainer.model, { count, rows: side, cols: side, temperature: 1, rng: new Random(trainer.step + 1) });
       return { kind: 'mnist', rows: side, cols: side, pixels: r.pixels, count, imagesPerSec: r.imagesPerSec };
     }
+    if (cfg.task.kind !== 'copy') throw new Error(`samples are drawn for the copy task and MNIST, not ${cfg.task.kind}`);
     const held = makeCopyHeldOut(count, { maxLen: cfg.task.maxLen, symbols: cfg.task.symbols });
     const g = await copyGreedyAccuracy(trainer.model, held, Math.min(count, cfg.batch));
     return {
