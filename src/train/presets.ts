@@ -47,9 +47,11 @@ function copyPreset(name: PresetName): Preset {
   switch (name) {
     case 'tiny':
       return {
+        // lr 1e-2 (was 3e-3): the adaptive variant then reaches 91% held-out token accuracy at
+        // step 600 with seed 1, where it reached 71% at 3e-3 (measured; README).
         task: { kind: 'copy', maxLen: 24, symbols: 6, heldOut: 64 },
         model: { layers: 2, heads: 2, headDim: 16, ffn: 64, dropout: 0 },
-        optim: radam(3e-3, null),
+        optim: radam(1e-2, null),
         batch: 32,
         steps: 600,
         evalEvery: 50,
