@@ -85,8 +85,8 @@ export const RUN_OPTIONS = {
   symbols: { type: 'string' },
   pairs: { type: 'string' },
   queries: { type: 'string' },
-  keys: { type: 'string' },
-  values: { type: 'string' },
+  'key-vocab': { type: 'string' },
+  'value-vocab': { type: 'string' },
   resolution: { type: 'string' },
   subset: { type: 'string' },
   data: { type: 'string' },
@@ -99,7 +99,7 @@ export const RUN_USAGE = `  --task copy|mnist|mqar  what to train (required; mqa
   --beta B --gamma G      momentum attention (beta in [0, 1), gamma > 0; default: the paper's per task)
   --beta-tilde B --gamma-tilde G --delta D   momentum connection
   --seq-len L --symbols K copy task: sequence length and alphabet
-  --seq-len L --pairs P --queries Q --keys K --values V   MQAR: length, pairs, queries, key and value vocabularies
+  --seq-len L --pairs P --queries Q --key-vocab K --value-vocab V   MQAR: length, pairs, queries, vocabularies
   --resolution 28|14|7 --subset N   MNIST: downsampling and training-subset size
   --data FILE             MNIST generation on an IDX images file (gzipped or not) instead of the embedded digits
   --out DIR               where metrics and checkpoints go`;
@@ -130,7 +130,7 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
     if (x !== undefined) hypers[key] = x;
   }
   if (Object.keys(hypers).length > 0) o.hypers = hypers;
-  const mqarFlags = (['pairs', 'queries', 'keys', 'values'] as const).filter((k) => v[k] !== undefined);
+  const mqarFlags = (['pairs', 'queries', 'key-vocab', 'value-vocab'] as const).filter((k) => v[k] !== undefined);
   if (task !== 'mqar' && mqarFlags.length > 0) throw new UsageError(`--${mqarFlags.join(', --')} apply to --task mqar`);
   if (task !== 'mnist' && (v.resolution !== undefined || v.subset !== undefined || v.data !== undefined)) {
     throw new UsageError('--resolution, --subset and --data apply to --task mnist');
@@ -140,8 +140,13 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
     const t: Record<string, number> = {};
     const len = intOption(v['seq-len'], 'seq-len');
     if (len !== undefined) t.maxLen = len;
-    for (const k of ['pairs', 'queries', 'keys', 'values'] as const) {
-      const x = intOption(v[k], k);
+    for (const [flag, k] of [
+      ['pairs', 'pairs'],
+      ['queries', 'queries'],
+      ['key-vocab', 'keys'],
+      ['value-vocab', 'values'],
+    ] as const) {
+      const x = intOption(v[flag], flag);
       if (x !== undefined) t[k] = x;
     }
     o.task = t;

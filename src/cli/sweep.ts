@@ -2,7 +2,7 @@
 // one variant over the values of one hyper-parameter (or a grid of two, with --param2/--values2),
 // crossed with seeds; every run in DIR/<param><value>-seed<k>/ as `npm run train` writes it, and
 // DIR/sweep.json with each point's final metrics over seeds (diverged runs counted, not dropped),
-// rewritten after every point so a stopped sweep keeps what it finished.
+// rewritten after every run (seed by seed) so a stopped sweep keeps what it finished.
 import { join } from 'node:path';
 import { Gpu } from '../engine/gpu.ts';
 import type { RunConfig } from '../train/types.ts';
@@ -94,16 +94,18 @@ async function main(): Promise<void> {
     const results: { metrics: Record<string, number>; diverged: boolean }[][] = plan.points.map(() => []);
     const t0 = performance.now();
     let rows: SweepRow[] = [];
-    for (const [i, r] of plan.runs.entries()) {
+    // Seed by seed: after the first seed every point has a run, so a stopped sweep still spans
+    // the whole range; sweep.json is rewritten after every run.
+    const order = seeds.flatMap((_, k) => plan.points.map((_p, p) => p * seeds.length + k));
+    for (const i of order) {
+      const r = plan.runs[i]!;
       const res = await trainIntoDir(gpu, configs[i]!, data, join(dir, r.dir), `${r.dir}`.padEnd(24));
       const p = Math.floor(i / seeds.length);
       results[p]!.push({ metrics: finalMetrics(res.evals, threshold), diverged: res.stop?.kind === 'diverged' });
       if (res.stop) console.error(`${r.dir}: ${res.stop.message}`);
-      if ((i + 1) % seeds.length === 0) {
-        const donePoints = plan.points.slice(0, p + 1);
-        rows = summariseSweep(donePoints, results.slice(0, p + 1), metrics);
-        writeAtomic(join(dir, 'sweep.json'), summaryJson({ variant, params: names, rows }));
-      }
+      const started = plan.points.map((_p, q) => q).filter((q) => results[q]!.length > 0);
+      rows = summariseSweep(started.map((q) => plan.points[q]!), started.map((q) => results[q]!), metrics);
+      writeAtomic(join(dir, 'sweep.json'), summaryJson({ variant, params: names, rows }));
     }
     console.log(formatSweepTable(names, rows, shown));
     console.log(`${seeds.length} seeds per point (${seeds.join(', ')}); final metrics from each run's last evaluation; wall ${((performance.now() - t0) / 1000).toFixed(0)} s`);
