@@ -89,9 +89,9 @@ function mqarPreset(name: PresetName): Preset {
   switch (name) {
     case 'tiny':
       return {
-        task: { kind: 'mqar', maxLen: 32, pairs: 8, queries: 8, keys: 16, values: 16, heldOut: 64 },
+        task: { kind: 'mqar', maxLen: 24, pairs: 6, queries: 6, keys: 16, values: 16, heldOut: 64 },
         model: { layers: 2, heads: 2, headDim: 8, ffn: 64, dropout: 0 },
-        optim: adamw(3e-3),
+        optim: adamw(1e-2),
         batch: 32,
         steps: 600,
         evalEvery: 50,
