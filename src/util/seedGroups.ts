@@ -290,7 +290,7 @@ export function formatGroupTable(summary: GroupSummary, notes: readonly GroupRow
       r.metric + (r.metric === 'accuracy' ? ' (%)' : ''),
       `${fmt(r.mean, r.metric)}${spread} (${r.n})`,
       diff,
-      isBase ? '' : `${note.better} of ${note.of} seeds`,
+      isBase ? '' : `better on ${note.better} of ${note.of} seeds`,
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));

@@ -112,7 +112,7 @@ describe('summaries', () => {
     expect(notes[1]).toEqual({ better: 2, of: 3, containsZero: true });
     expect(summary.rows[0]!.pairedDiff).toEqual({ mean: 0, low: 0, high: 0 });
     const table = formatGroupTable(summary, notes);
-    expect(table).toMatch(/\| other +\| testLoss +\| 1\.8333 \+- 1\.5275 \(3\) \| -0\.1667 \[-1\.6009, \+1\.2676\] \(CI holds 0\) \| 2 of 3 seeds \|/);
+    expect(table).toMatch(/\| other +\| testLoss +\| 1\.8333 \+- 1\.5275 \(3\) \| -0\.1667 \[-1\.6009, \+1\.2676\] \(CI holds 0\) \| better on 2 of 3 seeds \|/);
     const csv = groupCsv(summary, notes).trim().split('\n');
     expect(csv[0]).toBe('variant,metric,n,mean,std,diffMean,diffLow,diffHigh,better,pairs,ciContainsZero,seed4,seed5,seed6');
     expect(csv[2]!.startsWith('other,testLoss,3,')).toBe(true);
