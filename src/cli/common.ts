@@ -7,7 +7,7 @@ import { loadMnistFile } from '../tasks/dataNode.ts';
 import { loadIdxImages } from '../tasks/idx.ts';
 import { PRESET_NAMES, makeRunConfig, type RunOverrides } from '../train/presets.ts';
 import type { TaskData } from '../train/trainer.ts';
-import type { MetricsRecord, RunConfig, TaskName } from '../train/types.ts';
+import { TASK_NAMES, type MetricsRecord, type RunConfig, type TaskName } from '../train/types.ts';
 
 /** A problem with the user's input: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {
@@ -53,9 +53,9 @@ export function numOption(value: string | undefined, name: string): number | und
 }
 
 export function taskOption(value: string | undefined): TaskName {
-  if (value === undefined) throw new UsageError('--task is required (copy, mnist or mqar)');
-  if (value !== 'copy' && value !== 'mnist' && value !== 'mqar') throw new UsageError(`--task must be copy, mnist or mqar; got '${value}'`);
-  return value;
+  if (value === undefined) throw new UsageError(`--task is required (${TASK_NAMES.join(', ')})`);
+  if (!(TASK_NAMES as readonly string[]).includes(value)) throw new UsageError(`--task must be ${TASK_NAMES.join(' or ')}; got '${value}'`);
+  return value as TaskName;
 }
 
 export function variantOption(value: string | undefined, fallback?: Variant): Variant {

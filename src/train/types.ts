@@ -4,7 +4,9 @@
 import type { LrSchedule, OptimizerKind } from '../engine/optim.ts';
 import type { LiveHypers as ModelHypers, ModelConfig, Variant } from '../model/config.ts';
 
-export type TaskName = 'copy' | 'mnist' | 'mqar';
+/** The tasks a run can train; a new task adds its name here, a preset and a data stream. */
+export const TASK_NAMES = ['copy', 'mnist', 'mqar'] as const;
+export type TaskName = (typeof TASK_NAMES)[number];
 
 export interface CopyTaskConfig {
   kind: 'copy';
