@@ -57,7 +57,7 @@ export function numOption(value: string | undefined, name: string): number | und
 
 export function taskOption(value: string | undefined): TaskName {
   if (value === undefined) throw new UsageError(`--task is required (${orList(TASK_NAMES)})`);
-  if (!(TASK_NAMES as readonly string[]).includes(value)) throw new UsageError(`--task must be ${orList(TASK_NAMES)}; got '${value}'`);
+  if (!(TASK_NAMES as readonly string[]).includes(value)) throw new UsageError(`--task must be ${TASK_NAMES.join(' or ')}; got '${value}'`);
   return value as TaskName;
 }
 
@@ -86,18 +86,23 @@ export const RUN_OPTIONS = {
   delta: { type: 'string' },
   'seq-len': { type: 'string' },
   symbols: { type: 'string' },
+  pairs: { type: 'string' },
+  queries: { type: 'string' },
+  'key-vocab': { type: 'string' },
+  'value-vocab': { type: 'string' },
   resolution: { type: 'string' },
   subset: { type: 'string' },
   data: { type: 'string' },
   out: { type: 'string' },
 } as const;
 
-export const RUN_USAGE = `  --task ${TASK_NAMES.join('|')}       what to train (required)
+export const RUN_USAGE = `  --task ${TASK_NAMES.join('|')}  what to train (required; mqar: multi-query associative recall)
   --preset ${PRESET_NAMES.join('|')}    model and schedule size (default tiny: minutes on CPU-only WebGPU)
   --steps N --batch B --seed S --lr LR --eval-every K
   --beta B --gamma G      momentum attention (beta in [0, 1), gamma > 0; default: the paper's per task)
   --beta-tilde B --gamma-tilde G --delta D   momentum connection
   --seq-len L --symbols K copy task: sequence length and alphabet
+  --seq-len L --pairs P --queries Q --key-vocab K --value-vocab V   MQAR: length, pairs, queries, vocabularies
   --resolution ${MNIST_RESOLUTIONS.join('|')} --subset N   MNIST: downsampling and training-subset size
   --data FILE             MNIST generation on an IDX images file (gzipped or not) instead of the embedded digits
   --out DIR               where metrics and checkpoints go`;
@@ -128,10 +133,27 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
     if (x !== undefined) hypers[key] = x;
   }
   if (Object.keys(hypers).length > 0) o.hypers = hypers;
-  if (task === 'copy') {
-    if (v.resolution !== undefined || v.subset !== undefined || v.data !== undefined) {
-      throw new UsageError('--resolution, --subset and --data apply to --task mnist');
+  const mqarFlags = (['pairs', 'queries', 'key-vocab', 'value-vocab'] as const).filter((k) => v[k] !== undefined);
+  if (task !== 'mqar' && mqarFlags.length > 0) throw new UsageError(`--${mqarFlags.join(', --')} apply to --task mqar`);
+  if (task !== 'mnist' && (v.resolution !== undefined || v.subset !== undefined || v.data !== undefined)) {
+    throw new UsageError('--resolution, --subset and --data apply to --task mnist');
+  }
+  if (task === 'mqar') {
+    if (v.symbols !== undefined) throw new UsageError('--symbols applies to --task copy');
+    const t: Record<string, number> = {};
+    const len = intOption(v['seq-len'], 'seq-len');
+    if (len !== undefined) t.maxLen = len;
+    for (const [flag, k] of [
+      ['pairs', 'pairs'],
+      ['queries', 'queries'],
+      ['key-vocab', 'keys'],
+      ['value-vocab', 'values'],
+    ] as const) {
+      const x = intOption(v[flag], flag);
+      if (x !== undefined) t[k] = x;
     }
+    o.task = t;
+  } else if (task === 'copy') {
     const t: Record<string, number> = {};
     const len = intOption(v['seq-len'], 'seq-len');
     const sym = intOption(v.symbols, 'symbols');
@@ -161,7 +183,7 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
 /** The data a run needs: the embedded digits, or an IDX images file for MNIST generation. */
 export async function loadTaskData(cfg: RunConfig, dataFile?: string): Promise<TaskData> {
   const spec = dataSpecOf(cfg);
-  if (spec.kind === 'copy') return { kind: 'copy' };
+  if (spec.kind !== 'mnist-embedded' && spec.kind !== 'mnist-dataset') return { kind: spec.kind };
   if (dataFile === undefined && spec.kind === 'mnist-dataset') dataFile = spec.name;
   if (dataFile === undefined) return { kind: 'mnist', images: await loadMnistFile() };
   let bytes: Uint8Array;

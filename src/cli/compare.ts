@@ -1,7 +1,8 @@
 // `npm run compare -- --task copy [...]`: trains the five variants with one seed on the same data
 // order, one after another on one device, then prints a table (final losses, accuracy or bits/dim,
 // steps to reach a target test loss, time per step) and writes every curve to DIR/curves.csv and
-// the table to DIR/summary.json.
+// the table to DIR/summary.json. With `--seeds` (or `--showcase`) it trains every variant x seed
+// instead (src/cli/compareGroup.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gpu } from '../engine/gpu.ts';
@@ -11,13 +12,15 @@ import { copyGreedyAccuracy } from '../train/copyGreedy.ts';
 import { Trainer } from '../train/trainer.ts';
 import type { MetricsRecord } from '../train/types.ts';
 import { Progress, RUN_OPTIONS, RUN_USAGE, UsageError, loadTaskData, numOption, parse, runConfigFrom, runMain, taskOption } from './common.ts';
+import { GROUP_OPTIONS, GROUP_USAGE, compareGroup, isGroupRun } from './compareGroup.ts';
 
 const USAGE = `usage: npm run compare -- --task copy|mnist [options]
 ${RUN_USAGE}
   --variants a,b,...      which variants (default: all five)
   --target-loss X         report the first evaluation step whose test loss is <= X
                           (default: copy 0.5 nats, MNIST 1.5 bits/dim expressed in nats)
-  --out DIR               default runs/compare-<task>`;
+  --out DIR               default runs/compare-<task>
+${GROUP_USAGE}`;
 
 export interface CompareRow {
   variant: Variant;
@@ -52,15 +55,15 @@ export function csvOf(curves: Map<Variant, MetricsRecord[]>): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function formatTable(rows: CompareRow[], task: 'copy' | 'mnist'): string {
-  const metric = task === 'copy' ? 'accuracy (tok / seq)' : 'bits/dim';
+export function formatTable(rows: CompareRow[], task: 'copy' | 'mnist' | 'mqar'): string {
+  const metric = task === 'mnist' ? 'bits/dim' : 'accuracy (tok / seq)';
   const head = ['variant', 'train loss', 'test loss', metric, ...(task === 'copy' ? ['generated (tok / seq)'] : []), 'steps to target', 'ms/step'];
   const pct = (x: number | undefined) => `${(100 * (x ?? NaN)).toFixed(1)}%`;
   const body = rows.map((r) => [
     r.variant + (r.stop ? ' *' : ''),
     r.trainLoss.toFixed(4),
     r.testLoss.toFixed(4),
-    task === 'copy' ? `${pct(r.accuracy)} / ${pct(r.sequenceAccuracy)}` : r.bitsPerDim!.toFixed(3),
+    task === 'mnist' ? r.bitsPerDim!.toFixed(3) : `${pct(r.accuracy)} / ${pct(r.sequenceAccuracy)}`,
     ...(task === 'copy' ? [`${pct(r.generatedAccuracy)} / ${pct(r.generatedSequenceAccuracy)}`] : []),
     r.stepsToTarget === null ? `> ${r.steps}` : String(r.stepsToTarget),
     r.msPerStep.toFixed(1),
@@ -71,17 +74,18 @@ export function formatTable(rows: CompareRow[], task: 'copy' | 'mnist'): string 
 }
 
 async function main(): Promise<void> {
-  const v = parse(process.argv.slice(2), { ...RUN_OPTIONS, variants: { type: 'string' }, 'target-loss': { type: 'string' }, help: { type: 'boolean' } });
+  const v = parse(process.argv.slice(2), { ...RUN_OPTIONS, ...GROUP_OPTIONS, variants: { type: 'string' }, 'target-loss': { type: 'string' }, help: { type: 'boolean' } });
   if (v.help) {
     console.log(USAGE);
     return;
   }
+  if (isGroupRun(v)) return compareGroup(v);
   const task = taskOption(v.task);
   const variants = (v.variants?.split(',') ?? [...VARIANTS]) as Variant[];
   for (const name of variants) {
     if (!(VARIANTS as readonly string[]).includes(name)) throw new UsageError(`--variants: unknown variant '${name}'; expected ${VARIANTS.join(', ')}`);
   }
-  const target = numOption(v['target-loss'], 'target-loss') ?? (task === 'copy' ? 0.5 : 1.5 * Math.LN2);
+  const target = numOption(v['target-loss'], 'target-loss') ?? (task === 'mnist' ? 1.5 * Math.LN2 : 0.5);
   const configs = variants.map((name) => runConfigFrom(v, name));
   const data = await loadTaskData(configs[0]!, v.data);
   const dir = v.out ?? join('runs', `compare-${task}`);

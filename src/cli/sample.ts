@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       console.log(`${count} images of ${side}x${side} at temperature ${temperature}: ${r.imagesPerSec.toFixed(2)} images/s, ${Math.round(r.tokensPerSec)} pixels/s`);
       console.log(`written: ${join(dir, 'grid.png')} and ${count} sample-NNN.png`);
     } else {
+      if (cfg.task.kind !== 'copy') throw new UsageError(`--checkpoint: samples are drawn for the copy task and MNIST, not ${cfg.task.kind}`);
       const held = makeCopyHeldOut(count, { maxLen: cfg.task.maxLen, symbols: cfg.task.symbols });
       const g = await copyGreedyAccuracy(model, held, Math.min(count, cfg.batch));
       const L = held.maxLen;

@@ -108,6 +108,8 @@ export type Variant = (typeof VARIANTS)[number];
 export const PAPER_HYPERS = {
   copy: { beta: 0.1, gamma: 0.6, betaTilde: 0.99, gammaTilde: 0.99 },
   mnist: { beta: 0.6, gamma: 0.9, betaTilde: 0.1, gammaTilde: 0.99 },
+  /** Not in the paper: MQAR (a token task like the copy task) takes the copy task's values. */
+  mqar: { beta: 0.1, gamma: 0.6, betaTilde: 0.99, gammaTilde: 0.99 },
 } as const;
 
 /** Adaptive beta~'s floor distance from 1 (eq. 18; the paper's value). */

@@ -6,5 +6,5 @@ import type { FormState } from './form.ts';
 export { dataSpecOf };
 
 export function dataSpecOfForm(f: FormState): DataSpec {
-  return f.task === 'mnist' ? mnistDataSpec(f.source) : { kind: 'copy' };
+  return f.task === 'mnist' ? mnistDataSpec(f.source) : { kind: f.task };
 }

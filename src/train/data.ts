@@ -3,12 +3,13 @@
 // uninterrupted run would have drawn.
 import { COPY_HELDOUT_SEED, makeCopyBatch, makeCopyHeldOut, type CopyBatch } from '../tasks/copyTask.ts';
 import type { ImageSet } from '../tasks/idx.ts';
+import { MQAR_HELDOUT_SEED, makeMqarBatch, makeMqarHeldOut, type MqarBatch } from '../tasks/mqar.ts';
 import { MNIST_TEST_COUNT, checkImageSet, downsampleImages, imagesToSequences, splitImages, subsetImages } from '../tasks/mnist.ts';
 import { EpochSampler, Random, type SamplerState } from '../util/random.ts';
-import type { CopyTaskConfig, MnistTaskConfig, RunConfig, TaskConfig } from './types.ts';
+import type { CopyTaskConfig, MnistTaskConfig, MqarTaskConfig, RunConfig, TaskConfig } from './types.ts';
 
 /** What a run trains on: the copy task needs nothing; MNIST generation needs images (any IDX set). */
-export type TaskData = { kind: 'copy' } | { kind: 'mnist'; images: ImageSet };
+export type TaskData = { kind: 'copy' } | { kind: 'mqar' } | { kind: 'mnist'; images: ImageSet };
 
 export interface Batch {
   batch: number;
@@ -19,7 +20,7 @@ export interface Batch {
   mask: Float32Array | null;
 }
 
-export type StreamState = { kind: 'copy'; rng: number[] } | { kind: 'mnist'; sampler: SamplerState };
+export type StreamState = { kind: 'copy'; rng: number[] } | { kind: 'mqar'; rng: number[] } | { kind: 'mnist'; sampler: SamplerState };
 
 export interface DataStream {
   readonly task: TaskConfig;
@@ -35,12 +36,29 @@ export interface DataStream {
 }
 
 /** Seeds of the data order, distinct from the initialisation's stream for the same run seed. */
-function dataSeed(seed: number): number {
+export function dataSeed(seed: number): number {
   return (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) + 0x165667b1) >>> 0;
 }
 
 function fromCopy(b: CopyBatch): Batch {
   return { batch: b.batch, seq: b.maxLen, inputs: b.inputs, targets: b.targets, mask: b.mask };
+}
+
+/** A fixed held-out set [count, L] cut into batches of at most `batch` sequences. */
+function cutHeldOut(h: { batch: number; maxLen: number; inputs: Uint32Array; targets: Uint32Array; mask: Float32Array }, batch: number): Batch[] {
+  const L = h.maxLen;
+  const out: Batch[] = [];
+  for (let b0 = 0; b0 < h.batch; b0 += batch) {
+    const n = Math.min(batch, h.batch - b0);
+    out.push({
+      batch: n,
+      seq: L,
+      inputs: h.inputs.slice(b0 * L, (b0 + n) * L),
+      targets: h.targets.slice(b0 * L, (b0 + n) * L),
+      mask: h.mask.slice(b0 * L, (b0 + n) * L),
+    });
+  }
+  return out;
 }
 
 class CopyStream implements DataStream {
@@ -68,20 +86,7 @@ class CopyStream implements DataStream {
   }
 
   evalBatches(batch: number): Batch[] {
-    const h = this.heldOut;
-    const L = h.maxLen;
-    const out: Batch[] = [];
-    for (let b0 = 0; b0 < h.batch; b0 += batch) {
-      const n = Math.min(batch, h.batch - b0);
-      out.push({
-        batch: n,
-        seq: L,
-        inputs: h.inputs.slice(b0 * L, (b0 + n) * L),
-        targets: h.targets.slice(b0 * L, (b0 + n) * L),
-        mask: h.mask.slice(b0 * L, (b0 + n) * L),
-      });
-    }
-    return out;
+    return cutHeldOut(this.heldOut, batch);
   }
 
   state(): StreamState {
@@ -95,6 +100,46 @@ class CopyStream implements DataStream {
 
   describe(): string {
     return `copy task: length ${this.task.maxLen}, ${this.task.symbols} symbols, ${this.task.heldOut} held-out sequences`;
+  }
+}
+
+class MqarStream implements DataStream {
+  private rng: Random;
+  private heldOut: MqarBatch;
+  readonly seq: number;
+
+  constructor(readonly task: MqarTaskConfig, seed: number) {
+    this.rng = new Random(dataSeed(seed));
+    this.seq = task.maxLen;
+    this.heldOut = makeMqarHeldOut(task.heldOut, this.mqarCfg(), MQAR_HELDOUT_SEED);
+  }
+
+  private mqarCfg() {
+    const { maxLen, pairs, queries, keys, values } = this.task;
+    return { maxLen, pairs, queries, keys, values };
+  }
+
+  next(batch: number): Batch {
+    const b = makeMqarBatch(this.rng, batch, this.mqarCfg());
+    return { batch: b.batch, seq: b.maxLen, inputs: b.inputs, targets: b.targets, mask: b.mask };
+  }
+
+  evalBatches(batch: number): Batch[] {
+    return cutHeldOut(this.heldOut, batch);
+  }
+
+  state(): StreamState {
+    return { kind: 'mqar', rng: [...this.rng.state()] };
+  }
+
+  restore(s: StreamState): void {
+    if (s.kind !== 'mqar') throw new Error(`data state is for ${s.kind}, this run trains MQAR`);
+    this.rng = Random.fromState(s.rng);
+  }
+
+  describe(): string {
+    const t = this.task;
+    return `MQAR: length ${t.maxLen}, ${t.pairs} pairs, ${t.queries} queries, ${t.keys} keys, ${t.values} values, ${t.heldOut} held-out sequences`;
   }
 }
 
@@ -159,6 +204,7 @@ class MnistStream implements DataStream {
 
 export function makeDataStream(cfg: RunConfig, data: TaskData): DataStream {
   if (cfg.task.kind === 'copy') return new CopyStream(cfg.task, cfg.seed);
+  if (cfg.task.kind === 'mqar') return new MqarStream(cfg.task, cfg.seed);
   if (data.kind !== 'mnist') throw new Error('MNIST generation needs images: pass { kind: "mnist", images }');
   return new MnistStream(cfg.task, data.images, cfg.seed);
 }

@@ -4,6 +4,8 @@ import { EMBEDDED_MNIST, type RunConfig } from './types.ts';
 
 export type DataSpec =
   | { kind: 'copy' }
+  /** Multi-query associative recall sequences, generated like the copy task's. */
+  | { kind: 'mqar' }
   /** The 10,000 embedded digits (public/mnist-10k.bin in the page, the `mnist` package in Node). */
   | { kind: 'mnist-embedded' }
   /** Images read from elsewhere: in the page a data set registered under this name, in the CLI a file. */
@@ -16,5 +18,5 @@ export function mnistDataSpec(source: string): DataSpec {
 
 /** The data a run config trains on. */
 export function dataSpecOf(cfg: RunConfig): DataSpec {
-  return cfg.task.kind === 'copy' ? { kind: 'copy' } : mnistDataSpec(cfg.task.source);
+  return cfg.task.kind === 'mnist' ? mnistDataSpec(cfg.task.source) : { kind: cfg.task.kind };
 }

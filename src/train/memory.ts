@@ -54,7 +54,7 @@ export function estimateMemory(cfg: RunConfig, chunk: number = Math.min(...MOMEN
   const m = cfg.model;
   const d = modelWidth(m);
   const out = outputWidth(m);
-  const N = cfg.task.kind === 'copy' ? cfg.task.maxLen : cfg.task.resolution * cfg.task.resolution - 1;
+  const N = cfg.task.kind === 'mnist' ? cfg.task.resolution * cfg.task.resolution - 1 : cfg.task.maxLen;
   const R = cfg.batch * N;
   const specs = parameterSpecs(m);
   const parameterBytes = specs.reduce((s, p) => s + numel(p.shape), 0) * FLOAT_BYTES;

@@ -12,6 +12,7 @@ import {
   type Variant,
 } from '../model/config.ts';
 import { copyVocab } from '../tasks/copyTask.ts';
+import { mqarVocab } from '../tasks/mqar.ts';
 import { PIXEL_VOCAB } from '../tasks/mnist.ts';
 import { orList } from '../util/text.ts';
 import {
@@ -20,6 +21,7 @@ import {
   TASK_NAMES,
   type CopyTaskConfig,
   type MnistTaskConfig,
+  type MqarTaskConfig,
   type OptimConfig,
   type RunConfig,
   type TaskConfig,
@@ -57,9 +59,11 @@ function copyPreset(name: PresetName): Preset {
   switch (name) {
     case 'tiny':
       return {
+        // lr 1e-2 (was 3e-3): the adaptive variant then reaches 91% held-out token accuracy at
+        // step 600 with seed 1, where it reached 71% at 3e-3 (measured; README).
         task: { kind: 'copy', maxLen: 24, symbols: 6, heldOut: 64 },
         model: { layers: 2, heads: 2, headDim: 16, ffn: 64, dropout: 0 },
-        optim: radam(3e-3, null),
+        optim: radam(1e-2, null),
         batch: 32,
         steps: 600,
         evalEvery: 50,
@@ -82,6 +86,45 @@ function copyPreset(name: PresetName): Preset {
         batch: 64,
         steps: 10_000,
         evalEvery: 100,
+      };
+  }
+}
+
+/**
+ * MQAR (Zoology). `tiny` is sized so that, on CPU-only WebGPU in minutes, softmax attention learns
+ * the recall while linear attention at this width (two 8 x 8 states per layer) cannot hold the
+ * pairs; `paper` is sized like Zoology's small models (2 layers, width 64 to 128, 64 pairs in 256
+ * tokens, a key and value vocabulary of 8192 split in two, lr 1e-3).
+ */
+function mqarPreset(name: PresetName): Preset {
+  const adamw = (lr: number): OptimConfig => ({ kind: 'adamw', weightDecay: 0.1, clipNorm: 1, schedule: { kind: 'constant', lr } });
+  switch (name) {
+    case 'tiny':
+      return {
+        task: { kind: 'mqar', maxLen: 24, pairs: 6, queries: 6, keys: 16, values: 16, heldOut: 64 },
+        model: { layers: 2, heads: 2, headDim: 8, ffn: 64, dropout: 0 },
+        optim: adamw(1e-2),
+        batch: 32,
+        steps: 600,
+        evalEvery: 50,
+      };
+    case 'quick':
+      return {
+        task: { kind: 'mqar', maxLen: 128, pairs: 16, queries: 16, keys: 64, values: 64, heldOut: 256 },
+        model: { layers: 2, heads: 2, headDim: 16, ffn: 128, dropout: 0 },
+        optim: adamw(1e-3),
+        batch: 64,
+        steps: 4000,
+        evalEvery: 100,
+      };
+    case 'paper':
+      return {
+        task: { kind: 'mqar', maxLen: 256, pairs: 64, queries: 64, keys: 4096, values: 4096, heldOut: 1000 },
+        model: { layers: 2, heads: 2, headDim: 64, ffn: 512, dropout: 0 },
+        optim: adamw(1e-3),
+        batch: 64,
+        steps: 20_000,
+        evalEvery: 500,
       };
   }
 }
@@ -128,7 +171,7 @@ export interface RunOverrides {
   evalEvery?: number;
   seed?: number;
   lr?: number;
-  task?: Partial<CopyTaskConfig> | Partial<MnistTaskConfig>;
+  task?: Partial<CopyTaskConfig> | Partial<MnistTaskConfig> | Partial<MqarTaskConfig>;
   model?: Partial<ModelConfig>;
   /** Attention and connection hyper-parameters (default: the paper's values for the task). */
   hypers?: Partial<{ beta: number; gamma: number; betaTilde: number; gammaTilde: number; delta: number }>;
@@ -147,14 +190,16 @@ export function makeRunConfig(opts: { task: TaskName; variant: Variant; preset?:
   if (!(VARIANTS as readonly string[]).includes(variant)) {
     throw new Error(`unknown variant '${String(variant)}'; expected one of ${VARIANTS.join(', ')}`);
   }
-  const p = task === 'copy' ? copyPreset(presetName) : mnistPreset(presetName);
+  const p = task === 'copy' ? copyPreset(presetName) : task === 'mqar' ? mqarPreset(presetName) : mnistPreset(presetName);
   const taskCfg = { ...p.task, ...(o.task ?? {}) } as TaskConfig;
   if (taskCfg.kind !== task) throw new Error(`task overrides cannot change the task kind`);
   const hypers = { ...PAPER_HYPERS[task], ...(o.hypers ?? {}) };
   const io: Partial<ModelConfig> =
     taskCfg.kind === 'copy'
       ? { vocab: copyVocab({ symbols: taskCfg.symbols }), maxSeq: taskCfg.maxLen, output: { kind: 'softmax', classes: copyVocab({ symbols: taskCfg.symbols }) } }
-      : { vocab: PIXEL_VOCAB, maxSeq: taskCfg.resolution * taskCfg.resolution - 1 };
+      : taskCfg.kind === 'mqar'
+        ? { vocab: mqarVocab(taskCfg), maxSeq: taskCfg.maxLen, output: { kind: 'softmax', classes: mqarVocab(taskCfg) } }
+        : { vocab: PIXEL_VOCAB, maxSeq: taskCfg.resolution * taskCfg.resolution - 1 };
   const overrides = variantOverrides(variant, hypers);
   if (overrides.connection.kind === 'adaptive' && hypers.delta !== undefined) overrides.connection.delta = hypers.delta;
   const model: ModelConfig = { ...defaultModelConfig, ...p.model, ...io, ...overrides, ...(o.model ?? {}) };
@@ -196,6 +241,13 @@ export function checkRunConfig(cfg: RunConfig): RunConfig {
       throw new Error(`the copy task needs a ${vocab}-way softmax output`);
     }
     if (cfg.model.maxSeq < t.maxLen) throw new Error(`model.maxSeq ${cfg.model.maxSeq} is shorter than the copy length ${t.maxLen}`);
+  } else if (t.kind === 'mqar') {
+    posInt(t.heldOut, 'task.heldOut');
+    const { maxLen, pairs, queries, keys, values } = t;
+    const vocab = mqarVocab({ maxLen, pairs, queries, keys, values }); // checks the task
+    if (cfg.model.vocab !== vocab) throw new Error(`MQAR with ${keys} keys and ${values} values needs model.vocab ${vocab}; got ${cfg.model.vocab}`);
+    if (cfg.model.output.kind !== 'softmax' || cfg.model.output.classes !== vocab) throw new Error(`MQAR needs a ${vocab}-way softmax output`);
+    if (cfg.model.maxSeq < maxLen) throw new Error(`model.maxSeq ${cfg.model.maxSeq} is shorter than the MQAR length ${maxLen}`);
   } else if (t.kind === 'mnist') {
     if (!(MNIST_RESOLUTIONS as readonly number[]).includes(t.resolution)) {
       throw new Error(`task.resolution must be ${orList(MNIST_RESOLUTIONS)}; got ${t.resolution}`);

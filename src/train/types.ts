@@ -4,7 +4,8 @@
 import type { LrSchedule, OptimizerKind } from '../engine/optim.ts';
 import type { LiveHypers as ModelHypers, ModelConfig, Variant } from '../model/config.ts';
 
-export const TASK_NAMES = ['copy', 'mnist'] as const;
+/** The tasks a run can train; a new task adds its name here, a preset and a data stream. */
+export const TASK_NAMES = ['copy', 'mnist', 'mqar'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 /** Sides MNIST images can be trained at: full resolution or downsampled by 2 or 4. */
@@ -36,7 +37,19 @@ export interface MnistTaskConfig {
   source: string;
 }
 
-export type TaskConfig = CopyTaskConfig | MnistTaskConfig;
+/** Multi-query associative recall (src/tasks/mqar.ts): P key-value pairs, then Q queries. */
+export interface MqarTaskConfig {
+  kind: 'mqar';
+  maxLen: number;
+  pairs: number;
+  queries: number;
+  keys: number;
+  values: number;
+  /** Held-out sequences evaluated every `evalEvery` steps. */
+  heldOut: number;
+}
+
+export type TaskConfig = CopyTaskConfig | MnistTaskConfig | MqarTaskConfig;
 
 export interface OptimConfig {
   kind: OptimizerKind;
@@ -74,7 +87,7 @@ export interface MetricsRecord {
   trainLoss: number;
   /** null between evaluations. */
   testLoss: number | null;
-  /** Copy task: per-token accuracy on the copied half of held-out sequences (teacher-forced). */
+  /** Copy task and MQAR: per-token accuracy on the scored positions (MQAR: the answers); copy task: on the copied half of held-out sequences (teacher-forced). */
   accuracy?: number;
   /** Copy task: fraction of held-out sequences copied without a single error (teacher-forced). */
   sequenceAccuracy?: number;

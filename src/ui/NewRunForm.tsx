@@ -10,6 +10,7 @@ import { encodeShare } from '../store/share.ts';
 import { useApp } from '../store/store.ts';
 import { FIELD_LIMITS, formRunCount, imageShapeCheck, rangeText, trainBlocker, validateForm, type NumberKey } from '../store/validate.ts';
 import type { TaskName } from '../worker/protocol.ts';
+import { SHOWCASE } from '../util/seedGroups.ts';
 import { useSession } from './context.ts';
 import { Check, HyperField, NumberField, Select, TextField } from './fields.tsx';
 
@@ -24,8 +25,6 @@ export const VARIANT_LABELS: Record<Variant, string> = {
 const TASK_LABELS: Record<string, string> = { copy: 'Copy task', mnist: 'MNIST generation', mqar: 'Associative recall (MQAR)' };
 const FALLBACK_PRESETS = ['tiny', 'quick', 'paper'];
 
-/** The one-click showcase: the MQAR task's 'showcase' preset, the five variants, three seeds. */
-export const SHOWCASE = { task: 'mqar', preset: 'showcase', seeds: '1, 2, 3' } as const;
 
 const SWEEP_LABELS: Record<SweepParam, string> = { beta: 'β', gamma: 'γ', betaTilde: 'β̃', gammaTilde: 'γ̃', delta: 'δ', lr: 'learning rate' };
 
@@ -102,7 +101,7 @@ export function NewRunForm() {
   };
 
   const startShowcase = () => {
-    const f: FormState = { ...defaultForm(SHOWCASE.task as TaskName), preset: SHOWCASE.preset, variants: [...VARIANTS], adaptive: false, seeds: SHOWCASE.seeds };
+    const f: FormState = { ...defaultForm(SHOWCASE.task as TaskName), preset: SHOWCASE.preset, variants: [...VARIANTS], adaptive: false, seeds: SHOWCASE.seeds.join(', ') };
     setForm(f);
     void session.createFromForm(f);
   };
@@ -254,8 +253,8 @@ export function NewRunForm() {
         </button>
         <span className="note" id="showcase-note">
           {showcase
-            ? `associative recall, where softmax attention succeeds and small linear attention fails (${showcase.steps} steps a run)`
-            : 'needs the MQAR task with its showcase preset, which this build does not have'}
+            ? `multi-query associative recall, softmax against linear attention (${showcase.steps} steps a run; README says what it has shown)`
+            : 'needs the MQAR task, which this build does not have'}
         </span>
       </div>
     </section>

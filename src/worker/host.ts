@@ -322,7 +322,7 @@ export class TrainingHost {
   }
 
   private async taskData(spec: DataSpec): Promise<TaskData> {
-    if (spec.kind === 'copy') return { kind: 'copy' };
+    if (spec.kind === 'copy' || spec.kind === 'mqar') return { kind: spec.kind };
     if (spec.kind === 'mnist-embedded') {
       if (!this.embedded) {
         this.embedded = this.deps.loadEmbedded(this.mnistUrl);

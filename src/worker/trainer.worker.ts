@@ -8,6 +8,7 @@ import { Random } from '../util/random.ts';
 import { copyGreedyAccuracy } from '../train/copyGreedy.ts';
 import { PRESET_DESCRIPTIONS, PRESET_NAMES, makeRunConfig } from '../train/presets.ts';
 import { Trainer } from '../train/trainer.ts';
+import { TASK_NAMES } from '../train/types.ts';
 import { flopsPerStep } from './estimate.ts';
 import { TrainingHost, type GpuLike } from './host.ts';
 import { inspectRun } from './inspect.ts';
@@ -25,12 +26,10 @@ const NO_BROWSER_ADAPTER = [
 ].join('\n');
 
 /** Tasks the page may offer; one this build's presets do not know is left out of the table. */
-const TASKS = ['copy', 'mnist', 'mqar'];
-/** Presets beyond the common ones that some tasks have (the MQAR showcase). */
-const EXTRA_PRESETS = ['showcase'];
+const TASKS = TASK_NAMES;
 
 function presetTable(): PresetTable {
-  const names = [...new Set<string>([...PRESET_NAMES, ...EXTRA_PRESETS])];
+  const names = [...PRESET_NAMES];
   const configs: PresetTable['configs'] = {};
   for (const task of TASKS) {
     const row: Record<string, RunConfig> = {};
@@ -90,6 +89,7 @@ const host = new TrainingHost({
       const r = await generateImages(trainer.model, { count, rows: side, cols: side, temperature: 1, rng: new Random(trainer.step + 1) });
       return { kind: 'mnist', rows: side, cols: side, pixels: r.pixels, count, imagesPerSec: r.imagesPerSec };
     }
+    if (cfg.task.kind !== 'copy') throw new Error(`samples are drawn for the copy task and MNIST, not ${cfg.task.kind}`);
     const held = makeCopyHeldOut(count, { maxLen: cfg.task.maxLen, symbols: cfg.task.symbols });
     const g = await copyGreedyAccuracy(trainer.model, held, Math.min(count, cfg.batch));
     return {

@@ -70,7 +70,7 @@ function setup(opts: { failOpen?: string } = {}) {
       return { gpu, lost: new Promise<string>((r) => (loseDevice = r)) };
     },
     makeConfig: (spec) => ({ ...fakeConfig(), name: spec.variant }),
-    presets: () => ({ names: ['tiny'], descriptions: {}, configs: { copy: {}, mnist: {} } }),
+    presets: () => ({ names: ['tiny'], descriptions: {}, configs: { copy: {}, mnist: {}, mqar: {} } }),
     createTrainer: (_g, cfg) => {
       const tr = new FakeTrainer(cfg, log, `r${trainers.length}`);
       trainers.push(tr);
