@@ -9,7 +9,7 @@
 // order by one workgroup (no atomics: repeatable bit for bit). Rows with m_r = 0 are left out
 // exactly, so their targets may be anything and a NaN there does not reach the loss.
 //
-// Workgroups are numbered over a 2-D grid (wid.y * nwg.x + wid.x), so R may exceed 65535.
+// Workgroups are numbered over a 2-D grid (grid_index, shaders/common.wgsl), so R may exceed 65535.
 
 struct LossParams {
   rows: u32,      // R
@@ -53,7 +53,7 @@ var<workgroup> mean_count: array<f32, MWG>;
 var<workgroup> tile: array<f32, DWG * 3u * K>;
 
 fn flat_group(wid: vec3u, nwg: vec3u) -> u32 {
-  return wid.y * nwg.x + wid.x;
+  return grid_index(wid, nwg);
 }
 
 // A NaN built at run time: a constant NaN is a shader-creation error in WGSL.

@@ -3,11 +3,11 @@
 // probabilities from it block by block, so no N x N matrix ever exists (FlashAttention-2's
 // scheme). Real GPUs get the tiled kernels; SwiftShader gets one-thread-per-row kernels, which
 // it runs several times faster (it pays for every barrier and workgroup-memory access).
-import src from '../../../shaders/softmax_attention.wgsl?raw';
 import { attentionShapes, checkAttentionDims, checkCausal, checkDistinct, checkHeadGrid, checkTensor, type AttentionDims } from '../check.ts';
 import type { Gpu } from '../gpu.ts';
 import { SOFTMAX_ATTENTION, checkVariant, variantOf, type Variant } from '../variants.ts';
 import { empty, type Tensor } from '../tensor.ts';
+import { SOFTMAX_KERNELS } from './softmax/shaders.ts';
 
 export type SoftmaxAttentionDims = AttentionDims;
 
@@ -149,9 +149,7 @@ function tiledKernel(gpu: Gpu, entry: TiledKernel, tiles: SoftmaxAttentionTiles,
   // THREADS_PER_ROW * ACC_SLOTS >= SOFTMAX_ATTENTION_MAX_DIM, so these hold after the dims check.
   if (perThread(dims.dim) > ACC_SLOTS || perThread(dims.dimV) > ACC_SLOTS) throw new Error('softmaxAttention: head too large');
   return gpu.kernel({
-    label: 'softmax_attention',
-    code: src,
-    entry,
+    ...SOFTMAX_KERNELS[entry],
     constants: {
       TPR: THREADS_PER_ROW,
       BQ: tiles.bq,
@@ -166,7 +164,7 @@ function tiledKernel(gpu: Gpu, entry: TiledKernel, tiles: SoftmaxAttentionTiles,
 }
 
 function rowKernel(gpu: Gpu, entry: 'forward_rows' | 'backward_delta' | 'backward_dq_rows' | 'backward_dkdv_rows') {
-  return gpu.kernel({ label: 'softmax_attention', code: src, entry, constants: { WG: ROW_WORKGROUP } });
+  return gpu.kernel({ ...SOFTMAX_KERNELS[entry], constants: { WG: ROW_WORKGROUP } });
 }
 
 function rowGrid(gpu: Gpu, dims: SoftmaxAttentionDims): [number, number] {
@@ -305,9 +303,7 @@ export class SoftmaxKVCache {
     const out = empty(this.gpu, [batch, heads, 1, dimV], 'softmaxKVCache.out'); // [B, H, 1, Dv]
     this.gpu
       .kernel({
-        label: 'softmax_attention',
-        code: src,
-        entry: 'step',
+        ...SOFTMAX_KERNELS.step,
         constants: { WG: ROW_WORKGROUP, STEP_NV: Math.ceil(dimV / ROW_WORKGROUP) },
       })
       .run(
