@@ -5,7 +5,7 @@ import { checkBroadcast, checkDistinctTensors, checkDropout, checkFinite, checkF
 import type { Gpu } from '../gpu.ts';
 import type { Kernel } from '../kernel.ts';
 import { empty, type Tensor } from '../tensor.ts';
-import { dropoutKey, dropoutScale, PHILOX_LANES } from '../cpu/elementwise.ts';
+import { dropoutKey, dropoutScale, PHILOX_LANES } from '../host/dropout.ts';
 
 /** Invocations per workgroup of the one-element-per-invocation kernels. */
 const EW_WG = 256;

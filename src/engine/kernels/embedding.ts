@@ -3,12 +3,12 @@
 // table through an index of positions grouped by id, the backward into a learned position table,
 // and the index itself, from host ids (validated, then uploaded) or built on the GPU.
 import embeddingWgsl from '../../../shaders/embedding.wgsl?raw';
-import { buildEmbeddingIndex, checkIds, type Combine } from '../cpu/embedding.ts';
+import { buildEmbeddingIndex, checkIds, type Combine } from '../host/embedding.ts';
 import { checkTensor, fail, shapeText } from '../check.ts';
 import type { Gpu } from '../gpu.ts';
 import { empty, fromArray, type Tensor } from '../tensor.ts';
 
-export type { Combine } from '../cpu/embedding.ts';
+export type { Combine } from '../host/embedding.ts';
 
 /** A learned table [Nmax, P], a sinusoidal code of P features, or none. */
 export type PositionCode = { kind: 'learned'; table: Tensor } | { kind: 'sinusoidal'; dim: number } | null;

@@ -9,7 +9,7 @@ import {
   checkFixedOptions,
   type AdaptiveConnectionOptions,
   type FixedConnectionOptions,
-} from '../cpu/momentumConnection.ts';
+} from '../host/momentumConnection.ts';
 import type { Gpu } from '../gpu.ts';
 import { CONNECTION_ROWS, checkVariant, variantOf, type Variant } from '../variants.ts';
 import { empty, type Tensor } from '../tensor.ts';
