@@ -18,7 +18,7 @@ fn dphi(x: f32) -> f32 {
 
 // The momentum weight W(d) = sum_{s=0}^{d} beta^s by Horner (1 + beta (1 + beta (...))): positive
 // terms only, so no cancellation as beta -> 1, and exactly 1 at beta = 0. O(d): for short lags.
-fn momentum_weight(beta: f32, d: u32) -> f32 {
+fn weight_horner(beta: f32, d: u32) -> f32 {
   var w = 1.0;
   for (var s = 0u; s < d; s++) { w = 1.0 + beta * w; }
   return w;
@@ -26,7 +26,7 @@ fn momentum_weight(beta: f32, d: u32) -> f32 {
 
 // beta^e by repeated squaring: log2(e) roundings instead of e, and no pow(), whose log2-based
 // error grows with the exponent.
-fn beta_pow(beta: f32, e: u32) -> f32 {
+fn beta_power(beta: f32, e: u32) -> f32 {
   var result = 1.0;
   var base = beta;
   var k = e;
@@ -41,6 +41,6 @@ fn beta_pow(beta: f32, e: u32) -> f32 {
 
 // W(d) in closed form, (1 - beta^(d+1)) / (1 - beta): for long lags, where 1 - beta^(d+1) is far
 // from 0 so the closed form loses nothing to cancellation.
-fn momentum_weight_closed(beta: f32, d: u32) -> f32 {
-  return (1.0 - beta_pow(beta, d + 1u)) / (1.0 - beta);
+fn weight_closed(beta: f32, d: u32) -> f32 {
+  return (1.0 - beta_power(beta, d + 1u)) / (1.0 - beta);
 }

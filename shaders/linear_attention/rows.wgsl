@@ -17,8 +17,8 @@ var<private> row_scale: f32;               // non-causal dk, dv: gamma W(N - 1 -
 
 // W(d) for any d: Horner below C (as the tiled kernels' tables), the closed form beyond.
 fn weight_any(d: u32) -> f32 {
-  if (d < C) { return momentum_weight(p.beta, d); }
-  return momentum_weight_closed(p.beta, d);
+  if (d < C) { return weight_horner(p.beta, d); }
+  return weight_closed(p.beta, d);
 }
 
 // Each thread of attend_rows_* owns two neighbouring tokens of one chunk (2k, 2k + 1; the second

@@ -16,7 +16,7 @@ var<workgroup> sh: array<f32, SMEM>;
 var<workgroup> wtab: array<f32, C>;   // W(d) for d < C
 var<workgroup> ptab: array<f32, C>;   // beta^d for d < C
 
-// W(d) by Horner (see momentum_weight in common.wgsl) and beta^d, one table entry per thread.
+// W(d) by Horner (see weight_horner in common.wgsl) and beta^d, one table entry per thread.
 fn fill_tables(lid: u32) {
   for (var d = lid; d < C; d += T * T) {
     var w = 1.0;
@@ -33,5 +33,5 @@ fn fill_tables(lid: u32) {
 // W(d) for any d: the table below C, the closed form beyond it.
 fn weight_far(d: u32) -> f32 {
   if (d < C) { return wtab[d]; }
-  return momentum_weight_closed(p.beta, d);
+  return weight_closed(p.beta, d);
 }
