@@ -2,7 +2,13 @@
 // row statistics and argmax; fused backward), the discretized mixture of logistics (forward per-row
 // nll; fused backward) and the masked mean that turns per-row nll into the loss. Inputs may have
 // any leading shape: the last dimension is the row ([..., V] logits, [..., 3K] mixture parameters).
-import lossWgsl from '../../../shaders/loss.wgsl?raw';
+import ceBackward from '../../../shaders/loss/cross_entropy_backward.wgsl?raw';
+import ceForward from '../../../shaders/loss/cross_entropy_forward.wgsl?raw';
+import dmol from '../../../shaders/loss/dmol.wgsl?raw';
+import dmolBackwardWgsl from '../../../shaders/loss/dmol_backward.wgsl?raw';
+import dmolForwardWgsl from '../../../shaders/loss/dmol_forward.wgsl?raw';
+import maskedMeanWgsl from '../../../shaders/loss/masked_mean.wgsl?raw';
+import params from '../../../shaders/loss/params.wgsl?raw';
 import type { Gpu } from '../gpu.ts';
 import { checkTensor, fail, shapeText } from '../check.ts';
 import type { Tensor } from '../tensor.ts';
@@ -74,8 +80,22 @@ export function checkDmolInputs(what: string, params: Tensor, targets: Tensor, m
   return { rows, components: mixtureComponents(what, row) };
 }
 
-function kernel(gpu: Gpu, entry: string, constants: Record<string, number>) {
-  return gpu.kernel({ label: 'loss', code: lossWgsl, entry, constants });
+/** Each entry point's WGSL: shaders/loss/params.wgsl, then what it shares, then its own file. */
+const SOURCES = {
+  ce_forward: { file: 'cross_entropy_forward', parts: [ceForward] },
+  ce_forward_rows: { file: 'cross_entropy_forward', parts: [ceForward] },
+  ce_backward: { file: 'cross_entropy_backward', parts: [ceBackward] },
+  masked_mean: { file: 'masked_mean', parts: [maskedMeanWgsl] },
+  dmol_forward: { file: 'dmol_forward', parts: [dmol, dmolForwardWgsl] },
+  dmol_backward: { file: 'dmol_backward', parts: [dmol, dmolBackwardWgsl] },
+} as const;
+
+const CODE = Object.fromEntries(
+  Object.entries(SOURCES).map(([entry, s]) => [entry, { label: `loss/${s.file}`, code: [params, ...s.parts].join('\n') }]),
+) as Record<keyof typeof SOURCES, { label: string; code: string }>;
+
+function kernel(gpu: Gpu, entry: keyof typeof SOURCES, constants: Record<string, number>) {
+  return gpu.kernel({ ...CODE[entry], entry, constants });
 }
 
 /**
