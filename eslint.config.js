@@ -46,34 +46,12 @@ function pattern(from, target) {
 /** Inside src/engine a path reaches src/engine/cpu as './cpu/' or '../cpu/'. */
 const ENGINE_CPU = { regex: '^(\\./|(\\.\\./)+)cpu(/|$)', message: `src/engine may not import src/engine/cpu: ${WHY['engine/cpu']}.` };
 
-function restrictions(layer, { except = [] } = {}) {
-  const patterns = FORBIDDEN[layer].filter((t) => !except.includes(t)).map((t) => pattern(layer, t));
-  if (layer === 'engine' && !except.includes('engine/cpu')) patterns.push(ENGINE_CPU);
+function restrictions(layer) {
+  const patterns = FORBIDDEN[layer].map((t) => pattern(layer, t));
+  if (layer === 'engine') patterns.push(ENGINE_CPU);
   return ['error', { patterns }];
 }
 
-/**
- * Files that break a rule today, each allowed only what it breaks until the fix lands (issue 9:
- * the engine half moves what production needs out of src/engine/cpu and the recurrent states
- * behind the ops). Remove an entry with its fix; the lint test fails while one stays stale.
- */
-export const PENDING = [
-  { layer: 'model', files: ['src/model/sampler.ts'], allow: ['engine/cpu', 'engine/kernels'] },
-  {
-    layer: 'engine',
-    files: [
-      'src/engine/optim.ts',
-      'src/engine/ops/embedding.ts',
-      'src/engine/ops/momentumConnection.ts',
-      'src/engine/kernels/embedding.ts',
-      'src/engine/kernels/elementwise.ts',
-      'src/engine/kernels/optim.ts',
-      'src/engine/kernels/momentumConnection.ts',
-    ],
-    allow: ['engine/cpu'],
-  },
-  { layer: 'bench', files: ['src/bench/tfjs.ts'], allow: ['engine/cpu'] },
-];
 
 const layers = Object.keys(FORBIDDEN).map((layer) => ({
   files: [`src/${layer}/**/*.{ts,tsx}`],
@@ -92,5 +70,4 @@ export default [
   { files: ['src/main.tsx'], rules: { 'no-restricted-imports': restrictions('ui') } },
   // The library entry point may use any of the engine but its CPU references.
   { files: ['src/lib.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [pattern('lib.ts', 'engine/cpu')] }] } },
-  ...PENDING.map(({ layer, files, allow }) => ({ files, rules: { 'no-restricted-imports': restrictions(layer, { except: allow }) } })),
 ];

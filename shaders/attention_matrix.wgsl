@@ -46,11 +46,6 @@ var<workgroup> s_tile: array<f32, BQ * (BK + 1u)>;   // [BQ, BK] masked scores o
 var<workgroup> row_m: array<f32, BQ>;                // softmax: the row's max score
 var<workgroup> row_l: array<f32, BQ>;                // softmax: sum of exp(s - m); else the normaliser
 
-fn feature(x: f32) -> f32 {
-  // phi = elu + 1
-  return select(exp(x), x + 1.0, x > 0.0);
-}
-
 fn visible(i: u32, j: u32) -> bool {
   return i < p.n && j < p.n && (p.causal == 0u || j <= i);
 }
@@ -68,7 +63,7 @@ fn tile_score(base: u32, row0: u32, col0: u32, r: u32, c: u32, lid: u32) -> f32 
       var x = 0.0;
       if (row < p.n && d0 + cc < p.d) {
         x = q[(base + row) * p.d + d0 + cc];
-        if (linear) { x = feature(x); }
+        if (linear) { x = phi(x); }
       }
       q_tile[rr * (DC + 1u) + cc] = x;
     }
@@ -79,7 +74,7 @@ fn tile_score(base: u32, row0: u32, col0: u32, r: u32, c: u32, lid: u32) -> f32 
       var x = 0.0;
       if (row < p.n && d0 + cc < p.d) {
         x = k[(base + row) * p.d + d0 + cc];
-        if (linear) { x = feature(x); }
+        if (linear) { x = phi(x); }
       }
       k_tile[rr * (DC + 1u) + cc] = x;
     }
@@ -92,14 +87,14 @@ fn tile_score(base: u32, row0: u32, col0: u32, r: u32, c: u32, lid: u32) -> f32 
   return select(acc, acc * p.scale, p.kind == 0u);
 }
 
-// beta^e for e >= 1 (0 when beta = 0, where pow is undefined).
-fn beta_pow(e: u32) -> f32 {
-  return select(pow(p.beta, f32(e)), 0.0, p.beta == 0.0);
-}
+// Lags below this use Horner (no cancellation as beta -> 1), as the attention kernels' chunks do.
+const SHORT_LAG: u32 = 16u;
 
+// gamma W(d), W(d) = (1 - beta^(d+1)) / (1 - beta) (common.wgsl): d = i - j causal (eq. 13),
+// N - 1 - j non-causal (eq. 14, 0-based j).
 fn momentum_weight(i: u32, j: u32) -> f32 {
-  let e = select(p.n - j, i - j + 1u, p.causal == 1u);
-  return p.gamma * (1.0 - beta_pow(e)) / (1.0 - p.beta);
+  let d = select(p.n - 1u - j, i - j, p.causal == 1u);
+  return p.gamma * select(weight_closed(p.beta, d), weight_horner(p.beta, d), d < SHORT_LAG);
 }
 
 @compute @workgroup_size(THREADS)

@@ -13,7 +13,7 @@ struct CoreParams {
 override WG: u32 = 256;
 
 fn flat(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
+  return grid_index(wid, nwg) * WG + lid;
 }
 
 @compute @workgroup_size(WG)

@@ -41,7 +41,7 @@ struct DropoutParams {
 override WG: u32 = 256;
 
 fn flat(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
+  return grid_index(wid, nwg) * WG + lid;
 }
 
 // ---- GELU, tanh approximation (as in GPT-2 / BERT): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))

@@ -8,7 +8,7 @@
 // (id, feature) would serialise them: embed_table_partial first sums fixed segments of SEG sorted
 // entries, flushing at each id boundary, and embed_table_reduce adds each id's few segment sums.
 //
-// Workgroups are numbered over a 2-D grid (wid.y * nwg.x + wid.x) so long inputs stay under the
+// Workgroups are numbered over a 2-D grid (grid_index, shaders/common.wgsl) so long inputs stay under the
 // per-dimension limit. Ids >= V are left out of the index; the forward writes NaN for them, so a
 // bad id read from the GPU surfaces as a NaN loss instead of a row read out of bounds.
 
@@ -74,7 +74,7 @@ var<workgroup> chunk_ids: array<u32, IWG>;
 var<workgroup> scan_sums: array<u32, IWG>;
 
 fn flat_group(wid: vec3u, nwg: vec3u) -> u32 {
-  return wid.y * nwg.x + wid.x;
+  return grid_index(wid, nwg);
 }
 
 // A NaN built at run time: a constant NaN is a shader-creation error in WGSL.

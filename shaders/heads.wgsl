@@ -21,7 +21,7 @@ struct HeadsParams {
 override WG: u32 = 256;
 
 fn flat(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
+  return grid_index(wid, nwg) * WG + lid;
 }
 
 // Index of (b, n, part, h, d) in the fused [B, N, P, H, D] layout.

@@ -50,7 +50,7 @@ fn workgroup_sum(lid: u32, v: vec2f) -> vec2f {
 }
 
 fn row_of(wid: vec3u, nwg: vec3u) -> u32 {
-  return wid.y * nwg.x + wid.x;
+  return grid_index(wid, nwg);
 }
 
 // ---- forward

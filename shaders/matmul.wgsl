@@ -214,7 +214,7 @@ override SWG: u32 = 256u;
 @compute @workgroup_size(SWG, 1, 1)
 fn sum_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
             @builtin(local_invocation_index) li: u32) {
-  let col = (wid.y * nwg.x + wid.x) * SWG + li;
+  let col = grid_index(wid, nwg) * SWG + li;
   if (col >= sp.cols) { return; }
   let r0 = wid.z * sp.rowChunk;
   let r1 = min(r0 + sp.rowChunk, sp.rows);

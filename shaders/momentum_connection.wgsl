@@ -37,7 +37,7 @@ struct FixedParams {
 override WG: u32 = 256;
 
 fn flat(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
+  return grid_index(wid, nwg) * WG + lid;
 }
 
 /// The total gradient reaching m: its own (from the next layer) plus gamma~ times out's.
@@ -129,7 +129,7 @@ var<workgroup> partial2: array<vec2f, TX * TY>;
 var<workgroup> partial1: array<f32, TX * TY>;
 
 fn row_of(wid: vec3u, nwg: vec3u, ly: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * TY + ly;
+  return grid_index(wid, nwg) * TY + ly;
 }
 
 /// (1 - sqrt r)^2 before the projection. ||gp|| is floored at eps so a zero row gives a finite r.
@@ -255,7 +255,7 @@ override WE: u32 = 256;
 @compute @workgroup_size(WE)
 fn adaptive_backward_elems(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                            @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WE + lid;
+  let i = grid_index(wid, nwg) * WE + lid;
   if (i >= pa.rows * pa.cols) { return; }
   let row = i / pa.cols;
   let b = coef_in[COEF * row];

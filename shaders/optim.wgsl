@@ -34,7 +34,7 @@ override WG: u32 = 256;
 const CLIP_EPS: f32 = 1e-6;
 
 fn flat(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
+  return grid_index(wid, nwg) * WG + lid;
 }
 
 // The gradient scaled by min(1, clip / (norm + CLIP_EPS)) when clipping is on.

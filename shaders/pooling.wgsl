@@ -17,10 +17,6 @@ struct PoolParams {
 
 override WG: u32 = 256;
 
-fn flat(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
-  return (wid.y * nwg.x + wid.x) * WG + lid;
-}
-
 // Tokens pooled for row b: lengths[b] within [1, N] (the op checks them; this is only a bound).
 fn pooled(b: u32) -> u32 {
   return clamp(lengths[b], 1u, p.seq);
@@ -30,7 +26,7 @@ fn pooled(b: u32) -> u32 {
 @compute @workgroup_size(WG)
 fn mean_pool_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                      @builtin(local_invocation_index) lid: u32) {
-  let o = flat(wid, nwg, lid);
+  let o = grid_index(wid, nwg) * WG + lid;
   if (o >= p.batch * p.width) { return; }
   let c = o % p.width;
   let b = o / p.width;
@@ -46,7 +42,7 @@ fn mean_pool_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
 @compute @workgroup_size(WG)
 fn mean_pool_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                       @builtin(local_invocation_index) lid: u32) {
-  let o = flat(wid, nwg, lid);
+  let o = grid_index(wid, nwg) * WG + lid;
   if (o >= p.batch * p.seq * p.width) { return; }
   let c = o % p.width;
   let t = (o / p.width) % p.seq;

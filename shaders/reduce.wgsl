@@ -56,13 +56,13 @@ fn blockPartial(blockId: u32, lid: u32, square: bool) {
 @compute @workgroup_size(WG)
 fn sumPartial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
               @builtin(local_invocation_index) lid: u32) {
-  blockPartial(wid.y * nwg.x + wid.x, lid, false);
+  blockPartial(grid_index(wid, nwg), lid, false);
 }
 
 @compute @workgroup_size(WG)
 fn sumSqPartial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                 @builtin(local_invocation_index) lid: u32) {
-  blockPartial(wid.y * nwg.x + wid.x, lid, true);
+  blockPartial(grid_index(wid, nwg), lid, true);
 }
 
 // Stage two: a single workgroup; thread lid adds partials lid, lid + WG, ... in order, then the tree.

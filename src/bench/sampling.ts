@@ -7,9 +7,8 @@
 // - Attention level: one layer's MomentumState / SoftmaxKVCache steps alone, against its causal
 //   softmax forward over each prefix.
 import type { Gpu } from '../engine/gpu.ts';
-import { MomentumState } from '../engine/kernels/linearAttention.ts';
-import { SoftmaxKVCache } from '../engine/kernels/softmaxAttention.ts';
 import { attention } from '../engine/ops/attention.ts';
+import { MomentumState, SoftmaxKVCache } from '../engine/ops/recurrent.ts';
 import { Tape, fromArray, type Tensor } from '../engine/tensor.ts';
 import { PAPER_HYPERS, defaultModelConfig, type ModelConfig } from '../model/config.ts';
 import { measureSampling } from '../model/sampler.ts';

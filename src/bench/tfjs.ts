@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
-import { SINUSOID_BASE } from '../engine/cpu/embedding.ts';
+import { SINUSOID_BASE } from '../engine/host/embedding.ts';
 import { modelWidth } from '../model/config.ts';
 import { benchData } from './attention.ts';
 import { BENCH_BATCH, BENCH_LR, BENCH_MODEL, BENCH_SEQ, benchBatch, type MatmulShape } from './model.ts';

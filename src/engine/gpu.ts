@@ -8,7 +8,8 @@ import { Kernel, type KernelSpec } from './kernel.ts';
 /** WebGPU's buffer usage and map mode bits (spec values; Node has no globals until a device opens). */
 export const Usage = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
 const MAP_READ_MODE = 0x1;
-const STORAGE_USAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
+/** Storage buffers: bound by kernels, copied from (readback) and to (writes, clears). */
+export const STORAGE_USAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
 /** Uniform slots are this far apart (WebGPU's minUniformBufferOffsetAlignment is at most 256). */
 const UNIFORM_ALIGN = 256;
 const UNIFORM_CHUNK_BYTES = 256 * 1024;
@@ -39,7 +40,10 @@ export class BufferPool {
       throw new Error(`${label}: a buffer of ${bytes} bytes exceeds this device's limit of ${this.maxBuffer} bytes`);
     }
     const list = this.free.get(size);
-    const buf = list?.pop() ?? this.create(size, label, size);
+    const reused = list?.pop();
+    // A reused buffer takes its new tensor's label, so a validation error names the right tensor.
+    if (reused) reused.label = label;
+    const buf = reused ?? this.create(size, label, size);
     this.inUseBytes += size;
     this.peakBytes = Math.max(this.peakBytes, this.inUseBytes);
     return buf;
@@ -145,6 +149,8 @@ export class Gpu {
   private kernels = new Map<string, Kernel>();
   /** Dispatches recorded since creation (benchmarks read it). */
   dispatchCount = 0;
+  /** Bind groups created since creation (kernels cache them by the buffers bound). */
+  bindGroupCount = 0;
   submitCount = 0;
 
   constructor(opened: OpenedDevice) {
@@ -227,7 +233,7 @@ export class Gpu {
   }
 
   /** Records one dispatch into the current command buffer. */
-  dispatch(pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, x: number, y = 1, z = 1): void {
+  dispatch(pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, x: number, y = 1, z = 1, dynamicOffsets: number[] = []): void {
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) {
       throw new Error(`${pipeline.label}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
@@ -235,7 +241,7 @@ export class Gpu {
     if (x === 0 || y === 0 || z === 0) return;
     const pass = this.ensurePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setBindGroup(0, bindGroup, dynamicOffsets);
     pass.dispatchWorkgroups(x, y, z);
     this.pendingDispatches++;
     this.dispatchCount++;

@@ -9,12 +9,13 @@ import {
   type ShaderDataDefinitions,
   type StructuredView,
 } from 'webgpu-utils';
+import common from '../../shaders/common.wgsl?raw';
 import type { BufferSlice, Gpu } from './gpu.ts';
 
 export interface KernelSpec {
   /** Names the kernel in errors and GPU debug labels; also its cache key with entry and constants. */
   label: string;
-  /** Whole WGSL source (one file of shaders/, optionally with shaders/common.wgsl prepended). */
+  /** WGSL source: whole files of shaders/ (shaders/common.wgsl is prepended here, for every kernel). */
   code: string;
   entry: string;
   /** Values for the shader's `override` declarations (workgroup sizes, tile sizes). */
@@ -47,6 +48,28 @@ function shaderModule(device: GPUDevice, code: string, label: string): GPUShader
   return m;
 }
 
+/** The kernel's source after the shared prelude (grid index, phi, momentum weights). */
+function withCommon(code: string): string {
+  return `${common}\n${code}`;
+}
+
+/** Small integer ids for buffers, the keys of the bind group caches. */
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 1;
+
+function bufferId(b: GPUBuffer): number {
+  let id = bufferIds.get(b);
+  if (id === undefined) bufferIds.set(b, (id = nextBufferId++));
+  return id;
+}
+
+/**
+ * Bind groups a kernel keeps, by the buffers (and byte ranges) bound: a training step binds the
+ * same pooled buffers step after step. Past this many the cache starts over, so buffers freed by
+ * a pool trim are not held for long.
+ */
+export const BIND_GROUP_CACHE_SIZE = 256;
+
 function isBindable(b: Binding): b is Bindable {
   return (b as Bindable).byteLength !== undefined;
 }
@@ -59,19 +82,27 @@ export class Kernel {
   private uniformView: StructuredView | null = null;
   private uniformName: string | null = null;
   private uniformFields: string[] = [];
+  private bindGroups = new Map<string, GPUBindGroup>();
 
   constructor(private gpu: Gpu, spec: KernelSpec) {
     this.label = `${spec.label}:${spec.entry}`;
-    const defs = definitions(spec.code);
+    const code = withCommon(spec.code);
+    const defs = definitions(code);
     const entry = defs.entryPoints[spec.entry];
     if (!entry) throw new Error(`${spec.label}: no entry point '${spec.entry}' in its WGSL`);
     const [desc] = makeBindGroupLayoutDescriptors(defs, { compute: { entryPoint: spec.entry } });
-    this.layout = gpu.device.createBindGroupLayout({ ...desc!, label: this.label });
     this.resources = entry.resources.map((r) => ({
       name: r.name,
       binding: r.entry.binding,
       uniform: r.name in defs.uniforms,
     }));
+    // The uniform slot moves through the arena every dispatch: bind it with a dynamic offset, so a
+    // bind group depends on the storage buffers alone and can be reused.
+    const uniformBindings = new Set(this.resources.filter((r) => r.uniform).map((r) => r.binding));
+    const entries = [...desc!.entries].map((e) =>
+      uniformBindings.has(e.binding) ? { ...e, buffer: { ...e.buffer, type: 'uniform' as const, hasDynamicOffset: true } } : e,
+    );
+    this.layout = gpu.device.createBindGroupLayout({ entries, label: this.label });
     const uniforms = this.resources.filter((r) => r.uniform);
     if (uniforms.length > 1) throw new Error(`${this.label}: at most one uniform struct per entry point`);
     if (uniforms[0]) {
@@ -80,7 +111,7 @@ export class Kernel {
       this.uniformView = makeStructuredView(def);
       this.uniformFields = Object.keys((def.typeDefinition as { fields?: object }).fields ?? {});
     }
-    const module = shaderModule(gpu.device, spec.code, spec.label);
+    const module = shaderModule(gpu.device, code, spec.label);
     this.pipeline = gpu.device.createComputePipeline({
       label: this.label,
       layout: gpu.device.createPipelineLayout({ bindGroupLayouts: [this.layout], label: this.label }),
@@ -98,6 +129,8 @@ export class Kernel {
     workgroups: readonly [number, number?, number?],
   ): void {
     const entries: GPUBindGroupEntry[] = [];
+    const offsets: number[] = [];
+    let key = '';
     for (const r of this.resources) {
       if (r.uniform) {
         if (!params) throw new Error(`${this.label}: needs uniform values for '${r.name}'`);
@@ -107,24 +140,35 @@ export class Kernel {
         }
         this.uniformView!.set(params);
         const slot = this.gpu.uniform(new Uint8Array(this.uniformView!.arrayBuffer));
-        entries.push({ binding: r.binding, resource: { buffer: slot.buffer, offset: slot.offset, size: slot.size } });
+        entries.push({ binding: r.binding, resource: { buffer: slot.buffer, offset: 0, size: slot.size } });
+        offsets.push(slot.offset);
+        key += `u${bufferId(slot.buffer)}:${slot.size};`;
         continue;
       }
       const b = bindings[r.name];
       if (!b) throw new Error(`${this.label}: no buffer given for '${r.name}'`);
-      if (isBindable(b)) {
-        const size = Math.max(4, Math.ceil(b.byteLength / 4) * 4);
-        entries.push({ binding: r.binding, resource: { buffer: b.buffer, offset: b.byteOffset ?? 0, size } });
-      } else {
-        entries.push({ binding: r.binding, resource: { buffer: b.buffer, offset: b.offset ?? 0, size: b.size } });
-      }
+      const offset = isBindable(b) ? (b.byteOffset ?? 0) : (b.offset ?? 0);
+      const size = isBindable(b) ? Math.max(4, Math.ceil(b.byteLength / 4) * 4) : b.size;
+      entries.push({ binding: r.binding, resource: { buffer: b.buffer, offset, size } });
+      key += `${bufferId(b.buffer)}:${offset}:${size ?? ''};`;
     }
     for (const name of Object.keys(bindings)) {
       if (!this.resources.some((r) => r.name === name)) {
         throw new Error(`${this.label}: the entry point does not use a binding named '${name}'`);
       }
     }
-    const bindGroup = this.gpu.device.createBindGroup({ layout: this.layout, entries, label: this.label });
-    this.gpu.dispatch(this.pipeline, bindGroup, workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    this.gpu.dispatch(this.pipeline, this.bindGroup(key, entries), workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1, offsets);
+  }
+
+  /** The cached bind group for these entries, made on first use. */
+  private bindGroup(key: string, entries: GPUBindGroupEntry[]): GPUBindGroup {
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      if (this.bindGroups.size >= BIND_GROUP_CACHE_SIZE) this.bindGroups.clear();
+      group = this.gpu.device.createBindGroup({ layout: this.layout, entries, label: this.label });
+      this.bindGroups.set(key, group);
+      this.gpu.bindGroupCount++;
+    }
+    return group;
   }
 }

@@ -2,13 +2,13 @@
 // global norm without a readback, and one fused update dispatch per parameter. `step()` only
 // records work; the caller's flush submits it with the rest of the training step. Also the
 // learning-rate schedules (plain CPU functions of the step index).
-import { OPTIMIZER_KINDS, checkHyper, type OptimizerKind, type UpdateHyper } from './cpu/optim.ts';
+import { OPTIMIZER_KINDS, checkHyper, type OptimizerKind, type UpdateHyper } from './host/optim.ts';
 import { Usage, type Gpu } from './gpu.ts';
 import { globalNorm } from './kernels/reduce.ts';
 import { optimizerUpdate } from './kernels/optim.ts';
 import { Tensor, type Shape } from './tensor.ts';
 
-export type { OptimizerKind } from './cpu/optim.ts';
+export type { OptimizerKind } from './host/optim.ts';
 
 export interface OptimizerConfig {
   kind: OptimizerKind;

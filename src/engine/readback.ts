@@ -1,7 +1,7 @@
 // Scalars (losses, gradient norms) read back asynchronously and in batches: each step records a
 // GPU-side copy of its value into the next slot of a ring, and the host maps the whole ring once
 // every few steps, so a training step never waits on the GPU.
-import type { Gpu } from './gpu.ts';
+import { STORAGE_USAGE, type Gpu } from './gpu.ts';
 import type { Tensor } from './tensor.ts';
 
 export class ScalarRing {
@@ -10,7 +10,7 @@ export class ScalarRing {
 
   constructor(private gpu: Gpu, readonly capacity: number, readonly label = 'scalar-ring') {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`${label}: capacity must be a positive integer`);
-    this.buffer = gpu.device.createBuffer({ size: capacity * 4, usage: 0x80 | 0x4 | 0x8, label }); // [capacity]
+    this.buffer = gpu.device.createBuffer({ size: capacity * 4, usage: STORAGE_USAGE, label }); // [capacity]
   }
 
   /** Values recorded and not yet drained. */

@@ -1,6 +1,6 @@
 // Tensors on GPU buffers, and the tape that records each op's backward beside its forward.
 import coreWgsl from '../../shaders/core.wgsl?raw';
-import type { Gpu } from './gpu.ts';
+import { STORAGE_USAGE, type Gpu } from './gpu.ts';
 
 export type Shape = readonly number[];
 
@@ -97,17 +97,18 @@ export function variable(gpu: Gpu, data: Float32Array, shape: Shape, label: stri
 /** A persistent tensor that owns its buffer and collects gradients (a model parameter). */
 export function parameter(gpu: Gpu, data: Float32Array, shape: Shape, label: string): Tensor {
   const bytes = Math.max(16, numel(shape) * 4);
-  const buf = gpu.device.createBuffer({ size: Math.ceil(bytes / 16) * 16, usage: 0x80 | 0x4 | 0x8, label });
+  const buf = gpu.device.createBuffer({ size: Math.ceil(bytes / 16) * 16, usage: STORAGE_USAGE, label });
   const t = new Tensor(gpu, shape, buf, label, true, true);
   t.write(data);
   return t;
 }
 
-function coreKernel(gpu: Gpu, entry: 'accumulate' | 'fill') {
-  return gpu.kernel({ label: 'core', code: coreWgsl, entry });
-}
-
+/** Threads per workgroup of the core kernels (the WGSL's `override WG`). */
 const CORE_WG = 256;
+
+function coreKernel(gpu: Gpu, entry: 'accumulate' | 'fill') {
+  return gpu.kernel({ label: 'core', code: coreWgsl, entry, constants: { WG: CORE_WG } });
+}
 
 /** dst += src, elementwise, on the GPU. */
 export function addInto(dst: Tensor, src: Tensor): void {

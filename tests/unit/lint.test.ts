@@ -1,9 +1,7 @@
 // The layer rules of eslint.config.js, run through ESLint's API on small fixture files (text linted
 // as if it lived at the given path), so a rule that stops matching fails here rather than going
-// quiet. Also checks that each file the config still exempts (PENDING) still needs its exemption.
-import { readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+// quiet.
+import { join, resolve } from 'node:path';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -72,25 +70,5 @@ describe('layer rules', () => {
     ['tests/gpu/fixture.test.ts', '../../src/engine/cpu/loss.ts'],
   ])('%s importing %s is allowed', async (path, from) => {
     expect(await violations(path, importOf(from))).toEqual([]);
-  });
-});
-
-interface Pending {
-  layer: string;
-  files: string[];
-  allow: string[];
-}
-
-describe('exemptions (PENDING in eslint.config.js)', () => {
-  it('each exempt file still breaks the rule it is exempt from', async () => {
-    const config = (await import(/* @vite-ignore */ pathToFileURL(join(ROOT, 'eslint.config.js')).href)) as { PENDING: Pending[] };
-    const files = config.PENDING.flatMap((p) => p.files);
-    expect(files.length).toBeGreaterThan(0);
-    for (const file of files) {
-      // The same text at a sibling path the exemption does not name gets the layer's full rules.
-      const sibling = join(dirname(file), `pending-check-${basename(file)}`);
-      const found = await violations(sibling, readFileSync(join(ROOT, file), 'utf8'));
-      expect(found.length, `${file} no longer needs its exemption: remove it from PENDING`).toBeGreaterThan(0);
-    }
   });
 });

@@ -16,55 +16,10 @@
 // - ||gp_t|| < eps (ADAPTIVE_NORM_EPS): the denominator is the constant eps, so no gradient flows
 //   through it (r is then usually huge and clamped). With g_t and gp_t both below eps in norm, beta~
 //   swings between 1 - delta and 0 within eps: treat such rows as degenerate.
+import { ADAPTIVE_NORM_EPS, checkAdaptiveOptions, checkFixedOptions, type AdaptiveConnectionOptions, type FixedConnectionOptions } from '../host/momentumConnection.ts';
+export { ADAPTIVE_DELTA, ADAPTIVE_NORM_EPS, checkFixedOptions, checkAdaptiveOptions, type FixedConnectionOptions, type AdaptiveConnectionOptions } from '../host/momentumConnection.ts';
 
 export type Arr = Float32Array | Float64Array;
-
-/** The paper's clamp threshold: beta~ <= 1 - delta (the authors' code used 1e-4). */
-export const ADAPTIVE_DELTA = 1e-3;
-/**
- * Floor on ||g_{l-1,t}|| in the adaptive ratio. Far below the norm of a live attention output row
- * (order 0.1 to 10), far above float32's underflow of a sum of squares.
- */
-export const ADAPTIVE_NORM_EPS = 1e-6;
-
-export interface FixedConnectionOptions {
-  /** beta~ in [0, 1): momentum of the connection. */
-  betaTilde: number;
-  /** gamma~ > 0: its step size. beta~ = 0, gamma~ = 1 is the plain residual x + g. */
-  gammaTilde: number;
-}
-
-export interface AdaptiveConnectionOptions {
-  /** gamma~ > 0. */
-  gammaTilde: number;
-  /** beta~ is projected onto [0, 1 - delta]; 0 < delta < 1, default ADAPTIVE_DELTA. */
-  delta?: number;
-}
-
-/** Throws unless 0 <= beta~ < 1 and gamma~ > 0 (both finite). */
-export function checkFixedOptions(opts: FixedConnectionOptions, where: string): void {
-  const { betaTilde, gammaTilde } = opts;
-  if (!(Number.isFinite(betaTilde) && betaTilde >= 0 && betaTilde < 1)) {
-    throw new Error(`${where}: betaTilde must be in [0, 1) (momentum >= 1 diverges), got ${betaTilde}`);
-  }
-  checkGamma(gammaTilde, where);
-}
-
-/** Throws unless gamma~ > 0 and 0 < delta < 1; returns delta with its default. */
-export function checkAdaptiveOptions(opts: AdaptiveConnectionOptions, where: string): number {
-  checkGamma(opts.gammaTilde, where);
-  const delta = opts.delta ?? ADAPTIVE_DELTA;
-  if (!(Number.isFinite(delta) && delta > 0 && delta < 1)) {
-    throw new Error(`${where}: delta must be in (0, 1) (beta~ is projected onto [0, 1 - delta]), got ${delta}`);
-  }
-  return delta;
-}
-
-function checkGamma(gammaTilde: number, where: string): void {
-  if (!(Number.isFinite(gammaTilde) && gammaTilde > 0)) {
-    throw new Error(`${where}: gammaTilde must be a finite number > 0, got ${gammaTilde}`);
-  }
-}
 
 /** (1 - sqrt r)^2 before the projection, with r = nd / max(np, eps). */
 export function adaptiveRaw(nd: number, np: number, eps = ADAPTIVE_NORM_EPS): number {

@@ -1,10 +1,11 @@
 // GPU primitives of shaders/elementwise.wgsl: plain functions that validate their tensors and
 // record dispatches (no tape). Outputs are passed in; none may share a buffer with an input.
 import src from '../../../shaders/elementwise.wgsl?raw';
+import { checkBroadcast, checkDistinctTensors, checkDropout, checkFinite, checkFloat, checkSameShape } from '../check.ts';
 import type { Gpu } from '../gpu.ts';
 import type { Kernel } from '../kernel.ts';
 import { empty, type Tensor } from '../tensor.ts';
-import { dropoutKey, dropoutScale, PHILOX_LANES } from '../cpu/elementwise.ts';
+import { dropoutKey, dropoutScale, PHILOX_LANES } from '../host/dropout.ts';
 
 /** Invocations per workgroup of the one-element-per-invocation kernels. */
 const EW_WG = 256;
@@ -16,35 +17,6 @@ const ROWS_PER_CHUNK = 32;
 
 function kernel(gpu: Gpu, entry: string, wg = EW_WG): Kernel {
   return gpu.kernel({ label: 'elementwise', code: src, entry, constants: { WG: wg } });
-}
-
-const shapeText = (t: Tensor) => `[${t.shape.join(', ')}]`;
-
-/** Throws unless every tensor is float32. */
-export function checkFloat(op: string, ...ts: Tensor[]): void {
-  for (const t of ts) {
-    if (t.dtype !== 'f32') throw new Error(`${op}: ${t.label} must be float32, got ${t.dtype}`);
-  }
-}
-
-/** Throws unless all tensors have the first one's shape. */
-export function checkSameShape(op: string, ...ts: Tensor[]): void {
-  const [first, ...rest] = ts;
-  for (const t of rest) {
-    if (t.shape.length !== first!.shape.length || t.shape.some((s, i) => s !== first!.shape[i])) {
-      throw new Error(`${op}: ${t.label} has shape ${shapeText(t)}, expected ${shapeText(first!)} like ${first!.label}`);
-    }
-  }
-}
-
-/** Throws if an output shares its buffer with another binding (WebGPU forbids writable aliasing). */
-export function checkDistinct(op: string, outputs: Tensor[], others: Tensor[]): void {
-  const all = [...outputs, ...others];
-  outputs.forEach((o, i) => {
-    all.forEach((t, j) => {
-      if (i !== j && t.buffer === o.buffer) throw new Error(`${op}: output ${o.label} shares a buffer with ${t.label}`);
-    });
-  });
 }
 
 /** One dispatch of a same-shape elementwise entry point; bindings are named as in the WGSL. */
@@ -60,7 +32,7 @@ function elementwise(
   const outs = Object.values(outputs);
   checkFloat(op, ...ins, ...outs);
   checkSameShape(op, ...ins, ...outs);
-  checkDistinct(op, outs, ins);
+  checkDistinctTensors(op, outs, ins);
   const n = outs[0]!.size;
   kernel(gpu, entry).run({ ...inputs, ...outputs }, { n, s }, gpu.grid(Math.ceil(n / EW_WG)));
 }
@@ -94,10 +66,6 @@ export function addBackward(gpu: Gpu, dy: Tensor, da: Tensor, db: Tensor): void 
   elementwise('addBackward', 'add_backward', gpu, { dy }, { dx: da, db });
 }
 
-function checkFinite(op: string, name: string, v: number): void {
-  if (!Number.isFinite(v)) throw new Error(`${op}: ${name} must be a finite number, got ${v}`);
-}
-
 /** y = s * x. */
 export function scaleForward(gpu: Gpu, x: Tensor, s: number, y: Tensor): void {
   checkFinite('scaleForward', 's', s);
@@ -109,17 +77,6 @@ export function scaleBackward(gpu: Gpu, dy: Tensor, s: number, dx: Tensor): void
   checkFinite('scaleBackward', 's', s);
   // The transpose of a scaling is the same scaling.
   elementwise('scaleBackward', 'scale_forward', gpu, { x: dy }, { y: dx }, s);
-}
-
-/** R and C of x [..., C] against a row [C]; throws on any mismatch. */
-export function checkBroadcast(op: string, x: Tensor, row: Tensor): { rows: number; cols: number } {
-  checkFloat(op, x, row);
-  const C = x.shape[x.shape.length - 1];
-  if (C === undefined) throw new Error(`${op}: ${x.label} must have at least one dimension`);
-  if (row.shape.length !== 1 || row.shape[0] !== C) {
-    throw new Error(`${op}: ${row.label} has shape ${shapeText(row)}, expected [${C}] (the last dimension of ${x.label} ${shapeText(x)})`);
-  }
-  return { rows: C === 0 ? 0 : x.size / C, cols: C };
 }
 
 /**
@@ -139,7 +96,7 @@ export function addBroadcastForward(gpu: Gpu, x: Tensor, row: Tensor, y: Tensor)
   const { rows, cols } = checkBroadcast(op, x, row);
   checkFloat(op, y);
   checkSameShape(op, x, y);
-  checkDistinct(op, [y], [x, row]);
+  checkDistinctTensors(op, [y], [x, row]);
   const params = { rows, cols, rows_per_chunk: 1, chunks: 1 };
   kernel(gpu, 'add_broadcast_forward').run({ x, b: row, y }, params, gpu.grid(Math.ceil(y.size / EW_WG)));
 }
@@ -159,7 +116,7 @@ export function addBroadcastBackward(
   const { rows, cols } = checkBroadcast(op, dy, drow);
   checkFloat(op, dx);
   checkSameShape(op, dy, dx);
-  checkDistinct(op, [dx, drow], [dy]);
+  checkDistinctTensors(op, [dx, drow], [dy]);
   const { rowsPerChunk, chunks } = columnChunks(gpu, rows, opts.rowsPerChunk);
   const partial = empty(gpu, [chunks, cols], 'addBroadcast.partial'); // [K, C]
   const params = { rows, cols, rows_per_chunk: rowsPerChunk, chunks };
@@ -170,20 +127,10 @@ export function addBroadcastBackward(
   partial.dispose();
 }
 
-/** Throws unless (p, seed, offset) describe a valid dropout of n elements. */
-export function checkDropout(op: string, n: number, p: number, seed: number, offset: number): void {
-  if (!(Number.isFinite(p) && p >= 0 && p < 1)) throw new Error(`${op}: p must be in [0, 1), got ${p}`);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`${op}: seed must be a non-negative integer below 2^53, got ${seed}`);
-  if (!Number.isSafeInteger(offset) || offset < 0) {
-    throw new Error(`${op}: offset must be a non-negative integer below 2^53, got ${offset}`);
-  }
-  if (!Number.isSafeInteger(offset + n)) throw new Error(`${op}: offset + ${n} elements passes 2^53`);
-}
-
 function dropoutRun(op: string, gpu: Gpu, x: Tensor, y: Tensor, p: number, seed: number, offset: number): void {
   checkFloat(op, x, y);
   checkSameShape(op, x, y);
-  checkDistinct(op, [y], [x]);
+  checkDistinctTensors(op, [y], [x]);
   checkDropout(op, x.size, p, seed, offset);
   const k = dropoutKey(p, seed, offset);
   const params = {

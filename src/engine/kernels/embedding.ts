@@ -3,11 +3,12 @@
 // table through an index of positions grouped by id, the backward into a learned position table,
 // and the index itself, from host ids (validated, then uploaded) or built on the GPU.
 import embeddingWgsl from '../../../shaders/embedding.wgsl?raw';
-import { buildEmbeddingIndex, checkIds, type Combine } from '../cpu/embedding.ts';
+import { buildEmbeddingIndex, checkIds, type Combine } from '../host/embedding.ts';
+import { checkTensor, fail, shapeText } from '../check.ts';
 import type { Gpu } from '../gpu.ts';
 import { empty, fromArray, type Tensor } from '../tensor.ts';
 
-export type { Combine } from '../cpu/embedding.ts';
+export type { Combine } from '../host/embedding.ts';
 
 /** A learned table [Nmax, P], a sinusoidal code of P features, or none. */
 export type PositionCode = { kind: 'learned'; table: Tensor } | { kind: 'sinusoidal'; dim: number } | null;
@@ -40,20 +41,6 @@ function kernel(gpu: Gpu, entry: string) {
   });
 }
 
-function fail(what: string, msg: string): never {
-  throw new Error(`${what}: ${msg}`);
-}
-
-function shapeText(t: Tensor): string {
-  return `[${t.shape.join(', ')}]`;
-}
-
-function checkTensor(what: string, role: string, t: Tensor, dtype: 'f32' | 'u32', rank: number): void {
-  if (t.isDisposed) fail(what, `${role} '${t.label}' has been disposed`);
-  if (t.dtype !== dtype) fail(what, `${role} '${t.label}' must be ${dtype}, it is ${t.dtype}`);
-  if (t.shape.length !== rank) fail(what, `${role} '${t.label}' must have rank ${rank}, its shape is ${shapeText(t)}`);
-}
-
 /** Every EmbedParams field; the entry points read the ones they need. */
 type EmbedParams = {
   rows: number;
@@ -78,19 +65,19 @@ function params(p: Partial<EmbedParams> & Pick<EmbedParams, 'rows' | 'seq' | 'vo
  * of positions offset .. offset + N - 1, for sampling one token at a time); returns the sizes.
  */
 export function checkEmbedInputs(what: string, ids: Tensor, table: Tensor, position: PositionCode, combine: Combine, positionOffset = 0) {
-  checkTensor(what, 'ids', ids, 'u32', 2);
-  checkTensor(what, 'table', table, 'f32', 2);
+  checkTensor(what, 'ids', ids, { dtype: 'u32', rank: 2 });
+  checkTensor(what, 'table', table, { dtype: 'f32', rank: 2 });
   if (combine !== 'add' && combine !== 'concat') fail(what, `combine must be 'add' or 'concat', got '${combine}'`);
   const [batch, seq] = ids.shape as [number, number];
   const [vocab, dim] = table.shape as [number, number];
-  if (batch < 1 || seq < 1) fail(what, `ids must hold at least one token, shape ${shapeText(ids)}`);
-  if (vocab < 1 || dim < 1) fail(what, `table must have at least one row and feature, shape ${shapeText(table)}`);
+  if (batch < 1 || seq < 1) fail(what, `ids must hold at least one token, shape ${shapeText(ids.shape)}`);
+  if (vocab < 1 || dim < 1) fail(what, `table must have at least one row and feature, shape ${shapeText(table.shape)}`);
   if (!Number.isInteger(positionOffset) || positionOffset < 0) fail(what, `positionOffset must be a non-negative integer, got ${positionOffset}`);
   let posDim = 0;
   let posRows = 0;
   if (position) {
     if (position.kind === 'learned') {
-      checkTensor(what, 'position table', position.table, 'f32', 2);
+      checkTensor(what, 'position table', position.table, { dtype: 'f32', rank: 2 });
       [posRows, posDim] = position.table.shape as [number, number];
       if (positionOffset + seq > posRows) {
         const from = positionOffset > 0 ? ` from offset ${positionOffset}` : '';
@@ -126,9 +113,9 @@ export function embeddingForward(
 ): void {
   const what = 'embeddingForward';
   const s = checkEmbedInputs(what, ids, table, position, combine, positionOffset);
-  checkTensor(what, 'out', out, 'f32', 3);
+  checkTensor(what, 'out', out, { dtype: 'f32', rank: 3 });
   if (out.shape[0] !== s.batch || out.shape[1] !== s.seq || out.shape[2] !== s.width) {
-    fail(what, `out '${out.label}' must be [${s.batch}, ${s.seq}, ${s.width}], it is ${shapeText(out)}`);
+    fail(what, `out '${out.label}' must be [${s.batch}, ${s.seq}, ${s.width}], it is ${shapeText(out.shape)}`);
   }
   const posTable = position?.kind === 'learned' ? position.table : table; // unread stand-in otherwise
   const threads = s.seq * s.width; // one per (n, c), looping over b
@@ -176,9 +163,9 @@ export function emptyEmbeddingIndex(gpu: Gpu, rows: number, vocab: number, label
 }
 
 function checkIndex(what: string, index: EmbeddingIndex, rows: number, vocab: number): void {
-  checkTensor(what, 'index.offsets', index.offsets, 'u32', 1);
-  checkTensor(what, 'index.order', index.order, 'u32', 1);
-  checkTensor(what, 'index.sortedIds', index.sortedIds, 'u32', 1);
+  checkTensor(what, 'index.offsets', index.offsets, { dtype: 'u32', rank: 1 });
+  checkTensor(what, 'index.order', index.order, { dtype: 'u32', rank: 1 });
+  checkTensor(what, 'index.sortedIds', index.sortedIds, { dtype: 'u32', rank: 1 });
   if (index.offsets.size !== vocab + 1) fail(what, `index.offsets must hold V + 1 = ${vocab + 1} values, it has ${index.offsets.size}`);
   if (index.order.size !== rows || index.sortedIds.size !== rows) {
     fail(what, `index.order and index.sortedIds must hold B * N = ${rows} values, they have ${index.order.size} and ${index.sortedIds.size}`);
@@ -191,7 +178,7 @@ function checkIndex(what: string, index: EmbeddingIndex, rows: number, vocab: nu
  */
 export function embeddingIndexOnGpu(gpu: Gpu, ids: Tensor /* u32 [B, N] */, vocab: number, index: EmbeddingIndex): void {
   const what = 'embeddingIndexOnGpu';
-  checkTensor(what, 'ids', ids, 'u32', 2);
+  checkTensor(what, 'ids', ids, { dtype: 'u32', rank: 2 });
   if (!Number.isInteger(vocab) || vocab < 1) fail(what, `vocab must be a positive integer, got ${vocab}`);
   const rows = ids.size;
   if (rows < 1) fail(what, 'no ids');
@@ -222,12 +209,12 @@ export function embeddingTableBackward(
   dtable: Tensor, // [V, E]
 ): void {
   const what = 'embeddingTableBackward';
-  checkTensor(what, 'dout', dout, 'f32', 3);
-  checkTensor(what, 'dtable', dtable, 'f32', 2);
+  checkTensor(what, 'dout', dout, { dtype: 'f32', rank: 3 });
+  checkTensor(what, 'dtable', dtable, { dtype: 'f32', rank: 2 });
   const [batch, seq, width] = dout.shape as [number, number, number];
   const [vocab, dim] = dtable.shape as [number, number];
   const rows = batch * seq;
-  if (rows < 1 || vocab < 1 || dim < 1) fail(what, `empty shapes: dout ${shapeText(dout)}, dtable ${shapeText(dtable)}`);
+  if (rows < 1 || vocab < 1 || dim < 1) fail(what, `empty shapes: dout ${shapeText(dout.shape)}, dtable ${shapeText(dtable.shape)}`);
   if (!Number.isInteger(column) || column < 0 || column + dim > width) {
     fail(what, `the table's ${dim} features at column ${column} do not fit in dout's ${width}`);
   }
@@ -260,11 +247,11 @@ export function embeddingPositionBackward(
   dpos: Tensor, // [Nmax, P]
 ): void {
   const what = 'embeddingPositionBackward';
-  checkTensor(what, 'dout', dout, 'f32', 3);
-  checkTensor(what, 'dpos', dpos, 'f32', 2);
+  checkTensor(what, 'dout', dout, { dtype: 'f32', rank: 3 });
+  checkTensor(what, 'dpos', dpos, { dtype: 'f32', rank: 2 });
   const [batch, seq, width] = dout.shape as [number, number, number];
   const [posRows, posDim] = dpos.shape as [number, number];
-  if (batch * seq < 1 || posRows < 1 || posDim < 1) fail(what, `empty shapes: dout ${shapeText(dout)}, dpos ${shapeText(dpos)}`);
+  if (batch * seq < 1 || posRows < 1 || posDim < 1) fail(what, `empty shapes: dout ${shapeText(dout.shape)}, dpos ${shapeText(dpos.shape)}`);
   if (seq > posRows) fail(what, `${seq} positions but dpos has ${posRows} rows`);
   if (!Number.isInteger(column) || column < 0 || column + posDim > width) {
     fail(what, `the code's ${posDim} features at column ${column} do not fit in dout's ${width}`);

@@ -4,21 +4,15 @@
 import src from '../../../shaders/heads.wgsl?raw';
 import type { Gpu } from '../gpu.ts';
 import { fill, type Tensor } from '../tensor.ts';
-import { checkDistinct, checkFloat } from './elementwise.ts';
+import { checkDistinctTensors, checkFloat, checkPositiveInt, shapeText } from '../check.ts';
 
 const HEADS_WG = 256;
-
-const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
-
-function positiveInt(op: string, name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${op}: ${name} must be a positive integer, got ${v}`);
-}
 
 /** B, N, H, D of a fused x [B, N, parts*heads*D]; throws unless the last dimension divides. */
 export function checkSplit(op: string, x: Tensor, heads: number, parts: number): { B: number; N: number; H: number; D: number } {
   checkFloat(op, x);
-  positiveInt(op, 'heads', heads);
-  positiveInt(op, 'parts', parts);
+  checkPositiveInt(op, 'heads', heads);
+  checkPositiveInt(op, 'parts', parts);
   if (x.shape.length !== 3) throw new Error(`${op}: ${x.label} must be [B, N, P*H*D], got ${shapeText(x.shape)}`);
   const [B, N, F] = x.shape as [number, number, number];
   if (F % (heads * parts) !== 0) {
@@ -60,7 +54,7 @@ export function splitHeadsForward(gpu: Gpu, x: Tensor, outs: Tensor[]): void {
   const dims = checkSplit(op, x, H, outs.length);
   checkFloat(op, ...outs);
   for (const o of outs) expectShape(op, o, [dims.B, dims.H, dims.N, dims.D]);
-  checkDistinct(op, outs, [x]);
+  checkDistinctTensors(op, outs, [x]);
   outs.forEach((o, q) => movePart(gpu, 'gather_part', x, o, dims, q, outs.length));
 }
 
@@ -73,7 +67,7 @@ export function splitHeadsBackward(gpu: Gpu, douts: (Tensor | null)[], dx: Tenso
   const dims = checkSplit(op, dx, H, douts.length);
   checkFloat(op, ...given);
   for (const g of given) expectShape(op, g, [dims.B, dims.H, dims.N, dims.D]);
-  checkDistinct(op, [dx], given);
+  checkDistinctTensors(op, [dx], given);
   // Parts without a gradient are not written by any scatter, so clear them all first.
   if (given.length < douts.length) fill(dx, 0);
   douts.forEach((g, q) => {
@@ -87,7 +81,7 @@ export function mergeHeadsForward(gpu: Gpu, x: Tensor, y: Tensor): void {
   const dims = checkPerHead(op, x);
   checkFloat(op, y);
   expectShape(op, y, [dims.B, dims.N, dims.H * dims.D]);
-  checkDistinct(op, [y], [x]);
+  checkDistinctTensors(op, [y], [x]);
   movePart(gpu, 'scatter_part', x, y, dims, 0, 1);
 }
 
@@ -97,6 +91,6 @@ export function mergeHeadsBackward(gpu: Gpu, dy: Tensor, dx: Tensor): void {
   const dims = checkPerHead(op, dx);
   checkFloat(op, dy);
   expectShape(op, dy, [dims.B, dims.N, dims.H * dims.D]);
-  checkDistinct(op, [dx], [dy]);
+  checkDistinctTensors(op, [dx], [dy]);
   movePart(gpu, 'gather_part', dy, dx, dims, 0, 1);
 }

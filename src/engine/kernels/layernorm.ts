@@ -3,13 +3,15 @@
 import src from '../../../shaders/layernorm.wgsl?raw';
 import type { Gpu } from '../gpu.ts';
 import { empty, type Tensor } from '../tensor.ts';
-import { checkDistinct, checkFloat, checkSameShape, columnChunks } from './elementwise.ts';
+import { checkDistinctTensors, checkEps, checkFloat, checkSameShape } from '../check.ts';
+import { columnChunks } from './elementwise.ts';
+import { LAYER_NORM, checkVariant, variantOf, type Variant } from '../variants.ts';
 
 /**
- * How a row is spread over invocations: 'workgroup-per-row' (coalesced loads and a workgroup tree
- * reduction, for real GPUs) or 'thread-per-row' (no barriers, for SwiftShader). Default by backend.
+ * How a row is spread over invocations: 'gpu' (a workgroup per row: coalesced loads and a tree
+ * reduction) or 'swiftshader' (a thread per row, no barriers). Default by backend.
  */
-export type LayerNormVariant = 'workgroup-per-row' | 'thread-per-row';
+export type LayerNormVariant = Variant;
 
 export interface LayerNormOptions {
   variant?: LayerNormVariant;
@@ -38,18 +40,29 @@ export function rowWorkgroupSize(cols: number): number {
 
 /** Throws on an unknown variant or a bad chunk size. */
 export function checkLayerNormOptions(op: string, opts: LayerNormOptions): void {
-  const v = opts.variant;
-  if (v !== undefined && v !== 'workgroup-per-row' && v !== 'thread-per-row') {
-    throw new Error(`${op}: unknown variant '${String(v)}' (expected 'workgroup-per-row' or 'thread-per-row')`);
-  }
+  checkVariant(op, opts.variant);
   const rpc = opts.rowsPerChunk;
   if (rpc !== undefined && !(Number.isInteger(rpc) && rpc >= 1)) {
     throw new Error(`${op}: rowsPerChunk must be a positive integer, got ${rpc}`);
   }
 }
 
-function pickVariant(gpu: Gpu, v?: LayerNormVariant): LayerNormVariant {
-  return v ?? (gpu.backend === 'gpu' ? 'workgroup-per-row' : 'thread-per-row');
+/** What the encoders need, resolved once by the op (or the primitive) after its checks. */
+export interface LayerNormPlan {
+  rows: number;
+  cols: number;
+  variant: LayerNormVariant;
+  /** Rows per workgroup or per row, and the grid, of the row kernels. */
+  wg: number;
+  grid: [number, number];
+}
+
+/** Checks x, gain (and bias) and the options; resolves the variant and the row grid. */
+export function planLayerNorm(op: string, gpu: Gpu, x: Tensor, gain: Tensor, bias: Tensor | undefined, opts: LayerNormOptions): LayerNormPlan {
+  const { rows, cols } = checkLayerNorm(op, x, gain, bias);
+  checkLayerNormOptions(op, opts);
+  const variant = variantOf(op, gpu, opts.variant);
+  return { rows, cols, variant, ...rowGrid(gpu, rows, variant, cols) };
 }
 
 /** R and C of x [..., C] normalized over C with gain (and bias) [C]; throws on any mismatch. */
@@ -65,10 +78,6 @@ export function checkLayerNorm(op: string, x: Tensor, gain: Tensor, bias?: Tenso
   return { rows: x.size / C, cols: C };
 }
 
-function checkEps(op: string, eps: number): void {
-  if (!(Number.isFinite(eps) && eps > 0)) throw new Error(`${op}: eps must be a positive number, got ${eps}`);
-}
-
 function checkRowStats(op: string, rows: number, ...ts: Tensor[]): void {
   checkFloat(op, ...ts);
   for (const t of ts) {
@@ -77,7 +86,7 @@ function checkRowStats(op: string, rows: number, ...ts: Tensor[]): void {
 }
 
 function rowGrid(gpu: Gpu, rows: number, variant: LayerNormVariant, cols: number): { wg: number; grid: [number, number] } {
-  if (variant === 'workgroup-per-row') return { wg: rowWorkgroupSize(cols), grid: gpu.grid(rows) };
+  if (LAYER_NORM[variant].workgroupPerRow) return { wg: rowWorkgroupSize(cols), grid: gpu.grid(rows) };
   return { wg: THREAD_ROW_WG, grid: gpu.grid(Math.ceil(rows / THREAD_ROW_WG)) };
 }
 
@@ -94,18 +103,24 @@ export function layerNormForward(
   opts: LayerNormOptions = {},
 ): void {
   const op = 'layerNormForward';
-  const { rows, cols } = checkLayerNorm(op, x, gain, bias);
+  const plan = planLayerNorm(op, gpu, x, gain, bias, opts);
   checkEps(op, eps);
-  checkLayerNormOptions(op, opts);
   checkFloat(op, y);
   checkSameShape(op, x, y);
-  checkRowStats(op, rows, mean, rstd);
-  checkDistinct(op, [y, mean, rstd], [x, gain, bias]);
-  const variant = pickVariant(gpu, opts.variant);
-  const { wg, grid } = rowGrid(gpu, rows, variant, cols);
-  const entry = variant === 'workgroup-per-row' ? 'forward_workgroup_per_row' : 'forward_thread_per_row';
-  const params = { rows, cols, eps, rows_per_chunk: 1, chunks: 1 };
-  kernel(gpu, entry, wg).run({ x, gain, bias, y, mean, rstd }, params, grid);
+  checkRowStats(op, plan.rows, mean, rstd);
+  checkDistinctTensors(op, [y, mean, rstd], [x, gain, bias]);
+  encodeLayerNormForward(gpu, plan, { x, gain, bias, y, mean, rstd }, eps);
+}
+
+/** Records the forward of a checked plan (ops call it after their own checks). */
+export function encodeLayerNormForward(
+  gpu: Gpu,
+  plan: LayerNormPlan,
+  t: { x: Tensor; gain: Tensor; bias: Tensor; y: Tensor; mean: Tensor; rstd: Tensor },
+  eps: number,
+): void {
+  const params = { rows: plan.rows, cols: plan.cols, eps, rows_per_chunk: 1, chunks: 1 };
+  kernel(gpu, LAYER_NORM[plan.variant].forward, plan.wg).run(t, params, plan.grid);
 }
 
 /**
@@ -125,8 +140,8 @@ export function layerNormBackward(
   opts: LayerNormOptions = {},
 ): void {
   const op = 'layerNormBackward';
-  const { rows, cols } = checkLayerNorm(op, x, gain);
-  checkLayerNormOptions(op, opts);
+  const plan = planLayerNorm(op, gpu, x, gain, undefined, opts);
+  const { rows } = plan;
   checkRowStats(op, rows, mean, rstd);
   checkSameShape(op, x, dy);
   if (dx) checkSameShape(op, x, dx);
@@ -134,14 +149,23 @@ export function layerNormBackward(
   if (dgain) checkSameShape(op, gain, dgain, dbias!);
   const outs = [dx, dgain, dbias].filter((t): t is Tensor => t !== null);
   checkFloat(op, dy, ...outs);
-  checkDistinct(op, outs, [x, gain, mean, rstd, dy]);
-  const variant = pickVariant(gpu, opts.variant);
-  const { rowsPerChunk, chunks } = columnChunks(gpu, rows, opts.rowsPerChunk);
+  checkDistinctTensors(op, outs, [x, gain, mean, rstd, dy]);
+  encodeLayerNormBackward(gpu, plan, { x, gain, mean, rstd, dy, dx, dgain, dbias }, opts.rowsPerChunk);
+}
+
+/** Records the backward of a checked plan: dx when given, dgain and dbias when given. */
+export function encodeLayerNormBackward(
+  gpu: Gpu,
+  plan: LayerNormPlan,
+  t: { x: Tensor; gain: Tensor; mean: Tensor; rstd: Tensor; dy: Tensor; dx: Tensor | null; dgain: Tensor | null; dbias: Tensor | null },
+  rowsPerChunkOpt?: number,
+): void {
+  const { x, gain, mean, rstd, dy, dx, dgain, dbias } = t;
+  const { rows, cols } = plan;
+  const { rowsPerChunk, chunks } = columnChunks(gpu, rows, rowsPerChunkOpt);
   const params = { rows, cols, eps: 0, rows_per_chunk: rowsPerChunk, chunks };
   if (dx) {
-    const { wg, grid } = rowGrid(gpu, rows, variant, cols);
-    const entry = variant === 'workgroup-per-row' ? 'backward_dx_workgroup_per_row' : 'backward_dx_thread_per_row';
-    kernel(gpu, entry, wg).run({ x, gain, saved_mean: mean, saved_rstd: rstd, dy, dx }, params, grid);
+    kernel(gpu, LAYER_NORM[plan.variant].backwardDx, plan.wg).run({ x, gain, saved_mean: mean, saved_rstd: rstd, dy, dx }, params, plan.grid);
   }
   if (dgain && dbias) {
     const partialGain = empty(gpu, [chunks, cols], 'layerNorm.partialGain'); // [K, C]

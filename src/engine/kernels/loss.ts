@@ -2,11 +2,19 @@
 // row statistics and argmax; fused backward), the discretized mixture of logistics (forward per-row
 // nll; fused backward) and the masked mean that turns per-row nll into the loss. Inputs may have
 // any leading shape: the last dimension is the row ([..., V] logits, [..., 3K] mixture parameters).
-import lossWgsl from '../../../shaders/loss.wgsl?raw';
+import ceBackward from '../../../shaders/loss/cross_entropy_backward.wgsl?raw';
+import ceForward from '../../../shaders/loss/cross_entropy_forward.wgsl?raw';
+import dmol from '../../../shaders/loss/dmol.wgsl?raw';
+import dmolBackwardWgsl from '../../../shaders/loss/dmol_backward.wgsl?raw';
+import dmolForwardWgsl from '../../../shaders/loss/dmol_forward.wgsl?raw';
+import maskedMeanWgsl from '../../../shaders/loss/masked_mean.wgsl?raw';
+import params from '../../../shaders/loss/params.wgsl?raw';
 import type { Gpu } from '../gpu.ts';
+import { checkTensor, fail, shapeText } from '../check.ts';
 import type { Tensor } from '../tensor.ts';
+import { CROSS_ENTROPY, variantOf, type Variant } from '../variants.ts';
 
-export type LossVariant = 'gpu' | 'swiftshader';
+export type LossVariant = Variant;
 
 export interface CrossEntropyOptions {
   /**
@@ -33,38 +41,24 @@ export function crossEntropyWorkgroup(classes: number): number {
   return wg;
 }
 
-function fail(what: string, msg: string): never {
-  throw new Error(`${what}: ${msg}`);
-}
-
-function shapeText(t: Tensor): string {
-  return `[${t.shape.join(', ')}]`;
-}
-
-function checkTensor(what: string, role: string, t: Tensor, dtype: 'f32' | 'u32', size?: number): void {
-  if (t.isDisposed) fail(what, `${role} '${t.label}' has been disposed`);
-  if (t.dtype !== dtype) fail(what, `${role} '${t.label}' must be ${dtype}, it is ${t.dtype}`);
-  if (size !== undefined && t.size !== size) fail(what, `${role} '${t.label}' must hold ${size} values, its shape is ${shapeText(t)}`);
-}
-
 /** Rows and row length of an [..., L] input, checked against targets [R]. */
 function rowsOf(what: string, x: Tensor, role: string, targets: Tensor): { rows: number; row: number } {
-  checkTensor(what, role, x, 'f32');
+  checkTensor(what, role, x, { dtype: 'f32' });
   if (x.shape.length < 1) fail(what, `${role} '${x.label}' needs at least one dimension`);
   const row = x.shape[x.shape.length - 1]!;
-  if (row < 1) fail(what, `${role} '${x.label}' has rows of length 0, shape ${shapeText(x)}`);
+  if (row < 1) fail(what, `${role} '${x.label}' has rows of length 0, shape ${shapeText(x.shape)}`);
   const rows = x.size / row;
-  if (rows < 1) fail(what, `${role} '${x.label}' has no rows, shape ${shapeText(x)}`);
-  checkTensor(what, 'targets', targets, 'u32', rows);
+  if (rows < 1) fail(what, `${role} '${x.label}' has no rows, shape ${shapeText(x.shape)}`);
+  checkTensor(what, 'targets', targets, { dtype: 'u32', size: rows });
   return { rows, row };
 }
 
 function checkMask(what: string, mask: Tensor | null, rows: number): void {
-  if (mask) checkTensor(what, 'mask', mask, 'f32', rows);
+  if (mask) checkTensor(what, 'mask', mask, { dtype: 'f32', size: rows });
 }
 
 function checkScalars(what: string, tensors: Record<string, Tensor>): void {
-  for (const [role, t] of Object.entries(tensors)) checkTensor(what, role, t, 'f32', 1);
+  for (const [role, t] of Object.entries(tensors)) checkTensor(what, role, t, { dtype: 'f32', size: 1 });
 }
 
 function mixtureComponents(what: string, row: number): number {
@@ -86,8 +80,22 @@ export function checkDmolInputs(what: string, params: Tensor, targets: Tensor, m
   return { rows, components: mixtureComponents(what, row) };
 }
 
-function kernel(gpu: Gpu, entry: string, constants: Record<string, number>) {
-  return gpu.kernel({ label: 'loss', code: lossWgsl, entry, constants });
+/** Each entry point's WGSL: shaders/loss/params.wgsl, then what it shares, then its own file. */
+const SOURCES = {
+  ce_forward: { file: 'cross_entropy_forward', parts: [ceForward] },
+  ce_forward_rows: { file: 'cross_entropy_forward', parts: [ceForward] },
+  ce_backward: { file: 'cross_entropy_backward', parts: [ceBackward] },
+  masked_mean: { file: 'masked_mean', parts: [maskedMeanWgsl] },
+  dmol_forward: { file: 'dmol_forward', parts: [dmol, dmolForwardWgsl] },
+  dmol_backward: { file: 'dmol_backward', parts: [dmol, dmolBackwardWgsl] },
+} as const;
+
+const CODE = Object.fromEntries(
+  Object.entries(SOURCES).map(([entry, s]) => [entry, { label: `loss/${s.file}`, code: [params, ...s.parts].join('\n') }]),
+) as Record<keyof typeof SOURCES, { label: string; code: string }>;
+
+function kernel(gpu: Gpu, entry: keyof typeof SOURCES, constants: Record<string, number>) {
+  return gpu.kernel({ ...CODE[entry], entry, constants });
 }
 
 /**
@@ -105,18 +113,16 @@ export function crossEntropyForward(
 ): void {
   const what = 'crossEntropyForward';
   const { rows, row: classes } = rowsOf(what, logits, 'logits', targets);
-  checkTensor(what, 'nll', nll, 'f32', rows);
-  checkTensor(what, 'stats', stats, 'f32', 2 * rows);
-  checkTensor(what, 'argmax', argmax, 'u32', rows);
-  const variant = opts.variant ?? gpu.backend;
+  checkTensor(what, 'nll', nll, { dtype: 'f32', size: rows });
+  checkTensor(what, 'stats', stats, { dtype: 'f32', size: 2 * rows });
+  checkTensor(what, 'argmax', argmax, { dtype: 'u32', size: rows });
+  const v = CROSS_ENTROPY[variantOf(what, gpu, opts.variant)];
   const u = { rows, classes, has_mask: 0 };
   const outputs = { x: logits, targets, nll, stats, argmax };
-  if (variant === 'gpu') {
-    kernel(gpu, 'ce_forward', { CWG: crossEntropyWorkgroup(classes) }).run(outputs, u, gpu.grid(rows));
-  } else if (variant === 'swiftshader') {
-    kernel(gpu, 'ce_forward_rows', { WG: ELEMENTWISE_WG }).run(outputs, u, gpu.grid(Math.ceil(rows / ELEMENTWISE_WG)));
+  if (v.workgroupPerRow) {
+    kernel(gpu, v.forward, { CWG: crossEntropyWorkgroup(classes) }).run(outputs, u, gpu.grid(rows));
   } else {
-    fail(what, `unknown variant '${variant}' (use 'gpu' or 'swiftshader')`);
+    kernel(gpu, v.forward, { WG: ELEMENTWISE_WG }).run(outputs, u, gpu.grid(Math.ceil(rows / ELEMENTWISE_WG)));
   }
 }
 
@@ -134,9 +140,9 @@ export function crossEntropyBackward(
   const what = 'crossEntropyBackward';
   const { rows, row: classes } = rowsOf(what, logits, 'logits', targets);
   checkMask(what, mask, rows);
-  checkTensor(what, 'stats', stats, 'f32', 2 * rows);
+  checkTensor(what, 'stats', stats, { dtype: 'f32', size: 2 * rows });
   checkScalars(what, { denom, dloss });
-  checkTensor(what, 'dlogits', dlogits, 'f32', logits.size);
+  checkTensor(what, 'dlogits', dlogits, { dtype: 'f32', size: logits.size });
   kernel(gpu, 'ce_backward', { WG: ELEMENTWISE_WG }).run(
     // Without a mask the shader reads none; targets stands in for the binding.
     { x: logits, targets, mask: mask ?? targets, stats, denom, dloss, dx: dlogits },
@@ -148,7 +154,7 @@ export function crossEntropyBackward(
 /** loss[0] = sum of m_r * nll_r over rows with m_r != 0, / (denom[0] = max(sum_r m_r, 1)). */
 export function maskedMean(gpu: Gpu, nll: Tensor /* [R] */, mask: Tensor | null /* [R] */, loss: Tensor, denom: Tensor): void {
   const what = 'maskedMean';
-  checkTensor(what, 'nll', nll, 'f32');
+  checkTensor(what, 'nll', nll, { dtype: 'f32' });
   if (nll.size < 1) fail(what, `nll '${nll.label}' is empty`);
   checkMask(what, mask, nll.size);
   checkScalars(what, { loss, denom });
@@ -167,7 +173,7 @@ export function dmolForward(gpu: Gpu, params: Tensor /* [..., 3K] */, targets: T
   const what = 'dmolForward';
   const { rows, row } = rowsOf(what, params, 'params', targets);
   const components = mixtureComponents(what, row);
-  checkTensor(what, 'nll', nll, 'f32', rows);
+  checkTensor(what, 'nll', nll, { dtype: 'f32', size: rows });
   kernel(gpu, 'dmol_forward', { DWG: DMOL_ROWS_PER_WG, K: components }).run(
     { x: params, targets, nll },
     { rows, classes: components, has_mask: 0 },
@@ -190,7 +196,7 @@ export function dmolBackward(
   const components = mixtureComponents(what, row);
   checkMask(what, mask, rows);
   checkScalars(what, { denom, dloss });
-  checkTensor(what, 'dparams', dparams, 'f32', params.size);
+  checkTensor(what, 'dparams', dparams, { dtype: 'f32', size: params.size });
   kernel(gpu, 'dmol_backward', { DWG: DMOL_ROWS_PER_WG, K: components }).run(
     { x: params, targets, mask: mask ?? targets, denom, dloss, dx: dparams },
     { rows, classes: components, has_mask: mask ? 1 : 0 },

@@ -3,10 +3,11 @@
 // lives in ops/matmul.ts. Kernels: shaders/matmul.wgsl.
 import matmulWgsl from '../../../shaders/matmul.wgsl?raw';
 import type { Gpu } from '../gpu.ts';
+import { MATMUL, variantOf, type Variant } from '../variants.ts';
 import { empty, fromArray, type Tensor } from '../tensor.ts';
 
-/** 'register': 4x4 blocks straight from storage (SwiftShader); 'tiled': workgroup-memory tiles (GPUs). */
-export type MatmulVariant = 'register' | 'tiled';
+/** 'swiftshader': 4x4 register blocks straight from storage; 'gpu': workgroup-memory tiles (src/engine/variants.ts). */
+export type MatmulVariant = Variant;
 
 export interface MatmulArgs {
   /** [batch, M, K], or [batch, K, M] with transA; [M, K] / [K, M] when aShared. */
@@ -31,7 +32,7 @@ export interface MatmulArgs {
   bShared?: boolean;
   /** C = sum over the batch of op(A[b]) op(B[b]): a shared weight's gradient. Bias is added once. */
   sumBatch?: boolean;
-  /** Forces a kernel; by default 'register' on SwiftShader and 'tiled' on a GPU. */
+  /** Forces a variant (matmul_register for 'swiftshader', matmul_tiled for 'gpu'); by default `gpu.backend`'s. */
   variant?: MatmulVariant;
   /**
    * Cuts K into this many chunks computed in parallel and summed in a fixed order (for few output
@@ -60,11 +61,6 @@ const LABEL = 'matmul';
 /** Each invocation's block of C is TM x TN (constants in the WGSL). */
 const TM = 4;
 const TN = 4;
-/** Register variant: invocations per workgroup along N and M. */
-const REGISTER_WG: [number, number] = [8, 8];
-/** Tiled variant: invocations along N and M, and the depth of each staged K slice. */
-const TILED_WG: [number, number] = [16, 16];
-const TILED_BK = 16;
 /** sum_rows invocations per workgroup. */
 const SUM_WG = 256;
 /** Rows per partial sum in the two-pass column sum. */
@@ -74,12 +70,9 @@ const SPLIT_TARGET_WORKGROUPS = 256;
 const SPLIT_MIN_K = 256;
 const SPLIT_MAX = 64;
 
-function defaultVariant(gpu: Gpu): MatmulVariant {
-  return gpu.backend === 'swiftshader' ? 'register' : 'tiled';
-}
-
+/** Columns and rows of C one workgroup of the variant computes. */
 function tileOf(variant: MatmulVariant): [number, number] {
-  const [x, y] = variant === 'register' ? REGISTER_WG : TILED_WG;
+  const [x, y] = MATMUL[variant].workgroup;
   return [x * TN, y * TM];
 }
 
@@ -111,7 +104,7 @@ function checkGrid(gpu: Gpu, what: string, grid: readonly number[]): void {
 
 /** How many K chunks to compute in parallel when the output alone gives too few workgroups. */
 function autoSplits(gpu: Gpu, variant: MatmulVariant, m: number, n: number, k: number): number {
-  if (gpu.backend === 'swiftshader' || variant !== 'tiled') return 1;
+  if (!MATMUL[variant].splitK) return 1;
   const [tn, tm] = tileOf(variant);
   const workgroups = Math.ceil(m / tm) * Math.ceil(n / tn);
   if (workgroups >= SPLIT_TARGET_WORKGROUPS) return 1;
@@ -146,15 +139,16 @@ function gridOf(l: Pick<Launch, 'm' | 'n' | 'batch' | 'splits' | 'variant'>): [n
 
 function launch(gpu: Gpu, l: Launch): void {
   const constants: Record<string, number> = { TRANS_A: l.transA ? 1 : 0, TRANS_B: l.transB ? 1 : 0 };
-  if (l.variant === 'register') {
-    constants.RWG_X = REGISTER_WG[0];
-    constants.RWG_Y = REGISTER_WG[1];
+  const v = MATMUL[l.variant];
+  if (v.sliceK === 0) {
+    constants.RWG_X = v.workgroup[0];
+    constants.RWG_Y = v.workgroup[1];
   } else {
-    constants.TWG_X = TILED_WG[0];
-    constants.TWG_Y = TILED_WG[1];
-    constants.BK = TILED_BK;
+    constants.TWG_X = v.workgroup[0];
+    constants.TWG_Y = v.workgroup[1];
+    constants.BK = v.sliceK;
   }
-  const kernel = gpu.kernel({ label: LABEL, code: matmulWgsl, entry: `matmul_${l.variant}`, constants });
+  const kernel = gpu.kernel({ label: LABEL, code: matmulWgsl, entry: v.entry, constants });
   kernel.run(
     // Without a bias the binding still needs a buffer; A is read-only, so it may alias it.
     { a: l.a, b: l.b, c: l.c, bias: l.bias ?? l.a },
@@ -221,10 +215,7 @@ export function matmulInto(gpu: Gpu, args: MatmulArgs): void {
   const sumBatch = args.sumBatch ?? false;
   const accumulate = args.accumulate ?? false;
   checkDims(what, { batch, m, n, k });
-  const variant = args.variant ?? defaultVariant(gpu);
-  if (variant !== 'register' && variant !== 'tiled') {
-    throw new Error(`${what}: variant must be 'register' or 'tiled', got '${String(variant)}'`);
-  }
+  const variant = variantOf(what, gpu, args.variant);
   if (args.splitK !== undefined && (!Number.isInteger(args.splitK) || args.splitK < 1)) {
     throw new Error(`${what}: splitK must be a positive integer, got ${args.splitK}`);
   }
@@ -270,7 +261,9 @@ export function matmulInto(gpu: Gpu, args: MatmulArgs): void {
   const reduceBatch = sumBatch && plan.batch > 1;
   if (!reduceBatch && plan.batch === 1) {
     const splits = args.splitK ?? autoSplits(gpu, variant, plan.m, n, plan.k);
-    const kChunk = Math.ceil(Math.ceil(plan.k / splits) / TILED_BK) * TILED_BK;
+    // K chunks are whole slices of the tiled kernel (the register kernel takes any chunk).
+    const slice = MATMUL.gpu.sliceK;
+    const kChunk = Math.ceil(Math.ceil(plan.k / splits) / slice) * slice;
     plan.splits = Math.ceil(plan.k / kChunk);
     plan.kChunk = kChunk;
     plan.strideC = plan.m * n;
@@ -305,7 +298,7 @@ export function sumRowsInto(gpu: Gpu, args: SumRowsArgs): void {
   checkSize(what, x, 'x', rows * cols, '[rows, cols]');
   checkSize(what, out, 'out', cols, '[cols]');
   if (x.buffer === out.buffer) throw new Error(`${what}: x (${x.label}) and out (${out.label}) share a buffer`);
-  let rowChunk = args.rowChunk ?? (gpu.backend === 'gpu' && rows > 2 * ROW_CHUNK ? ROW_CHUNK : rows);
+  let rowChunk = args.rowChunk ?? (MATMUL[variantOf(what, gpu)].twoPassColumnSums && rows > 2 * ROW_CHUNK ? ROW_CHUNK : rows);
   if (!Number.isInteger(rowChunk) || rowChunk < 1) {
     throw new Error(`${what}: rowChunk must be a positive integer, got ${rowChunk}`);
   }
@@ -342,7 +335,7 @@ export async function matmulGflops(
   opts: { variant?: MatmulVariant; transA?: boolean; transB?: boolean } = {},
 ): Promise<MatmulRate> {
   checkDims('matmulGflops', { m, n, k, iterations });
-  const variant = opts.variant ?? defaultVariant(gpu);
+  const variant = variantOf('matmulGflops', gpu, opts.variant);
   // Values in [-1, 1): a reused pool buffer could hold denormals or NaNs, which slow CPU emulation.
   const fill = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i));
   const a = fromArray(gpu, fill(m * k), [m, k], 'bench.a'); // [M, K]

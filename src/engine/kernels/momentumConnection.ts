@@ -9,8 +9,9 @@ import {
   checkFixedOptions,
   type AdaptiveConnectionOptions,
   type FixedConnectionOptions,
-} from '../cpu/momentumConnection.ts';
+} from '../host/momentumConnection.ts';
 import type { Gpu } from '../gpu.ts';
+import { CONNECTION_ROWS, checkVariant, variantOf, type Variant } from '../variants.ts';
 import { empty, type Tensor } from '../tensor.ts';
 
 const LABEL = 'momentum_connection';
@@ -19,20 +20,9 @@ const ELEMENT_WG = 256;
 /** Per-row coefficients (beta~, ca, cp) the backward's row pass leaves for its elementwise pass. */
 const COEF = 3;
 
-/**
- * How the row reductions of the adaptive form are laid out: `tx` threads per row (a power of two;
- * they stride over the row's columns and meet in a tree), `ty` rows per workgroup.
- * 'gpu': 64 threads per row, so loads of a row are coalesced and C = 256 is 4 values a thread.
- * 'swiftshader': one thread per row (64 rows a workgroup): its tree has no levels, and SwiftShader's
- * barriers are what dominate the 'gpu' layout there (R = 8192, C = 256: forward 211 ms, backward
- * 381 ms against 1255 and 2106 ms with the 'gpu' layout).
- */
-export const ROW_LAYOUTS = {
-  gpu: { tx: 64, ty: 4 },
-  swiftshader: { tx: 1, ty: 64 },
-} as const;
-
-export type RowVariant = keyof typeof ROW_LAYOUTS;
+/** Row layouts of the adaptive form's reductions (src/engine/variants.ts). */
+export const ROW_LAYOUTS = CONNECTION_ROWS;
+export type RowVariant = Variant;
 
 export interface AdaptiveKernelOptions extends AdaptiveConnectionOptions {
   /** Forces a row layout (tests run both); default: the one for `gpu.backend`. */
@@ -87,9 +77,7 @@ export function checkAdaptiveInputs(
   opts: AdaptiveKernelOptions,
 ): { rows: number; cols: number; delta: number } {
   const delta = checkAdaptiveOptions(opts, where);
-  if (opts.variant !== undefined && !(opts.variant in ROW_LAYOUTS)) {
-    throw new Error(`${where}: variant must be one of ${Object.keys(ROW_LAYOUTS).join(', ')}, got ${opts.variant}`);
-  }
+  checkVariant(where, opts.variant);
   sameShape(where, x, { x, g, gPrev, mPrev });
   return { ...rowsCols(x, where), delta };
 }
@@ -99,7 +87,7 @@ function fixedKernel(gpu: Gpu, entry: string) {
 }
 
 function rowKernel(gpu: Gpu, entry: string, variant: RowVariant | undefined) {
-  const { tx, ty } = ROW_LAYOUTS[variant ?? gpu.backend];
+  const { tx, ty } = CONNECTION_ROWS[variantOf(LABEL, gpu, variant)];
   return { kernel: gpu.kernel({ label: LABEL, code: src, entry, constants: { TX: tx, TY: ty } }), ty };
 }
 

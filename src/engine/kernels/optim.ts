@@ -9,11 +9,11 @@ import {
   radamRectifier,
   type OptimizerKind,
   type UpdateHyper,
-} from '../cpu/optim.ts';
+} from '../host/optim.ts';
 import type { Gpu } from '../gpu.ts';
 import type { Tensor } from '../tensor.ts';
 
-export type { OptimizerKind, UpdateHyper } from '../cpu/optim.ts';
+export type { OptimizerKind, UpdateHyper } from '../host/optim.ts';
 
 /** Elementwise: one thread per value; 256 fills a workgroup on every vendor. */
 const OPTIM_WG = 256;

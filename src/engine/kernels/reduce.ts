@@ -4,36 +4,19 @@
 // takes the first stage only. No atomics, so the result is bit-identical from run to run.
 import reduceWgsl from '../../../shaders/reduce.wgsl?raw';
 import type { Gpu } from '../gpu.ts';
+import { REDUCE_TILES, variantOf, type ReduceTiles, type Variant } from '../variants.ts';
 import { empty, fill, type Tensor } from '../tensor.ts';
 
-export type ReduceVariant = 'gpu' | 'swiftshader';
-
-export interface ReduceTiles {
-  /** Threads per workgroup, a power of two. */
-  workgroupSize: number;
-  /** Elements each thread adds in order before the workgroup's tree. */
-  itemsPerThread: number;
-}
+export type ReduceVariant = Variant;
+export { REDUCE_TILES, type ReduceTiles };
 
 export interface ReduceOptions extends Partial<ReduceTiles> {
   /** Tile sizes tuned for this kind of device; defaults to `gpu.backend`. Tests force each. */
   variant?: ReduceVariant;
 }
 
-/**
- * Real GPUs: 256 threads with 4 loads each keep enough memory requests in flight and give one
- * partial per 1024 elements. SwiftShader runs a workgroup's threads on one CPU core and pays
- * heavily for every barrier and every workgroup, so few threads with long serial runs win there:
- * sum of squares of 4M floats took 1340 ms at 256 x 4, 92 ms at 64 x 32 and 31-39 ms at 16 x 256.
- */
-export const REDUCE_TILES: Record<ReduceVariant, ReduceTiles> = {
-  gpu: { workgroupSize: 256, itemsPerThread: 4 },
-  swiftshader: { workgroupSize: 16, itemsPerThread: 256 },
-};
-
 function tiles(gpu: Gpu, opts: ReduceOptions, what: string): ReduceTiles {
-  const base = REDUCE_TILES[opts.variant ?? gpu.backend];
-  if (!base) throw new Error(`${what}: unknown variant '${opts.variant}' (use 'gpu' or 'swiftshader')`);
+  const base = REDUCE_TILES[variantOf(what, gpu, opts.variant)];
   const t = { workgroupSize: opts.workgroupSize ?? base.workgroupSize, itemsPerThread: opts.itemsPerThread ?? base.itemsPerThread };
   const maxThreads = gpu.limits.maxComputeInvocationsPerWorkgroup;
   const wg = t.workgroupSize;

@@ -3,22 +3,16 @@
 // probabilities from it block by block, so no N x N matrix ever exists (FlashAttention-2's
 // scheme). Real GPUs get the tiled kernels; SwiftShader gets one-thread-per-row kernels, which
 // it runs several times faster (it pays for every barrier and workgroup-memory access).
-import src from '../../../shaders/softmax_attention.wgsl?raw';
+import { attentionShapes, checkAttentionDims, checkCausal, checkDistinct, checkHeadGrid, checkTensor, type AttentionDims } from '../check.ts';
 import type { Gpu } from '../gpu.ts';
+import { SOFTMAX_ATTENTION, checkVariant, variantOf, type Variant } from '../variants.ts';
 import { empty, type Tensor } from '../tensor.ts';
+import { SOFTMAX_KERNELS } from './softmax/shaders.ts';
 
-export interface SoftmaxAttentionDims {
-  batch: number;
-  heads: number;
-  seq: number;
-  /** Query/key head size D. */
-  dim: number;
-  /** Value head size Dv. */
-  dimV: number;
-}
+export type SoftmaxAttentionDims = AttentionDims;
 
 /** 'gpu': tiled kernels with workgroup memory; 'swiftshader': one thread per row, no barriers. */
-export type SoftmaxAttentionVariant = 'gpu' | 'swiftshader';
+export type SoftmaxAttentionVariant = Variant;
 
 /** Query rows (bq) and key rows (bk) per tile of the tiled kernels. */
 export interface SoftmaxAttentionTiles {
@@ -131,56 +125,12 @@ function checkTiles(what: string, kernel: TiledKernel, tiles: SoftmaxAttentionTi
 }
 
 export function checkSoftmaxAttentionDims(what: string, dims: SoftmaxAttentionDims): void {
-  if (!dims || typeof dims !== 'object') throw new Error(`${what}: dims must be an object {batch, heads, seq, dim, dimV}`);
-  for (const name of ['batch', 'heads', 'seq', 'dim', 'dimV'] as const) {
-    const n = dims[name];
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${what}: dims.${name} must be a positive integer; got ${String(n)}`);
-  }
+  checkAttentionDims(what, dims);
   for (const name of ['dim', 'dimV'] as const) {
     if (dims[name] > SOFTMAX_ATTENTION_MAX_DIM) {
       throw new Error(`${what}: dims.${name} = ${dims[name]} exceeds the largest head size ${SOFTMAX_ATTENTION_MAX_DIM}`);
     }
   }
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function checkTensor(what: string, role: string, t: Tensor, shape: readonly number[]): void {
-  if (!t) throw new Error(`${what}: ${role} is missing`);
-  if (t.dtype !== 'f32') throw new Error(`${what}: ${role} '${t.label}' must be f32; it is ${t.dtype}`);
-  if (t.isDisposed) throw new Error(`${what}: ${role} '${t.label}' has been disposed`);
-  if (!sameShape(t.shape, shape)) {
-    throw new Error(`${what}: ${role} '${t.label}' has shape [${t.shape.join(', ')}]; expected [${shape.join(', ')}]`);
-  }
-}
-
-/** Outputs must not share a buffer with each other or with an input: kernels read while they write. */
-function checkDistinct(what: string, outputs: Record<string, Tensor>, inputs: Record<string, Tensor>): void {
-  const seen = new Map<GPUBuffer, string>();
-  for (const [name, t] of Object.entries(inputs)) if (!seen.has(t.buffer)) seen.set(t.buffer, name);
-  for (const [name, t] of Object.entries(outputs)) {
-    const other = seen.get(t.buffer);
-    if (other) throw new Error(`${what}: ${name} '${t.label}' shares its buffer with ${other}`);
-    seen.set(t.buffer, name);
-  }
-}
-
-function checkVariant(what: string, v: SoftmaxAttentionVariant): void {
-  if (v !== 'gpu' && v !== 'swiftshader') throw new Error(`${what}: unknown variant '${String(v)}' (use 'gpu' or 'swiftshader')`);
-}
-
-function checkGrid(what: string, gpu: Gpu, dims: SoftmaxAttentionDims): void {
-  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  if (dims.batch * dims.heads > max) {
-    throw new Error(`${what}: batch * heads = ${dims.batch * dims.heads} exceeds ${max}, the per-dimension workgroup limit`);
-  }
-}
-
-function shapes(d: SoftmaxAttentionDims) {
-  const { batch: b, heads: h, seq: n } = d;
-  return { qk: [b, h, n, d.dim], v: [b, h, n, d.dimV], rows: [b, h, n] };
 }
 
 function params(dims: SoftmaxAttentionDims, causal: boolean) {
@@ -199,9 +149,7 @@ function tiledKernel(gpu: Gpu, entry: TiledKernel, tiles: SoftmaxAttentionTiles,
   // THREADS_PER_ROW * ACC_SLOTS >= SOFTMAX_ATTENTION_MAX_DIM, so these hold after the dims check.
   if (perThread(dims.dim) > ACC_SLOTS || perThread(dims.dimV) > ACC_SLOTS) throw new Error('softmaxAttention: head too large');
   return gpu.kernel({
-    label: 'softmax_attention',
-    code: src,
-    entry,
+    ...SOFTMAX_KERNELS[entry],
     constants: {
       TPR: THREADS_PER_ROW,
       BQ: tiles.bq,
@@ -216,7 +164,7 @@ function tiledKernel(gpu: Gpu, entry: TiledKernel, tiles: SoftmaxAttentionTiles,
 }
 
 function rowKernel(gpu: Gpu, entry: 'forward_rows' | 'backward_delta' | 'backward_dq_rows' | 'backward_dkdv_rows') {
-  return gpu.kernel({ label: 'softmax_attention', code: src, entry, constants: { WG: ROW_WORKGROUP } });
+  return gpu.kernel({ ...SOFTMAX_KERNELS[entry], constants: { WG: ROW_WORKGROUP } });
 }
 
 function rowGrid(gpu: Gpu, dims: SoftmaxAttentionDims): [number, number] {
@@ -237,13 +185,13 @@ export function checkSoftmaxAttentionInputs(
 ): void {
   const { q, k, v, dims, causal } = args;
   checkSoftmaxAttentionDims(what, dims);
-  if (typeof causal !== 'boolean') throw new Error(`${what}: causal must be true or false; got ${String(causal)}`);
-  const s = shapes(dims);
-  checkTensor(what, 'q', q, s.qk);
-  checkTensor(what, 'k', k, s.qk);
-  checkTensor(what, 'v', v, s.v);
-  checkGrid(what, gpu, dims);
-  checkVariant(what, args.variant ?? gpu.backend);
+  checkCausal(what, causal);
+  const s = attentionShapes(dims);
+  checkTensor(what, 'q', q, { shape: s.qk });
+  checkTensor(what, 'k', k, { shape: s.qk });
+  checkTensor(what, 'v', v, { shape: s.v });
+  checkHeadGrid(what, gpu, dims);
+  checkVariant(what, args.variant);
   if (args.tiles) {
     for (const kernel of ['forward', 'backward_dq', 'backward_dkdv'] as const) checkTiles(what, kernel, args.tiles, dims);
   }
@@ -254,13 +202,12 @@ export function softmaxAttentionForward(gpu: Gpu, args: SoftmaxAttentionForwardA
   const what = 'softmaxAttentionForward';
   const { q, k, v, out, lse, dims, causal } = args;
   checkSoftmaxAttentionInputs(what, gpu, args);
-  const s = shapes(dims);
-  checkTensor(what, 'out', out, s.v);
-  checkTensor(what, 'lse', lse, s.rows);
+  const s = attentionShapes(dims);
+  checkTensor(what, 'out', out, { shape: s.v });
+  checkTensor(what, 'lse', lse, { shape: s.rows });
   checkDistinct(what, { out, lse }, { q, k, v });
-  const variant = args.variant ?? gpu.backend;
   const uniforms = params(dims, causal);
-  if (variant === 'swiftshader') {
+  if (!SOFTMAX_ATTENTION[variantOf(what, gpu, args.variant)].tiled) {
     rowKernel(gpu, 'forward_rows').run({ q, k, v, out, lse }, uniforms, rowGrid(gpu, dims));
     return;
   }
@@ -274,17 +221,15 @@ export function softmaxAttentionBackward(gpu: Gpu, args: SoftmaxAttentionBackwar
   const what = 'softmaxAttentionBackward';
   const { q, k, v, out, lse, dOut, dq, dk, dv, dims, causal } = args;
   checkSoftmaxAttentionInputs(what, gpu, args);
-  const s = shapes(dims);
-  checkTensor(what, 'out', out, s.v);
-  checkTensor(what, 'lse', lse, s.rows);
-  checkTensor(what, 'dOut', dOut, s.v);
-  checkTensor(what, 'dq', dq, s.qk);
-  checkTensor(what, 'dk', dk, s.qk);
-  checkTensor(what, 'dv', dv, s.v);
+  const s = attentionShapes(dims);
+  checkTensor(what, 'out', out, { shape: s.v });
+  checkTensor(what, 'lse', lse, { shape: s.rows });
+  checkTensor(what, 'dOut', dOut, { shape: s.v });
+  checkTensor(what, 'dq', dq, { shape: s.qk });
+  checkTensor(what, 'dk', dk, { shape: s.qk });
+  checkTensor(what, 'dv', dv, { shape: s.v });
   checkDistinct(what, { dq, dk, dv }, { q, k, v, out, lse, dOut });
-  const variant = args.variant ?? gpu.backend;
-  const tiles =
-    variant === 'gpu'
+  const tiles = SOFTMAX_ATTENTION[variantOf(what, gpu, args.variant)].tiled
       ? { dq: resolveTiles(what, 'backward_dq', args, dims), dkdv: resolveTiles(what, 'backward_dkdv', args, dims) }
       : null;
 
@@ -336,7 +281,7 @@ export class SoftmaxKVCache {
     const { batch, heads, dim, dimV, maxSeq } = dims;
     if (!Number.isInteger(maxSeq) || maxSeq < 1) throw new Error(`${what}: maxSeq must be a positive integer; got ${String(maxSeq)}`);
     checkSoftmaxAttentionDims(what, { batch, heads, seq: maxSeq, dim, dimV });
-    checkGrid(what, gpu, { batch, heads, seq: maxSeq, dim, dimV });
+    checkHeadGrid(what, gpu, { batch, heads });
     this.keys = empty(gpu, [batch, heads, maxSeq, dim], 'softmaxKVCache.keys'); // [B, H, maxSeq, D]
     this.values = empty(gpu, [batch, heads, maxSeq, dimV], 'softmaxKVCache.values'); // [B, H, maxSeq, Dv]
   }
@@ -351,16 +296,14 @@ export class SoftmaxKVCache {
     const what = 'SoftmaxKVCache.step';
     const { batch, heads, dim, dimV, maxSeq } = this.dims;
     if (this.keys.isDisposed) throw new Error(`${what}: the cache has been disposed`);
-    checkTensor(what, 'q', q, [batch, heads, 1, dim]);
-    checkTensor(what, 'k', k, [batch, heads, 1, dim]);
-    checkTensor(what, 'v', v, [batch, heads, 1, dimV]);
+    checkTensor(what, 'q', q, { shape: [batch, heads, 1, dim] });
+    checkTensor(what, 'k', k, { shape: [batch, heads, 1, dim] });
+    checkTensor(what, 'v', v, { shape: [batch, heads, 1, dimV] });
     if (this.len >= maxSeq) throw new Error(`${what}: the cache is full (${maxSeq} tokens); reset() it or make a larger one`);
     const out = empty(this.gpu, [batch, heads, 1, dimV], 'softmaxKVCache.out'); // [B, H, 1, Dv]
     this.gpu
       .kernel({
-        label: 'softmax_attention',
-        code: src,
-        entry: 'step',
+        ...SOFTMAX_KERNELS.step,
         constants: { WG: ROW_WORKGROUP, STEP_NV: Math.ceil(dimV / ROW_WORKGROUP) },
       })
       .run(

@@ -1,5 +1,6 @@
 // One entry point for the three attention kinds the playground compares, with the checks that
 // every caller (models, the library API, the UI's sliders) relies on.
+import { checkAttentionDims as checkDims, type AttentionDims } from '../check.ts';
 import type { Tape, Tensor } from '../tensor.ts';
 import { linearAttention, momentumAttention } from './linearAttention.ts';
 import { softmaxAttention } from './softmaxAttention.ts';
@@ -15,13 +16,7 @@ export interface AttentionSpec {
   gamma?: number;
 }
 
-export interface AttentionDims {
-  batch: number;
-  heads: number;
-  seq: number;
-  dim: number;
-  dimV: number;
-}
+export type { AttentionDims } from '../check.ts';
 
 const KINDS: readonly AttentionKind[] = ['softmax', 'linear', 'momentum'];
 
@@ -44,12 +39,9 @@ export function checkAttentionSpec(spec: AttentionSpec): Required<AttentionSpec>
   return { kind: spec.kind, causal: spec.causal, beta, gamma };
 }
 
+/** Throws unless every size is a positive integer (check.ts's checkAttentionDims); returns dims. */
 export function checkAttentionDims(dims: AttentionDims): AttentionDims {
-  if (!dims || typeof dims !== 'object') throw new Error('attention dims must be an object');
-  for (const name of ['batch', 'heads', 'seq', 'dim', 'dimV'] as const) {
-    const v = dims[name];
-    if (!Number.isInteger(v) || v < 1) throw new Error(`dims.${name} must be a positive integer; got ${String(v)}`);
-  }
+  checkDims('attention', dims);
   return dims;
 }
 

@@ -1,14 +1,11 @@
 // Differentiable elementwise ops: each records its backward beside its forward on the tape.
+import { checkBroadcast, checkDropout, checkFloat, checkSameShape } from '../check.ts';
 import type { Tape, Tensor } from '../tensor.ts';
 import {
   addBackward,
   addBroadcastBackward,
   addBroadcastForward,
   addForward,
-  checkBroadcast,
-  checkDropout,
-  checkFloat,
-  checkSameShape,
   dropoutBackward,
   dropoutForward,
   geluBackward,

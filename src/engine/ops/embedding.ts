@@ -2,7 +2,7 @@
 // concatenated (MATH.md section 8: the copy task and MNIST concatenate a d/2 token embedding with a
 // d/2 sinusoidal code). The forward builds, as an explicit output, the index of positions grouped
 // by id that the deterministic backward into the table walks.
-import { checkIds } from '../cpu/embedding.ts';
+import { checkIds } from '../host/embedding.ts';
 import {
   checkEmbedInputs,
   embeddingForward,

@@ -1,7 +1,8 @@
 // Differentiable LayerNorm over the last dimension. The forward's mean and rstd are explicit
 // tensors the backward reads.
 import type { Tape, Tensor } from '../tensor.ts';
-import { checkLayerNorm, checkLayerNormOptions, layerNormBackward, layerNormForward, type LayerNormOptions } from '../kernels/layernorm.ts';
+import { checkEps } from '../check.ts';
+import { encodeLayerNormBackward, encodeLayerNormForward, planLayerNorm, type LayerNormOptions } from '../kernels/layernorm.ts';
 
 /** LayerNorm of x [..., C] with gain and bias [C]: (x - mean) / sqrt(var + eps) * gain + bias. */
 export function layerNorm(
@@ -12,13 +13,13 @@ export function layerNorm(
   eps = 1e-5,
   opts: LayerNormOptions = {},
 ): Tensor {
-  const { rows } = checkLayerNorm('layerNorm', x, gain, bias);
-  if (!(Number.isFinite(eps) && eps > 0)) throw new Error(`layerNorm: eps must be a positive number, got ${eps}`);
-  checkLayerNormOptions('layerNorm', opts);
+  const plan = planLayerNorm('layerNorm', tape.gpu, x, gain, bias, opts);
+  checkEps('layerNorm', eps);
+  const { rows } = plan;
   const y = tape.empty(x.shape, 'layerNorm.y'); // [..., C]
   const mean = tape.empty([rows], 'layerNorm.mean'); // [R]
   const rstd = tape.empty([rows], 'layerNorm.rstd'); // [R]
-  layerNormForward(tape.gpu, x, gain, bias, y, mean, rstd, eps, opts);
+  encodeLayerNormForward(tape.gpu, plan, { x, gain, bias, y, mean, rstd }, eps);
   if (tape.needsGrad(x, gain, bias)) {
     tape.tracks(y);
     tape.record('layerNorm', [y], () => {
@@ -27,7 +28,7 @@ export function layerNorm(
       const dx = wantX ? tape.empty(x.shape, 'layerNorm.dx') : null; // [..., C]
       const dgain = wantParams ? tape.empty(gain.shape, 'layerNorm.dgain') : null; // [C]
       const dbias = wantParams ? tape.empty(bias.shape, 'layerNorm.dbias') : null; // [C]
-      layerNormBackward(tape.gpu, x, gain, mean, rstd, y.grad!, dx, dgain, dbias, opts);
+      encodeLayerNormBackward(tape.gpu, plan, { x, gain, mean, rstd, dy: y.grad!, dx, dgain, dbias }, opts.rowsPerChunk);
       if (dx) tape.accumulate(x, dx);
       if (dgain && dbias) {
         tape.accumulate(gain, dgain);

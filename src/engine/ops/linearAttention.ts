@@ -1,11 +1,11 @@
 // Differentiable linear attention (MATH.md eq. 7) and momentum attention (eqs. 12-14), phi = elu + 1.
 // The forward keeps the chunk states, normaliser prefixes and per-token normalisers for its backward.
+import { attentionDimsOf } from '../check.ts';
 import {
   checkMomentumInputs,
-  momentumAttentionBackward,
-  momentumAttentionForward,
+  encodeMomentumBackward,
+  encodeMomentumForward,
   momentumSavedShapes,
-  type AttentionDims,
   type MomentumConfig,
   type MomentumSaved,
 } from '../kernels/linearAttention.ts';
@@ -25,25 +25,9 @@ export interface MomentumAttentionOptions {
   variant?: MomentumConfig['variant'];
 }
 
-function dimsOf(what: string, q: Tensor, k: Tensor, v: Tensor): AttentionDims {
-  const named: [string, Tensor][] = [['q', q], ['k', k], ['v', v]];
-  for (const [name, t] of named) {
-    if (!t || t.shape.length !== 4) {
-      throw new Error(`${what}: ${name} must have shape [batch, heads, seq, dim]; got [${t?.shape.join(', ') ?? ''}]`);
-    }
-  }
-  const [batch, heads, seq, dim] = q.shape as [number, number, number, number];
-  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-  if (!same(k.shape, q.shape)) throw new Error(`${what}: k has shape [${k.shape.join(', ')}]; q has [${q.shape.join(', ')}]`);
-  if (!same(v.shape.slice(0, 3), q.shape.slice(0, 3))) {
-    throw new Error(`${what}: v has shape [${v.shape.join(', ')}]; its first three sizes must match q's [${q.shape.join(', ')}]`);
-  }
-  return { batch, heads, seq, dim, dimV: v.shape[3]! };
-}
-
 function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, opts: MomentumAttentionOptions): Tensor {
   if (!opts || typeof opts !== 'object') throw new Error(`${what}: options {causal, ...} are required`);
-  const dims = dimsOf(what, q, k, v);
+  const dims = attentionDimsOf(what, q, k, v);
   const cfg: MomentumConfig = {
     causal: opts.causal,
     beta: opts.beta,
@@ -52,17 +36,17 @@ function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, 
     path: opts.path,
     variant: opts.variant,
   };
-  const r = checkMomentumInputs(what, tape.gpu, { q, k, v, dims, ...cfg });
+  // The one check of this call: the plan is resolved before anything is allocated.
+  const plan = checkMomentumInputs(what, tape.gpu, { q, k, v, dims, ...cfg });
   const { batch: b, heads: h, seq: n, dimV: e } = dims;
-  const shapes = momentumSavedShapes(dims, r.chunk, r.momentum);
+  const shapes = momentumSavedShapes(dims, plan.chunk, plan.momentum);
   const out = tape.empty([b, h, n, e], `${what}.out`); // [B, H, N, Dv]
   const saved: MomentumSaved = {
     states: tape.empty(shapes.states, `${what}.states`), // [B, H, NC+1, D, Dv, P]
     z: tape.empty(shapes.z, `${what}.z`), // [B, H, NC+1, D]
     den: tape.empty(shapes.den, `${what}.den`), // [B, H, N]
   };
-  const chunked = { ...cfg, chunk: r.chunk };
-  momentumAttentionForward(tape.gpu, { q, k, v, out, ...saved, dims, ...chunked });
+  encodeMomentumForward(tape.gpu, plan, { q, k, v, out, ...saved });
   if (tape.needsGrad(q, k, v)) {
     tape.tracks(out);
     tape.record(what, [out], () => {
@@ -70,7 +54,7 @@ function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, 
       const dq = grad(q, 'dq'); // [B, H, N, D]
       const dk = grad(k, 'dk'); // [B, H, N, D]
       const dv = grad(v, 'dv'); // [B, H, N, Dv]
-      momentumAttentionBackward(tape.gpu, { q, k, v, out, dout: out.grad!, dq, dk, dv, ...saved, dims, ...chunked });
+      encodeMomentumBackward(tape.gpu, plan, { q, k, v, out, dout: out.grad!, dq, dk, dv, ...saved });
       if (dq) tape.accumulate(q, dq);
       if (dk) tape.accumulate(k, dk);
       if (dv) tape.accumulate(v, dv);

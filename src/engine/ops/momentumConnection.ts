@@ -11,7 +11,7 @@ import {
   momentumConnectionForward,
   type AdaptiveKernelOptions,
 } from '../kernels/momentumConnection.ts';
-import type { FixedConnectionOptions } from '../cpu/momentumConnection.ts';
+import type { FixedConnectionOptions } from '../host/momentumConnection.ts';
 import type { Tape, Tensor } from '../tensor.ts';
 
 /**

@@ -4,35 +4,18 @@ import {
   checkSoftmaxAttentionInputs,
   softmaxAttentionBackward,
   softmaxAttentionForward,
-  type SoftmaxAttentionDims,
   type SoftmaxAttentionOptions,
 } from '../kernels/softmaxAttention.ts';
+import { attentionDimsOf } from '../check.ts';
 import type { Tape, Tensor } from '../tensor.ts';
 
 export interface SoftmaxAttentionOpOptions extends SoftmaxAttentionOptions {
   causal: boolean;
 }
 
-function dimsOf(q: Tensor, k: Tensor, v: Tensor): SoftmaxAttentionDims {
-  const what = 'softmaxAttention';
-  const named: [string, Tensor][] = [['q', q], ['k', k], ['v', v]];
-  for (const [name, t] of named) {
-    if (!t || t.shape.length !== 4) {
-      throw new Error(`${what}: ${name} must have shape [batch, heads, seq, dim]; got [${t?.shape.join(', ') ?? ''}]`);
-    }
-  }
-  const [batch, heads, seq, dim] = q.shape as [number, number, number, number];
-  const same = (a: readonly number[], b: readonly number[]) => a.every((x, i) => x === b[i]);
-  if (!same(k.shape, q.shape)) throw new Error(`${what}: k has shape [${k.shape.join(', ')}]; q has [${q.shape.join(', ')}]`);
-  if (!same(v.shape.slice(0, 3), q.shape.slice(0, 3))) {
-    throw new Error(`${what}: v has shape [${v.shape.join(', ')}]; its first three sizes must match q's [${q.shape.join(', ')}]`);
-  }
-  return { batch, heads, seq, dim, dimV: v.shape[3]! };
-}
-
 /** q, k [B, H, N, D], v [B, H, N, Dv] -> softmax(q k^T / sqrt(D)) v [B, H, N, Dv]. */
 export function softmaxAttention(tape: Tape, q: Tensor, k: Tensor, v: Tensor, opts: SoftmaxAttentionOpOptions): Tensor {
-  const dims = dimsOf(q, k, v);
+  const dims = attentionDimsOf('softmaxAttention', q, k, v);
   const { causal, variant, tiles } = opts ?? ({} as SoftmaxAttentionOpOptions);
   checkSoftmaxAttentionInputs('softmaxAttention', tape.gpu, { q, k, v, dims, causal, variant, tiles });
   const { batch: b, heads: h, seq: n } = dims;

@@ -1,0 +1,21 @@
+// shaders/linear_attention/bwd_prep.wgsl: the backward's first pass.
+// bwd_prep: per token, g = dout / den and r = -(dout . out) / den, stored as one row [g | r].
+@group(0) @binding(1) var<storage, read> dy: array<f32>;           // [BH, N, Dv]
+@group(0) @binding(2) var<storage, read> y: array<f32>;            // [BH, N, Dv]
+@group(0) @binding(3) var<storage, read> den_in: array<f32>;       // [BH, N]
+@group(0) @binding(4) var<storage, read_write> gr: array<f32>;     // [BH, N, Dv + 1]
+
+@compute @workgroup_size(WG1)
+fn bwd_prep(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+            @builtin(local_invocation_index) lid: u32) {
+  let tok = grid_index(wid, nwg) * WG1 + lid;
+  if (tok >= p.nbh * p.n) { return; }
+  let inv = 1.0 / den_in[tok];
+  var dot = 0.0;
+  for (var e = 0u; e < p.dv; e++) {
+    let g = dy[tok * p.dv + e];
+    dot += g * y[tok * p.dv + e];
+    gr[tok * (p.dv + 1u) + e] = g * inv;
+  }
+  gr[tok * (p.dv + 1u) + p.dv] = -dot * inv;
+}

@@ -1,0 +1,175 @@
+// The attend passes of linear and momentum attention, one encoder each: every chunk's output (or
+// gradient) from its carried state plus a small masked quadratic part within the chunk. Each
+// encoder binds its tensors to the WGSL's generic names (xq query side, xk key side, xv value
+// side, st state, zc normaliser) and picks the tiled ('gpu') or row ('swiftshader') kernel.
+import type { Gpu } from '../../gpu.ts';
+import type { Tensor } from '../../tensor.ts';
+import { TILE, WG1, attendSmem, colsFor, stateFloats, type MomentumPlan } from './plan.ts';
+import { LINEAR_KERNELS as K, type LinearKernel } from './shaders.ts';
+import type { Uniforms } from './uniforms.ts';
+
+interface Pass {
+  tiled: LinearKernel;
+  rows: LinearKernel;
+  bindings: Record<string, Tensor>;
+  /** The state read is a reverse scan's (dk, dv). */
+  reverse: boolean;
+  /** Floats per entry of the state read: 2 for (S, m) pairs, 1 for S alone. */
+  statePairs: number;
+  /** Non-causal dk, dv: the state term is scaled by gamma W(N - 1 - j). */
+  ncScale: boolean;
+  /** Features contracted and features out. */
+  featuresIn: number;
+  featuresOut: number;
+  /** Row strides of xq, xk, xv. */
+  strides: [number, number, number];
+}
+
+function attend(gpu: Gpu, plan: MomentumPlan, u: Uniforms, pass: Pass): void {
+  const { dims } = plan;
+  const bh = dims.batch * dims.heads;
+  const flags = {
+    C: plan.chunk,
+    MOMENTUM: plan.momentum ? 1 : 0,
+    CAUSAL: plan.causal ? 1 : 0,
+    REVERSE: pass.reverse ? 1 : 0,
+    NC_SCALE: pass.ncScale ? 1 : 0,
+    SP: pass.statePairs,
+  };
+  const [sq, sk, sv] = pass.strides;
+  const uniforms = { ...u, n_in: pass.featuresIn, n_out: pass.featuresOut, sq, sk, sv };
+  if (!plan.tiled) {
+    // The row kernels read (S, m) pairs through a vec2 view of the same buffer; a thread owns two tokens.
+    gpu
+      .kernel({ ...pass.rows, constants: { WG1, ...flags } })
+      .run({ ...pass.bindings, st2: pass.bindings.st! }, uniforms, gpu.grid(Math.ceil((bh * Math.ceil(dims.seq / 2)) / WG1)));
+    return;
+  }
+  const cols = colsFor(pass.featuresOut);
+  const constants = { T: TILE, RT: plan.chunk / TILE, ST: cols.perThread, SMEM: attendSmem(plan.chunk, cols.perThread), ...flags };
+  gpu.kernel({ ...pass.tiled, constants }).run(pass.bindings, { ...uniforms, nblk: cols.blocks }, [plan.chunks * cols.blocks, bh]);
+}
+
+/** Forward: out [B, H, N, Dv] and den [B, H, N] from (S, m), z and the chunk's q, k, v. */
+export function attendForward(
+  gpu: Gpu,
+  plan: MomentumPlan,
+  u: Uniforms,
+  t: { q: Tensor; k: Tensor; v: Tensor; states: Tensor; z: Tensor; out: Tensor; den: Tensor },
+): void {
+  const { dim: d, dimV: e } = plan.dims;
+  attend(gpu, plan, u, {
+    tiled: K.attendTiledForward,
+    rows: K.attendRowsForward,
+    bindings: { xq: t.q, xk: t.k, xv: t.v, st: t.states, zc: t.z, out: t.out, den: t.den },
+    reverse: false,
+    statePairs: stateFloats(plan.momentum),
+    ncScale: false,
+    featuresIn: d,
+    featuresOut: e,
+    strides: [d, d, e],
+  });
+}
+
+/** dq [B, H, N, D] from the forward's states, g|r rows [B, H, N, Dv+1], v and phi(k). */
+export function attendDq(
+  gpu: Gpu,
+  plan: MomentumPlan,
+  u: Uniforms,
+  t: { gr: Tensor; v: Tensor; phiK: Tensor; q: Tensor; states: Tensor; z: Tensor; dq: Tensor },
+): void {
+  const { dim: d, dimV: e } = plan.dims;
+  attend(gpu, plan, u, {
+    tiled: K.attendTiledDq,
+    rows: K.attendRowsDq,
+    bindings: { xq: t.gr, xk: t.v, xv: t.phiK, st: t.states, zc: t.z, xd: t.q, out: t.dq },
+    reverse: false,
+    statePairs: stateFloats(plan.momentum),
+    ncScale: false,
+    featuresIn: e,
+    featuresOut: d,
+    strides: [e + 1, e, d],
+  });
+}
+
+/** The reverse scan's state and normaliser (R, mu and zeta) the dk and dv passes read. */
+export interface ReverseState {
+  states: Tensor; // [B, H, NC+1, D, Dv, P]
+  z: Tensor; // [B, H, NC+1, D]
+  /** Whether it carries (R, mu) pairs: causal momentum attention only. */
+  momentum: boolean;
+}
+
+/** dk [B, H, N, D] from the reverse state, v, g|r rows and phi(q). */
+export function attendDk(
+  gpu: Gpu,
+  plan: MomentumPlan,
+  u: Uniforms,
+  rev: ReverseState,
+  t: { v: Tensor; gr: Tensor; phiQ: Tensor; k: Tensor; dk: Tensor },
+): void {
+  const { dim: d, dimV: e } = plan.dims;
+  attend(gpu, plan, u, {
+    tiled: K.attendTiledDk,
+    rows: K.attendRowsDk,
+    bindings: { xq: t.v, xk: t.gr, xv: t.phiQ, st: rev.states, zc: rev.z, xd: t.k, out: t.dk },
+    reverse: true,
+    statePairs: stateFloats(rev.momentum),
+    ncScale: !plan.causal,
+    featuresIn: e,
+    featuresOut: d,
+    strides: [e, e + 1, d],
+  });
+}
+
+/** dv [B, H, N, Dv] from the reverse state, phi(k), phi(q) and g|r rows. */
+export function attendDv(
+  gpu: Gpu,
+  plan: MomentumPlan,
+  u: Uniforms,
+  rev: ReverseState,
+  t: { phiK: Tensor; phiQ: Tensor; gr: Tensor; dv: Tensor },
+): void {
+  const { dim: d, dimV: e } = plan.dims;
+  attend(gpu, plan, u, {
+    tiled: K.attendTiledDv,
+    rows: K.attendRowsDv,
+    bindings: { xq: t.phiK, xk: t.phiQ, xv: t.gr, st: rev.states, zc: rev.z, out: t.dv },
+    reverse: true,
+    statePairs: stateFloats(rev.momentum),
+    ncScale: !plan.causal,
+    featuresIn: d,
+    featuresOut: e,
+    strides: [d, d, e + 1],
+  });
+}
+
+/**
+ * dk and dv in one pass (row variant only): the reverse state is read, and combined, once per
+ * two key tokens for both.
+ */
+export function attendDkDvRows(
+  gpu: Gpu,
+  plan: MomentumPlan,
+  u: Uniforms,
+  rev: ReverseState,
+  t: { v: Tensor; gr: Tensor; phiQ: Tensor; phiK: Tensor; k: Tensor; dk: Tensor; dv: Tensor },
+): void {
+  const { batch: b, heads: h, seq: n, dim: d, dimV: e } = plan.dims;
+  const constants = {
+    WG1,
+    C: plan.chunk,
+    MOMENTUM: plan.momentum ? 1 : 0,
+    CAUSAL: plan.causal ? 1 : 0,
+    REVERSE: 1,
+    NC_SCALE: plan.causal ? 0 : 1,
+    SP: stateFloats(rev.momentum),
+  };
+  gpu
+    .kernel({ ...K.attendRowsDkv, constants })
+    .run(
+      { xq: t.v, xk: t.gr, xv: t.phiQ, xw: t.phiK, st: rev.states, st2: rev.states, zc: rev.z, xd: t.k, out: t.dk, out2: t.dv },
+      { ...u, n_in: e, n_out: d, sq: e, sk: e + 1, sv: d },
+      gpu.grid(Math.ceil((b * h * Math.ceil(n / 2)) / WG1)),
+    );
+}

@@ -1,0 +1,68 @@
+// The chunked scan (MATH.md section 9): chunk-local sums of phi(a) b^T (and of [r] phi(a)) into
+// every chunk's slot, then the scan that turns them into the state carried into each chunk (slot
+// NC: the whole sequence). Forward: a = k, b = v. Backward: a = q, b = g|r, run in reverse for
+// causal attention. The tiled variant applies phi to `a` as it loads it; the row variant takes
+// phi(a) as `a` and does sums and scan in one pass.
+import type { Gpu } from '../../gpu.ts';
+import { empty, type Tensor } from '../../tensor.ts';
+import { ROW_SUM_TILE, SLICE, TILE, WG1, colsFor, rowsFor, type MomentumPlan } from './plan.ts';
+import { LINEAR_KERNELS as K } from './shaders.ts';
+import { ZERO_UNIFORMS, type Uniforms } from './uniforms.ts';
+
+export interface ScanTensors {
+  /** [B, H, N, D]: k (forward) or q (backward); phi(k), phi(q) for the row variant. */
+  a: Tensor;
+  /** [B, H, N, bStride]: v (forward) or g|r (backward). */
+  b: Tensor;
+  /** Out: the states [B, H, NC+1, D, Dv, P]. */
+  hs: Tensor;
+  /** Out: the normaliser prefixes [B, H, NC+1, D]. */
+  zs: Tensor;
+}
+
+export interface ScanOptions {
+  /** Row stride of b: Dv, or Dv + 1 for g|r. */
+  bStride: number;
+  /** Scan backwards in time (the causal backward). */
+  reverse: boolean;
+  /** Weight the z sums by b's column Dv (r, in the backward). */
+  weighted: boolean;
+  /** Carry (S, m) pairs; false: S alone. */
+  momentum: boolean;
+}
+
+export function scanChunks(gpu: Gpu, plan: MomentumPlan, u: Uniforms, t: ScanTensors, o: ScanOptions): void {
+  const { dims } = plan;
+  const bh = dims.batch * dims.heads;
+  const flags = { C: plan.chunk, MOMENTUM: o.momentum ? 1 : 0, REVERSE: o.reverse ? 1 : 0, HAS_ZW: o.weighted ? 1 : 0 };
+  if (!plan.tiled) {
+    // Sums and scan in one pass, one thread per 4 x 4 tile of the state walking the chunks.
+    const threads = bh * Math.ceil(dims.dim / ROW_SUM_TILE) * Math.ceil(dims.dimV / ROW_SUM_TILE);
+    gpu
+      .kernel({ ...K.sumsScanRows, constants: { WG1, ...flags } })
+      .run({ ...t }, { ...u, sq: dims.dim, sk: o.bStride }, gpu.grid(Math.ceil(threads / WG1)));
+    return;
+  }
+  const rows = rowsFor(dims.dim);
+  const cols = colsFor(dims.dimV);
+  const smem = SLICE * TILE * (rows.perThread + cols.perThread) + SLICE;
+  gpu
+    .kernel({ ...K.chunkSums, constants: { T: TILE, RT: rows.perThread, ST: cols.perThread, SMEM: smem, ...flags } })
+    .run(
+      { ...t },
+      { ...u, sq: dims.dim, sk: o.bStride, nblk: rows.blocks, nblk2: cols.blocks },
+      [plan.chunks * rows.blocks * cols.blocks, bh],
+    );
+  gpu
+    .kernel({ ...K.scan, constants: { WG1, C: plan.chunk, MOMENTUM: flags.MOMENTUM, REVERSE: flags.REVERSE } })
+    .run({ hs: t.hs, zs: t.zs }, u, [Math.ceil((dims.dim * dims.dimV + dims.dim) / WG1), bh]);
+}
+
+/** phi(x) = elu(x) + 1 elementwise into a new pooled tensor (the row variant's query and key rows). */
+export function phiFeatures(gpu: Gpu, x: Tensor, name: string): Tensor {
+  const f = empty(gpu, x.shape, `linearAttention.${name}`); // [B, H, N, D]
+  gpu
+    .kernel({ ...K.phiMap, constants: { WG1 } })
+    .run({ src: x, dst: f }, { ...ZERO_UNIFORMS, n: x.size }, gpu.grid(Math.ceil(x.size / WG1)));
+  return f;
+}

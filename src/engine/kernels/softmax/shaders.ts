@@ -1,0 +1,36 @@
+// The WGSL of each softmax attention kernel: whole files of shaders/softmax_attention/ joined in
+// order (the family's prelude, what a group of kernels shares, the kernel's own file);
+// src/engine/kernel.ts prepends shaders/common.wgsl. Labels (file names) key the pipeline cache.
+import backward from '../../../../shaders/softmax_attention/backward.wgsl?raw';
+import backwardDelta from '../../../../shaders/softmax_attention/backward_delta.wgsl?raw';
+import backwardDkdvRows from '../../../../shaders/softmax_attention/backward_dkdv_rows.wgsl?raw';
+import backwardDkdvTiled from '../../../../shaders/softmax_attention/backward_dkdv_tiled.wgsl?raw';
+import backwardDqRows from '../../../../shaders/softmax_attention/backward_dq_rows.wgsl?raw';
+import backwardDqTiled from '../../../../shaders/softmax_attention/backward_dq_tiled.wgsl?raw';
+import backwardTiles from '../../../../shaders/softmax_attention/backward_tiles.wgsl?raw';
+import forwardRows from '../../../../shaders/softmax_attention/forward_rows.wgsl?raw';
+import forwardTiled from '../../../../shaders/softmax_attention/forward_tiled.wgsl?raw';
+import params from '../../../../shaders/softmax_attention/params.wgsl?raw';
+import step from '../../../../shaders/softmax_attention/step.wgsl?raw';
+import tiles from '../../../../shaders/softmax_attention/tiles.wgsl?raw';
+
+export interface SoftmaxKernel {
+  label: string;
+  code: string;
+  entry: string;
+}
+
+function kernel(file: string, entry: string, ...parts: string[]): SoftmaxKernel {
+  return { label: `softmax_attention/${file}`, code: [params, ...parts].join('\n'), entry };
+}
+
+export const SOFTMAX_KERNELS = {
+  forward: kernel('forward_tiled', 'forward', tiles, forwardTiled),
+  backward_dq: kernel('backward_dq_tiled', 'backward_dq', tiles, backward, backwardTiles, backwardDqTiled),
+  backward_dkdv: kernel('backward_dkdv_tiled', 'backward_dkdv', tiles, backward, backwardTiles, backwardDkdvTiled),
+  forward_rows: kernel('forward_rows', 'forward_rows', forwardRows),
+  backward_delta: kernel('backward_delta', 'backward_delta', backward, backwardDelta),
+  backward_dq_rows: kernel('backward_dq_rows', 'backward_dq_rows', backward, backwardDqRows),
+  backward_dkdv_rows: kernel('backward_dkdv_rows', 'backward_dkdv_rows', backward, backwardDkdvRows),
+  step: kernel('step', 'step', step),
+} as const;

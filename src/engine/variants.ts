@@ -1,0 +1,90 @@
+// Kernel variants, one table per family. A variant is named after the adapter it is tuned for:
+// 'gpu' (a real GPU: workgroup memory, barriers, tiles) or 'swiftshader' (CPU emulation, where
+// every barrier and workgroup-memory access costs a thread switch, so one thread per row or tile
+// and no barriers wins). `variantOf` picks `gpu.backend` unless a caller (a test, a benchmark)
+// forces one; it is the only place that default is derived.
+import { fail } from './check.ts';
+import type { Gpu } from './gpu.ts';
+
+export type Variant = 'gpu' | 'swiftshader';
+export const VARIANTS: readonly Variant[] = ['gpu', 'swiftshader'];
+
+/** Throws unless a forced variant (if any) is one of VARIANTS. */
+export function checkVariant(what: string, forced: unknown): void {
+  if (forced !== undefined && forced !== 'gpu' && forced !== 'swiftshader') {
+    fail(what, `unknown variant '${String(forced)}': variant must be 'gpu' or 'swiftshader'`);
+  }
+}
+
+/** The forced variant, checked, or the adapter's. */
+export function variantOf(what: string, gpu: Gpu, forced?: Variant): Variant {
+  checkVariant(what, forced);
+  return forced ?? gpu.backend;
+}
+
+/** matmul: 'gpu' stages BK-deep slices of A and B in workgroup memory; 'swiftshader' reads them straight (4x4 register blocks). */
+export const MATMUL = {
+  gpu: { entry: 'matmul_tiled', workgroup: [16, 16] as const, sliceK: 16, splitK: true, twoPassColumnSums: true },
+  swiftshader: { entry: 'matmul_register', workgroup: [8, 8] as const, sliceK: 0, splitK: false, twoPassColumnSums: false },
+} as const;
+
+/** LayerNorm: a workgroup per row with a tree reduction ('gpu'), or a thread per row, no barriers. */
+export const LAYER_NORM = {
+  gpu: { workgroupPerRow: true, forward: 'forward_workgroup_per_row', backwardDx: 'backward_dx_workgroup_per_row' },
+  swiftshader: { workgroupPerRow: false, forward: 'forward_thread_per_row', backwardDx: 'backward_dx_thread_per_row' },
+} as const;
+
+/** Cross-entropy forward: a workgroup per row with tree reductions ('gpu'), or a thread per row. */
+export const CROSS_ENTROPY = {
+  gpu: { workgroupPerRow: true, forward: 'ce_forward' },
+  swiftshader: { workgroupPerRow: false, forward: 'ce_forward_rows' },
+} as const;
+
+export interface ReduceTiles {
+  /** Threads per workgroup, a power of two. */
+  workgroupSize: number;
+  /** Elements each thread adds in order before the workgroup's tree. */
+  itemsPerThread: number;
+}
+
+/**
+ * Reductions. Real GPUs: 256 threads with 4 loads each keep enough memory requests in flight and
+ * give one partial per 1024 elements. SwiftShader runs a workgroup's threads on one CPU core and
+ * pays heavily for every barrier and every workgroup, so few threads with long serial runs win
+ * there: sum of squares of 4M floats took 1340 ms at 256 x 4, 92 ms at 64 x 32 and 31-39 ms at 16 x 256.
+ */
+export const REDUCE_TILES: Record<Variant, ReduceTiles> = {
+  gpu: { workgroupSize: 256, itemsPerThread: 4 },
+  swiftshader: { workgroupSize: 16, itemsPerThread: 256 },
+};
+
+/**
+ * Row reductions of the adaptive momentum connection: `tx` threads per row (a power of two; they
+ * stride over the row's columns and meet in a tree), `ty` rows per workgroup. 'gpu': 64 threads
+ * per row, so loads of a row are coalesced and C = 256 is 4 values a thread. 'swiftshader': one
+ * thread per row (64 rows a workgroup): its tree has no levels, and SwiftShader's barriers are what
+ * dominate the 'gpu' layout there (R = 8192, C = 256: forward 211 ms, backward 381 ms against 1255
+ * and 2106 ms with the 'gpu' layout).
+ */
+export const CONNECTION_ROWS = {
+  gpu: { tx: 64, ty: 4 },
+  swiftshader: { tx: 1, ty: 64 },
+} as const;
+
+/** Softmax attention: FlashAttention-2 tiles in workgroup memory ('gpu'), or a thread per query/key row. */
+export const SOFTMAX_ATTENTION = {
+  gpu: { tiled: true },
+  swiftshader: { tiled: false },
+} as const;
+
+/**
+ * Linear and momentum attention. 'gpu': tiled kernels (16 x 16 threads, register tiles, slices
+ * staged in workgroup memory), chunk chosen by the workgroup-memory budget. 'swiftshader': one
+ * thread per 4 x 4 state tile (sums and scan in one pass) or per two tokens, no barriers and no
+ * workgroup memory, which SwiftShader runs several times faster; chunk 16, measured fastest there
+ * for both paths (B=1, H=4, D=Dv=32, N=4096 forward+backward: linear 554 ms at 16, 707 ms at 32).
+ */
+export const LINEAR_ATTENTION = {
+  gpu: { tiled: true, defaultChunk: null },
+  swiftshader: { tiled: false, defaultChunk: 16 },
+} as const;
