@@ -125,6 +125,10 @@ export class Kernel {
       }
     }
     const bindGroup = this.gpu.device.createBindGroup({ layout: this.layout, entries, label: this.label });
-    this.gpu.dispatch(this.pipeline, bindGroup, workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
+    // Profiling hook: the observer (when set) also gets the uniform values and the bytes bound.
+    const observed = this.gpu.observer
+      ? { params, boundBytes: entries.reduce((s, e, i) => (this.resources[i]!.uniform ? s : s + ((e.resource as GPUBufferBinding).size ?? 0)), 0) }
+      : undefined;
+    this.gpu.dispatch(this.pipeline, bindGroup, workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1, observed);
   }
 }
