@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     await build({ configFile: CONFIG, logLevel: 'warn' });
   }
   const server = await serveStatic(DIST);
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html?${benchQuery(options)}`;
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html?${['run=1', benchQuery(options)].filter(Boolean).join('&')}`;
   const browser = await chromium.launch({
     executablePath,
     headless: true,
