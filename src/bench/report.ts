@@ -5,6 +5,7 @@
 import type { AttentionKind } from '../engine/ops/attention.ts';
 import type { Ceiling } from './ceiling.ts';
 import type { StepProfile } from './profile.ts';
+import type { AdapterFacts } from '../util/adapter.ts';
 
 export interface DeviceInfo {
   /** The adapter as WebGPU describes it (vendor, architecture, device, description). */
@@ -99,27 +100,7 @@ export interface BenchReport {
   notes: string[];
 }
 
-/** What an adapter offers: its features and the limits that matter to the engine. */
-export interface AdapterFacts {
-  features: string[];
-  limits: Record<string, number>;
-}
-
-/** The limits shown beside the adapter's name (the page and the playground's device panel). */
-export const LIMITS_SHOWN = [
-  'maxBufferSize',
-  'maxStorageBufferBindingSize',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupsPerDimension',
-] as const;
-
-/** An adapter's (or device's) features and the limits that matter, as plain JSON. */
-export function adapterFacts(a: { features: ReadonlySet<string> | GPUSupportedFeatures; limits: GPUSupportedLimits }): AdapterFacts {
-  const limits: Record<string, number> = {};
-  for (const name of LIMITS_SHOWN) limits[name] = Number(a.limits[name]);
-  return { features: [...(a.features as ReadonlySet<string>)].sort(), limits };
-}
+export { adapterFacts, LIMITS_SHOWN, type AdapterFacts } from '../util/adapter.ts';
 
 /**
  * Fills every throughput's fraction of the FMA ceiling (matmul rows, the training step, the

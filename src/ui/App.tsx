@@ -1,6 +1,7 @@
 // The page: the explanation when WebGPU is missing, else the form, runs, sliders, charts, samples.
 import { useApp } from '../store/store.ts';
 import { Charts } from './Charts.tsx';
+import { DevicePanel } from './DevicePanel.tsx';
 import { useSession } from './context.ts';
 import { HyperPanel } from './HyperPanel.tsx';
 import { NewRunForm } from './NewRunForm.tsx';
@@ -16,7 +17,7 @@ function DeviceLine() {
     return (
       <p className="device" role="status">
         Training on {device.description}
-        {device.backend === 'swiftshader' ? ' (CPU emulation: use the tiny preset)' : ''}
+        {device.backend === 'swiftshader' ? ' (CPU emulation: use the tiny preset)' : ''} · <a href="./bench.html">benchmarks</a>
       </p>
     );
   }
@@ -65,6 +66,7 @@ export function App() {
         <div className="side">
           <NewRunForm />
           <HyperPanel />
+          <DevicePanel />
         </div>
         <div className="main">
           <RunList />
