@@ -11,6 +11,7 @@ import { attentionSweep } from './attention.ts';
 import { fmaCeiling } from './ceiling.ts';
 import { BENCH_BATCH, BENCH_LR, BENCH_MODEL, BENCH_SEQ, shapeName, trainStepFlops, trainStepMatmuls } from './model.ts';
 import { parseBenchQuery } from './options.ts';
+import { profileSteps } from './profileSteps.ts';
 import { adapterFacts, applyCeiling, checkTargets, emptyReport, formatReport, type BenchReport, type TargetCheck } from './report.ts';
 import { attentionSamplingBench, defaultSamplingOptions, samplingBench } from './sampling.ts';
 import { openTfjs, tfjsMatmulGflops, tfjsTrainStep } from './tfjs.ts';
@@ -32,6 +33,9 @@ const resultEl = document.getElementById('result');
 const deviceEl = document.getElementById('device');
 const runButton = document.getElementById('run') as HTMLButtonElement | null;
 const downloadButton = document.getElementById('download') as HTMLButtonElement | null;
+const profileBox = document.getElementById('profile') as HTMLInputElement | null;
+const query = new URLSearchParams(location.search);
+if (profileBox && query.get('profile') === '1') profileBox.checked = true;
 function log(line: string): void {
   console.log(`[bench] ${line}`);
   if (logEl) logEl.textContent += line + '\n';
@@ -42,7 +46,9 @@ async function run(): Promise<void> {
   if (runButton) runButton.disabled = true;
   if (logEl) logEl.textContent = '';
   const o = parseBenchQuery(location.search);
-  const gpu = await Gpu.open();
+  // profile=1 in the query (or the page's checkbox): a per-kernel profile after the sections.
+  const wantProfile = query.get('profile') === '1' || Boolean(profileBox?.checked);
+  const gpu = await Gpu.open({ timestamps: wantProfile });
   const report = emptyReport({ description: gpu.description, backend: gpu.backend, runtime: navigator.userAgent }, o);
   report.adapter = adapterFacts(gpu.adapter);
   if (deviceEl) {
@@ -130,6 +136,11 @@ async function run(): Promise<void> {
     }
   }
 
+  if (wantProfile) {
+    log('profile: one training step and one sampling step, per kernel');
+    report.profile = await profileSteps(gpu, { reps: o.reps, sample: { batch: o.sampleBatch }, ceilingGflops: report.ceiling.fmaGflops });
+  }
+
   gpu.destroy();
   applyCeiling(report);
   const full = { ...report, targets: checkTargets(report) };
@@ -163,5 +174,5 @@ function start(): void {
 }
 
 // The headless runner passes run=1; a person presses the button.
-if (new URLSearchParams(location.search).get('run') === '1' || !runButton) start();
+if (query.get('run') === '1' || !runButton) start();
 else runButton.onclick = start;
