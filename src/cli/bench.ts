@@ -19,7 +19,7 @@ import { shapeName, trainStepFlops, trainStepMatmuls } from '../bench/model.ts';
 import { SECTIONS, defaultBenchOptions, type BenchOptions, type Section } from '../bench/options.ts';
 import { fmaCeiling } from '../bench/ceiling.ts';
 import type { ProfileMethod } from '../bench/profile.ts';
-import { profileSteps } from '../bench/profileSteps.ts';
+import { profileSampleStep, profileTrainStep } from '../bench/profileSteps.ts';
 import { adapterFacts, applyCeiling, checkTargets, emptyReport, formatReport } from '../bench/report.ts';
 import { attentionSamplingBench, defaultSamplingOptions, samplingBench } from '../bench/sampling.ts';
 import { oursTrainStep } from '../bench/trainStep.ts';
@@ -115,13 +115,12 @@ async function main(): Promise<void> {
     }
     if (v.profile) {
       log('profile: one training step and one sampling step, per kernel');
-      const p = await profileSteps(gpu, {
-        method: method as ProfileMethod | 'auto',
-        reps: o.reps,
-        sample: { batch: o.sampleBatch },
-        ceilingGflops: report.ceiling.fmaGflops,
-      });
-      report.profile = p;
+      const po = { method: method as ProfileMethod | 'auto', reps: o.reps, sample: { batch: o.sampleBatch }, ceilingGflops: report.ceiling.fmaGflops };
+      const train = await profileTrainStep(gpu, po);
+      log(`  ${train.step}: ${train.dispatches} dispatches, ${train.stepMs.toFixed(1)} ms (${train.method})`);
+      const sample = await profileSampleStep(gpu, po);
+      log(`  ${sample.step}: ${sample.dispatches} dispatches, ${sample.stepMs.toFixed(1)} ms (${sample.method})`);
+      report.profile = { train, sample };
     }
     applyCeiling(report);
   } finally {
