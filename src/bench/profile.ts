@@ -1,7 +1,8 @@
 // A per-kernel profile of one step (a training step, a sampling step): which kernels it runs, how
 // often, how long each takes and how close it comes to the FMA ceiling. Two methods:
 // - 'timestamps' (where the device has 'timestamp-query'): every dispatch of the step gets a
-//   compute pass of its own with timestamp writes, through the Gpu's dispatch observer;
+//   compute pass of its own with timestamp writes, through the Gpu's dispatch observer; kernels
+//   below the timer's resolution are replayed many times inside one timed pass;
 // - 'alone' (otherwise, or when asked): the step's dispatch list is recorded once, then each
 //   kernel's dispatches are replayed by themselves, `reps` times in one submission, and timed
 //   with one wait. The replay reuses the step's bind groups and uniform values, so it is exact
@@ -146,14 +147,65 @@ async function timestampTimes(gpu: Gpu, step: () => void, count: number, reps: n
   return out;
 }
 
-/** Milliseconds per step of each label's dispatches, each label replayed alone. */
-async function aloneTimes(gpu: Gpu, list: Recorded[], reps: number): Promise<Map<string, number>> {
+/** Replays per timed pass for kernels below the timestamps' resolution (which is ~33 us on SwiftShader). */
+const TIMED_REPLAYS = 64;
+
+/**
+ * GPU milliseconds per step of each label's dispatches, each label's group replayed TIMED_REPLAYS
+ * times inside one compute pass with timestamps around it: for kernels too short to time one by one.
+ */
+async function timestampAloneTimes(gpu: Gpu, list: Recorded[]): Promise<Map<string, number>> {
+  const device = gpu.device;
+  const querySet = device.createQuerySet({ type: 'timestamp', count: 2, label: 'profile.alone' });
+  const resolve = device.createBuffer({ size: 16, usage: QUERY_RESOLVE | 0x4, label: 'profile.alone.resolve' });
+  const read = device.createBuffer({ size: 16, usage: 0x1 | 0x8, label: 'profile.alone.read' });
+  const out = new Map<string, number>();
+  try {
+    for (const [label, group] of groupByLabel(list)) {
+      const trials: number[] = [];
+      for (let t = 0; t < 3; t++) {
+        const enc = device.createCommandEncoder({ label: 'profile.alone' });
+        const pass = enc.beginComputePass({ label, timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
+        for (let r = 0; r < TIMED_REPLAYS; r++) {
+          for (const d of group) {
+            pass.setPipeline(d.pipeline);
+            pass.setBindGroup(0, d.bindGroup);
+            pass.dispatchWorkgroups(...d.workgroups);
+          }
+        }
+        pass.end();
+        enc.resolveQuerySet(querySet, 0, 2, resolve, 0);
+        enc.copyBufferToBuffer(resolve, 0, read, 0, 16);
+        device.queue.submit([enc.finish()]);
+        await read.mapAsync(0x1);
+        const ts = new BigUint64Array(read.getMappedRange().slice(0));
+        read.unmap();
+        trials.push(Math.max(0, Number(ts[1]! - ts[0]!)) / 1e6 / TIMED_REPLAYS);
+      }
+      out.set(label, median(trials));
+    }
+  } finally {
+    querySet.destroy();
+    resolve.destroy();
+    read.destroy();
+  }
+  await gpu.sync();
+  return out;
+}
+
+function groupByLabel(list: Recorded[]): Map<string, Recorded[]> {
   const byLabel = new Map<string, Recorded[]>();
   for (const d of list) {
     let g = byLabel.get(d.label);
     if (!g) byLabel.set(d.label, (g = []));
     g.push(d);
   }
+  return byLabel;
+}
+
+/** Milliseconds per step of each label's dispatches, each label replayed alone. */
+async function aloneTimes(gpu: Gpu, list: Recorded[], reps: number): Promise<Map<string, number>> {
+  const byLabel = groupByLabel(list);
   const once = async (group: Recorded[], times: number): Promise<number> => {
     const enc = gpu.device.createCommandEncoder({ label: 'profile.alone' });
     const pass = enc.beginComputePass({ label: 'profile.alone' });
@@ -223,12 +275,14 @@ export async function profileStep(gpu: Gpu, name: string, step: () => void, opts
     // Kernels below the timer's resolution (0 in every step) are timed alone instead.
     const unresolved = list.filter((d) => perLabel.get(d.label)!.ms === 0);
     if (unresolved.length) {
-      const times = await aloneTimes(gpu, unresolved, reps);
+      const times = await timestampAloneTimes(gpu, unresolved);
       for (const [label, ms] of times) {
         perLabel.get(label)!.ms = ms;
         perLabel.get(label)!.alone = true;
       }
-      notes.push(`below the timestamps' resolution, so timed alone: ${[...times.keys()].join(', ')}`);
+      notes.push(
+        `below the timestamps' resolution, so timed alone (the step's calls replayed ${TIMED_REPLAYS} times in one timed pass, median of 3): ${[...times.keys()].join(', ')}`,
+      );
     }
   } else {
     if (submits > 1) notes.push(`the step made ${submits} submissions: replays of the earlier ones read later uniform values, so their times are approximate`);
