@@ -83,3 +83,22 @@ export function benchBatch(cfg: ModelConfig = BENCH_MODEL, batch = BENCH_BATCH, 
   }
   return { ids, targets };
 }
+
+/**
+ * Flops of one training step of `cfg` on a [batch, seq] batch, as counted for throughput: every
+ * linear's forward, input gradient and weight gradient (2 R fanIn fanOut each), and the causal
+ * attention's forward (linear / momentum: 4 D Dv per token and head, the state update and its
+ * read; softmax: 2 N^2 D per head, the causal half of QK^T and PV) with a backward of twice that.
+ * Element-wise work, norms and the optimizer are not counted.
+ */
+export function trainStepFlops(cfg: ModelConfig = BENCH_MODEL, batch = BENCH_BATCH, seq = BENCH_SEQ): { matmul: number; attention: number; total: number } {
+  const r = batch * seq;
+  const d = modelWidth(cfg);
+  const classes = cfg.output.kind === 'softmax' ? cfg.output.classes : 3 * cfg.output.mixtures;
+  const perLayer = d * 3 * d + d * cfg.ffn + cfg.ffn * d + d * d;
+  const matmul = 3 * 2 * r * (cfg.layers * perLayer + d * classes);
+  const dh = cfg.headDim;
+  const forward = cfg.attention.kind === 'softmax' ? 2 * batch * cfg.heads * seq * seq * dh : 4 * r * cfg.heads * dh * dh;
+  const attention = cfg.layers * 3 * forward;
+  return { matmul, attention, total: matmul + attention };
+}

@@ -1,8 +1,11 @@
 // The benchmark report: its JSON shape (top-level keys are stable: device, matmul, trainStep,
-// attention, sampling), the ratios every figure is reported as (ours / peer, N / N0, taken in one
+// attention, sampling; added: ceiling, profile), the ratios every figure is reported as (ours / peer, N / N0, taken in one
 // run), the targets of issue 5 and the printed tables. Pure functions of the report, so the Node
 // CLI, the browser page and the browser runner print the same thing and tests need no GPU.
 import type { AttentionKind } from '../engine/ops/attention.ts';
+import type { Ceiling } from './ceiling.ts';
+import type { StepProfile } from './profile.ts';
+import type { AdapterFacts } from '../util/adapter.ts';
 
 export interface DeviceInfo {
   /** The adapter as WebGPU describes it (vendor, architecture, device, description). */
@@ -22,6 +25,8 @@ export interface MatmulRow {
   oursGflops: number;
   /** null where the peer was not measured (the Node CLI has no TF.js). */
   tfjsGflops: number | null;
+  /** oursGflops over the FMA ceiling of this run (null where it was not measured). */
+  fraction?: number | null;
 }
 
 export interface TrainStepResult {
@@ -32,6 +37,11 @@ export interface TrainStepResult {
   /** Mean loss of the measured steps (both start from different random weights, so only a sanity check). */
   oursLoss?: number;
   tfjsLoss?: number | null;
+  /** Flops of the step's matmuls and attention (src/bench/model.ts trainStepFlops). */
+  flops?: { matmul: number; attention: number; total: number };
+  /** flops.total / oursMs, and that over the FMA ceiling. */
+  oursGflops?: number | null;
+  fraction?: number | null;
   notes: string[];
 }
 
@@ -81,12 +91,50 @@ export interface BenchReport {
   /** Kinds whose larger N were skipped because the previous N predicted more than the budget. */
   attentionSkipped: { kind: AttentionKind; fromSeq: number }[];
   sampling: SamplingResult | null;
+  /** The FMA ceiling measured in this run (src/bench/ceiling.ts); null where not measured. */
+  ceiling?: Ceiling | null;
+  /** Per-kernel profiles of one training step and one sampling step (`--profile`). */
+  profile?: { train: StepProfile | null; sample: StepProfile | null } | null;
+  /** The adapter's name, features and limits, where the runner recorded them. */
+  adapter?: AdapterFacts | null;
   notes: string[];
+}
+
+export { adapterFacts, LIMITS_SHOWN, type AdapterFacts } from '../util/adapter.ts';
+
+/**
+ * Fills every throughput's fraction of the FMA ceiling (matmul rows, the training step, the
+ * profiles' rows) and the training step's GFLOP/s from its flops. Call once the run is measured.
+ */
+export function applyCeiling(r: BenchReport): BenchReport {
+  const c = r.ceiling?.fmaGflops ?? null;
+  const of = (g: number | null | undefined) => (c && g != null && Number.isFinite(g) ? g / c : null);
+  for (const m of r.matmul) m.fraction = of(m.oursGflops);
+  const t = r.trainStep;
+  if (t) {
+    t.oursGflops = t.flops && t.oursMs > 0 ? t.flops.total / (t.oursMs * 1e6) : null;
+    t.fraction = of(t.oursGflops);
+  }
+  for (const p of [r.profile?.train, r.profile?.sample]) {
+    for (const row of p?.rows ?? []) row.fraction = of(row.gflops);
+  }
+  return r;
 }
 
 /** A report with nothing measured yet, for one device and the options of the run. */
 export function emptyReport(device: DeviceInfo, options: object, notes: string[] = []): BenchReport {
-  return { device, options: { ...options }, matmul: [], trainStep: null, attention: [], attentionSkipped: [], sampling: null, notes };
+  return {
+    device,
+    options: { ...options },
+    matmul: [],
+    trainStep: null,
+    attention: [],
+    attentionSkipped: [],
+    sampling: null,
+    ceiling: null,
+    profile: null,
+    notes,
+  };
 }
 
 export interface TargetCheck {
@@ -162,22 +210,63 @@ function table(head: string[], rows: string[][]): string {
 
 const MiB = 2 ** 20;
 
+/** A fraction as a percentage, or '-'. */
+export function pct(x: number | null | undefined): string {
+  return x == null || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(1)}%`;
+}
+
+/** One step's per-kernel profile as a table, the costliest kernel first. */
+export function formatProfile(p: StepProfile): string {
+  return (
+    `## 6. Profile: ${p.step} (${p.method}; ${p.dispatches} dispatches; step ${fmt(p.stepMs, 2)} ms wall, kernels ${fmt(p.kernelMs, 2)} ms)\n\n` +
+    table(
+      ['kernel', 'calls', 'ms', 'share', 'GFLOP/s', 'GB/s (bound)', 'of ceiling'],
+      p.rows.map((row) => [
+        row.kernel + (row.timedAlone && p.method === 'timestamps' ? ' (alone)' : ''),
+        String(row.calls),
+        fmt(row.ms, 3),
+        pct(row.share),
+        fmt(row.gflops, 2),
+        fmt(row.gbps, 2),
+        pct(row.fraction),
+      ]),
+    ) +
+    (p.notes.length ? '\n\n' + p.notes.map((n) => `- ${n}`).join('\n') : '')
+  );
+}
+
 /** The report as Markdown tables, every figure beside the ratio it is reported as. */
 export function formatReport(r: BenchReport): string {
   const parts: string[] = [];
   parts.push(`device: ${r.device.description} (${r.device.backend}); runtime: ${r.device.runtime}`);
+  if (r.adapter) {
+    parts.push(
+      `features: ${r.adapter.features.join(', ') || 'none'}\nlimits: ` +
+        Object.entries(r.adapter.limits)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', '),
+    );
+  }
+  const c = r.ceiling;
+  if (c) {
+    parts.push(
+      `FMA ceiling: ${fmt(c.fmaGflops, 2)} GFLOP/s (shaders/fma_ceiling.wgsl: ${c.workgroups} workgroups of ${c.workgroupSize}, ` +
+        `${c.iterations} rounds of 8 vec4 FMAs, median ${fmt(c.ms, 1)} ms); "of ceiling" below is a fraction of it`,
+    );
+  }
 
   if (r.matmul.length) {
     parts.push(
       '## 1. Matmul, the shapes of one training step (GFLOP/s, 2 M N K flops per product)\n\n' +
         table(
-          ['shape MxNxK', 'role', 'ours', 'TF.js', 'ours / TF.js'],
+          ['shape MxNxK', 'role', 'ours', 'TF.js', 'ours / TF.js', 'of ceiling'],
           r.matmul.map((m) => [
             m.shape + (m.transA ? ' (A^T)' : '') + (m.transB ? ' (B^T)' : ''),
             m.role,
             fmt(m.oursGflops, 2),
             fmt(m.tfjsGflops, 2),
             fmt(ratio(m.oursGflops, m.tfjsGflops), 2),
+            pct(m.fraction),
           ]),
         ),
     );
@@ -191,8 +280,8 @@ export function formatReport(r: BenchReport): string {
     parts.push(
       `## 2. One training step (forward, backward, Adam)\n\n${cfg}\n\n` +
         table(
-          ['ours ms', 'TF.js ms', 'TF.js / ours (speed-up)'],
-          [[fmt(t.oursMs), fmt(t.tfjsMs), fmt(ratio(t.tfjsMs, t.oursMs), 2)]],
+          ['ours ms', 'TF.js ms', 'TF.js / ours (speed-up)', 'ours GFLOP/s (matmuls + attention)', 'of ceiling'],
+          [[fmt(t.oursMs), fmt(t.tfjsMs), fmt(ratio(t.tfjsMs, t.oursMs), 2), fmt(t.oursGflops, 2), pct(t.fraction)]],
         ) +
         (t.notes.length ? '\n\n' + t.notes.map((n) => `- ${n}`).join('\n') : ''),
     );
@@ -263,6 +352,8 @@ export function formatReport(r: BenchReport): string {
       );
     }
   }
+
+  for (const p of [r.profile?.train, r.profile?.sample]) if (p) parts.push(formatProfile(p));
 
   const targets = checkTargets(r);
   parts.push(

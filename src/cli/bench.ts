@@ -6,19 +6,29 @@
 //
 //   npm run bench -- [--heads 4] [--dim 32] [--max-n 8192] [--budget 60] [--reps 3]
 //       [--sections matmul,train,attention,sampling] [--sample-seq 784] [--out FILE]
+//       [--profile [--profile-method auto|timestamps|alone]]
+//
+// Every run first measures the device's FMA ceiling (src/bench/ceiling.ts) and reports each
+// throughput also as a fraction of it. --profile adds a per-kernel profile of one training step
+// and one sampling step (src/bench/profile.ts); alone (without --sections) it runs only that.
 import { writeFileSync } from 'node:fs';
 import { Gpu } from '../engine/gpu.ts';
 import { matmulGflops } from '../engine/kernels/matmul.ts';
 import { attentionSweep } from '../bench/attention.ts';
-import { shapeName, trainStepMatmuls } from '../bench/model.ts';
+import { shapeName, trainStepFlops, trainStepMatmuls } from '../bench/model.ts';
 import { SECTIONS, defaultBenchOptions, type BenchOptions, type Section } from '../bench/options.ts';
-import { checkTargets, emptyReport, formatReport } from '../bench/report.ts';
+import { fmaCeiling } from '../bench/ceiling.ts';
+import type { ProfileMethod } from '../bench/profile.ts';
+import { profileSampleStep, profileTrainStep } from '../bench/profileSteps.ts';
+import { adapterFacts, applyCeiling, checkTargets, emptyReport, formatReport } from '../bench/report.ts';
 import { attentionSamplingBench, defaultSamplingOptions, samplingBench } from '../bench/sampling.ts';
 import { oursTrainStep } from '../bench/trainStep.ts';
 import { UsageError, parse, runMain } from './common.ts';
 
 const USAGE = `usage: npm run bench -- [--heads N] [--dim N] [--max-n N] [--budget SECONDS] [--reps N]
-    [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N] [--out FILE]`;
+    [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N] [--out FILE]
+    [--profile [--profile-method auto|timestamps|alone]]`;
+const METHODS = ['auto', 'timestamps', 'alone'] as const;
 
 function positive(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -38,9 +48,14 @@ async function main(): Promise<void> {
     'sample-seq': { type: 'string' },
     'sample-batch': { type: 'string' },
     out: { type: 'string' },
+    profile: { type: 'boolean' },
+    'profile-method': { type: 'string' },
   });
   const d = defaultBenchOptions;
-  const sections = (v.sections?.split(',').filter(Boolean) ?? [...SECTIONS]) as Section[];
+  const method = (v['profile-method'] ?? 'auto') as (typeof METHODS)[number];
+  if (!(METHODS as readonly string[]).includes(method)) throw new UsageError(`--profile-method must be one of ${METHODS.join(', ')}; got '${method}'`);
+  if (v['profile-method'] !== undefined && !v.profile) throw new UsageError('--profile-method needs --profile');
+  const sections = (v.sections?.split(',').filter(Boolean) ?? (v.profile ? [] : [...SECTIONS])) as Section[];
   for (const s of sections) {
     if (!(SECTIONS as readonly string[]).includes(s)) throw new UsageError(`unknown section '${s}' (use ${SECTIONS.join(', ')})`);
   }
@@ -56,15 +71,18 @@ async function main(): Promise<void> {
     sampleBatch: positive('sample-batch', v['sample-batch'], d.sampleBatch),
   };
   const log = (line: string) => process.stderr.write(line + '\n');
-  const gpu = await Gpu.open();
+  const gpu = await Gpu.open({ timestamps: Boolean(v.profile) });
   const report = emptyReport(
     { description: gpu.description, backend: gpu.backend, runtime: `node ${process.versions.node} (Dawn, the webgpu package)` },
     o,
     ['our engine only; `npm run bench:browser` measures TensorFlow.js beside it'],
   );
 
+  report.adapter = adapterFacts(gpu.adapter);
   log(`device: ${gpu.description} (${gpu.backend})`);
   try {
+    report.ceiling = await fmaCeiling(gpu);
+    log(`  FMA ceiling: ${report.ceiling.fmaGflops.toFixed(2)} GFLOP/s`);
     if (sections.includes('matmul')) {
       for (const s of trainStepMatmuls()) {
         const { gflops } = await matmulGflops(gpu, s.m, s.n, s.k, o.matmulIters, { transA: s.transA, transB: s.transB });
@@ -74,7 +92,14 @@ async function main(): Promise<void> {
     }
     if (sections.includes('train')) {
       const t = await oursTrainStep(gpu, o.reps);
-      report.trainStep = { config: { model: 'src/bench/model.ts BENCH_MODEL' }, oursMs: t.ms, tfjsMs: null, oursLoss: t.loss, notes: [] };
+      report.trainStep = {
+        config: { model: 'src/bench/model.ts BENCH_MODEL' },
+        oursMs: t.ms,
+        tfjsMs: null,
+        oursLoss: t.loss,
+        flops: trainStepFlops(),
+        notes: [],
+      };
       log(`  training step: ${t.ms.toFixed(1)} ms`);
     }
     if (sections.includes('attention')) {
@@ -88,6 +113,16 @@ async function main(): Promise<void> {
       report.sampling = await samplingBench(gpu, so, log);
       report.sampling.attentionLevel = await attentionSamplingBench(gpu, so, log);
     }
+    if (v.profile) {
+      log('profile: one training step and one sampling step, per kernel');
+      const po = { method: method as ProfileMethod | 'auto', reps: o.reps, sample: { batch: o.sampleBatch }, ceilingGflops: report.ceiling.fmaGflops };
+      const train = await profileTrainStep(gpu, po);
+      log(`  ${train.step}: ${train.dispatches} dispatches, ${train.stepMs.toFixed(1)} ms (${train.method})`);
+      const sample = await profileSampleStep(gpu, po);
+      log(`  ${sample.step}: ${sample.dispatches} dispatches, ${sample.stepMs.toFixed(1)} ms (${sample.method})`);
+      report.profile = { train, sample };
+    }
+    applyCeiling(report);
   } finally {
     gpu.destroy();
   }

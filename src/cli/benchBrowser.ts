@@ -4,7 +4,7 @@
 //
 //   npm run bench:browser -- [--out FILE] [--gpu] [--max-n 8192] [--reps N] [--budget S]
 //       [--sections matmul,train,attention,sampling] [--sample-seq 784] [--sample-batch 8]
-//       [--heads 4] [--dim 32] [--matmul-iters 5] [--chromium PATH] [--timeout S] [--no-build]
+//       [--heads 4] [--dim 32] [--matmul-iters 5] [--chromium PATH] [--timeout S] [--no-build] [--profile]
 //
 // Without --gpu, Chromium runs WebGPU on SwiftShader (its CPU Vulkan driver), with defaults small
 // enough to finish in a few minutes; --gpu uses the machine's GPU with the full defaults.
@@ -26,7 +26,7 @@ const SWIFTSHADER_DEFAULTS: Partial<BenchOptions> = { reps: 3, budget: 15, matmu
 
 const USAGE = `usage: npm run bench:browser -- [--out FILE] [--gpu] [--max-n N] [--reps N] [--budget SECONDS]
     [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N] [--heads N] [--dim N]
-    [--matmul-iters N] [--chromium PATH] [--timeout SECONDS] [--no-build]`;
+    [--matmul-iters N] [--chromium PATH] [--timeout SECONDS] [--no-build] [--profile]`;
 
 function positive(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     chromium: { type: 'string' },
     timeout: { type: 'string' },
     'no-build': { type: 'boolean' },
+    profile: { type: 'boolean' },
   });
   const sections = v.sections?.split(',').filter(Boolean) as Section[] | undefined;
   for (const s of sections ?? []) {
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
     await build({ configFile: CONFIG, logLevel: 'warn' });
   }
   const server = await serveStatic(DIST);
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html?${benchQuery(options)}`;
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html?${['run=1', v.profile ? 'profile=1' : '', benchQuery(options)].filter(Boolean).join('&')}`;
   const browser = await chromium.launch({
     executablePath,
     headless: true,

@@ -36,6 +36,8 @@ export interface OpenOptions {
   /** Force SwiftShader in Node even where a GPU driver exists. */
   forceSwiftShader?: boolean;
   powerPreference?: GPUPowerPreference;
+  /** Request 'timestamp-query' where the adapter has it (benchmark profiles); off by default. */
+  timestamps?: boolean;
 }
 
 const keepAlive = new Set<unknown>();
@@ -115,7 +117,8 @@ export async function openDevice(opts: OpenOptions = {}): Promise<OpenedDevice> 
   for (const name of Object.keys(REQUIRED_LIMITS) as (keyof typeof REQUIRED_LIMITS)[]) {
     requiredLimits[name] = clampLimit(adapter, name);
   }
-  const device = await adapter.requestDevice({ label: 'playground', requiredLimits });
+  const requiredFeatures: GPUFeatureName[] = opts.timestamps && adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  const device = await adapter.requestDevice({ label: 'playground', requiredLimits, requiredFeatures });
   const info = adapter.info ?? ({} as GPUAdapterInfo);
   const text = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
   const isSwiftShader = /swiftshader/i.test(text);

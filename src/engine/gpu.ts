@@ -124,6 +124,25 @@ class UniformArena {
   }
 }
 
+// --- Profiling hook (used by src/bench/profile.ts; nothing changes while `observer` is null) ---
+/** What a dispatch observer is told about each dispatch as it is recorded. */
+export interface DispatchInfo {
+  /** The kernel as `label:entry`. */
+  label: string;
+  workgroups: readonly [number, number, number];
+  /** The uniform values the kernel was given (null when it has none or was dispatched directly). */
+  params: Record<string, unknown> | null;
+  /** Bytes of the storage buffers bound: the most the dispatch can read or write. */
+  boundBytes: number;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  /** The bind group's dynamic offsets (the uniform's slot in the arena). */
+  dynamicOffsets: readonly number[];
+}
+/** Returns timestamp writes to give this dispatch a compute pass of its own that is timed. */
+export type DispatchObserver = (info: DispatchInfo) => GPUComputePassTimestampWrites | void;
+// --- end of the profiling hook's types ---
+
 export interface BufferSlice {
   buffer: GPUBuffer;
   offset?: number;
@@ -152,6 +171,8 @@ export class Gpu {
   /** Bind groups created since creation (kernels cache them by the buffers bound). */
   bindGroupCount = 0;
   submitCount = 0;
+  /** Profiling hook: told of every dispatch while set (see DispatchObserver). */
+  observer: DispatchObserver | null = null;
 
   constructor(opened: OpenedDevice) {
     this.device = opened.device;
@@ -233,12 +254,41 @@ export class Gpu {
   }
 
   /** Records one dispatch into the current command buffer. */
-  dispatch(pipeline: GPUComputePipeline, bindGroup: GPUBindGroup, x: number, y = 1, z = 1, dynamicOffsets: number[] = []): void {
+  dispatch(
+    pipeline: GPUComputePipeline,
+    bindGroup: GPUBindGroup,
+    x: number,
+    y = 1,
+    z = 1,
+    dynamicOffsets: number[] = [],
+    observed?: { params: Record<string, unknown> | null; boundBytes: number },
+  ): void {
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) {
       throw new Error(`${pipeline.label}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
     }
     if (x === 0 || y === 0 || z === 0) return;
+    // Profiling hook: a dispatch given timestamp writes runs in a compute pass of its own.
+    const timestampWrites = this.observer?.({
+      label: pipeline.label,
+      workgroups: [x, y, z],
+      params: observed?.params ?? null,
+      boundBytes: observed?.boundBytes ?? 0,
+      pipeline,
+      bindGroup,
+      dynamicOffsets,
+    });
+    if (timestampWrites) {
+      const enc = this.ensureEncoder();
+      const timed = enc.beginComputePass({ label: pipeline.label, timestampWrites });
+      timed.setPipeline(pipeline);
+      timed.setBindGroup(0, bindGroup, dynamicOffsets);
+      timed.dispatchWorkgroups(x, y, z);
+      timed.end();
+      this.pendingDispatches++;
+      this.dispatchCount++;
+      return;
+    }
     const pass = this.ensurePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup, dynamicOffsets);

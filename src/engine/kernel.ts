@@ -157,7 +157,11 @@ export class Kernel {
         throw new Error(`${this.label}: the entry point does not use a binding named '${name}'`);
       }
     }
-    this.gpu.dispatch(this.pipeline, this.bindGroup(key, entries), workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1, offsets);
+    // Profiling hook: the observer (when set) also gets the uniform values and the bytes bound.
+    const observed = this.gpu.observer
+      ? { params, boundBytes: entries.reduce((s, e, i) => (this.resources[i]!.uniform ? s : s + ((e.resource as GPUBufferBinding).size ?? 0)), 0) }
+      : undefined;
+    this.gpu.dispatch(this.pipeline, this.bindGroup(key, entries), workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1, offsets, observed);
   }
 
   /** The cached bind group for these entries, made on first use. */

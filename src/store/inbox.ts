@@ -43,7 +43,7 @@ export class Inbox {
     const s = this.s;
     switch (m.type) {
       case 'ready':
-        s.setDevice({ status: 'ready', backend: m.backend, description: m.description });
+        s.setDevice({ status: 'ready', backend: m.backend, description: m.description, ...(m.adapter ? { adapter: m.adapter } : {}) });
         return;
       case 'unsupported':
         s.setDevice({ status: 'unsupported', message: m.message });

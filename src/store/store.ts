@@ -1,13 +1,13 @@
 // The page's state: one zustand store built from small slices, each with the actions that change
 // it. Fast-changing metrics are not here (see metrics.ts); runs change a few times a second at most.
 import { create, type StateCreator } from 'zustand';
-import type { LiveHypers, PresetTable, RunState, SamplesCopy, SamplesMnist } from '../worker/protocol.ts';
+import type { AdapterFacts, LiveHypers, PresetTable, RunState, SamplesCopy, SamplesMnist } from '../worker/protocol.ts';
 import { defaultForm, paperHypers, type FormState } from './form.ts';
 import type { RunRecord } from './persist.ts';
 
 export type DeviceStatus =
   | { status: 'checking' }
-  | { status: 'ready'; backend: 'swiftshader' | 'gpu'; description: string }
+  | { status: 'ready'; backend: 'swiftshader' | 'gpu'; description: string; adapter?: AdapterFacts }
   | { status: 'unsupported'; message: string }
   | { status: 'lost'; message: string };
 

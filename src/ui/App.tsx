@@ -2,6 +2,7 @@
 import { useApp } from '../store/store.ts';
 import { validateForm } from '../store/validate.ts';
 import { Charts } from './Charts.tsx';
+import { DevicePanel } from './DevicePanel.tsx';
 import { useSession } from './context.ts';
 import { HyperPanel } from './HyperPanel.tsx';
 import { Inspector } from './Inspector.tsx';
@@ -20,7 +21,7 @@ function DeviceLine() {
     return (
       <p className="device" role="status">
         Training on {device.description}
-        {device.backend === 'swiftshader' ? ' (CPU emulation: use the tiny preset)' : ''}
+        {device.backend === 'swiftshader' ? ' (CPU emulation: use the tiny preset)' : ''} · <a href="./bench.html">benchmarks</a>
       </p>
     );
   }
@@ -123,6 +124,7 @@ export function App() {
         <div className="side">
           <NewRunForm />
           <HyperPanel />
+          <DevicePanel />
         </div>
         <div className="main">
           <RunList />

@@ -1,6 +1,7 @@
 // The training worker's logic, apart from the Worker global so it can be tested with fakes: it
 // owns the device and the trainers, interleaves the running runs step by step on the one device,
 // batches their metrics, checkpoints them now and then, and turns a lost device into paused runs.
+import { adapterFacts } from '../util/adapter.ts';
 import type { ImageSet } from '../tasks/idx.ts';
 import type { TaskData } from '../train/data.ts';
 import { flopsPerStep, stepSeconds } from './estimate.ts';
@@ -40,6 +41,8 @@ export interface TrainerLike {
 export interface GpuLike {
   readonly backend: 'swiftshader' | 'gpu';
   readonly description: string;
+  /** The adapter, for the device panel's features and limits (absent in tests' fakes). */
+  readonly adapter?: { features: Iterable<string>; limits: object };
   /** The first error of the device (a lost device included), if any. */
   readonly error: Error | null;
   destroy(): void;
@@ -308,7 +311,8 @@ export class TrainingHost {
           this.gpu = gpu;
           this.lostFlag = false;
           void lost.then((why) => this.onDeviceLost(gpu, why));
-          this.post({ type: 'ready', backend: gpu.backend, description: gpu.description });
+          const adapter = gpu.adapter ? adapterFacts(gpu.adapter) : undefined;
+          this.post({ type: 'ready', backend: gpu.backend, description: gpu.description, ...(adapter ? { adapter } : {}) });
           return gpu;
         } catch (e) {
           this.post({ type: 'unsupported', message: errorText(e) });

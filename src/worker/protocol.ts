@@ -4,9 +4,10 @@
 import type { Variant } from '../model/config.ts';
 import type { RunOverrides } from '../train/presets.ts';
 import { METRIC_COLUMNS, type LiveHypers, type MetricColumn, type MetricsRecord, type RunConfig, type StopReason, type TaskName } from '../train/types.ts';
+import type { AdapterFacts } from '../util/adapter.ts';
 import type { Inspection } from './inspection.ts';
 
-export type { LiveHypers, MetricsRecord, RunConfig, RunOverrides, StopReason, TaskName, Variant };
+export type { AdapterFacts, LiveHypers, MetricsRecord, RunConfig, RunOverrides, StopReason, TaskName, Variant };
 export type { Inspection } from './inspection.ts';
 
 /** What the page asks for: a preset for a task and variant plus overrides (the worker builds the config). */
@@ -116,7 +117,8 @@ export interface SamplesCopy {
 
 /** Worker -> page. */
 export type FromWorker =
-  | { type: 'ready'; backend: 'swiftshader' | 'gpu'; description: string }
+  /** `adapter`: its features and the limits that matter (the device panel), where known. */
+  | { type: 'ready'; backend: 'swiftshader' | 'gpu'; description: string; adapter?: AdapterFacts }
   /** No WebGPU or no adapter in the worker: `message` says why and what to do. */
   | { type: 'unsupported'; message: string }
   | { type: 'presets'; table: PresetTable }

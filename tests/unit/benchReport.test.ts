@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { benchQuery, defaultBenchOptions, parseBenchQuery } from '../../src/bench/options.ts';
 import { trainStepMatmuls } from '../../src/bench/model.ts';
 import { integrateOverPrefix } from '../../src/bench/sampling.ts';
-import { checkTargets, formatReport, growth, momentumOverLinear, ratio, type BenchReport } from '../../src/bench/report.ts';
+import { applyCeiling, checkTargets, emptyReport, formatReport, growth, momentumOverLinear, ratio, type BenchReport } from '../../src/bench/report.ts';
+import { trainStepFlops } from '../../src/bench/model.ts';
+import type { StepProfile } from '../../src/bench/profile.ts';
 
 function report(over: Partial<BenchReport> = {}): BenchReport {
   return {
@@ -108,5 +110,66 @@ describe('the no-cache sampler’s integrated time', () => {
     expect(await integrateOverPrefix(100, 4, linear)).toBeCloseTo(100 * 101);
     expect(asked).toEqual([1, 25, 50, 75, 100]);
     expect(await integrateOverPrefix(3, 8, async () => 1)).toBe(3); // lengths repeat when seq < points
+  });
+});
+
+describe('the FMA ceiling and the per-kernel profile in the report', () => {
+  const ceiling = { fmaGflops: 8, workgroups: 64, workgroupSize: 64, iterations: 1024, ms: 100, flops: 8e8 };
+  const profile: StepProfile = {
+    step: 'training step',
+    method: 'timestamps',
+    dispatches: 3,
+    stepMs: 5,
+    kernelMs: 4,
+    rows: [
+      { kernel: 'matmul:matmul_tiled', timedAlone: false, calls: 2, ms: 3, share: 0.75, flops: 12e6, bytes: 3e6, gflops: 4, gbps: 1, fraction: null },
+      { kernel: 'elementwise:relu', timedAlone: true, calls: 1, ms: 1, share: 0.25, flops: null, bytes: 2e6, gflops: null, gbps: 2, fraction: null },
+    ],
+    notes: ['GPU timestamps'],
+  };
+
+  it('keeps every key of today’s report and adds ceiling and profile', () => {
+    const r = emptyReport({ description: 'd', backend: 'gpu', runtime: 'r' }, {});
+    expect(Object.keys(r)).toEqual(
+      expect.arrayContaining(['device', 'options', 'matmul', 'trainStep', 'attention', 'attentionSkipped', 'sampling', 'notes', 'ceiling', 'profile']),
+    );
+    expect(r.ceiling).toBeNull();
+    expect(r.profile).toBeNull();
+  });
+
+  it('gives every throughput as a fraction of the ceiling', () => {
+    const r = applyCeiling(
+      report({
+        ceiling,
+        trainStep: { config: {}, oursMs: 100, tfjsMs: null, flops: { matmul: 3e8, attention: 1e8, total: 4e8 }, notes: [] },
+        profile: { train: structuredClone(profile), sample: null },
+      }),
+    );
+    expect(r.matmul.map((m) => m.fraction)).toEqual([2 / 8, 1 / 8]);
+    expect(r.trainStep!.oursGflops).toBeCloseTo(4); // 4e8 flops in 100 ms
+    expect(r.trainStep!.fraction).toBeCloseTo(0.5);
+    expect(r.profile!.train!.rows.map((x) => x.fraction)).toEqual([0.5, null]);
+    const text = formatReport(r);
+    expect(text).toContain('FMA ceiling: 8.00 GFLOP/s');
+    expect(text).toContain('| 1024x192x64 | qkv forward | 2.00 | 1.00 | 2.00 | 25.0% |');
+    expect(text).toContain('| 100.0 | - | - | 4.00 | 50.0% |');
+    expect(text).toContain('| matmul:matmul_tiled | 2 | 3.000 | 75.0% | 4.00 | 1.00 | 50.0% |');
+    expect(text).toContain('| elementwise:relu (alone) | 1 | 1.000 | 25.0% | - | 2.00 | - |');
+  });
+
+  it('leaves fractions empty without a ceiling', () => {
+    const r = applyCeiling(report({ trainStep: { config: {}, oursMs: 100, tfjsMs: null, notes: [] } }));
+    expect(r.matmul.every((m) => m.fraction === null)).toBe(true);
+    expect(r.trainStep!.oursGflops).toBeNull();
+    expect(formatReport(r)).not.toContain('FMA ceiling');
+  });
+
+  it('counts a training step’s flops: three products per linear and the attention', () => {
+    const f = trainStepFlops();
+    // BENCH_MODEL: width 64, ffn 128, 11 classes, 2 layers; R = 8 * 128 rows.
+    const linear = 2 * (64 * 192 + 64 * 128 + 128 * 64 + 64 * 64) + 64 * 11;
+    expect(f.matmul).toBe(6 * 1024 * linear);
+    expect(f.attention).toBe(2 * 3 * 4 * 1024 * 4 * 16 * 16);
+    expect(f.total).toBe(f.matmul + f.attention);
   });
 });
