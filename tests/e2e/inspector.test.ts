@@ -80,6 +80,9 @@ describe('attention inspector in Chromium (WebGPU on SwiftShader)', () => {
 
     await left.getByRole('button', { name: /^Enlarge layer 2, head 1/ }).click();
     const map = left.getByRole('img', { name: /attention of layer 2, head 1/ });
+    // The page is taller than the viewport (results, device panel): bring the map into view, since
+    // mouse coordinates are the viewport's.
+    await map.scrollIntoViewIfNeeded();
     const box = (await map.boundingBox())!;
     // Query 12, key 3 of 16.
     await page.mouse.move(box.x + (3.5 / 16) * box.width, box.y + (12.5 / 16) * box.height);

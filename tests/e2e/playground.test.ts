@@ -284,6 +284,15 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
 
     // A lost device (the worker's test hook): runs pause with the banner and come back from their checkpoints.
     const running = page.locator('li.run[data-state="running"]');
+    // Each has a checkpoint to come back from first (taken every 10 s): on a fast machine the
+    // measurements above can end before the first one.
+    const checkpointed = () =>
+      page.evaluate(() => {
+        type Run = { state: string; checkpointStep: number | null };
+        const pg = (globalThis as { __playground?: { store: { getState(): { runs: Record<string, Run> } } } }).__playground!;
+        return Object.values(pg.store.getState().runs).filter((r) => r.state === 'running' && (r.checkpointStep ?? 0) > 0).length;
+      });
+    await expect.poll(checkpointed, { timeout: 60_000 }).toBe(3);
     await page.evaluate(() => (globalThis as { __playground?: { session: { loseDevice(): void } } }).__playground!.session.loseDevice());
     await page.locator('.device.lost').waitFor({ timeout: 30_000 });
     expect(await running.count()).toBe(0);
