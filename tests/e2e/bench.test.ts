@@ -2,37 +2,30 @@
 // playground; in headless Chromium (WebGPU on SwiftShader) one press of its button runs a tiny
 // attention section, shows the adapter's name, features and limits and the same tables as
 // `npm run bench:browser`, and the JSON downloads with today's keys plus ceiling and adapter.
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_ARGS, DEFAULT_CHROMIUM, SWIFTSHADER_ARGS, serveStatic } from '../../src/cli/browser.ts';
+import { BASE_ARGS, DEFAULT_CHROMIUM, SWIFTSHADER_ARGS } from '../../src/cli/browser.ts';
 import type { BenchState } from '../../src/bench/page.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+import { ROOT, buildAndServe, closeSite, type Site } from './site.ts';
+
 const DIST = join(ROOT, 'test-results/bench-dist');
 
-let server: Server;
+let site: Site | undefined;
 let base = '';
 let browser: Browser;
 
 describe('the benchmark page of the built site (Chromium, SwiftShader)', () => {
   beforeAll(async () => {
-    if (!existsSync(DEFAULT_CHROMIUM)) throw new Error(`${DEFAULT_CHROMIUM} is missing: the e2e tests need Debian's chromium`);
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', DIST, '--emptyOutDir', '--logLevel', 'warn'], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    });
-    server = await serveStatic(DIST);
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    site = await buildAndServe(DIST);
+    base = site.base;
   }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((ok) => (server ? server.close(ok) : ok(null)));
+    await closeSite(site);
   });
 
   it('is emitted by vite build beside the playground', () => {

@@ -2,21 +2,18 @@
 // runs (softmax and momentum) train; the inspector shows both side by side on the same held-out
 // sequence, refreshes while they train, and names the cell under the pointer. Screenshots go to
 // test-results/e2e/.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_ARGS, DEFAULT_CHROMIUM, SWIFTSHADER_ARGS, serveStatic } from '../../src/cli/browser.ts';
+import { BASE_ARGS, DEFAULT_CHROMIUM, SWIFTSHADER_ARGS } from '../../src/cli/browser.ts';
+import { ROOT, buildAndServe, closeSite, type Site } from './site.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 // Its own build folder: vitest runs the e2e files in parallel.
 const DIST = join(ROOT, 'test-results/e2e-inspector-dist');
 const SHOTS = join(ROOT, 'test-results/e2e');
 
-let server: Server;
+let site: Site | undefined;
 let base = '';
 let browser: Browser;
 
@@ -25,21 +22,14 @@ const MOMENTUM = 'momentum · copy tiny · seed 1';
 
 describe('attention inspector in Chromium (WebGPU on SwiftShader)', () => {
   beforeAll(async () => {
-    if (!existsSync(DEFAULT_CHROMIUM)) {
-      throw new Error(`${DEFAULT_CHROMIUM} is missing: the e2e tests need Debian's chromium (npm test runs scripts/setup.mjs, which installs it as root)`);
-    }
     mkdirSync(SHOTS, { recursive: true });
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', DIST, '--emptyOutDir', '--logLevel', 'warn'], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    });
-    server = await serveStatic(DIST);
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    site = await buildAndServe(DIST);
+    base = site.base;
   }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((ok) => (server ? server.close(ok) : ok(null)));
+    await closeSite(site);
   });
 
   it('shows two runs side by side, refreshes while they train, and reads out a cell', async () => {

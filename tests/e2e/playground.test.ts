@@ -1,22 +1,19 @@
 // End to end: the built page in Debian's Chromium, headless, WebGPU on SwiftShader. Trains two
 // tiny copy-task variants side by side, steers beta live, reloads, and checks the page that a
 // browser without WebGPU gets. Screenshots of each state go to test-results/e2e/.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BASE_ARGS, DEFAULT_CHROMIUM, SWIFTSHADER_ARGS, serveStatic } from '../../src/cli/browser.ts';
+import { BASE_ARGS, DEFAULT_CHROMIUM, SWIFTSHADER_ARGS } from '../../src/cli/browser.ts';
+import { ROOT, buildAndServe, closeSite, type Site } from './site.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const DIST = join(ROOT, 'test-results/e2e-dist');
 const SHOTS = join(ROOT, 'test-results/e2e');
 const CHROMIUM = DEFAULT_CHROMIUM;
 const WEBGPU_ARGS = SWIFTSHADER_ARGS;
 
-let server: Server;
+let site: Site | undefined;
 let base = '';
 let browser: Browser;
 
@@ -64,22 +61,15 @@ const MOMENTUM = 'momentum · copy tiny · seed 1';
 
 describe('playground in Chromium (WebGPU on SwiftShader)', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: the e2e tests need Debian's chromium (npm test runs scripts/setup.mjs, which installs it as root)`);
-    }
     mkdirSync(SHOTS, { recursive: true });
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', DIST, '--emptyOutDir', '--logLevel', 'warn'], {
-      cwd: ROOT,
-      stdio: 'inherit',
-    });
-    server = await serveStatic(DIST);
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    site = await buildAndServe(DIST);
+    base = site.base;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...BASE_ARGS, ...WEBGPU_ARGS] });
   }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((ok) => (server ? server.close(ok) : ok(null)));
+    await closeSite(site);
   });
 
   it('trains two variants, steers beta live, and keeps the runs over a reload', async () => {
