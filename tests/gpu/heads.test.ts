@@ -25,7 +25,7 @@ describe('head reshapes against the CPU reference', () => {
       const x = randn(per * P, 1);
       const tx = fromArray(g, x, [B, N, P * H * D], 'x');
       const outs = Array.from({ length: P }, (_, q) => fromArray(g, new Float32Array(per), [B, H, N, D], `part${q}`));
-      k.splitHeadsForward(g, tx, outs);
+      k.splitHeadsForward(g, dims, tx, outs);
       const ref = cpu.splitHeadsForward(x, dims, P);
       for (let q = 0; q < P; q++) expectClose(await outs[q]!.read(), ref[q]!, { atol: 0, label: `split part ${q}` });
 
@@ -35,17 +35,17 @@ describe('head reshapes against the CPU reference', () => {
       for (const drop of P > 1 ? [false, true] : [false]) {
         const used = tgrads.map((t, q) => (drop && q === P - 1 ? null : t));
         const tdx = fromArray(g, randn(per * P, 99), [B, N, P * H * D], 'dx'); // garbage that must be overwritten
-        k.splitHeadsBackward(g, used, tdx);
+        k.splitHeadsBackward(g, dims, used, tdx);
         const expected = cpu.splitHeadsBackward(grads.map((v, q) => (drop && q === P - 1 ? null : v)), dims);
         expectClose(await tdx.read(), expected, { atol: 0, label: `split backward drop=${drop}` });
         tdx.dispose();
       }
 
       const tm = fromArray(g, new Float32Array(per), [B, N, H * D], 'merged');
-      k.mergeHeadsForward(g, outs[0]!, tm);
+      k.mergeHeadsForward(g, dims, outs[0]!, tm);
       expectClose(await tm.read(), cpu.mergeHeadsForward(ref[0]!, dims), { atol: 0, label: 'merge' });
       const tdm = fromArray(g, new Float32Array(per), [B, H, N, D], 'dmerged');
-      k.mergeHeadsBackward(g, tm, tdm);
+      k.mergeHeadsBackward(g, dims, tm, tdm);
       expectClose(await tdm.read(), ref[0]!, { atol: 0, label: 'merge backward (round trip)' });
       for (const t of [tx, ...outs, ...tgrads, tm, tdm]) t.dispose();
     });

@@ -1,5 +1,7 @@
-// GPU primitives of shaders/elementwise.wgsl: plain functions that validate their tensors and
-// record dispatches (no tape). Outputs are passed in; none may share a buffer with an input.
+// GPU primitives of shaders/elementwise.wgsl. The `encode*` functions only record dispatches from
+// validated tensors (ops/elementwise.ts checks once and calls them); the checked primitives
+// (geluForward, ...) are for direct callers (tests): they validate, then call the same encoders.
+// Outputs are passed in; none may share a buffer with an input.
 import src from '../../../shaders/elementwise.wgsl?raw';
 import { checkBroadcast, checkDistinctTensors, checkDropout, checkFinite, checkFloat, checkSameShape } from '../check.ts';
 import type { Gpu } from '../gpu.ts';
@@ -19,64 +21,76 @@ function kernel(gpu: Gpu, entry: string, wg = EW_WG): Kernel {
   return gpu.kernel({ label: 'elementwise', code: src, entry, constants: { WG: wg } });
 }
 
-/** One dispatch of a same-shape elementwise entry point; bindings are named as in the WGSL. */
-function elementwise(
-  op: string,
-  entry: string,
-  gpu: Gpu,
-  inputs: Record<string, Tensor>,
-  outputs: Record<string, Tensor>,
-  s = 0,
-): void {
-  const ins = Object.values(inputs);
-  const outs = Object.values(outputs);
+/** The checks of a same-shape primitive called directly: floats, one shape, outputs distinct. */
+function checkSame(op: string, ins: Tensor[], outs: Tensor[]): void {
   checkFloat(op, ...ins, ...outs);
   checkSameShape(op, ...ins, ...outs);
   checkDistinctTensors(op, outs, ins);
-  const n = outs[0]!.size;
-  kernel(gpu, entry).run({ ...inputs, ...outputs }, { n, s }, gpu.grid(Math.ceil(n / EW_WG)));
 }
+
+/** One dispatch of a same-shape entry point over n = the tensors' size; no checks. */
+function encode(gpu: Gpu, entry: string, bindings: Record<string, Tensor>, s = 0): void {
+  const n = Object.values(bindings)[0]!.size;
+  kernel(gpu, entry).run(bindings, { n, s }, gpu.grid(Math.ceil(n / EW_WG)));
+}
+
+export const encodeGeluForward = (gpu: Gpu, x: Tensor, y: Tensor): void => encode(gpu, 'gelu_forward', { x, y });
+export const encodeGeluBackward = (gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor): void => encode(gpu, 'gelu_backward', { x, dy, dx });
+export const encodeReluForward = (gpu: Gpu, x: Tensor, y: Tensor): void => encode(gpu, 'relu_forward', { x, y });
+export const encodeReluBackward = (gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor): void => encode(gpu, 'relu_backward', { x, dy, dx });
+export const encodeAddForward = (gpu: Gpu, a: Tensor, b: Tensor, y: Tensor): void => encode(gpu, 'add_forward', { x: a, b, y });
+export const encodeAddBackward = (gpu: Gpu, dy: Tensor, da: Tensor, db: Tensor): void => encode(gpu, 'add_backward', { dy, dx: da, db });
+export const encodeScaleForward = (gpu: Gpu, x: Tensor, s: number, y: Tensor): void => encode(gpu, 'scale_forward', { x, y }, s);
+// The transpose of a scaling is the same scaling.
+export const encodeScaleBackward = (gpu: Gpu, dy: Tensor, s: number, dx: Tensor): void => encode(gpu, 'scale_forward', { x: dy, y: dx }, s);
 
 /** y = gelu(x), tanh approximation (GPT-2). */
 export function geluForward(gpu: Gpu, x: Tensor, y: Tensor): void {
-  elementwise('geluForward', 'gelu_forward', gpu, { x }, { y });
+  checkSame('geluForward', [x], [y]);
+  encodeGeluForward(gpu, x, y);
 }
 
 /** dx = dy * gelu'(x). */
 export function geluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor): void {
-  elementwise('geluBackward', 'gelu_backward', gpu, { x, dy }, { dx });
+  checkSame('geluBackward', [x, dy], [dx]);
+  encodeGeluBackward(gpu, x, dy, dx);
 }
 
 export function reluForward(gpu: Gpu, x: Tensor, y: Tensor): void {
-  elementwise('reluForward', 'relu_forward', gpu, { x }, { y });
+  checkSame('reluForward', [x], [y]);
+  encodeReluForward(gpu, x, y);
 }
 
 /** dx = dy where x > 0, else 0. */
 export function reluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor): void {
-  elementwise('reluBackward', 'relu_backward', gpu, { x, dy }, { dx });
+  checkSame('reluBackward', [x, dy], [dx]);
+  encodeReluBackward(gpu, x, dy, dx);
 }
 
 /** y = a + b (same shapes). */
 export function addForward(gpu: Gpu, a: Tensor, b: Tensor, y: Tensor): void {
-  elementwise('addForward', 'add_forward', gpu, { x: a, b }, { y });
+  checkSame('addForward', [a, b], [y]);
+  encodeAddForward(gpu, a, b, y);
 }
 
 /** da = db = dy, written to two buffers in one dispatch. */
 export function addBackward(gpu: Gpu, dy: Tensor, da: Tensor, db: Tensor): void {
-  elementwise('addBackward', 'add_backward', gpu, { dy }, { dx: da, db });
+  checkSame('addBackward', [dy], [da, db]);
+  encodeAddBackward(gpu, dy, da, db);
 }
 
 /** y = s * x. */
 export function scaleForward(gpu: Gpu, x: Tensor, s: number, y: Tensor): void {
   checkFinite('scaleForward', 's', s);
-  elementwise('scaleForward', 'scale_forward', gpu, { x }, { y }, s);
+  checkSame('scaleForward', [x], [y]);
+  encodeScaleForward(gpu, x, s, y);
 }
 
 /** dx = s * dy. */
 export function scaleBackward(gpu: Gpu, dy: Tensor, s: number, dx: Tensor): void {
   checkFinite('scaleBackward', 's', s);
-  // The transpose of a scaling is the same scaling.
-  elementwise('scaleBackward', 'scale_forward', gpu, { x: dy }, { y: dx }, s);
+  checkSame('scaleBackward', [dy], [dx]);
+  encodeScaleBackward(gpu, dy, s, dx);
 }
 
 /**
@@ -97,7 +111,14 @@ export function addBroadcastForward(gpu: Gpu, x: Tensor, row: Tensor, y: Tensor)
   checkFloat(op, y);
   checkSameShape(op, x, y);
   checkDistinctTensors(op, [y], [x, row]);
-  const params = { rows, cols, rows_per_chunk: 1, chunks: 1 };
+  encodeAddBroadcastForward(gpu, { rows, cols }, x, row, y);
+}
+
+/** Rows and columns of a broadcast x [R, C] + row [C]. */
+export type BroadcastPlan = { rows: number; cols: number };
+
+export function encodeAddBroadcastForward(gpu: Gpu, plan: BroadcastPlan, x: Tensor, row: Tensor, y: Tensor): void {
+  const params = { rows: plan.rows, cols: plan.cols, rows_per_chunk: 1, chunks: 1 };
   kernel(gpu, 'add_broadcast_forward').run({ x, b: row, y }, params, gpu.grid(Math.ceil(y.size / EW_WG)));
 }
 
@@ -117,7 +138,18 @@ export function addBroadcastBackward(
   checkFloat(op, dx);
   checkSameShape(op, dy, dx);
   checkDistinctTensors(op, [dx, drow], [dy]);
-  const { rowsPerChunk, chunks } = columnChunks(gpu, rows, opts.rowsPerChunk);
+  encodeAddBroadcastBackward(gpu, { rows, cols, ...columnChunks(gpu, rows, opts.rowsPerChunk) }, dy, dx, drow);
+}
+
+/** The column sum's plan: the broadcast shape and its row chunking (columnChunks). */
+export function encodeAddBroadcastBackward(
+  gpu: Gpu,
+  plan: BroadcastPlan & { rowsPerChunk: number; chunks: number },
+  dy: Tensor,
+  dx: Tensor,
+  drow: Tensor,
+): void {
+  const { rows, cols, rowsPerChunk, chunks } = plan;
   const partial = empty(gpu, [chunks, cols], 'addBroadcast.partial'); // [K, C]
   const params = { rows, cols, rows_per_chunk: rowsPerChunk, chunks };
   const colGroups = Math.ceil(cols / COL_WG);
@@ -132,6 +164,11 @@ function dropoutRun(op: string, gpu: Gpu, x: Tensor, y: Tensor, p: number, seed:
   checkSameShape(op, x, y);
   checkDistinctTensors(op, [y], [x]);
   checkDropout(op, x.size, p, seed, offset);
+  encodeDropout(gpu, x, y, p, seed, offset);
+}
+
+/** One dropout dispatch (forward, or backward with dy as x) from checked p, seed, offset. */
+export function encodeDropout(gpu: Gpu, x: Tensor, y: Tensor, p: number, seed: number, offset: number): void {
   const k = dropoutKey(p, seed, offset);
   const params = {
     n: x.size,

@@ -1,4 +1,4 @@
-// GPU primitives of shaders/loss.wgsl: softmax cross-entropy (forward with per-row nll, saved
+// GPU encoders of shaders/loss/ (the op validates and plans, ops/loss.ts): softmax cross-entropy (forward with per-row nll, saved
 // row statistics and argmax; fused backward), the discretized mixture of logistics (forward per-row
 // nll; fused backward) and the masked mean that turns per-row nll into the loss. Inputs may have
 // any leading shape: the last dimension is the row ([..., V] logits, [..., 3K] mixture parameters).
@@ -10,9 +10,8 @@ import dmolForwardWgsl from '../../../shaders/loss/dmol_forward.wgsl?raw';
 import maskedMeanWgsl from '../../../shaders/loss/masked_mean.wgsl?raw';
 import params from '../../../shaders/loss/params.wgsl?raw';
 import type { Gpu } from '../gpu.ts';
-import { checkTensor, fail, shapeText } from '../check.ts';
 import type { Tensor } from '../tensor.ts';
-import { CROSS_ENTROPY, variantOf, type Variant } from '../variants.ts';
+import { CROSS_ENTROPY, type Variant } from '../variants.ts';
 
 export type LossVariant = Variant;
 
@@ -41,43 +40,17 @@ export function crossEntropyWorkgroup(classes: number): number {
   return wg;
 }
 
-/** Rows and row length of an [..., L] input, checked against targets [R]. */
-function rowsOf(what: string, x: Tensor, role: string, targets: Tensor): { rows: number; row: number } {
-  checkTensor(what, role, x, { dtype: 'f32' });
-  if (x.shape.length < 1) fail(what, `${role} '${x.label}' needs at least one dimension`);
-  const row = x.shape[x.shape.length - 1]!;
-  if (row < 1) fail(what, `${role} '${x.label}' has rows of length 0, shape ${shapeText(x.shape)}`);
-  const rows = x.size / row;
-  if (rows < 1) fail(what, `${role} '${x.label}' has no rows, shape ${shapeText(x.shape)}`);
-  checkTensor(what, 'targets', targets, { dtype: 'u32', size: rows });
-  return { rows, row };
+/** A cross-entropy of R rows of V classes, its variant resolved (ops/loss.ts planCrossEntropy). */
+export interface CrossEntropyPlan {
+  rows: number;
+  classes: number;
+  variant: LossVariant;
 }
 
-function checkMask(what: string, mask: Tensor | null, rows: number): void {
-  if (mask) checkTensor(what, 'mask', mask, { dtype: 'f32', size: rows });
-}
-
-function checkScalars(what: string, tensors: Record<string, Tensor>): void {
-  for (const [role, t] of Object.entries(tensors)) checkTensor(what, role, t, { dtype: 'f32', size: 1 });
-}
-
-function mixtureComponents(what: string, row: number): number {
-  if (row % 3 !== 0) fail(what, `mixture rows hold 3K values (K logits, K means, K log-scales), got ${row}`);
-  return row / 3;
-}
-
-/** Checks logits [..., V], targets u32 [R] and the mask [R]; returns R and V. */
-export function checkCrossEntropyInputs(what: string, logits: Tensor, targets: Tensor, mask: Tensor | null) {
-  const { rows, row: classes } = rowsOf(what, logits, 'logits', targets);
-  checkMask(what, mask, rows);
-  return { rows, classes };
-}
-
-/** Checks params [..., 3K], targets u32 [R] and the mask [R]; returns R and K. */
-export function checkDmolInputs(what: string, params: Tensor, targets: Tensor, mask: Tensor | null) {
-  const { rows, row } = rowsOf(what, params, 'params', targets);
-  checkMask(what, mask, rows);
-  return { rows, components: mixtureComponents(what, row) };
+/** A mixture loss of R rows of K components (ops/loss.ts planDmol). */
+export interface DmolPlan {
+  rows: number;
+  components: number;
 }
 
 /** Each entry point's WGSL: shaders/loss/params.wgsl, then what it shares, then its own file. */
@@ -101,22 +74,19 @@ function kernel(gpu: Gpu, entry: keyof typeof SOURCES, constants: Record<string,
 /**
  * Per row of logits [..., V]: nll [R] = log sum exp - logit of the target (NaN for a target >= V),
  * stats [R, 2] = (row max, log sum exp(x - max)) for the backward, argmax u32 [R] (first max).
+ * These encoders only record dispatches: ops/loss.ts validates the tensors and makes the plan.
  */
 export function crossEntropyForward(
   gpu: Gpu,
+  plan: CrossEntropyPlan,
   logits: Tensor, // [..., V]
   targets: Tensor, // u32 [R]
   nll: Tensor, // [R]
   stats: Tensor, // [R, 2]
   argmax: Tensor, // u32 [R]
-  opts: CrossEntropyOptions = {},
 ): void {
-  const what = 'crossEntropyForward';
-  const { rows, row: classes } = rowsOf(what, logits, 'logits', targets);
-  checkTensor(what, 'nll', nll, { dtype: 'f32', size: rows });
-  checkTensor(what, 'stats', stats, { dtype: 'f32', size: 2 * rows });
-  checkTensor(what, 'argmax', argmax, { dtype: 'u32', size: rows });
-  const v = CROSS_ENTROPY[variantOf(what, gpu, opts.variant)];
+  const { rows, classes } = plan;
+  const v = CROSS_ENTROPY[plan.variant];
   const u = { rows, classes, has_mask: 0 };
   const outputs = { x: logits, targets, nll, stats, argmax };
   if (v.workgroupPerRow) {
@@ -129,6 +99,7 @@ export function crossEntropyForward(
 /** dlogits = (softmax - onehot) * dloss[0] * m_r / denom[0]; masked rows (m_r = 0) get exactly 0. */
 export function crossEntropyBackward(
   gpu: Gpu,
+  plan: CrossEntropyPlan,
   logits: Tensor, // [..., V]
   targets: Tensor, // u32 [R]
   mask: Tensor | null, // [R]
@@ -137,12 +108,7 @@ export function crossEntropyBackward(
   dloss: Tensor, // [1]
   dlogits: Tensor, // like logits
 ): void {
-  const what = 'crossEntropyBackward';
-  const { rows, row: classes } = rowsOf(what, logits, 'logits', targets);
-  checkMask(what, mask, rows);
-  checkTensor(what, 'stats', stats, { dtype: 'f32', size: 2 * rows });
-  checkScalars(what, { denom, dloss });
-  checkTensor(what, 'dlogits', dlogits, { dtype: 'f32', size: logits.size });
+  const { rows, classes } = plan;
   kernel(gpu, 'ce_backward', { WG: ELEMENTWISE_WG }).run(
     // Without a mask the shader reads none; targets stands in for the binding.
     { x: logits, targets, mask: mask ?? targets, stats, denom, dloss, dx: dlogits },
@@ -153,11 +119,6 @@ export function crossEntropyBackward(
 
 /** loss[0] = sum of m_r * nll_r over rows with m_r != 0, / (denom[0] = max(sum_r m_r, 1)). */
 export function maskedMean(gpu: Gpu, nll: Tensor /* [R] */, mask: Tensor | null /* [R] */, loss: Tensor, denom: Tensor): void {
-  const what = 'maskedMean';
-  checkTensor(what, 'nll', nll, { dtype: 'f32' });
-  if (nll.size < 1) fail(what, `nll '${nll.label}' is empty`);
-  checkMask(what, mask, nll.size);
-  checkScalars(what, { loss, denom });
   kernel(gpu, 'masked_mean', { MWG: MEAN_WG }).run(
     { mask: mask ?? nll, nll_in: nll, loss, denom },
     { rows: nll.size, classes: 1, has_mask: mask ? 1 : 0 },
@@ -169,11 +130,14 @@ export function maskedMean(gpu: Gpu, nll: Tensor /* [R] */, mask: Tensor | null 
  * nll [R] = -log P(target pixel) under each row's mixture of K logistics, params [..., 3K] laid
  * out as [K logits, K means, K log-scales]; targets u32 [R] in 0..255 (NaN for larger ones).
  */
-export function dmolForward(gpu: Gpu, params: Tensor /* [..., 3K] */, targets: Tensor /* u32 [R] */, nll: Tensor /* [R] */): void {
-  const what = 'dmolForward';
-  const { rows, row } = rowsOf(what, params, 'params', targets);
-  const components = mixtureComponents(what, row);
-  checkTensor(what, 'nll', nll, { dtype: 'f32', size: rows });
+export function dmolForward(
+  gpu: Gpu,
+  plan: DmolPlan,
+  params: Tensor, // [..., 3K]
+  targets: Tensor, // u32 [R]
+  nll: Tensor, // [R]
+): void {
+  const { rows, components } = plan;
   kernel(gpu, 'dmol_forward', { DWG: DMOL_ROWS_PER_WG, K: components }).run(
     { x: params, targets, nll },
     { rows, classes: components, has_mask: 0 },
@@ -184,6 +148,7 @@ export function dmolForward(gpu: Gpu, params: Tensor /* [..., 3K] */, targets: T
 /** dparams of the masked-mean mixture loss, times dloss[0]; masked rows get exactly 0. */
 export function dmolBackward(
   gpu: Gpu,
+  plan: DmolPlan,
   params: Tensor, // [..., 3K]
   targets: Tensor, // u32 [R]
   mask: Tensor | null, // [R]
@@ -191,12 +156,7 @@ export function dmolBackward(
   dloss: Tensor, // [1]
   dparams: Tensor, // like params
 ): void {
-  const what = 'dmolBackward';
-  const { rows, row } = rowsOf(what, params, 'params', targets);
-  const components = mixtureComponents(what, row);
-  checkMask(what, mask, rows);
-  checkScalars(what, { denom, dloss });
-  checkTensor(what, 'dparams', dparams, { dtype: 'f32', size: params.size });
+  const { rows, components } = plan;
   kernel(gpu, 'dmol_backward', { DWG: DMOL_ROWS_PER_WG, K: components }).run(
     { x: params, targets, mask: mask ?? targets, denom, dloss, dx: dparams },
     { rows, classes: components, has_mask: mask ? 1 : 0 },

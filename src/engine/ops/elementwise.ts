@@ -2,30 +2,30 @@
 import { checkBroadcast, checkDropout, checkFloat, checkSameShape } from '../check.ts';
 import type { Tape, Tensor } from '../tensor.ts';
 import {
-  addBackward,
-  addBroadcastBackward,
-  addBroadcastForward,
-  addForward,
-  dropoutBackward,
-  dropoutForward,
-  geluBackward,
-  geluForward,
-  reluBackward,
-  reluForward,
-  scaleBackward,
-  scaleForward,
+  columnChunks,
+  encodeAddBackward,
+  encodeAddBroadcastBackward,
+  encodeAddBroadcastForward,
+  encodeAddForward,
+  encodeDropout,
+  encodeGeluBackward,
+  encodeGeluForward,
+  encodeReluBackward,
+  encodeReluForward,
+  encodeScaleBackward,
+  encodeScaleForward,
 } from '../kernels/elementwise.ts';
 
 /** GELU, tanh approximation as in GPT-2: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
 export function gelu(tape: Tape, x: Tensor): Tensor {
   checkFloat('gelu', x);
   const y = tape.empty(x.shape, 'gelu.y'); // like x
-  geluForward(tape.gpu, x, y);
+  encodeGeluForward(tape.gpu, x, y);
   if (tape.needsGrad(x)) {
     tape.tracks(y);
     tape.record('gelu', [y], () => {
       const dx = tape.empty(x.shape, 'gelu.dx'); // like x
-      geluBackward(tape.gpu, x, y.grad!, dx);
+      encodeGeluBackward(tape.gpu, x, y.grad!, dx);
       tape.accumulate(x, dx);
     });
   }
@@ -35,12 +35,12 @@ export function gelu(tape: Tape, x: Tensor): Tensor {
 export function relu(tape: Tape, x: Tensor): Tensor {
   checkFloat('relu', x);
   const y = tape.empty(x.shape, 'relu.y'); // like x
-  reluForward(tape.gpu, x, y);
+  encodeReluForward(tape.gpu, x, y);
   if (tape.needsGrad(x)) {
     tape.tracks(y);
     tape.record('relu', [y], () => {
       const dx = tape.empty(x.shape, 'relu.dx'); // like x
-      reluBackward(tape.gpu, x, y.grad!, dx);
+      encodeReluBackward(tape.gpu, x, y.grad!, dx);
       tape.accumulate(x, dx);
     });
   }
@@ -52,13 +52,13 @@ export function add(tape: Tape, a: Tensor, b: Tensor): Tensor {
   checkFloat('add', a, b);
   checkSameShape('add', a, b);
   const y = tape.empty(a.shape, 'add.y'); // like a
-  addForward(tape.gpu, a, b, y);
+  encodeAddForward(tape.gpu, a, b, y);
   if (tape.needsGrad(a, b)) {
     tape.tracks(y);
     tape.record('add', [y], () => {
       const da = tape.empty(a.shape, 'add.da'); // like a
       const db = tape.empty(b.shape, 'add.db'); // like b
-      addBackward(tape.gpu, y.grad!, da, db);
+      encodeAddBackward(tape.gpu, y.grad!, da, db);
       tape.accumulate(a, da);
       tape.accumulate(b, db);
     });
@@ -71,12 +71,12 @@ export function scale(tape: Tape, x: Tensor, s: number): Tensor {
   checkFloat('scale', x);
   if (!Number.isFinite(s)) throw new Error(`scale: s must be a finite number, got ${s}`);
   const y = tape.empty(x.shape, 'scale.y'); // like x
-  scaleForward(tape.gpu, x, s, y);
+  encodeScaleForward(tape.gpu, x, s, y);
   if (tape.needsGrad(x)) {
     tape.tracks(y);
     tape.record('scale', [y], () => {
       const dx = tape.empty(x.shape, 'scale.dx'); // like x
-      scaleBackward(tape.gpu, y.grad!, s, dx);
+      encodeScaleBackward(tape.gpu, y.grad!, s, dx);
       tape.accumulate(x, dx);
     });
   }
@@ -85,15 +85,15 @@ export function scale(tape: Tape, x: Tensor, s: number): Tensor {
 
 /** x [..., C] + row [C], the row added to every row of x (a bias). */
 export function addBroadcast(tape: Tape, x: Tensor, row: Tensor): Tensor {
-  checkBroadcast('addBroadcast', x, row);
+  const plan = checkBroadcast('addBroadcast', x, row);
   const y = tape.empty(x.shape, 'addBroadcast.y'); // [..., C]
-  addBroadcastForward(tape.gpu, x, row, y);
+  encodeAddBroadcastForward(tape.gpu, plan, x, row, y);
   if (tape.needsGrad(x, row)) {
     tape.tracks(y);
     tape.record('addBroadcast', [y], () => {
       const dx = tape.empty(x.shape, 'addBroadcast.dx'); // [..., C]
       const drow = tape.empty(row.shape, 'addBroadcast.drow'); // [C]
-      addBroadcastBackward(tape.gpu, y.grad!, dx, drow);
+      encodeAddBroadcastBackward(tape.gpu, { ...plan, ...columnChunks(tape.gpu, plan.rows) }, y.grad!, dx, drow);
       tape.accumulate(x, dx);
       tape.accumulate(row, drow);
     });
@@ -112,12 +112,12 @@ export function dropout(tape: Tape, x: Tensor, p: number, seed: number, offset: 
   checkDropout('dropout', x.size, p, seed, offset);
   if (p === 0) return x;
   const y = tape.empty(x.shape, 'dropout.y'); // like x
-  dropoutForward(tape.gpu, x, y, p, seed, offset);
+  encodeDropout(tape.gpu, x, y, p, seed, offset);
   if (tape.needsGrad(x)) {
     tape.tracks(y);
     tape.record('dropout', [y], () => {
       const dx = tape.empty(x.shape, 'dropout.dx'); // like x
-      dropoutBackward(tape.gpu, y.grad!, dx, p, seed, offset);
+      encodeDropout(tape.gpu, y.grad!, dx, p, seed, offset);
       tape.accumulate(x, dx);
     });
   }

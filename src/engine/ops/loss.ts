@@ -3,17 +3,58 @@
 // scalar loss they return the per-row nll (and, for the cross-entropy, argmax) that the metrics
 // need, and `denom`, the divisor the backward reuses. Masked rows (m_r = 0) are left out exactly:
 // their targets may be anything, and their nll may then be NaN.
+import { checkTensor, fail, shapeText } from '../check.ts';
+import type { Gpu } from '../gpu.ts';
 import {
-  checkCrossEntropyInputs,
-  checkDmolInputs,
   crossEntropyBackward,
   crossEntropyForward,
   dmolBackward,
   dmolForward,
   maskedMean,
   type CrossEntropyOptions,
+  type CrossEntropyPlan,
+  type DmolPlan,
 } from '../kernels/loss.ts';
 import type { Tape, Tensor } from '../tensor.ts';
+import { variantOf } from '../variants.ts';
+
+/** Rows and row length of an [..., L] input, checked against targets [R]. */
+function rowsOf(what: string, x: Tensor, role: string, targets: Tensor): { rows: number; row: number } {
+  checkTensor(what, role, x, { dtype: 'f32' });
+  if (x.shape.length < 1) fail(what, `${role} '${x.label}' needs at least one dimension`);
+  const row = x.shape[x.shape.length - 1]!;
+  if (row < 1) fail(what, `${role} '${x.label}' has rows of length 0, shape ${shapeText(x.shape)}`);
+  const rows = x.size / row;
+  if (rows < 1) fail(what, `${role} '${x.label}' has no rows, shape ${shapeText(x.shape)}`);
+  checkTensor(what, 'targets', targets, { dtype: 'u32', size: rows });
+  return { rows, row };
+}
+
+function checkMask(what: string, mask: Tensor | null, rows: number): void {
+  if (mask) checkTensor(what, 'mask', mask, { dtype: 'f32', size: rows });
+}
+
+/** Checks logits [..., V], targets u32 [R] and the mask [R]; the plan: R, V and the variant. */
+export function planCrossEntropy(
+  what: string,
+  gpu: Gpu,
+  logits: Tensor,
+  targets: Tensor,
+  mask: Tensor | null,
+  opts: CrossEntropyOptions = {},
+): CrossEntropyPlan {
+  const { rows, row: classes } = rowsOf(what, logits, 'logits', targets);
+  checkMask(what, mask, rows);
+  return { rows, classes, variant: variantOf(what, gpu, opts.variant) };
+}
+
+/** Checks params [..., 3K], targets u32 [R] and the mask [R]; the plan: R and K. */
+export function planDmol(what: string, params: Tensor, targets: Tensor, mask: Tensor | null): DmolPlan {
+  const { rows, row } = rowsOf(what, params, 'params', targets);
+  checkMask(what, mask, rows);
+  if (row % 3 !== 0) fail(what, `mixture rows hold 3K values (K logits, K means, K log-scales), got ${row}`);
+  return { rows, components: row / 3 };
+}
 
 export interface LossOutput {
   /** [1]: the mean nll over unmasked rows (0 when every row is masked). */
@@ -43,11 +84,12 @@ export function crossEntropy(
   opts: CrossEntropyOptions = {},
 ): CrossEntropyOutput {
   const gpu = tape.gpu;
-  const { rows } = checkCrossEntropyInputs('crossEntropy', logits, targets, mask);
+  const plan = planCrossEntropy('crossEntropy', gpu, logits, targets, mask, opts);
+  const { rows } = plan;
   const nll = tape.empty([rows], 'crossEntropy.nll'); // [R]
   const stats = tape.empty([rows, 2], 'crossEntropy.stats'); // [R, 2]
   const argmax = tape.empty([rows], 'crossEntropy.argmax', 'u32'); // [R]
-  crossEntropyForward(gpu, logits, targets, nll, stats, argmax, opts);
+  crossEntropyForward(gpu, plan, logits, targets, nll, stats, argmax);
   const loss = tape.empty([1], 'crossEntropy.loss'); // [1]
   const denom = tape.empty([1], 'crossEntropy.denom'); // [1]
   maskedMean(gpu, nll, mask, loss, denom);
@@ -55,7 +97,7 @@ export function crossEntropy(
     tape.tracks(loss);
     tape.record('crossEntropy', [loss], () => {
       const dlogits = tape.empty(logits.shape, 'crossEntropy.dlogits'); // [..., V]
-      crossEntropyBackward(gpu, logits, targets, mask, stats, denom, loss.grad!, dlogits);
+      crossEntropyBackward(gpu, plan, logits, targets, mask, stats, denom, loss.grad!, dlogits);
       tape.accumulate(logits, dlogits);
     });
   }
@@ -69,9 +111,10 @@ export function crossEntropy(
  */
 export function dmolLoss(tape: Tape, params: Tensor, targets: Tensor, mask: Tensor | null): LossOutput {
   const gpu = tape.gpu;
-  const { rows } = checkDmolInputs('dmolLoss', params, targets, mask);
+  const plan = planDmol('dmolLoss', params, targets, mask);
+  const { rows } = plan;
   const nll = tape.empty([rows], 'dmolLoss.nll'); // [R]
-  dmolForward(gpu, params, targets, nll);
+  dmolForward(gpu, plan, params, targets, nll);
   const loss = tape.empty([1], 'dmolLoss.loss'); // [1]
   const denom = tape.empty([1], 'dmolLoss.denom'); // [1]
   maskedMean(gpu, nll, mask, loss, denom);
@@ -79,7 +122,7 @@ export function dmolLoss(tape: Tape, params: Tensor, targets: Tensor, mask: Tens
     tape.tracks(loss);
     tape.record('dmolLoss', [loss], () => {
       const dparams = tape.empty(params.shape, 'dmolLoss.dparams'); // [..., 3K]
-      dmolBackward(gpu, params, targets, mask, denom, loss.grad!, dparams);
+      dmolBackward(gpu, plan, params, targets, mask, denom, loss.grad!, dparams);
       tape.accumulate(params, dparams);
     });
   }
