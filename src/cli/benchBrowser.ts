@@ -78,12 +78,12 @@ async function main(): Promise<void> {
     throw new Error(`${executablePath} is missing: install Chromium (Debian: apt-get install -y chromium) or pass --chromium PATH`);
   }
 
-  if (!v['no-build'] || !existsSync(join(DIST, 'index.html'))) {
+  if (!v['no-build'] || !existsSync(join(DIST, 'bench.html'))) {
     process.stderr.write('building the benchmark page (vite.bench.config.ts)...\n');
     await build({ configFile: CONFIG, logLevel: 'warn' });
   }
   const server = await serveStatic(DIST);
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html?${['run=1', v.profile ? 'profile=1' : '', benchQuery(options)].filter(Boolean).join('&')}`;
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench.html?${['run=1', v.profile ? 'profile=1' : '', benchQuery(options)].filter(Boolean).join('&')}`;
   const browser = await chromium.launch({
     executablePath,
     headless: true,

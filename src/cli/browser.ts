@@ -29,6 +29,12 @@ export function serveStatic(dir: string): Promise<Server> {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     let file = join(dir, path);
     if (!file.startsWith(dir) || !existsSync(file) || statSync(file).isDirectory()) file = join(dir, 'index.html');
+    if (!existsSync(file)) {
+      // A build without a page at its root (the benchmark's) answers unknown paths with 404.
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end(`not found: ${path}`);
+      return;
+    }
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
     res.end(readFileSync(file));
   });
