@@ -23,6 +23,12 @@ export interface MomentumAttentionOptions {
   path?: MomentumConfig['path'];
   /** Forces the kernel variant; by default the device's (`gpu.backend`). */
   variant?: MomentumConfig['variant'];
+  /**
+   * Key-padding lengths, u32 [B] (each example's valid tokens, 1..N; right padding after them):
+   * padding keys are left out of S and z (eq. 14 weighs with N_b = lengths[b]), padding rows are 0
+   * and pass no gradient.
+   */
+  lengths?: Tensor;
 }
 
 function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, opts: MomentumAttentionOptions): Tensor {
@@ -37,7 +43,8 @@ function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, 
     variant: opts.variant,
   };
   // The one check of this call: the plan is resolved before anything is allocated.
-  const plan = checkMomentumInputs(what, tape.gpu, { q, k, v, dims, ...cfg });
+  const lengths = opts.lengths ?? null;
+  const plan = checkMomentumInputs(what, tape.gpu, { q, k, v, dims, ...cfg, lengths });
   const { batch: b, heads: h, seq: n, dimV: e } = dims;
   const shapes = momentumSavedShapes(dims, plan.chunk, plan.momentum);
   const out = tape.empty([b, h, n, e], `${what}.out`); // [B, H, N, Dv]
@@ -46,7 +53,7 @@ function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, 
     z: tape.empty(shapes.z, `${what}.z`), // [B, H, NC+1, D]
     den: tape.empty(shapes.den, `${what}.den`), // [B, H, N]
   };
-  encodeMomentumForward(tape.gpu, plan, { q, k, v, out, ...saved });
+  encodeMomentumForward(tape.gpu, plan, { q, k, v, out, ...saved, lengths });
   if (tape.needsGrad(q, k, v)) {
     tape.tracks(out);
     tape.record(what, [out], () => {
@@ -54,7 +61,7 @@ function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, 
       const dq = grad(q, 'dq'); // [B, H, N, D]
       const dk = grad(k, 'dk'); // [B, H, N, D]
       const dv = grad(v, 'dv'); // [B, H, N, Dv]
-      encodeMomentumBackward(tape.gpu, plan, { q, k, v, out, dout: out.grad!, dq, dk, dv, ...saved });
+      encodeMomentumBackward(tape.gpu, plan, { q, k, v, out, dout: out.grad!, dq, dk, dv, ...saved, lengths });
       if (dq) tape.accumulate(q, dq);
       if (dk) tape.accumulate(k, dk);
       if (dv) tape.accumulate(v, dv);
@@ -77,9 +84,9 @@ export function linearAttention(
   q: Tensor,
   k: Tensor,
   v: Tensor,
-  opts: { causal: boolean; chunk?: number; variant?: MomentumConfig['variant'] },
+  opts: { causal: boolean; chunk?: number; variant?: MomentumConfig['variant']; lengths?: Tensor },
 ): Tensor {
   if (!opts || typeof opts !== 'object') throw new Error('linearAttention: options {causal} are required');
-  const { causal, chunk, variant } = opts;
-  return attentionOp('linearAttention', tape, q, k, v, { causal, beta: 0, gamma: 1, chunk, variant, path: 'linear' });
+  const { causal, chunk, variant, lengths } = opts;
+  return attentionOp('linearAttention', tape, q, k, v, { causal, beta: 0, gamma: 1, chunk, variant, path: 'linear', lengths });
 }
