@@ -31,11 +31,28 @@ async function runStep(page: Page, name: string): Promise<number> {
   return Number(await page.locator(`li.run[aria-label="${name}"] [data-testid="run-step"]`).textContent());
 }
 
-/** Animation frames per second and the main thread's long tasks (PerformanceObserver 'longtask') over `ms`. */
-function measureFrames(page: Page, ms: number): Promise<{ fps: number; longest: number; longTasks: number; chartDraws: number; longestDraw: number }> {
+interface FrameReport {
+  fps: number;
+  longest: number;
+  longTasks: number;
+  chartDraws: number;
+  longestDraw: number;
+  /** Milliseconds of chart redraws (their synchronous part) in the window. */
+  drawMs: number;
+  /** The charts redrawn in the window, each once. */
+  drawnCharts: string[];
+}
+
+/**
+ * Animation frames per second, the main thread's long tasks (PerformanceObserver 'longtask') and
+ * the charts' redraws over `ms`, with the charts on screen (off screen they wait, by design).
+ */
+async function measureFrames(page: Page, ms: number): Promise<FrameReport> {
+  await page.locator('section.charts').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  await page.waitForTimeout(1500); // the redraws that waited off screen
   return page.evaluate(
     (ms) =>
-      new Promise<{ fps: number; longest: number; longTasks: number; chartDraws: number; longestDraw: number }>((done) => {
+      new Promise<FrameReport>((done) => {
         const tasks: number[] = [];
         const obs = new PerformanceObserver((l) => l.getEntries().forEach((e) => tasks.push(e.duration)));
         obs.observe({ type: 'longtask', buffered: false });
@@ -46,14 +63,39 @@ function measureFrames(page: Page, ms: number): Promise<{ fps: number; longest: 
           if (performance.now() - t0 < ms) requestAnimationFrame(count);
           else {
             obs.disconnect();
-            const draws = performance.getEntriesByName('chart-draw').filter((e) => e.startTime >= t0).map((e) => e.duration);
-            done({ fps: (frames * 1000) / (performance.now() - t0), longest: Math.max(0, ...tasks), longTasks: tasks.length, chartDraws: draws.length, longestDraw: Math.max(0, ...draws) });
+            const draws = (performance.getEntriesByName('chart-draw') as PerformanceMeasure[]).filter((e) => e.startTime >= t0);
+            done({
+              fps: (frames * 1000) / (performance.now() - t0),
+              longest: Math.max(0, ...tasks),
+              longTasks: tasks.length,
+              chartDraws: draws.length,
+              longestDraw: Math.max(0, ...draws.map((e) => e.duration)),
+              drawMs: draws.reduce((t, e) => t + e.duration, 0),
+              drawnCharts: [...new Set(draws.map((e) => String(e.detail)))].sort(),
+            });
           }
         };
         requestAnimationFrame(count);
       }),
     ms,
   );
+}
+
+const report = (label: string, p: FrameReport) =>
+  `e2e: ${label}: ${p.fps.toFixed(1)} frames/s, ${p.longTasks} long tasks, longest ${p.longest.toFixed(0)} ms, ${p.chartDraws} chart redraws (${p.drawnCharts.join(', ')}), longest ${p.longestDraw.toFixed(0)} ms, ${p.drawMs.toFixed(0)} ms in all`;
+
+/**
+ * What the page promises under load, whatever the machine: every chart that has new data keeps
+ * redrawing (round-robin), redraws take at most about a quarter of the main thread (frames.ts: a
+ * pause of three times each redraw's length), and it stays interactive. The frame rate and the
+ * longest task are bounded loosely: on two cores shared with other work (load averages of 8 to 18
+ * were seen) a 20 ms redraw takes 100-450 ms of wall time; the figures are printed above.
+ */
+function expectSmooth(p: FrameReport, ms: number): void {
+  expect(p.drawnCharts).toEqual(expect.arrayContaining(['throughput', 'train-loss']));
+  expect(p.drawMs / ms).toBeLessThan(0.35);
+  expect(p.fps).toBeGreaterThan(20);
+  expect(p.longest).toBeLessThan(1000);
 }
 
 const LINEAR = 'linear · copy tiny · seed 1';
@@ -266,11 +308,11 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     await expect.poll(() => page.locator('li.run[data-state="running"]').count(), { timeout: 60_000 }).toBe(3);
     await page.waitForTimeout(3000);
     const perf = await measureFrames(page, 5000);
-    console.log(`e2e: three runs training: ${perf.fps.toFixed(1)} frames/s, ${perf.longTasks} long tasks, longest ${perf.longest.toFixed(0)} ms, ${perf.chartDraws} chart redraws, longest ${perf.longestDraw.toFixed(0)} ms (idle page: ${idle.fps.toFixed(1)} frames/s, longest ${idle.longest.toFixed(0)} ms)`);
-    writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: perf, idle }));
-    // The charts kept up while throttled (frames/s and task lengths are reported, not asserted:
-    // on a shared CPU they measure the machine as much as the page).
-    expect(perf.chartDraws).toBeGreaterThan(0);
+    const perf2 = await measureFrames(page, 5000);
+    console.log(`${report('three runs training', perf)} (idle page: ${idle.fps.toFixed(1)} frames/s, longest ${idle.longest.toFixed(0)} ms)`);
+    console.log(report('three runs training, again', perf2));
+    writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: [perf, perf2], idle }));
+    for (const p of [perf, perf2]) expectSmooth(p, 5000);
 
     // A lost device (the worker's test hook): runs pause with the banner and come back from their checkpoints.
     const running = page.locator('li.run[data-state="running"]');
@@ -303,8 +345,12 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     await expect.poll(() => page.locator('li.run[data-state="running"]').count(), { timeout: 120_000 }).toBeGreaterThanOrEqual(15);
     await page.waitForTimeout(3000);
     const fifteen = await measureFrames(page, 5000);
-    console.log(`e2e: fifteen runs (+1) training: ${fifteen.fps.toFixed(1)} frames/s, ${fifteen.longTasks} long tasks, longest ${fifteen.longest.toFixed(0)} ms, ${fifteen.chartDraws} chart redraws, longest ${fifteen.longestDraw.toFixed(0)} ms`);
-    writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: perf, idle, fifteen }));
+    const fifteen2 = await measureFrames(page, 5000);
+    console.log(report('fifteen runs (+1) training', fifteen));
+    console.log(report('fifteen runs (+1) training, again', fifteen2));
+    writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: [perf, perf2], idle, fifteen: [fifteen, fifteen2] }));
+    // With fifteen runs every chart still redraws with the newest data (round-robin, not starved).
+    for (const p of [fifteen, fifteen2]) expectSmooth(p, 5000);
     await shot(page, '10-fifteen-runs');
     expect(errors).toEqual([]);
     await context.close();
