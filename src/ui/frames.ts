@@ -1,5 +1,6 @@
 // One animation-frame scheduler for every chart: a chart with new data asks for an update, and each
-// frame runs at most one update (one Plotly redraw, the expensive part), round-robin: the waiting
+// frame runs at most one update (one Plotly redraw, the expensive part; in a task of its own just
+// after the frame, so the frame's rendering is not part of it), round-robin: the waiting
 // visible chart whose last update is oldest goes first, so with many runs every chart keeps
 // redrawing with the newest data instead of the cheap ones starving the dear ones. Each chart
 // updates at most every MIN_INTERVAL_MS, only while it is on screen, and after a redraw of d ms the
@@ -84,8 +85,39 @@ export function resetFrames(): void {
   frame = 0;
 }
 
+/**
+ * The update runs in a task of its own just after the frame (a message to itself), not in the
+ * frame's callback: the browser then renders the redrawn chart in the next frame's task, so one
+ * long task is not the redraw plus the rendering of a whole frame.
+ */
+let channel: MessageChannel | null = null;
+let queued: (() => void) | null = null;
+
+function afterFrame(f: () => void): void {
+  if (typeof MessageChannel === 'undefined') {
+    setTimeout(f, 0);
+    return;
+  }
+  if (!channel) {
+    channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      const g = queued;
+      queued = null;
+      g?.();
+    };
+    // Under Node (the component tests) an open port would keep the process alive.
+    (channel.port1 as { unref?: () => void }).unref?.();
+  }
+  queued = f;
+  channel.port2.postMessage(0);
+}
+
 function tick(): void {
   frame = 0;
+  afterFrame(update);
+}
+
+function update(): void {
   runOne(performance.now());
   for (const j of jobs) {
     if (!j.hidden) {
