@@ -2,6 +2,7 @@
 // specs (preset + overrides per variant and seed) it turns into. Values stay as typed: validation
 // (validate.ts) marks what is out of range; nothing here clamps or replaces a value.
 import { ADAPTIVE_DELTA, PAPER_HYPERS, VARIANTS, type Variant } from '../model/config.ts';
+import { SWEEP_PARAMS as SHARED_SWEEP_PARAMS, parseSeeds as sharedParseSeeds, parseValues as sharedParseValues } from '../util/seedGroups.ts';
 import type { RunSpec, TaskName } from '../worker/protocol.ts';
 
 export interface Hypers {
@@ -24,7 +25,7 @@ export interface FormState {
   batch: number | null;
   steps: number | null;
   lr: number | null;
-  /** Seeds as typed: a list (1, 2, 3), a range (1-5) or a count (n=3: seeds 1..3). */
+  /** Seeds as typed, in the command line's syntax: a list (1, 2, 3) or a count (3: seeds 1..3). */
   seeds: string;
   /** Copy task: sequence length L. */
   maxLen: number | null;
@@ -45,46 +46,36 @@ export type SweepParam = (typeof SWEEP_PARAMS)[number];
 
 export interface SweepForm {
   param: SweepParam | null;
-  /** A list (0, 0.2, 0.4) or a range start:step:end (0:0.2:0.8). */
+  /** A list (0, 0.2, 0.4) or a range start:stop:step (0:0.8:0.2), the command line's syntax. */
   values: string;
   param2: SweepParam | null;
   values2: string;
 }
 
-/** The values a sweep text names, or why it names none. */
-export function parseValues(text: string): { values: number[] } | { error: string } {
-  const t = text.trim();
-  if (t === '') return { error: 'give the values (a list like 0, 0.2, 0.4 or a range 0:0.2:0.8)' };
-  const range = /^(-?[\d.e+-]+)\s*:\s*([\d.e+-]+)\s*:\s*(-?[\d.e+-]+)$/i.exec(t);
-  let values: number[];
-  if (range) {
-    const [a, step, b] = [Number(range[1]), Number(range[2]), Number(range[3])];
-    if (![a, step, b].every(Number.isFinite) || !(step > 0)) return { error: `the range ${t} needs start:step:end with a step > 0` };
-    if (b < a) return { error: `the range ${t} runs backwards` };
-    const n = Math.floor((b - a) / step + 1e-9) + 1;
-    if (n > 1000) return { error: `the range ${t} has ${n} values` };
-    values = Array.from({ length: n }, (_, i) => Number((a + i * step).toPrecision(12)));
-  } else {
-    values = [];
-    for (const part of t.split(/[\s,]+/).filter(Boolean)) {
-      const v = Number(part);
-      if (!Number.isFinite(v)) return { error: `'${part}' is not a number` };
-      values.push(v);
-    }
+/**
+ * The values a sweep text names, or why it names none: the command line's syntax and parser
+ * (src/util/seedGroups.ts), a list "0, 0.2, 0.4" or a range "start:stop:step" ("0:0.8:0.2"). Only
+ * the syntax is checked here; each value's range is the form's (validate.ts), which lies inside the
+ * command line's.
+ */
+export function parseValues(text: string, param: SweepParam): { values: number[] } | { error: string } {
+  const known = SHARED_SWEEP_PARAMS.find((q) => q.key === param);
+  const syntaxOnly = { flag: known?.flag ?? param, key: param, range: '', check: () => null };
+  try {
+    return { values: sharedParseValues(text, syntaxOnly) };
+  } catch (e) {
+    return { error: (e as Error).message };
   }
-  const dup = values.find((v, i) => values.indexOf(v) !== i);
-  if (dup !== undefined) return { error: `the value ${dup} is listed twice` };
-  return { values };
 }
 
 /** A sweep's value combinations (one entry without a sweep; [] when its values are invalid). */
 export function sweepPoints(f: FormState): Record<string, number>[] {
   const s = f.sweep;
   if (!s.param) return [{}];
-  const a = parseValues(s.values);
+  const a = parseValues(s.values, s.param);
   if ('error' in a) return [];
   if (!s.param2) return a.values.map((v) => ({ [s.param!]: v }));
-  const b = parseValues(s.values2);
+  const b = parseValues(s.values2, s.param2);
   if ('error' in b) return [];
   return a.values.flatMap((v) => b.values.map((w) => ({ [s.param!]: v, [s.param2!]: w })));
 }
@@ -141,38 +132,16 @@ export function formVariants(f: FormState): Variant[] {
   return VARIANTS.filter((v) => out.includes(v));
 }
 
-export const MAX_SEED = 0xffffffff;
-
-/** The seeds a text names, or the reason it names none (an empty list, a duplicate, a bad number). */
+/**
+ * The seeds a text names, or the reason it names none: the command line's syntax and parser
+ * (src/util/seedGroups.ts), a list "1, 2, 3" or a count "3" (seeds 1..3), at most MAX_RUNS.
+ */
 export function parseSeeds(text: string): { seeds: number[] } | { error: string } {
-  const t = text.trim();
-  if (t === '') return { error: 'give at least one seed (a list like 1, 2, 3, a range 1-5 or a count n=3)' };
-  const count = /^n\s*=\s*(\S+)$/i.exec(t);
-  if (count) {
-    const n = Number(count[1]);
-    if (!Number.isInteger(n) || n < 1) return { error: `a seed count must be a whole number >= 1; got ${count[1]}` };
-    return { seeds: Array.from({ length: Math.min(n, 100_000) }, (_, i) => i + 1) };
+  try {
+    return { seeds: sharedParseSeeds(text) };
+  } catch (e) {
+    return { error: (e as Error).message };
   }
-  const seeds: number[] = [];
-  for (const part of t.split(/[\s,]+/).filter(Boolean)) {
-    const range = /^(\d+)-(\d+)$/.exec(part);
-    if (range) {
-      const a = Number(range[1]);
-      const b = Number(range[2]);
-      if (b < a) return { error: `the range ${part} runs backwards` };
-      if (b - a >= 100_000) return { error: `the range ${part} is too long` };
-      for (let s = a; s <= b; s++) seeds.push(s);
-      continue;
-    }
-    const v = Number(part);
-    if (!/^\d+$/.test(part) || !Number.isInteger(v)) return { error: `'${part}' is not a whole number >= 0` };
-    seeds.push(v);
-  }
-  const over = seeds.find((s) => s > MAX_SEED);
-  if (over !== undefined) return { error: `seed ${over} is over 2^32 - 1` };
-  const dup = seeds.find((s, i) => seeds.indexOf(s) !== i);
-  if (dup !== undefined) return { error: `seed ${dup} is listed twice` };
-  return { seeds };
 }
 
 /** The seeds of a form ([] when its text is invalid). */

@@ -82,7 +82,9 @@ export function decodeShare(hash: string): SharedForm {
     if (typeof r.seeds === 'string') f.seeds = r.seeds;
     else problems.push(`seeds ${show(r.seeds)} is not text like '1, 2, 3': seed 1 is used`);
   } else if (r.seed !== undefined) {
-    if (typeof r.seed === 'number') f.seeds = String(r.seed);
+    // An older link's single seed: the Seeds field reads a lone number as a count (3: seeds 1..3).
+    if (r.seed === 1) f.seeds = '1';
+    else if (typeof r.seed === 'number') problems.push(`seed ${show(r.seed)} (an older link's single seed) cannot be given alone: Seeds takes a list like 1, 2, 3 or a count (${show(r.seed)} would be seeds 1..${show(r.seed)}); seed 1 is used`);
     else problems.push(`seed ${show(r.seed)} is not a number: seed 1 is used`);
   }
   if (r.resolution !== undefined && r.resolution !== null) {

@@ -1,6 +1,7 @@
 // What the form accepts, field by field: every value is checked as typed (and as a link brings
 // it), and an invalid one stays in its field, marked with the allowed range, while Train says why
 // it is disabled. The worker checks the complete config again before anything is created.
+import { MAX_RUNS } from '../util/seedGroups.ts';
 import type { PresetTable } from '../worker/protocol.ts';
 import { HYPER_LABELS, HYPER_LIMITS, SWEEP_PARAMS, formSeeds, formVariants, parseSeeds, parseValues, sweepPoints, type FormState, type Hypers, type SweepParam } from './form.ts';
 
@@ -29,7 +30,7 @@ export const FIELD_LIMITS: Record<NumberKey, Limit> = {
 };
 
 /** At most this many runs in one comparison (variants x seeds). */
-export const MAX_RUNS = 64;
+export { MAX_RUNS };
 
 /** "1..48", "(0, 1]": the range as the field shows it. */
 export function rangeText(l: Pick<Limit, 'min' | 'max' | 'minExclusive' | 'integer'>): string {
@@ -73,7 +74,7 @@ function checkSweep(param: string | null, values: string, f: FormState, which: s
   if (param === null) return null;
   if (!(SWEEP_PARAMS as readonly string[]).includes(param)) return `${which}: unknown parameter '${param}'; sweep one of ${SWEEP_PARAMS.join(', ')}`;
   const p = param as SweepParam;
-  const v = parseValues(values);
+  const v = parseValues(values, p);
   if ('error' in v) return `${which} (${p}): ${v.error}`;
   const lim = sweepLimit(p);
   for (const x of v.values) {

@@ -1,15 +1,16 @@
 // One live chart. A run outside a seed group is a line in its colour; a group of several seeds is
 // its mean with a band (min-max, +-1 std or +-1 standard error) in the variant's colour, its member
 // runs drawn thin on demand. New metrics ask the shared frame scheduler (frames.ts) for an update,
-// so a visible chart is redrawn about once a second whatever the number of runs, one chart a frame;
-// traces with few points get markers, so a single evaluation shows.
+// so a visible chart is redrawn at most once a second whatever the number of runs, one chart a
+// frame, round-robin; an update whose traces did not change (test loss between evaluations) skips
+// Plotly. Traces with few points get markers, so a single evaluation shows.
 import { useEffect, useRef } from 'react';
 import { finitePoints, groupBand, groupsOf } from '../store/groups.ts';
 import { metrics as defaultHub, type MetricsHub } from '../store/metrics.ts';
 import { runColor, useApp, type ChartOptions, type RunView } from '../store/store.ts';
 import { cancel, newJob, request, setVisible } from './frames.ts';
 import { loadPlotly, type PlotlyLike } from './plotly.ts';
-import { MARKERS_BELOW, thin, xColumn, type MetricDef } from './traces.ts';
+import { MARKERS_BELOW, MAX_POINTS, thin, xColumn, type MetricDef } from './traces.ts';
 
 /** What changes the set of traces (not their points). */
 function signature(runs: Record<string, RunView>, order: string[]): string {
@@ -50,15 +51,15 @@ export function chartData(def: MetricDef, hub: MetricsHub, runs: Record<string, 
     if (members.length === 0) continue;
     const subs = def.traces(members[0]!, hub.get(members[0]!.id));
     if (members.length > 1 && subs.length === 1) {
-      const band = groupBand(members, hub, subs[0]!.y, opts);
+      const band = groupBand(members, hub, subs[0]!.y, opts, MAX_POINTS);
       const legend = `${g.label} (mean of ${members.length}, ${BAND_TEXT[opts.band]})`;
-      data.push({ type: 'scatter', mode: 'lines', x: band.x, y: band.low, line: { width: 0, color }, hoverinfo: 'skip', showlegend: false, legendgroup: g.key });
+      // The band as one closed shape (high forwards, low backwards): one trace, not two.
       data.push({
         type: 'scatter',
         mode: 'lines',
-        x: band.x,
-        y: band.high,
-        fill: 'tonexty',
+        x: band.x.concat(band.x.slice().reverse()),
+        y: band.high.concat(band.low.slice().reverse()),
+        fill: 'toself',
         fillcolor: alpha(color, 0.22),
         line: { width: 0, color },
         hoverinfo: 'skip',
@@ -87,6 +88,16 @@ export function chartData(def: MetricDef, hub: MetricsHub, runs: Record<string, 
     }
   }
   return { data, points, bands };
+}
+
+/** What a redraw would show, in short: each trace's name, length and ends (equal keys: nothing new to draw). */
+export function drawnKey(data: object[], shapes: number): string {
+  let k = `${shapes}`;
+  for (const t of data as { name?: string; x: number[]; y: number[] }[]) {
+    const n = t.x.length;
+    k += `;${t.name ?? ''}|${n}|${t.x[0]}|${t.x[n - 1]}|${t.y[0]}|${t.y[n - 1]}`;
+  }
+  return k;
 }
 
 function xy(p: { x: number[]; y: number[] }): [number[], number[]] {
@@ -142,18 +153,25 @@ export function Chart({ def, hub = defaultHub }: { def: MetricDef; hub?: Metrics
 
     const config = { responsive: true, displaylogo: false };
 
-    const draw = () => {
-      if (!plotly || cancelled) return;
+    let drawnAs = '';
+    /** One redraw with the newest data; false (and no Plotly call) when nothing changed since the last. */
+    const draw = (): boolean => {
+      if (!plotly || cancelled) return false;
       const { runs, order } = useApp.getState();
       const { data, points, bands } = chartData(def, hub, runs, order, opts);
+      const lay = layout();
+      const key = drawnKey(data, lay.shapes.length);
+      if (drawn && key === drawnAs) return false;
+      drawnAs = key;
       div.dataset.points = points.join(',');
       div.dataset.bands = bands.join(',');
       const t0 = performance.now();
-      if (drawn) void plotly.react(div, data, layout(), config);
-      else void plotly.newPlot(div, data, layout(), config);
+      if (drawn) void plotly.react(div, data, lay, config);
+      else void plotly.newPlot(div, data, lay, config);
       drawn = true;
       // The synchronous part of a redraw, for the e2e test's account of main-thread time.
       performance.measure?.('chart-draw', { start: t0, detail: def.id });
+      return true;
     };
     const job = newJob(draw);
     const unsub = hub.subscribe(() => request(job));

@@ -1,12 +1,16 @@
 // The device panel: the adapter the worker opened, the features that decide which kernels can run
 // (shader-f16, subgroups, timestamp-query), the limits that bound a model, and each run's speed
 // on it (ms per step over the whole run, tokens/s of its latest step), with a link to the
-// benchmark page (/bench.html) for this device. The facts come from the worker's `ready` message.
-import { useEffect, useState } from 'react';
+// benchmark page (/bench.html) for this device. The facts come from the worker's `ready` message;
+// the speeds update once a second.
 import type { MetricsHub } from '../store/metrics.ts';
 import { useApp } from '../store/store.ts';
 import { FEATURES_SHOWN, LIMITS_SHOWN } from '../util/adapter.ts';
 import { useSession } from './context.ts';
+import { useHubTick } from './useHubTick.ts';
+
+/** Milliseconds between updates of the speeds table. */
+export const SPEED_TICK_MS = 1000;
 
 /** Bytes as MiB or GiB; other limits as plain counts. */
 function limitText(name: string, v: number): string {
@@ -31,30 +35,14 @@ export function runSpeed(hub: MetricsHub, runId: string): { msPerStep: number | 
   };
 }
 
-function useMetricsTick(hub: MetricsHub): number {
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let queued = false;
-    return hub.subscribe(() => {
-      if (queued) return;
-      queued = true;
-      // At most one re-render per animation frame, however many batches arrive.
-      const later = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f: () => void) => setTimeout(f, 16);
-      later(() => {
-        queued = false;
-        setTick((t) => t + 1);
-      });
-    });
-  }, [hub]);
-  return tick;
-}
-
 export function DevicePanel() {
   const hub = useSession().hub;
   const device = useApp((s) => s.device);
-  const runs = useApp((s) => s.runs);
-  const order = useApp((s) => s.order);
-  useMetricsTick(hub);
+  // The runs' names only (not their step counters), and the speeds once a second: the panel is not
+  // re-rendered for every metrics batch of every run.
+  const names = useApp((s) => s.order.map((id) => `${id}\t${s.runs[id]?.name ?? id}`).join('\n'));
+  const order = names ? names.split('\n').map((l) => l.split('\t') as [string, string]) : [];
+  useHubTick(hub, SPEED_TICK_MS);
   if (device.status !== 'ready') return null;
   const facts = device.adapter;
   return (
@@ -97,11 +85,11 @@ export function DevicePanel() {
             </tr>
           </thead>
           <tbody>
-            {order.map((id) => {
+            {order.map(([id, name]) => {
               const sp = runSpeed(hub, id);
               return (
                 <tr key={id} data-run={id}>
-                  <th scope="row">{runs[id]?.name ?? id}</th>
+                  <th scope="row">{name}</th>
                   <td>{sp.msPerStep === null ? '-' : sp.msPerStep.toFixed(1)}</td>
                   <td>{sp.tokensPerSec === null ? '-' : sp.tokensPerSec.toFixed(0)}</td>
                 </tr>

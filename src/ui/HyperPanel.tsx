@@ -19,12 +19,13 @@ export function currentHypers(run: RunView): LiveHypers {
 
 export function HyperPanel() {
   const session = useSession();
-  const order = useApp((s) => s.order);
-  const runs = useApp((s) => s.runs);
+  // The runs' names and the selected run only: other runs' step counters do not re-render the panel.
+  const names = useApp((s) => s.order.map((id) => `${id}\t${s.runs[id]!.name}`).join('\n'));
+  const order = names ? names.split('\n').map((l) => l.split('\t') as [string, string]) : [];
   const selectedId = useApp((s) => s.selectedRunId);
+  const run = useApp((s) => (s.selectedRunId ? s.runs[s.selectedRunId] : undefined));
   const selectRun = useApp((s) => s.selectRun);
   const formHypers = useApp((s) => s.form.hypers);
-  const run = selectedId ? runs[selectedId] : undefined;
   const h = run ? currentHypers(run) : {};
   const set = (patch: LiveHypers) => run && session.setHypers(run.id, patch);
   const active = run && run.state !== 'finished' && run.state !== 'stopped';
@@ -36,7 +37,7 @@ export function HyperPanel() {
     <section className="panel hypers" aria-labelledby="hypers-title">
       <h2 id="hypers-title">Live hyper-parameters</h2>
       {order.length > 0 && (
-        <Select label="Run to steer" value={selectedId ?? ''} options={order.map((id) => ({ value: id, label: runs[id]!.name }))} onChange={(id) => selectRun(id)} />
+        <Select label="Run to steer" value={selectedId ?? ''} options={order.map(([id, name]) => ({ value: id, label: name }))} onChange={(id) => selectRun(id)} />
       )}
       {!run && <p className="note">Start a run to steer it while it trains.</p>}
       {run && Object.keys(h).length === 0 && <p className="note">{run.name} has no momentum to steer (softmax or linear attention with a plain residual).</p>}

@@ -1,12 +1,15 @@
 // What beta does: momentum attention weighs key j seen from query i by
 // w = (1 - beta^(i-j+1)) / (1 - beta) (eq. 13), times gamma; linear attention weighs every key 1.
+import { memo } from 'react';
+
 export const WEIGHT_LAGS = 32;
 
 export function momentumWeights(beta: number, lags = WEIGHT_LAGS): number[] {
   return Array.from({ length: lags }, (_, d) => (beta === 0 ? 1 : (1 - beta ** (d + 1)) / (1 - beta)));
 }
 
-export function MomentumWeights({ beta, gamma }: { beta: number; gamma: number }) {
+/** The plot, re-rendered only when beta or gamma change (not with its panel's every update). */
+export const MomentumWeights = memo(function MomentumWeights({ beta, gamma }: { beta: number; gamma: number }) {
   const w = momentumWeights(beta).map((x) => x * gamma);
   const W = 320;
   const H = 150;
@@ -32,4 +35,4 @@ export function MomentumWeights({ beta, gamma }: { beta: number; gamma: number }
       </figcaption>
     </figure>
   );
-}
+});

@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { VARIANTS, type Variant } from '../model/config.ts';
 import { loadIdxDataset, loadIdxImages } from '../tasks/idx.ts';
-import { HYPER_LIMITS, SWEEP_PARAMS, defaultForm, formSeeds, formVariants, type FormState, type Hypers, type SweepParam } from '../store/form.ts';
+import { HYPER_LIMITS, SWEEP_PARAMS, defaultForm, parseValues, formSeeds, formVariants, type FormState, type Hypers, type SweepParam } from '../store/form.ts';
 import { encodeShare } from '../store/share.ts';
 import { useApp } from '../store/store.ts';
 import { FIELD_LIMITS, formRunCount, imageShapeCheck, rangeText, trainBlocker, validateForm, type NumberKey } from '../store/validate.ts';
@@ -32,6 +32,13 @@ function sweepOptions(current: string | null) {
   const known: { value: string; label: string }[] = [{ value: '', label: 'no sweep' }, ...SWEEP_PARAMS.map((p) => ({ value: p, label: `${SWEEP_LABELS[p]} (${p})` }))];
   if (current && !(SWEEP_PARAMS as readonly string[]).includes(current)) known.push({ value: current, label: `${current} (unknown)` });
   return known;
+}
+
+/** What a sweep's values text reads as (a range's values spelled out), or how to write it. */
+function valuesNote(text: string, param: SweepParam): string {
+  const v = parseValues(text, param);
+  if ('error' in v) return 'a list (0, 0.2, 0.4) or start:stop:step (0:0.8:0.2)';
+  return `${v.values.length} value${v.values.length === 1 ? '' : 's'}: ${v.values.slice(0, 8).join(', ')}${v.values.length > 8 ? ', …' : ''}`;
 }
 
 export function NewRunForm() {
@@ -164,26 +171,28 @@ export function NewRunForm() {
         <TextField
           label="Seeds"
           value={form.seeds}
-          placeholder="1, 2, 3 or 1-5 or n=3"
+          placeholder="1, 2, 3 or a count: 3"
           error={errors.seeds}
           onChange={(v) => setForm({ seeds: v })}
         />
-        <span className="note">{seeds.length > 0 ? `${seeds.length} seed${seeds.length === 1 ? '' : 's'}: ${seeds.slice(0, 8).join(', ')}${seeds.length > 8 ? ', …' : ''}` : 'a list (1, 2, 3), a range (1-5) or a count (n=3)'}</span>
+        <span className="note">{seeds.length > 0 ? `${seeds.length} seed${seeds.length === 1 ? '' : 's'}: ${seeds.slice(0, 8).join(', ')}${seeds.length > 8 ? ', …' : ''}` : 'a list (1, 2, 3) or a count (3: seeds 1..3)'}</span>
       </div>
       <fieldset>
         <legend>Sweep (optional): one variant over one or two parameters, crossed with the seeds</legend>
         <div className="row">
           <Select label="Sweep parameter" value={form.sweep.param ?? ''} options={sweepOptions(form.sweep.param)} error={errors.sweep} onChange={(v) => setForm({ sweep: { ...form.sweep, param: (v || null) as SweepParam | null } })} />
           {form.sweep.param && (
-            <TextField label="Sweep values" value={form.sweep.values} placeholder="0, 0.2, 0.4 or 0:0.2:0.8" onChange={(v) => setForm({ sweep: { ...form.sweep, values: v } })} />
+            <TextField label="Sweep values" value={form.sweep.values} placeholder="0, 0.2, 0.4 or start:stop:step 0:0.8:0.2" onChange={(v) => setForm({ sweep: { ...form.sweep, values: v } })} />
           )}
+          {form.sweep.param && <span className="note">{valuesNote(form.sweep.values, form.sweep.param)}</span>}
         </div>
         {form.sweep.param && (
           <div className="row">
             <Select label="Second parameter" value={form.sweep.param2 ?? ''} options={sweepOptions(form.sweep.param2)} error={errors.sweep2} onChange={(v) => setForm({ sweep: { ...form.sweep, param2: (v || null) as SweepParam | null } })} />
             {form.sweep.param2 && (
-              <TextField label="Second values" value={form.sweep.values2} placeholder="0.3, 0.6, 0.9" onChange={(v) => setForm({ sweep: { ...form.sweep, values2: v } })} />
+              <TextField label="Second values" value={form.sweep.values2} placeholder="0.3, 0.6, 0.9 or 0.3:0.9:0.3" onChange={(v) => setForm({ sweep: { ...form.sweep, values2: v } })} />
             )}
+            {form.sweep.param2 && <span className="note">{valuesNote(form.sweep.values2, form.sweep.param2)}</span>}
           </div>
         )}
       </fieldset>

@@ -4,7 +4,7 @@
 import type { RunSeries } from '../store/metrics.ts';
 import type { ChartOptions, RunView } from '../store/store.ts';
 
-export const MAX_POINTS = 300;
+export const MAX_POINTS = 200;
 
 export interface SubSeries {
   /** Unique within a chart: run id plus a suffix for multi-trace metrics. */

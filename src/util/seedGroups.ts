@@ -15,8 +15,8 @@ export const MAX_RUNS = 64;
 export const SHOWCASE = { task: 'mqar', preset: 'tiny', seeds: [1, 2, 3], baseline: 'linear' } as const;
 
 /**
- * A seed list: "1,2,3" (those seeds, in that order) or a single count "3" written as "x3" or
- * `count` (seeds 1..3). Empty lists, duplicates and anything that is not a u32 are refused, naming it.
+ * A seed list: "1,2,3" (those seeds, in that order) or a count "3" (seeds 1..3; with
+ * `countOnly`, any text is a count). The page's Seeds field and `--seeds` both read it. Empty lists, duplicates and anything that is not a u32 are refused, naming it.
  */
 export function parseSeeds(text: string, opts: { countOnly?: boolean } = {}): number[] {
   const t = text.trim();
@@ -89,7 +89,7 @@ export function parseValues(text: string, param: SweepParam): number[] {
   } else {
     values = t.split(',').map((p) => {
       const n = Number(p.trim());
-      if (p.trim() === '' || !Number.isFinite(n)) throw new Error(`value '${p}' for ${param.flag} is not a number`);
+      if (p.trim() === '' || !Number.isFinite(n)) throw new Error(`value '${p.trim()}' for ${param.flag} is not a number`);
       return n;
     });
   }

@@ -31,11 +31,28 @@ async function runStep(page: Page, name: string): Promise<number> {
   return Number(await page.locator(`li.run[aria-label="${name}"] [data-testid="run-step"]`).textContent());
 }
 
-/** Animation frames per second and the main thread's long tasks (PerformanceObserver 'longtask') over `ms`. */
-function measureFrames(page: Page, ms: number): Promise<{ fps: number; longest: number; longTasks: number; chartDraws: number; longestDraw: number }> {
+interface FrameReport {
+  fps: number;
+  longest: number;
+  longTasks: number;
+  chartDraws: number;
+  longestDraw: number;
+  /** Milliseconds of chart redraws (their synchronous part) in the window. */
+  drawMs: number;
+  /** The charts redrawn in the window, each once. */
+  drawnCharts: string[];
+}
+
+/**
+ * Animation frames per second, the main thread's long tasks (PerformanceObserver 'longtask') and
+ * the charts' redraws over `ms`, with the charts on screen (off screen they wait, by design).
+ */
+async function measureFrames(page: Page, ms: number): Promise<FrameReport> {
+  await page.locator('section.charts').evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  await page.waitForTimeout(1500); // the redraws that waited off screen
   return page.evaluate(
     (ms) =>
-      new Promise<{ fps: number; longest: number; longTasks: number; chartDraws: number; longestDraw: number }>((done) => {
+      new Promise<FrameReport>((done) => {
         const tasks: number[] = [];
         const obs = new PerformanceObserver((l) => l.getEntries().forEach((e) => tasks.push(e.duration)));
         obs.observe({ type: 'longtask', buffered: false });
@@ -46,14 +63,40 @@ function measureFrames(page: Page, ms: number): Promise<{ fps: number; longest: 
           if (performance.now() - t0 < ms) requestAnimationFrame(count);
           else {
             obs.disconnect();
-            const draws = performance.getEntriesByName('chart-draw').filter((e) => e.startTime >= t0).map((e) => e.duration);
-            done({ fps: (frames * 1000) / (performance.now() - t0), longest: Math.max(0, ...tasks), longTasks: tasks.length, chartDraws: draws.length, longestDraw: Math.max(0, ...draws) });
+            const draws = (performance.getEntriesByName('chart-draw') as PerformanceMeasure[]).filter((e) => e.startTime >= t0);
+            done({
+              fps: (frames * 1000) / (performance.now() - t0),
+              longest: Math.max(0, ...tasks),
+              longTasks: tasks.length,
+              chartDraws: draws.length,
+              longestDraw: Math.max(0, ...draws.map((e) => e.duration)),
+              drawMs: draws.reduce((t, e) => t + e.duration, 0),
+              drawnCharts: [...new Set(draws.map((e) => String(e.detail)))].sort(),
+            });
           }
         };
         requestAnimationFrame(count);
       }),
     ms,
   );
+}
+
+const report = (label: string, p: FrameReport) =>
+  `e2e: ${label}: ${p.fps.toFixed(1)} frames/s, ${p.longTasks} long tasks, longest ${p.longest.toFixed(0)} ms, ${p.chartDraws} chart redraws (${p.drawnCharts.join(', ')}), longest ${p.longestDraw.toFixed(0)} ms, ${p.drawMs.toFixed(0)} ms in all`;
+
+/**
+ * What the page promises under load, whatever the machine: every chart that has new data keeps
+ * redrawing (round-robin), and redraws take at most a quarter of the main thread (frames.ts: after
+ * a redraw of d ms, none for 3d ms; over a window that is (ms + 3 x the last redraw) / 4). The frame
+ * rate and the longest task are bounded loosely: on two cores shared with other work (load
+ * averages of 8 to 26 were seen) a redraw of 20 ms takes 100-700 ms of wall time; the figures are
+ * printed above.
+ */
+function expectSmooth(p: FrameReport, ms: number): void {
+  expect(p.drawnCharts).toEqual(expect.arrayContaining(['throughput', 'train-loss']));
+  expect(p.drawMs).toBeLessThanOrEqual((ms + 3 * p.longestDraw) / 4 + 50);
+  expect(p.fps).toBeGreaterThan(15);
+  expect(p.longest).toBeLessThan(1500);
 }
 
 const LINEAR = 'linear · copy tiny · seed 1';
@@ -259,18 +302,18 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     // Three runs training: frames per second and long main-thread tasks, measured (beside the idle page).
     const idle = await measureFrames(page, 3000);
     await page.getByLabel('Softmax', { exact: true }).check();
-    await page.getByLabel('Seeds', { exact: true }).fill('3');
+    await page.getByLabel('Seeds', { exact: true }).fill('1'); // a count: seed 1
     await tiny('100000');
     await page.getByRole('button', { name: 'Train 3 variants' }).click();
     await expect.poll(async () => (await chartPoints(page, 'train-loss')).length, { timeout: 60_000 }).toBe(5);
     await expect.poll(() => page.locator('li.run[data-state="running"]').count(), { timeout: 60_000 }).toBe(3);
     await page.waitForTimeout(3000);
     const perf = await measureFrames(page, 5000);
-    console.log(`e2e: three runs training: ${perf.fps.toFixed(1)} frames/s, ${perf.longTasks} long tasks, longest ${perf.longest.toFixed(0)} ms, ${perf.chartDraws} chart redraws, longest ${perf.longestDraw.toFixed(0)} ms (idle page: ${idle.fps.toFixed(1)} frames/s, longest ${idle.longest.toFixed(0)} ms)`);
-    writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: perf, idle }));
-    // The charts kept up while throttled (frames/s and task lengths are reported, not asserted:
-    // on a shared CPU they measure the machine as much as the page).
-    expect(perf.chartDraws).toBeGreaterThan(0);
+    const perf2 = await measureFrames(page, 5000);
+    console.log(`${report('three runs training', perf)} (idle page: ${idle.fps.toFixed(1)} frames/s, longest ${idle.longest.toFixed(0)} ms)`);
+    console.log(report('three runs training, again', perf2));
+    writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: [perf, perf2], idle }));
+    for (const p of [perf, perf2]) expectSmooth(p, 5000);
 
     // A lost device (the worker's test hook): runs pause with the banner and come back from their checkpoints.
     const running = page.locator('li.run[data-state="running"]');
@@ -291,20 +334,24 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     await page.getByRole('button', { name: 'Reopen the device and restore the runs' }).click();
     await expect.poll(() => page.locator('.device').textContent(), { timeout: 60_000 }).toMatch(/Training on/);
     await expect.poll(() => page.locator('li.run[data-state="paused"]').count(), { timeout: 60_000 }).toBe(3);
-    const softmax = 'softmax · copy tiny · seed 3';
+    const softmax = 'softmax · copy tiny · seed 1';
     const at = await runStep(page, softmax);
     await page.getByRole('button', { name: `Resume ${softmax}` }).click();
     await expect.poll(() => runStep(page, softmax), { timeout: 60_000 }).toBeGreaterThan(at);
 
     // Fifteen runs (five variants x three seeds) training at once, measured the same way.
     for (const v of ['Softmax', 'Linear', 'Momentum', 'Momentum + momentum connection', 'Adaptive momentum']) await page.getByLabel(v, { exact: true }).check();
-    await page.getByLabel('Seeds', { exact: true }).fill('4-6');
+    await page.getByLabel('Seeds', { exact: true }).fill('4, 5, 6');
     await page.getByRole('button', { name: 'Train 5 variants x 3 seeds (15 runs)' }).click({ timeout: 60_000 });
     await expect.poll(() => page.locator('li.run[data-state="running"]').count(), { timeout: 120_000 }).toBeGreaterThanOrEqual(15);
     await page.waitForTimeout(3000);
     const fifteen = await measureFrames(page, 5000);
-    console.log(`e2e: fifteen runs (+1) training: ${fifteen.fps.toFixed(1)} frames/s, ${fifteen.longTasks} long tasks, longest ${fifteen.longest.toFixed(0)} ms, ${fifteen.chartDraws} chart redraws, longest ${fifteen.longestDraw.toFixed(0)} ms`);
-    writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: perf, idle, fifteen }));
+    const fifteen2 = await measureFrames(page, 5000);
+    console.log(report('fifteen runs (+1) training', fifteen));
+    console.log(report('fifteen runs (+1) training, again', fifteen2));
+    writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: [perf, perf2], idle, fifteen: [fifteen, fifteen2] }));
+    // With fifteen runs every chart still redraws with the newest data (round-robin, not starved).
+    for (const p of [fifteen, fifteen2]) expectSmooth(p, 5000);
     await shot(page, '10-fifteen-runs');
     expect(errors).toEqual([]);
     await context.close();

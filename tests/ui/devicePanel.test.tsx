@@ -10,7 +10,7 @@ import { Session } from '../../src/store/session.ts';
 import { resetApp, useApp } from '../../src/store/store.ts';
 import { App } from '../../src/ui/App.tsx';
 import { SessionContext } from '../../src/ui/context.ts';
-import { runSpeed } from '../../src/ui/DevicePanel.tsx';
+import { SPEED_TICK_MS, runSpeed } from '../../src/ui/DevicePanel.tsx';
 import { WorkerClient, type WorkerPort } from '../../src/worker/client.ts';
 import { packMetrics, type FromWorker, type MetricsRecord, type RunConfig, type ToWorker } from '../../src/worker/protocol.ts';
 
@@ -111,10 +111,15 @@ describe('device panel', () => {
     port.reply({ type: 'created', runId: 'r1', config, step: 0, parameters: 1 });
     const speeds = screen.getByRole('table', { name: 'Speed of each run' });
     expect(within(speeds).getByRole('row', { name: /momentum run/ }).textContent).toBe('momentum run--');
-    await act(async () => {
-      hub.append('r1', packMetrics([record(10, 0.5, 800), record(20, 1.5, 1200)]));
-      await new Promise((ok) => setTimeout(ok, 30));
-    });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      act(() => hub.append('r1', packMetrics([record(10, 0.5, 800), record(20, 1.5, 1200)])));
+      // The table updates once a second, not per metrics batch.
+      expect(within(speeds).getByRole('row', { name: /momentum run/ }).textContent).toBe('momentum run--');
+      act(() => vi.advanceTimersByTime(SPEED_TICK_MS));
+    } finally {
+      vi.useRealTimers();
+    }
     // 1.5 s over 20 steps = 75 ms per step; tokens/s of the latest step.
     expect(within(speeds).getByRole('row', { name: /momentum run/ }).textContent).toBe('momentum run75.01200');
     expect(runSpeed(hub, 'r1')).toEqual({ msPerStep: 75, tokensPerSec: 1200 });

@@ -76,10 +76,10 @@ describe('RunSeries', () => {
 
 describe('form', () => {
   it('makes one spec per variant with the same seed, the adaptive toggle applied', () => {
-    const f = { ...defaultForm('copy'), variants: ['linear', 'momentum-connection'] as const, adaptive: true, maxLen: 16, layers: 1, seeds: '7' };
+    const f = { ...defaultForm('copy'), variants: ['linear', 'momentum-connection'] as const, adaptive: true, maxLen: 16, layers: 1, seeds: '7, 9' };
     const specs = formToSpecs({ ...f, variants: [...f.variants] });
-    expect(specs.map((s) => s.variant)).toEqual(['linear', 'adaptive']);
-    expect(specs.every((s) => s.overrides.seed === 7 && s.overrides.model?.layers === 1)).toBe(true);
+    expect(specs.map((s) => `${s.variant}:${s.overrides.seed}`)).toEqual(['linear:7', 'linear:9', 'adaptive:7', 'adaptive:9']);
+    expect(specs.every((s) => s.overrides.model?.layers === 1)).toBe(true);
     expect(specs[0]!.overrides.task).toEqual({ maxLen: 16 });
     expect(formVariants({ ...defaultForm(), variants: ['adaptive', 'momentum-connection'], adaptive: true })).toEqual(['adaptive']);
   });

@@ -18,12 +18,17 @@ const sweepForm = (sweep: Partial<FormState['sweep']>, variants: FormState['vari
 });
 
 describe('sweeps', () => {
-  it('reads values as a list or a start:step:end range and names what is wrong', () => {
-    expect(parseValues('0, 0.2 0.4')).toEqual({ values: [0, 0.2, 0.4] });
-    expect(parseValues('0:0.2:0.8')).toEqual({ values: [0, 0.2, 0.4, 0.6, 0.8] });
-    expect(parseValues('')).toMatchObject({ error: expect.stringMatching(/give the values/) });
-    expect(parseValues('0.1, 0.1')).toEqual({ error: 'the value 0.1 is listed twice' });
-    expect(parseValues('0.1, x')).toEqual({ error: "'x' is not a number" });
+  it('reads values as the command line does, a list or a start:stop:step range, and names what is wrong', () => {
+    expect(parseValues('0, 0.2, 0.4', 'beta')).toEqual({ values: [0, 0.2, 0.4] });
+    expect(parseValues('0:0.8:0.2', 'beta')).toEqual({ values: [0, 0.2, 0.4, 0.6, 0.8] });
+    expect(parseValues('', 'beta')).toEqual({ error: 'no values given for beta' });
+    expect(parseValues('0.1, 0.1', 'beta')).toEqual({ error: 'beta value 0.1 appears twice' });
+    expect(parseValues('0.1, x', 'beta')).toEqual({ error: "value 'x' for beta is not a number" });
+    expect(parseValues('0.1 0.2', 'beta')).toEqual({ error: "value '0.1 0.2' for beta is not a number" });
+    expect(parseValues('0:0.2', 'beta')).toEqual({ error: "range '0:0.2' for beta must be start:stop:step with three numbers" });
+    // The form's parameter names, the command line's in its messages; ranges are the form's check.
+    expect(parseValues('0.5, 1', 'betaTilde')).toEqual({ values: [0.5, 1] });
+    expect(parseValues('a', 'betaTilde')).toEqual({ error: "value 'a' for beta-tilde is not a number" });
   });
 
   it('checks each value against its parameter, the parameter name and the variant', () => {
@@ -34,7 +39,9 @@ describe('sweeps', () => {
     expect(validateForm(sweepForm({}, ['linear', 'momentum']), null).sweep).toBe('a sweep runs one variant; 2 are chosen');
     expect(validateForm(sweepForm({}, ['linear']), null).sweep).toMatch(/beta does not act on the linear variant/);
     expect(validateForm(sweepForm({ param2: 'beta', values2: '0.1' }), null).sweep2).toMatch(/repeats the first/);
-    expect(validateForm(sweepForm({ values: '0:0.01:0.9' }), null).seeds).toMatch(/91 sweep points x 2 seeds = 182 runs, over the maximum of 64/);
+    expect(validateForm(sweepForm({ values: '0:0.9:0.02' }), null).seeds).toMatch(/46 sweep points x 2 seeds = 92 runs, over the maximum of 64/);
+    expect(validateForm(sweepForm({ values: '0:0.9:0.01' }), null).sweep).toBe("Sweep (beta): range '0:0.9:0.01' for beta has 91 values, over the maximum of 64 runs");
+    expect(validateForm(sweepForm({ values: '0.8:0:0.2' }), null).sweep).toBe("Sweep (beta): range '0.8:0:0.2' for beta: stop is below start");
     // From a link: an unknown parameter is named on arrival too.
     const link = `#config=${Buffer.from(JSON.stringify({ sweep: { param: 'omega', values: '1' } })).toString('base64url')}`;
     expect(decodeShare(link).problems).toEqual(["sweep param: unknown parameter 'omega' (beta, gamma, betaTilde, gammaTilde, delta, lr)"]);

@@ -38,15 +38,18 @@ describe('field checks', () => {
     expect(validateForm({ ...defaultForm(), variants: [] }, presets).variants).toMatch(/at least one variant/);
   });
 
-  it('reads seeds as a list, a range or a count, and names what is wrong', () => {
-    expect(parseSeeds('1, 2 3')).toEqual({ seeds: [1, 2, 3] });
-    expect(parseSeeds('4-6')).toEqual({ seeds: [4, 5, 6] });
-    expect(parseSeeds('n=3')).toEqual({ seeds: [1, 2, 3] });
-    expect(parseSeeds('')).toMatchObject({ error: expect.stringMatching(/at least one seed/) });
-    expect(parseSeeds('1, 2, 1')).toEqual({ error: 'seed 1 is listed twice' });
-    expect(parseSeeds('1, x')).toEqual({ error: "'x' is not a whole number >= 0" });
-    expect(parseSeeds('5-2')).toEqual({ error: 'the range 5-2 runs backwards' });
-    const many = { ...defaultForm(), variants: ['softmax', 'linear', 'momentum'] as const, seeds: 'n=30' };
+  it('reads seeds as the command line does, a list or a count, and names what is wrong', () => {
+    expect(parseSeeds('1, 2, 3')).toEqual({ seeds: [1, 2, 3] });
+    expect(parseSeeds('4, 5, 6')).toEqual({ seeds: [4, 5, 6] });
+    expect(parseSeeds('3')).toEqual({ seeds: [1, 2, 3] });
+    expect(parseSeeds('')).toEqual({ error: 'the seed list is empty' });
+    expect(parseSeeds('1, 2, 1')).toEqual({ error: "seed 1 appears twice in '1, 2, 1'" });
+    expect(parseSeeds('1, x')).toEqual({ error: "seed 'x' is not an integer in 0..2^32-1" });
+    expect(parseSeeds('1 2')).toEqual({ error: "seed '1 2' is not an integer in 0..2^32-1" });
+    expect(parseSeeds('4-6')).toEqual({ error: "seed '4-6' is not an integer in 0..2^32-1" });
+    expect(parseSeeds('65')).toEqual({ error: 'a seed count of 65 exceeds the maximum of 64 runs' });
+    expect(validateForm({ ...defaultForm(), seeds: '1,,2' }, presets).seeds).toBe("Seeds: the seed list '1,,2' has an empty entry");
+    const many = { ...defaultForm(), variants: ['softmax', 'linear', 'momentum'] as const, seeds: '30' };
     expect(validateForm({ ...many, variants: [...many.variants] }, presets).seeds).toBe(`3 variants x 30 seeds = 90 runs, over the maximum of ${MAX_RUNS}`);
   });
 
@@ -91,8 +94,11 @@ describe('share links', () => {
     // The out-of-range values themselves are named by validation, field by field.
     const e = validateForm(form, presets);
     expect(Object.keys(e).sort()).toEqual(['batch', 'beta', 'delta', 'gamma', 'layers', 'lr', 'preset']);
-    // An old link's single seed still reads.
-    expect(decodeShare(link({ seed: 7 })).form.seeds).toBe('7');
+    // An old link's single seed: seed 1 reads as a count of one; another is named, not read as a count.
+    expect(decodeShare(link({ seed: 1 })).form.seeds).toBe('1');
+    const older = decodeShare(link({ seed: 7 }));
+    expect(older.form.seeds).toBe('1');
+    expect(older.problems).toEqual(["seed 7 (an older link's single seed) cannot be given alone: Seeds takes a list like 1, 2, 3 or a count (7 would be seeds 1..7); seed 1 is used"]);
     expect(decodeShare(encodeShare(defaultForm('mnist')))).toEqual({ form: defaultForm('mnist'), problems: [] });
   });
 });
