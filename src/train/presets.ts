@@ -59,11 +59,13 @@ function copyPreset(name: PresetName): Preset {
   switch (name) {
     case 'tiny':
       return {
-        // lr 1e-2 (was 3e-3): the adaptive variant then reaches 91% held-out token accuracy at
-        // step 600 with seed 1, where it reached 71% at 3e-3 (measured; README).
-        task: { kind: 'copy', maxLen: 24, symbols: 6, heldOut: 64 },
+        // Sequences of 16 (were 24), lr 1e-2 (was 3e-3) and x0.1 for the last 100 steps: all five
+        // variants then pass 90% held-out token accuracy by step 600 (README, "Comparisons over
+        // seeds"); at 24 tokens the linear variants ended at 84-90% with seed 1, and a constant
+        // 1e-2 let a late gradient spike undo softmax's last steps.
+        task: { kind: 'copy', maxLen: 16, symbols: 6, heldOut: 64 },
         model: { layers: 2, heads: 2, headDim: 16, ffn: 64, dropout: 0 },
-        optim: radam(1e-2, null),
+        optim: radam(1e-2, 500),
         batch: 32,
         steps: 600,
         evalEvery: 50,
