@@ -148,6 +148,9 @@ async function main(): Promise<void> {
     `target test loss ${target.toFixed(3)} nats; train loss = mean of the last 10 steps; ms/step excludes evaluation` +
       (task === 'copy' ? '; accuracy is teacher-forced, "generated" greedy through the recurrent steps (same held-out set)' : ''),
   );
+  if (v.weights === 'authors-code') {
+    console.log("the momentum variants trained with the authors'-code weights; sampling (\"generated\") runs the recurrence (12), as their sampler does");
+  }
   for (const r of rows) if (r.stop) console.log(`* ${r.variant}: ${r.stop}`);
   console.log(`curves: ${join(dir, 'curves.csv')}; table: ${join(dir, 'summary.json')}`);
 }
