@@ -5,7 +5,9 @@
 //   kind 1, linear:   A_ij = phi(q_i) . phi(k_j) / (phi(q_i) . z_i)
 //   kind 2, momentum: A_ij = gamma w_ij phi(q_i) . phi(k_j) / (phi(q_i) . z_i), with
 //                     w_ij = (1 - beta^(i-j+1)) / (1 - beta) (causal, eq. 13) or
-//                     w_j  = (1 - beta^(N-j+1)) / (1 - beta) (non-causal, eq. 14; j 1-based)
+//                     w_j  = (1 - beta^(N-j+1)) / (1 - beta) (non-causal, eq. 14; j 1-based),
+//                     or w_j for every query, causal too, under the authors'-code weighting
+//                     (weights = 1; MATH.md, "A known discrepancy in the authors' code")
 // phi = elu + 1; z_i = sum of phi(k_j) over the keys query i sees, so phi(q_i) . z_i is the sum of
 // the row's unweighted scores, which the first pass accumulates. Causal: A_ij = 0 for j > i.
 //
@@ -28,6 +30,7 @@ struct MatrixParams {
   scale: f32,    // 1 / sqrt(d) (softmax)
   beta: f32,     // momentum in [0, 1)
   gamma: f32,    // momentum step size
+  weights: u32,  // momentum: 0 the recurrence (12)-(13), 1 the authors'-code weights w_j
 }
 
 @group(0) @binding(0) var<uniform> p: MatrixParams;
@@ -95,9 +98,10 @@ fn tile_score(base: u32, row0: u32, col0: u32, r: u32, c: u32, lid: u32) -> f32 
 const SHORT_LAG: u32 = 16u;
 
 // gamma W(d), W(d) = (1 - beta^(d+1)) / (1 - beta) (common.wgsl): d = i - j causal (eq. 13),
-// nb - 1 - j non-causal (eq. 14, 0-based j, nb the example's length).
+// nb - 1 - j non-causal (eq. 14, 0-based j, nb the example's length) and for every query under
+// the authors' weights.
 fn momentum_weight(i: u32, j: u32, nb: u32) -> f32 {
-  let d = select(nb - 1u - j, i - j, p.causal == 1u);
+  let d = select(nb - 1u - j, i - j, p.causal == 1u && p.weights == 0u);
   return p.gamma * select(weight_closed(p.beta, d), weight_horner(p.beta, d), d < SHORT_LAG);
 }
 

@@ -9,6 +9,8 @@
  * const { dq, dk, dv } = await attentionBackward(gpu, { kind: 'momentum', causal: true }, q, k, v, dOut, dims);
  * gpu.destroy();
  * ```
+ * Momentum specs take `weights: 'recurrence'` (the default, eqs. 12-13) or `'authors-code'` (the
+ * authors' parallel weighting, MATH.md "A known discrepancy"), in every function here.
  * Arrays are Float32Arrays laid out [batch, heads, seq, dim] (v, out and dOut: [batch, heads, seq,
  * dimV]). Invalid specs, dims or array lengths throw errors that say what is wrong, before any GPU
  * memory is allocated. A right-padded batch passes `lengths` (a Uint32Array or number[] of each
@@ -28,7 +30,8 @@ import { Tape, fromArray, variable, type Tensor } from './engine/tensor.ts';
 import { attentionMatrix as attentionMatrixOp } from './engine/ops/attentionMatrix.ts';
 import { checkAttentionMatrixShape } from './engine/kernels/attentionMatrix.ts';
 
-export type { AttentionDims, AttentionKind, AttentionSpec } from './engine/ops/attention.ts';
+export type { AttentionDims, AttentionKind, AttentionSpec, MomentumWeights } from './engine/ops/attention.ts';
+export { MOMENTUM_WEIGHTS } from './engine/ops/attention.ts';
 export { Gpu } from './engine/gpu.ts';
 export { ATTENTION_MATRIX_MAX_SEQ } from './engine/kernels/attentionMatrix.ts';
 

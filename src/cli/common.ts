@@ -2,7 +2,7 @@
 // configs from options, task data from files, a progress line, and the exit path for errors.
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { VARIANTS, type Variant } from '../model/config.ts';
+import { ATTENTION_WEIGHTS, VARIANTS, variantUsesMomentum, type AttentionWeights, type Variant } from '../model/config.ts';
 import { loadMnistFile } from '../tasks/dataNode.ts';
 import { loadIdxImages } from '../tasks/idx.ts';
 import { readCheckpointConfig } from '../train/checkpointConfig.ts';
@@ -70,6 +70,20 @@ export function variantOption(value: string | undefined, fallback?: Variant): Va
   return value as Variant;
 }
 
+export function weightsOption(value: string | undefined): AttentionWeights | undefined {
+  if (value === undefined) return undefined;
+  if (!(ATTENTION_WEIGHTS as readonly string[]).includes(value)) throw new UsageError(`--weights must be ${ATTENTION_WEIGHTS.join(' or ')}; got '${value}'`);
+  return value as AttentionWeights;
+}
+
+/**
+ * The values for one variant of a comparison: --weights applies to the variants with momentum
+ * attention, and the softmax and linear baselines run as they are.
+ */
+export function valuesFor<V extends { weights?: string }>(v: V, variant: Variant): V {
+  return variantUsesMomentum(variant) ? v : { ...v, weights: undefined };
+}
+
 /** Options every training command accepts, for `parse`. */
 export const RUN_OPTIONS = {
   task: { type: 'string' },
@@ -84,6 +98,7 @@ export const RUN_OPTIONS = {
   'beta-tilde': { type: 'string' },
   'gamma-tilde': { type: 'string' },
   delta: { type: 'string' },
+  weights: { type: 'string' },
   'seq-len': { type: 'string' },
   symbols: { type: 'string' },
   pairs: { type: 'string' },
@@ -101,6 +116,8 @@ export const RUN_USAGE = `  --task ${TASK_NAMES.join('|')}  what to train (requi
   --steps N --batch B --seed S --lr LR --eval-every K
   --beta B --gamma G      momentum attention (beta in [0, 1), gamma > 0; default: the paper's per task)
   --beta-tilde B --gamma-tilde G --delta D   momentum connection
+  --weights ${ATTENTION_WEIGHTS.join('|')}   momentum attention's weighting (default recurrence, eqs. 12-13;
+                          authors-code: the authors' parallel path, MATH.md "A known discrepancy")
   --seq-len L --symbols K copy task: sequence length and alphabet
   --seq-len L --pairs P --queries Q --key-vocab K --value-vocab V   MQAR: length, pairs, queries, vocabularies
   --resolution ${MNIST_RESOLUTIONS.join('|')} --subset N   MNIST: downsampling and training-subset size
@@ -133,6 +150,13 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
     if (x !== undefined) hypers[key] = x;
   }
   if (Object.keys(hypers).length > 0) o.hypers = hypers;
+  const weights = weightsOption(v.weights);
+  if (weights !== undefined) {
+    if (weights !== 'recurrence' && !variantUsesMomentum(variant)) {
+      throw new UsageError(`--weights ${weights} applies to momentum attention; --variant ${variant} has none`);
+    }
+    o.weights = weights;
+  }
   const mqarFlags = (['pairs', 'queries', 'key-vocab', 'value-vocab'] as const).filter((k) => v[k] !== undefined);
   if (task !== 'mqar' && mqarFlags.length > 0) throw new UsageError(`--${mqarFlags.join(', --')} apply to --task mqar`);
   if (task !== 'mnist' && (v.resolution !== undefined || v.subset !== undefined || v.data !== undefined)) {

@@ -11,7 +11,7 @@ import { makeCopyHeldOut } from '../tasks/copyTask.ts';
 import { copyGreedyAccuracy } from '../train/copyGreedy.ts';
 import { Trainer } from '../train/trainer.ts';
 import type { MetricsRecord } from '../train/types.ts';
-import { Progress, RUN_OPTIONS, RUN_USAGE, UsageError, loadTaskData, numOption, parse, runConfigFrom, runMain, taskOption } from './common.ts';
+import { Progress, RUN_OPTIONS, RUN_USAGE, UsageError, loadTaskData, numOption, parse, runConfigFrom, runMain, taskOption, valuesFor } from './common.ts';
 import { GROUP_OPTIONS, GROUP_USAGE, compareGroup, isGroupRun } from './compareGroup.ts';
 
 const USAGE = `usage: npm run compare -- --task copy|mnist [options]
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     if (!(VARIANTS as readonly string[]).includes(name)) throw new UsageError(`--variants: unknown variant '${name}'; expected ${VARIANTS.join(', ')}`);
   }
   const target = numOption(v['target-loss'], 'target-loss') ?? (task === 'mnist' ? 1.5 * Math.LN2 : 0.5);
-  const configs = variants.map((name) => runConfigFrom(v, name));
+  const configs = variants.map((name) => runConfigFrom(valuesFor(v, name), name));
   const data = await loadTaskData(configs[0]!, v.data);
   const dir = v.out ?? join('runs', `compare-${task}`);
   mkdirSync(dir, { recursive: true });
@@ -148,6 +148,9 @@ async function main(): Promise<void> {
     `target test loss ${target.toFixed(3)} nats; train loss = mean of the last 10 steps; ms/step excludes evaluation` +
       (task === 'copy' ? '; accuracy is teacher-forced, "generated" greedy through the recurrent steps (same held-out set)' : ''),
   );
+  if (v.weights === 'authors-code') {
+    console.log("the momentum variants trained with the authors'-code weights; sampling (\"generated\") runs the recurrence (12), as their sampler does");
+  }
   for (const r of rows) if (r.stop) console.log(`* ${r.variant}: ${r.stop}`);
   console.log(`curves: ${join(dir, 'curves.csv')}; table: ${join(dir, 'summary.json')}`);
 }

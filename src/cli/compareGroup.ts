@@ -18,7 +18,7 @@ import {
   summaryJson,
   type PlannedRun,
 } from '../util/seedGroups.ts';
-import { RUN_OPTIONS, UsageError, loadTaskData, numOption, runConfigFrom, taskOption } from './common.ts';
+import { RUN_OPTIONS, UsageError, loadTaskData, numOption, runConfigFrom, taskOption, valuesFor } from './common.ts';
 import { RUNNER_OPTIONS, RUNNER_USAGE, openRunner, runPool } from './groupRuns.ts';
 import { writeAtomic } from './runDir.ts';
 
@@ -97,7 +97,7 @@ export async function compareGroup(given: Values): Promise<void> {
   // Seed by seed: after each seed every variant has its run, so partial results stay paired.
   const order: PlannedRun<Variant>[] = seeds.flatMap((s) => planned.filter((r) => r.seed === s));
   const configs = new Map<string, RunConfig>();
-  for (const r of order) configs.set(r.dir, runConfigFrom({ ...v, seed: String(r.seed) }, r.variant));
+  for (const r of order) configs.set(r.dir, runConfigFrom(valuesFor({ ...v, seed: String(r.seed) }, r.variant), r.variant));
   const first = configs.get(order[0]!.dir)!;
   const data = await loadTaskData(first, v.data);
   const dir = v.out ?? join('runs', `compare-${task}-seeds`);

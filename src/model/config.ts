@@ -1,10 +1,23 @@
 // The decoder transformer's configuration: one typed object with defaults; variants and the
 // paper's per-task values (MATH.md sections 7, 8) are small overrides of it.
 
+/**
+ * How momentum attention weights its keys (engine: AttentionSpec.weights): 'recurrence', (12)-(13),
+ * what recurrent sampling computes; 'authors-code', the authors' parallel path (MATH.md, "A known
+ * discrepancy in the authors' code"), to compare. Absent means 'recurrence' (older checkpoints).
+ */
+export const ATTENTION_WEIGHTS = ['recurrence', 'authors-code'] as const;
+export type AttentionWeights = (typeof ATTENTION_WEIGHTS)[number];
+
 export type AttentionConfig =
   | { kind: 'softmax' }
   | { kind: 'linear' }
-  | { kind: 'momentum'; beta: number; gamma: number };
+  | { kind: 'momentum'; beta: number; gamma: number; weights?: AttentionWeights };
+
+/** The weighting of a model's momentum attention ('recurrence' when the config does not say). */
+export function attentionWeightsOf(a: AttentionConfig): AttentionWeights {
+  return (a.kind === 'momentum' && a.weights) || 'recurrence';
+}
 
 export type ConnectionConfig =
   | { kind: 'residual' }
@@ -74,6 +87,13 @@ export function checkModelConfig(cfg: ModelConfig): ModelConfig {
   const a = cfg.attention;
   if (a.kind === 'momentum') checkMomentum('attention', a.beta, a.gamma);
   else if (a.kind !== 'softmax' && a.kind !== 'linear') throw new Error(`attention kind must be softmax, linear or momentum`);
+  const weights = (a as { weights?: unknown }).weights;
+  if (weights !== undefined) {
+    if (!(ATTENTION_WEIGHTS as readonly unknown[]).includes(weights)) {
+      throw new Error(`attention.weights must be ${ATTENTION_WEIGHTS.join(' or ')}; got ${JSON.stringify(weights)}`);
+    }
+    if (a.kind !== 'momentum') throw new Error(`attention.weights applies to momentum attention only, not ${a.kind}`);
+  }
   const c = cfg.connection;
   if (c.kind === 'momentum') checkMomentum('connection', c.betaTilde, c.gammaTilde);
   else if (c.kind === 'adaptive') {
@@ -115,12 +135,33 @@ export const PAPER_HYPERS = {
 /** Adaptive beta~'s floor distance from 1 (eq. 18; the paper's value). */
 export const ADAPTIVE_DELTA = 1e-3;
 
-/** The attention and connection of one of the five variants the paper compares. */
+/** Whether a variant's attention is momentum attention (so `weights` applies to it). */
+export function variantUsesMomentum(variant: Variant): boolean {
+  return variant !== 'softmax' && variant !== 'linear';
+}
+
+/**
+ * The attention and connection of one of the five variants the paper compares. `weights`
+ * ('recurrence' by default, then left out of the config) picks the momentum attention's weighting;
+ * 'authors-code' on a variant without momentum attention is refused.
+ */
 export function variantOverrides(
   variant: Variant,
   hypers: { beta: number; gamma: number; betaTilde: number; gammaTilde: number },
+  weights: AttentionWeights = 'recurrence',
 ): Pick<ModelConfig, 'attention' | 'connection'> {
-  const momentum: AttentionConfig = { kind: 'momentum', beta: hypers.beta, gamma: hypers.gamma };
+  if (!(ATTENTION_WEIGHTS as readonly string[]).includes(weights)) {
+    throw new Error(`attention weights must be ${ATTENTION_WEIGHTS.join(' or ')}; got ${JSON.stringify(weights)}`);
+  }
+  if (weights !== 'recurrence' && (VARIANTS as readonly string[]).includes(variant) && !variantUsesMomentum(variant)) {
+    throw new Error(`weights '${weights}' applies to momentum attention; variant '${variant}' uses ${variant} attention`);
+  }
+  const momentum: AttentionConfig = {
+    kind: 'momentum',
+    beta: hypers.beta,
+    gamma: hypers.gamma,
+    ...(weights === 'authors-code' ? { weights } : {}),
+  };
   switch (variant) {
     case 'softmax':
       return { attention: { kind: 'softmax' }, connection: { kind: 'residual' } };

@@ -17,7 +17,8 @@ export { ATTENTION_MATRIX_MAX_SEQ };
 /** The attention spec the model's layers use (the decoder is causal). */
 export function modelAttentionSpec(cfg: ModelConfig): AttentionSpec {
   const a = cfg.attention;
-  return a.kind === 'momentum' ? { kind: 'momentum', causal: true, beta: a.beta, gamma: a.gamma } : { kind: a.kind, causal: true };
+  if (a.kind !== 'momentum') return { kind: a.kind, causal: true };
+  return { kind: 'momentum', causal: true, beta: a.beta, gamma: a.gamma, ...(a.weights ? { weights: a.weights } : {}) };
 }
 
 /** One layer's tensors as its attention saw them (owned by the tape given to captureAttention). */

@@ -11,7 +11,16 @@ import { adaptiveMomentumConnection, momentumConnection } from '../engine/ops/mo
 import { destroyTensors } from '../engine/ops/state.ts';
 import { numel, parameter, type Shape, type Tape, type Tensor } from '../engine/tensor.ts';
 import { Random } from '../util/random.ts';
-import { applyHypers, checkModelConfig, modelWidth, outputWidth, type LiveHypers, type ModelConfig } from './config.ts';
+import {
+  applyHypers,
+  checkModelConfig,
+  modelWidth,
+  outputWidth,
+  type AttentionWeights,
+  type LiveHypers,
+  type ModelConfig,
+} from './config.ts';
+import { modelAttentionSpec } from './inspect.ts';
 
 export type { LiveHypers } from './config.ts';
 
@@ -182,6 +191,21 @@ export class Transformer {
     (this as { cfg: ModelConfig }).cfg = applyHypers(this.cfg, h);
   }
 
+  /**
+   * Switches the momentum attention's weighting for the next forward (the parameters stay): a
+   * model trained with 'authors-code' evaluated under 'recurrence' computes what recurrent
+   * sampling does (src/train/mismatch.ts).
+   */
+  setAttentionWeights(weights: AttentionWeights): void {
+    const a = this.cfg.attention;
+    if (a.kind !== 'momentum') throw new Error(`attention weights apply to momentum attention; this model uses ${a.kind}`);
+    const next = structuredClone(this.cfg);
+    const m = next.attention as typeof a;
+    if (weights === 'recurrence') delete m.weights;
+    else m.weights = weights;
+    (this as { cfg: ModelConfig }).cfg = checkModelConfig(next);
+  }
+
   /** ids: u32 [B, N] tokens. Returns per-position outputs [B * N, outputWidth]. */
   forward(tape: Tape, ids: Tensor, opts: ForwardOptions): ForwardResult {
     const cfg = this.cfg;
@@ -208,10 +232,7 @@ export class Transformer {
     let x = embed(tape, ids, this.tokenTable, { position, combine: cfg.positionCombine, positionOffset: offset }); // [B, N, d]
     x = drop(x);
 
-    const spec: AttentionSpec =
-      cfg.attention.kind === 'momentum'
-        ? { kind: 'momentum', causal: true, beta: cfg.attention.beta, gamma: cfg.attention.gamma }
-        : { kind: cfg.attention.kind, causal: true };
+    const spec: AttentionSpec = modelAttentionSpec(cfg);
     let m: Tensor | null = null; // connection velocity [B, N, d]
     let gPrev: Tensor | null = null; // previous layer's attention output, for adaptive beta~
     const betaTilde: Tensor[] = [];

@@ -1,7 +1,7 @@
 // The new-comparison form as plain data: what the page shows, what a share URL carries, and the run
 // specs (preset + overrides per variant and seed) it turns into. Values stay as typed: validation
 // (validate.ts) marks what is out of range; nothing here clamps or replaces a value.
-import { ADAPTIVE_DELTA, PAPER_HYPERS, VARIANTS, type Variant } from '../model/config.ts';
+import { ADAPTIVE_DELTA, PAPER_HYPERS, VARIANTS, variantUsesMomentum, type Variant } from '../model/config.ts';
 import { SWEEP_PARAMS as SHARED_SWEEP_PARAMS, parseSeeds as sharedParseSeeds, parseValues as sharedParseValues } from '../util/seedGroups.ts';
 import type { RunSpec, TaskName } from '../worker/protocol.ts';
 
@@ -37,6 +37,11 @@ export interface FormState {
   hypers: Hypers;
   /** Run the momentum-connection variant with adaptive beta~ (eq. 18) instead of a fixed one. */
   adaptive: boolean;
+  /**
+   * Momentum attention with the authors'-code weighting instead of the recurrence (12)-(13)
+   * (MATH.md, "A known discrepancy"); softmax and linear runs are unchanged.
+   */
+  authorsWeights: boolean;
   /** A sweep of one variant over one or two parameters (null: no sweep), values as typed. */
   sweep: SweepForm;
 }
@@ -122,6 +127,7 @@ export function defaultForm(task: TaskName = 'copy'): FormState {
     source: 'embedded',
     hypers: paperHypers(task),
     adaptive: false,
+    authorsWeights: false,
     sweep: { param: null, values: '', param2: null, values2: '' },
   };
 }
@@ -192,13 +198,14 @@ export function formRuns(f: FormState): FormRun[] {
       const swept = Object.keys(point).length > 0;
       const { lr, ...hyperPoint } = point as Record<string, number>;
       const rate = lr ?? f.lr;
+      const authors = f.authorsWeights && variantUsesMomentum(variant);
       for (const seed of formSeeds(f)) {
         const spec: RunSpec = {
           task: f.task,
           variant,
           preset: f.preset,
           overrides: {
-            name: `${variant}${swept ? ` · ${pointText(point)}` : ''} · ${f.task} ${f.preset} · seed ${seed}`,
+            name: `${variant}${authors ? ' [authors-code]' : ''}${swept ? ` · ${pointText(point)}` : ''} · ${f.task} ${f.preset} · seed ${seed}`,
             seed,
             ...(f.batch !== null ? { batch: f.batch } : {}),
             ...(f.steps !== null ? { steps: f.steps } : {}),
@@ -206,6 +213,7 @@ export function formRuns(f: FormState): FormRun[] {
             ...(Object.keys(model).length ? { model } : {}),
             ...(Object.keys(task).length ? { task } : {}),
             hypers: { ...f.hypers, ...hyperPoint },
+            ...(authors ? { weights: 'authors-code' as const } : {}),
           },
         };
         out.push({ spec, group: swept ? `${variant} ${pointText(point)}` : variant, ...(swept ? { sweep: point } : {}) });

@@ -99,6 +99,10 @@ export function decodeShare(hash: string): SharedForm {
     if (typeof r.adaptive === 'boolean') f.adaptive = r.adaptive;
     else problems.push(`adaptive ${show(r.adaptive)} is not true or false: off`);
   }
+  if (r.authorsWeights !== undefined) {
+    if (typeof r.authorsWeights === 'boolean') f.authorsWeights = r.authorsWeights;
+    else problems.push(`authorsWeights ${show(r.authorsWeights)} is not true or false: off (the recurrence's weights)`);
+  }
   if (r.sweep !== undefined) {
     const w = r.sweep as Record<string, unknown> | null;
     if (w && typeof w === 'object' && !Array.isArray(w)) {

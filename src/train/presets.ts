@@ -8,6 +8,7 @@ import {
   checkModelConfig,
   defaultModelConfig,
   variantOverrides,
+  type AttentionWeights,
   type ModelConfig,
   type Variant,
 } from '../model/config.ts';
@@ -177,6 +178,8 @@ export interface RunOverrides {
   model?: Partial<ModelConfig>;
   /** Attention and connection hyper-parameters (default: the paper's values for the task). */
   hypers?: Partial<{ beta: number; gamma: number; betaTilde: number; gammaTilde: number; delta: number }>;
+  /** Momentum attention's weighting (default 'recurrence'); 'authors-code' only on variants with momentum attention. */
+  weights?: AttentionWeights;
 }
 
 export function isPresetName(name: string): name is PresetName {
@@ -202,14 +205,14 @@ export function makeRunConfig(opts: { task: TaskName; variant: Variant; preset?:
       : taskCfg.kind === 'mqar'
         ? { vocab: mqarVocab(taskCfg), maxSeq: taskCfg.maxLen, output: { kind: 'softmax', classes: mqarVocab(taskCfg) } }
         : { vocab: PIXEL_VOCAB, maxSeq: taskCfg.resolution * taskCfg.resolution - 1 };
-  const overrides = variantOverrides(variant, hypers);
+  const overrides = variantOverrides(variant, hypers, o.weights);
   if (overrides.connection.kind === 'adaptive' && hypers.delta !== undefined) overrides.connection.delta = hypers.delta;
   const model: ModelConfig = { ...defaultModelConfig, ...p.model, ...io, ...overrides, ...(o.model ?? {}) };
   const optim: OptimConfig = structuredClone(p.optim);
   if (o.lr !== undefined) optim.schedule.lr = o.lr;
   const steps = o.steps ?? p.steps;
   const cfg: RunConfig = {
-    name: o.name ?? `${variant} (${task}, ${presetName})`,
+    name: o.name ?? `${variant}${o.weights === 'authors-code' ? ' [authors-code]' : ''} (${task}, ${presetName})`,
     variant,
     task: taskCfg,
     model,

@@ -12,7 +12,8 @@ import './inspector.css';
 
 function attentionText(x: Inspection): string {
   const a = x.attention;
-  return a.kind === 'momentum' ? `momentum attention (β ${a.beta}, γ ${a.gamma})` : `${a.kind} attention`;
+  if (a.kind !== 'momentum') return `${a.kind} attention`;
+  return `momentum attention (β ${a.beta}, γ ${a.gamma}${a.weights === 'authors-code' ? ", authors'-code weights" : ''})`;
 }
 
 function Pane({ runId, example, auto, onResult }: { runId: string; example: number; auto: boolean; onResult(id: string, x: Inspection | null): void }) {

@@ -222,6 +222,11 @@ export function NewRunForm() {
         <HyperField label="γ̃ (connection step size)" {...HYPER_LIMITS.gammaTilde} value={h.gammaTilde} error={errors.gammaTilde} onChange={(v) => setH('gammaTilde', v)} />
         <Check label="Adaptive β̃ for the momentum connection (eq. 18)" checked={form.adaptive} onChange={(v) => setForm({ adaptive: v })} />
         <HyperField label="δ (adaptive β̃ ≤ 1 − δ)" {...HYPER_LIMITS.delta} value={h.delta} error={errors.delta} onChange={(v) => setH('delta', v)} />
+        <Check
+          label="Authors'-code momentum weights (their training path; sampling still follows eq. 12)"
+          checked={form.authorsWeights}
+          onChange={(v) => setForm({ authorsWeights: v })}
+        />
       </fieldset>
       <div className="row actions">
         <button

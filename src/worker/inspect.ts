@@ -37,7 +37,10 @@ export async function inspectRun(runId: string, trainer: Trainer, example: numbe
     example,
     examples: count,
     task: cfg.task.kind,
-    attention: a.kind === 'momentum' ? { kind: 'momentum', beta: a.beta!, gamma: a.gamma! } : { kind: a.kind },
+    attention:
+      a.kind === 'momentum'
+        ? { kind: 'momentum', beta: a.beta!, gamma: a.gamma!, ...(a.weights === 'authors-code' ? { weights: a.weights } : {}) }
+        : { kind: a.kind },
     layers: ins.layers,
     heads: ins.heads,
     seq,

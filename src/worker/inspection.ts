@@ -12,7 +12,7 @@ export interface Inspection {
   examples: number;
   task: TaskName;
   /** The attention the layers use (the decoder is causal). */
-  attention: { kind: 'softmax' | 'linear' | 'momentum'; beta?: number; gamma?: number };
+  attention: { kind: 'softmax' | 'linear' | 'momentum'; beta?: number; gamma?: number; weights?: 'authors-code' };
   layers: number;
   heads: number;
   seq: number;

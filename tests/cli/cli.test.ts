@@ -147,3 +147,34 @@ describe('npm run compare', () => {
     expect(r.err).toMatch(/unknown variant 'nope'/);
   });
 });
+
+describe("npm run mismatch (authors'-code weights)", () => {
+  it('trains with --weights authors-code and reports parallel against recurrent sampling', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mismatch-'));
+    const t = cli('train', [...TINY_COPY, '--steps', '2', '--eval-every', '2', '--variant', 'momentum', '--beta', '0.6', '--weights', 'authors-code', '--out', dir]);
+    expect(t.code, t.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).model.attention.weights).toBe('authors-code');
+    const json = join(dir, 'mismatch.json');
+    const r = cli('mismatch', ['--checkpoint', join(dir, 'last.safetensors'), '--sequences', '2', '--json', json]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/trained with 'authors-code' weights/);
+    expect(r.out).toMatch(/held-out loss, parallel as trained \(authors-code\): [\d.]+, accuracy [\d.]+%/);
+    expect(r.out).toMatch(/held-out loss, recurrence \(= recurrent sampling\): [\d.]+/);
+    expect(r.out).toMatch(/recurrent sampler on 2 held-out sequences of 12 tokens/);
+    const m = JSON.parse(readFileSync(json, 'utf8'));
+    expect(m.trained).toBe('authors-code');
+    expect(m.maxDiffTrained).toBeGreaterThan(m.maxDiffRecurrence);
+    expect(m.maxDiffRecurrence).toBeLessThan(1e-4 * Math.max(1, m.maxOutput));
+  });
+
+  it.each([
+    ['train', ['--task', 'copy', '--variant', 'momentum', '--weights', 'paper'], /--weights must be recurrence or authors-code; got 'paper'/],
+    ['train', ['--task', 'copy', '--variant', 'softmax', '--weights', 'authors-code'], /--weights authors-code applies to momentum attention; --variant softmax has none/],
+    ['mismatch', [], /--checkpoint is required/],
+    ['mismatch', ['--checkpoint', 'package.json'], /not a playground checkpoint/],
+  ])('%s refuses %j', (script, args, message) => {
+    const r = cli(script, args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
+});

@@ -35,6 +35,9 @@ const specs: AttentionSpec[] = [
   { kind: 'momentum', causal: true, beta: 0.6, gamma: 0.9 },
   { kind: 'momentum', causal: false, beta: 0.3, gamma: 1.7 },
   { kind: 'momentum', causal: true, beta: 0, gamma: 0.5 },
+  // The authors'-code weighting: w_j for every query (MATH.md 11), causal and not.
+  { kind: 'momentum', causal: true, beta: 0.6, gamma: 0.9, weights: 'authors-code' },
+  { kind: 'momentum', causal: false, beta: 0.3, gamma: 1.7, weights: 'authors-code' },
 ];
 
 const shapes: AttentionDims[] = [
@@ -110,6 +113,21 @@ describe('attentionMatrix: GPU against the CPU reference, and A v = attention(q,
     expectClose(applyAttentionMatrixCpu(f64(a), f64(v), dims), out, { atol: 2e-5, rtol: 2e-4, label: 'GPU A v' });
   });
 
+  it("the authors' weights differ from the recurrence's below the last row only, and match the CPU formula there", async () => {
+    const dims = { batch: 1, heads: 1, seq: 23, dim: 4, dimV: 2 };
+    const { q, k } = inputs(dims, 9);
+    const base: AttentionSpec = { kind: 'momentum', causal: true, beta: 0.6, gamma: 0.9 };
+    const rec = await attentionMatrix(gpu, base, q, k, dims);
+    const authors = await attentionMatrix(gpu, { ...base, weights: 'authors-code' }, q, k, dims);
+    const n = dims.seq;
+    expectClose(authors.subarray((n - 1) * n), rec.subarray((n - 1) * n), { atol: 1e-7, rtol: 1e-5, label: 'last row' });
+    // Row i, key j: the ratio of the two is W(N - 1 - j) / W(i - j).
+    const W = (d: number) => (1 - 0.6 ** (d + 1)) / 0.4;
+    for (const [i, j] of [[0, 0], [10, 3], [21, 21]] as const) {
+      expect(authors[i * n + j]! / rec[i * n + j]!).toBeCloseTo(W(n - 1 - j) / W(i - j), 4);
+    }
+  });
+
   it('the longest sequence it accepts (N = 1024, beta = 0.99) matches the reference', async () => {
     const dims = { batch: 1, heads: 1, seq: ATTENTION_MATRIX_MAX_SEQ, dim: 3, dimV: 2 };
     const { q, k, v } = inputs(dims, 5);
@@ -129,6 +147,8 @@ describe('attentionMatrix: invalid input throws what is wrong', () => {
     ['negative beta', () => attentionMatrix(gpu, { kind: 'momentum', causal: true, beta: -0.1 }, q, k, dims), /beta must be in \[0, 1\)/],
     ['gamma <= 0', () => attentionMatrix(gpu, { kind: 'momentum', causal: true, gamma: 0 }, q, k, dims), /gamma .*must be > 0/],
     ['beta on softmax', () => attentionMatrix(gpu, { kind: 'softmax', causal: true, beta: 0.5 }, q, k, dims), /momentum attention only/],
+    ['unknown weights', () => attentionMatrix(gpu, { kind: 'momentum', causal: true, weights: 'x' as never }, q, k, dims), /'weights' must be one of recurrence, authors-code/],
+    ['weights on linear', () => attentionMatrix(gpu, { kind: 'linear', causal: true, weights: 'authors-code' }, q, k, dims), /'weights' applies to momentum attention only/],
     ['unknown kind', () => attentionMatrix(gpu, { kind: 'cosine' as never, causal: true }, q, k, dims), /kind must be one of softmax, linear, momentum/],
     ['causal missing', () => attentionMatrix(gpu, { kind: 'linear' } as never, q, k, dims), /'causal' must be true or false/],
     ['short q', () => attentionMatrix(gpu, { kind: 'linear', causal: true }, q.subarray(1), k, dims), /q has 1109 values but dims .* need 1110/],

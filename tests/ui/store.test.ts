@@ -84,6 +84,22 @@ describe('form', () => {
     expect(formVariants({ ...defaultForm(), variants: ['adaptive', 'momentum-connection'], adaptive: true })).toEqual(['adaptive']);
   });
 
+  it("puts the authors'-code weights on the momentum variants only, and carries the toggle in a share link", () => {
+    const f = { ...defaultForm('copy'), variants: ['softmax', 'linear', 'momentum', 'momentum-connection'] as const, authorsWeights: true };
+    const specs = formToSpecs({ ...f, variants: [...f.variants] });
+    expect(specs.map((s) => s.overrides.weights ?? 'recurrence')).toEqual(['recurrence', 'recurrence', 'authors-code', 'authors-code']);
+    expect(specs[2]!.overrides.name).toBe('momentum [authors-code] · copy tiny · seed 1');
+    expect(formToSpecs(defaultForm('copy')).every((s) => s.overrides.weights === undefined)).toBe(true);
+    const g = { ...defaultForm('copy'), authorsWeights: true };
+    expect(decodeShare(encodeShare(g))).toEqual({ form: g, problems: [] });
+    const old = encodeShare(defaultForm('copy')).replace(/^#config=/, '');
+    const raw = JSON.parse(atob(old.replace(/-/g, '+').replace(/_/g, '/')));
+    delete raw.authorsWeights;
+    expect(decodeShare(`#config=${btoa(JSON.stringify(raw))}`).form.authorsWeights).toBe(false);
+    raw.authorsWeights = 'yes';
+    expect(decodeShare(`#config=${btoa(JSON.stringify(raw))}`).problems).toEqual(["authorsWeights 'yes' is not true or false: off (the recurrence's weights)"]);
+  });
+
   it('round-trips through a share link and keeps out-of-range values as given', () => {
     const f = { ...defaultForm('mnist'), preset: 'quick', resolution: 14 as const, subset: 500, lr: 5e-4, seeds: '1, 2' };
     expect(decodeShare(encodeShare(f))).toEqual({ form: f, problems: [] });

@@ -1,7 +1,7 @@
 // CPU reference for shaders/attention_matrix.wgsl (MATH.md section 11): the effective weight A_ij
-// that query i puts on value j, with out_i = sum_j A_ij v_j. Plain loops over [B, H, N, D]
-// row-major arrays, doubles for arithmetic, the output in the input's type (Float32Array or
-// Float64Array). Written from the formulas, independently of the attention kernels' references.
+// that query i puts on value j, with out_i = sum_j A_ij v_j (the authors'-code weighting too).
+// Plain loops over [B, H, N, D] row-major arrays, doubles for arithmetic, the output in the
+// input's type (Float32Array or Float64Array). Written from the formulas, independently of the attention kernels' references.
 
 import { rowLengths } from './lengths.ts';
 
@@ -14,6 +14,8 @@ export interface AttentionMatrixCpuSpec {
   beta?: number;
   /** Momentum only; default 1. */
   gamma?: number;
+  /** Momentum only: 'authors-code' weights key j by w_j = W(N - j) for every query; default 'recurrence'. */
+  weights?: 'recurrence' | 'authors-code';
 }
 
 export interface AttentionMatrixCpuDims {
@@ -77,7 +79,8 @@ export function attentionMatrixCpu<T extends Arr>(
       let den = 0;
       for (let j = 0; j < jEnd; j++) den += s[j]!;
       for (let j = 0; j < jEnd; j++) {
-        const w = spec.kind === 'linear' ? 1 : gamma * weightOf(beta, spec.causal ? i - j + 1 : nb - j);
+        const recurrence = spec.causal && spec.weights !== 'authors-code';
+        const w = spec.kind === 'linear' ? 1 : gamma * weightOf(beta, recurrence ? i - j + 1 : nb - j);
         out[row + j] = (w * s[j]!) / den;
       }
     }

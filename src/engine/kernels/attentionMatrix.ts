@@ -19,7 +19,11 @@ export interface AttentionMatrixSpec {
   causal: boolean;
   beta: number;
   gamma: number;
+  /** Momentum: the recurrence's weights (default) or the authors'-code weights w_j for every query. */
+  weights?: 'recurrence' | 'authors-code';
 }
+
+const WEIGHTS_CODE = { recurrence: 0, 'authors-code': 1 } as const;
 
 export interface AttentionMatrixDims {
   batch: number;
@@ -67,6 +71,9 @@ export function checkAttentionMatrixSpec(what: string, spec: AttentionMatrixSpec
   if (typeof spec.causal !== 'boolean') throw new Error(`${what}: causal must be true or false; got ${String(spec.causal)}`);
   if (!Number.isFinite(spec.beta) || spec.beta < 0 || spec.beta >= 1) throw new Error(`${what}: beta must be in [0, 1); got ${spec.beta}`);
   if (!Number.isFinite(spec.gamma) || spec.gamma <= 0) throw new Error(`${what}: gamma must be > 0; got ${spec.gamma}`);
+  const w = spec.weights ?? 'recurrence';
+  if (!Object.hasOwn(WEIGHTS_CODE, w)) throw new Error(`${what}: weights must be recurrence or authors-code; got ${JSON.stringify(w)}`);
+  if (w !== 'recurrence' && spec.kind !== 'momentum') throw new Error(`${what}: weights '${w}' applies to momentum attention only, not ${spec.kind}`);
 }
 
 function checkTensor(what: string, role: string, t: Tensor, shape: readonly number[]): void {
@@ -98,6 +105,7 @@ export function attentionMatrixForward(
   if (weights.buffer === q.buffer || weights.buffer === k.buffer) throw new Error(`${what}: weights share a buffer with q or k`);
   const lengths = args.lengths ?? null;
   if (lengths) checkLengths(what, lengths, b);
+  if (lengths && spec.weights === 'authors-code') throw new Error(`${what}: weights 'authors-code' do not take key-padding lengths (the authors' weight uses one sequence length N)`);
   gpu
     .kernel({
       label: lengths ? 'attention_matrix+lengths' : 'attention_matrix',
@@ -117,6 +125,7 @@ export function attentionMatrixForward(
         scale: 1 / Math.sqrt(d),
         beta: spec.beta,
         gamma: spec.gamma,
+        weights: WEIGHTS_CODE[spec.weights ?? 'recurrence'],
       },
       [Math.ceil(n / TILE_Q), b * h],
     );

@@ -2,10 +2,19 @@
 // every caller (models, the library API, the UI's sliders) relies on.
 import { checkAttentionDims as checkDims, type AttentionDims } from '../check.ts';
 import type { Tape, Tensor } from '../tensor.ts';
+import { authorsMomentumAttention } from './authorsAttention.ts';
 import { linearAttention, momentumAttention } from './linearAttention.ts';
 import { softmaxAttention } from './softmaxAttention.ts';
 
 export type AttentionKind = 'softmax' | 'linear' | 'momentum';
+
+/**
+ * How momentum attention weights key j for query i: 'recurrence' follows (12)-(13) (the weights
+ * (1 - beta^(i-j+1))/(1 - beta), what recurrent sampling computes); 'authors-code' is the authors'
+ * parallel path, (1 - beta^(N-j+1))/(1 - beta) for every query (MATH.md, "A known discrepancy").
+ */
+export type MomentumWeights = 'recurrence' | 'authors-code';
+export const MOMENTUM_WEIGHTS: readonly MomentumWeights[] = ['recurrence', 'authors-code'];
 
 export interface AttentionSpec {
   kind: AttentionKind;
@@ -14,6 +23,8 @@ export interface AttentionSpec {
   beta?: number;
   /** Step size > 0; momentum attention only (default 1). */
   gamma?: number;
+  /** Momentum attention only (default 'recurrence'). */
+  weights?: MomentumWeights;
 }
 
 export type { AttentionDims } from '../check.ts';
@@ -36,7 +47,17 @@ export function checkAttentionSpec(spec: AttentionSpec): Required<AttentionSpec>
     throw new Error(`momentum beta must be in [0, 1) (beta >= 1 diverges); got ${beta}`);
   }
   if (!Number.isFinite(gamma) || gamma <= 0) throw new Error(`momentum gamma (step size) must be > 0; got ${gamma}`);
-  return { kind: spec.kind, causal: spec.causal, beta, gamma };
+  const weights = checkWeights(spec);
+  return { kind: spec.kind, causal: spec.causal, beta, gamma, weights };
+}
+
+function checkWeights(spec: AttentionSpec): MomentumWeights {
+  if (spec.weights === undefined) return 'recurrence';
+  if (!MOMENTUM_WEIGHTS.includes(spec.weights)) {
+    throw new Error(`attention 'weights' must be one of ${MOMENTUM_WEIGHTS.join(', ')}; got ${JSON.stringify(spec.weights)}`);
+  }
+  if (spec.kind !== 'momentum') throw new Error(`attention 'weights' applies to momentum attention only, not '${spec.kind}'`);
+  return spec.weights;
 }
 
 /** Throws unless every size is a positive integer (check.ts's checkAttentionDims); returns dims. */
@@ -59,6 +80,11 @@ export function attention(tape: Tape, spec: AttentionSpec, q: Tensor, k: Tensor,
     case 'linear':
       return linearAttention(tape, q, k, v, { causal: s.causal, lengths });
     case 'momentum':
+      if (s.weights === 'authors-code') {
+        // Their weight uses the sequence length N; with padding it would be each example's own.
+        if (lengths) throw new Error("attention: momentum weights 'authors-code' do not take key-padding lengths (the authors' weight uses one sequence length N); use weights 'recurrence' for padded batches");
+        return authorsMomentumAttention(tape, q, k, v, { causal: s.causal, beta: s.beta, gamma: s.gamma });
+      }
       return momentumAttention(tape, q, k, v, { causal: s.causal, beta: s.beta, gamma: s.gamma, lengths });
   }
 }
