@@ -79,7 +79,15 @@ describe('attentionMatrix: GPU against the CPU reference, and A v = attention(q,
 
   // Key padding: each example's rows and columns past its length are 0, the rest is the matrix of
   // the example alone, and A v is attention's output with the same lengths.
-  it.each(specs)('%j with key-padding lengths', async (spec) => {
+  it("refuses key-padding lengths with the authors' weights (they use one sequence length N)", async () => {
+    const dims: AttentionDims = { batch: 2, heads: 1, seq: 9, dim: 3, dimV: 2 };
+    const { q, k, v } = inputs(dims, 5);
+    const spec: AttentionSpec = { kind: 'momentum', causal: false, beta: 0.3, gamma: 1, weights: 'authors-code' };
+    await expect(attentionMatrix(gpu, spec, q, k, dims, [9, 4])).rejects.toThrow(/'authors-code' do not take key-padding lengths/);
+    await expect(attention(gpu, spec, q, k, v, dims, [9, 4])).rejects.toThrow(/'authors-code' do not take key-padding lengths/);
+  });
+
+  it.each(specs.filter((s) => s.weights !== 'authors-code'))('%j with key-padding lengths', async (spec) => {
     const dims: AttentionDims = { batch: 3, heads: 2, seq: 37, dim: 5, dimV: 7 };
     const lengths = [37, 1, 20];
     const { q, k, v } = inputs(dims, 13);
