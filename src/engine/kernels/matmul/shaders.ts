@@ -1,0 +1,24 @@
+// The WGSL of each matmul kernel: whole files of shaders/matmul/ joined in order (the product
+// kernels' prelude, then the kernel's own file); src/engine/kernel.ts prepends shaders/common.wgsl.
+// All share the label 'matmul', so a dispatch reads 'matmul:<entry>' (src/bench/profile.ts counts
+// the flops of 'matmul:matmul_*').
+import product from '../../../../shaders/matmul/product.wgsl?raw';
+import register from '../../../../shaders/matmul/register.wgsl?raw';
+import sumRows from '../../../../shaders/matmul/sum_rows.wgsl?raw';
+import tiled from '../../../../shaders/matmul/tiled.wgsl?raw';
+
+export interface MatmulKernel {
+  label: string;
+  code: string;
+  entry: string;
+}
+
+function kernel(entry: string, ...parts: string[]): MatmulKernel {
+  return { label: 'matmul', code: parts.join('\n'), entry };
+}
+
+export const MATMUL_KERNELS = {
+  matmul_register: kernel('matmul_register', product, register),
+  matmul_tiled: kernel('matmul_tiled', product, tiled),
+  sum_rows: kernel('sum_rows', sumRows),
+} as const;
