@@ -6,6 +6,11 @@ const TRANS: bool = true;
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;    // [BH, N, n_out]
 @group(0) @binding(8) var<storage, read> xd: array<f32>;           // [BH, N, n_out]: the q or k under phi
 
+// The r of query token tok's row (dq), or 0 (dk, dv: no r term).
+fn bwd_query(bh: u32, tok: u32) -> f32 {
+  return r_query(bh, tok);
+}
+
 // One output value at column col of token g, from its state and in-chunk part v.
 fn bwd_value(g: u32, zbase: u32, rq: f32, col: u32, v: f32) -> f32 {
   return (v + rq * zc[zbase + col]) * dphi(xd[g * p.n_out + col]);
@@ -13,25 +18,6 @@ fn bwd_value(g: u32, zbase: u32, rq: f32, col: u32, v: f32) -> f32 {
 
 @compute @workgroup_size(WG1)
 fn attend_rows_dq(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                   @builtin(local_invocation_index) lid: u32) {
-  let g = grid_index(wid, nwg) * WG1 + lid;
-  if (g >= p.nbh * ((p.n + 1u) / 2u)) { return; }
-  let pr = row_pair(g);
-  let bh = pr.x;
-  let gA = bh * p.n + pr.y;
-  let gB = bh * p.n + pr.z;
-  let slot = select(p.nc, pr.y / C, CAUSAL);
-  let zbase = (bh * (p.nc + 1u) + slot) * p.d;
-  _ = rows_prep(bh, pr.z);
-  stash_row();
-  _ = rows_prep(bh, pr.y);
-  let rqA = r_query(bh, pr.y);
-  let rqB = r_query(bh, pr.z);
-  for (var o = 0u; o < p.n_out; o += 4u) {
-    let v = rows_value4(bh, pr.y, pr.z, o);
-    for (var k = 0u; k < min(4u, p.n_out - o); k++) {
-      out[gA * p.n_out + o + k] = bwd_value(gA, zbase, rqA, o + k, v.a[k]);
-      out[gB * p.n_out + o + k] = bwd_value(gB, zbase, rqB, o + k, v.b[k]);
-    }
-  }
+                  @builtin(local_invocation_index) lid: u32) {
+  rows_backward(wid, nwg, lid);
 }

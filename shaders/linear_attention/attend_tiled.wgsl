@@ -188,3 +188,22 @@ fn attend_core(lid: u32, wid: vec3u) {
     }
   }
 }
+
+// What thread lid of workgroup wid writes once attend_core has run (the entry files' epilogues):
+// batch-head bh, chunk c of length len, output block ob whose first column is o0; the thread owns
+// rows ty + T r and columns o0 + tx + T s.
+struct OutTile {
+  bh: u32,
+  c: u32,
+  ob: u32,
+  tx: u32,
+  ty: u32,
+  o0: u32,
+  len: u32,
+}
+
+fn out_tile(lid: u32, wid: vec3u) -> OutTile {
+  let c = wid.x / p.nblk;
+  let ob = wid.x % p.nblk;
+  return OutTile(wid.y, c, ob, lid % T, lid / T, ob * T * ST, chunk_len(c));
+}

@@ -13,27 +13,20 @@ const PHI_V: bool = true;
 @compute @workgroup_size(T, T)
 fn attend_dq(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
   attend_core(lid, wid);
-  let bh = wid.y;
-  let c = wid.x / p.nblk;
-  let ob = wid.x % p.nblk;
-  let tx = lid % T;
-  let ty = lid / T;
-  let o0 = ob * T * ST;
-  let L = chunk_len(c);
-  let slot = select(p.nc, c, CAUSAL);
-  let zbase = (bh * (p.nc + 1u) + slot) * p.d;
+  let tile = out_tile(lid, wid);
+  let zb = z_base(tile.bh, tile.c);
   for (var r = 0u; r < RT; r++) {
-    let i = ty + T * r;
-    if (i >= L) { continue; }
-    let tok = c * C + i;
-    let rq = r_query(bh, tok);
+    let i = tile.ty + T * r;
+    if (i >= tile.len) { continue; }
+    let tok = tile.c * C + i;
+    let rq = r_query(tile.bh, tok);
     for (var s = 0u; s < ST; s++) {
-      let o = o0 + tx + T * s;
+      let o = tile.o0 + tile.tx + T * s;
       if (o >= p.n_out) { continue; }
       var val = acc[r * MAX_S + s];
       if (CAUSAL) { val = val + intra[r * MAX_S + s]; }
-      val = val + rq * zc[zbase + o];
-      let at = (bh * p.n + tok) * p.n_out + o;
+      val = val + rq * zc[zb + o];
+      let at = (tile.bh * p.n + tok) * p.n_out + o;
       out[at] = val * dphi(xd[at]);
     }
   }

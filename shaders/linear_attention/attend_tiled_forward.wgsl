@@ -12,26 +12,20 @@ const PHI_V: bool = false;
 @compute @workgroup_size(T, T)
 fn attend_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
   attend_core(lid, wid);
-  let bh = wid.y;
-  let c = wid.x / p.nblk;
-  let ob = wid.x % p.nblk;
-  let tx = lid % T;
-  let ty = lid / T;
-  let o0 = ob * T * ST;
-  let L = chunk_len(c);
+  let tile = out_tile(lid, wid);
   for (var r = 0u; r < RT; r++) {
-    let i = ty + T * r;
-    if (i >= L) { continue; }
-    let tok = bh * p.n + c * C + i;
+    let i = tile.ty + T * r;
+    if (i >= tile.len) { continue; }
+    let tok = tile.bh * p.n + tile.c * C + i;
     var dn = dz[r];
     if (CAUSAL) {
       var rs = 0.0;
       for (var t = 0u; t < T; t++) { rs += sh[C * C + i * T + t]; }
       dn = rs + dn;
     }
-    if (tx == 0u && ob == 0u) { den[tok] = dn; }
+    if (tile.tx == 0u && tile.ob == 0u) { den[tok] = dn; }
     for (var s = 0u; s < ST; s++) {
-      let o = o0 + tx + T * s;
+      let o = tile.o0 + tile.tx + T * s;
       if (o >= p.n_out) { continue; }
       var num = acc[r * MAX_S + s];
       if (CAUSAL) { num = num + intra[r * MAX_S + s]; }

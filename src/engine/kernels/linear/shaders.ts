@@ -4,6 +4,7 @@
 // file name) names it in errors and in the pipeline cache.
 import attend from '../../../../shaders/linear_attention/attend.wgsl?raw';
 import attendRows from '../../../../shaders/linear_attention/attend_rows.wgsl?raw';
+import attendRowsBwd from '../../../../shaders/linear_attention/attend_rows_bwd.wgsl?raw';
 import attendRowsDk from '../../../../shaders/linear_attention/attend_rows_dk.wgsl?raw';
 import attendRowsDkv from '../../../../shaders/linear_attention/attend_rows_dkv.wgsl?raw';
 import attendRowsDq from '../../../../shaders/linear_attention/attend_rows_dq.wgsl?raw';
@@ -46,9 +47,9 @@ export const LINEAR_KERNELS = {
   attendTiledDv: kernel('attend_tiled_dv', 'attend_dv', tiles, attend, attendTiled, attendTiledDv),
   // Attend, one thread per two tokens ('swiftshader').
   attendRowsForward: kernel('attend_rows_forward', 'attend_rows_forward', attend, rows, attendRows, attendRowsForward),
-  attendRowsDq: kernel('attend_rows_dq', 'attend_rows_dq', attend, rows, attendRows, attendRowsDq),
-  attendRowsDk: kernel('attend_rows_dk', 'attend_rows_dk', attend, rows, attendRows, attendRowsDk),
-  attendRowsDv: kernel('attend_rows_dv', 'attend_rows_dv', attend, rows, attendRows, attendRowsDv),
+  attendRowsDq: kernel('attend_rows_dq', 'attend_rows_dq', attend, rows, attendRows, attendRowsBwd, attendRowsDq),
+  attendRowsDk: kernel('attend_rows_dk', 'attend_rows_dk', attend, rows, attendRows, attendRowsBwd, attendRowsDk),
+  attendRowsDv: kernel('attend_rows_dv', 'attend_rows_dv', attend, rows, attendRows, attendRowsBwd, attendRowsDv),
   attendRowsDkv: kernel('attend_rows_dkv', 'attend_rows_dkv', attend, rows, attendRowsDkv),
   // Helpers.
   bwdPrep: kernel('bwd_prep', 'bwd_prep', bwdPrep),
