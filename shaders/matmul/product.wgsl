@@ -1,5 +1,5 @@
-// shaders/matmul/product.wgsl: the prelude of the two product kernels (register.wgsl for
-// 'swiftshader', tiled.wgsl for 'gpu'), which compute the same thing: batched
+// shaders/matmul/product.wgsl: the prelude of the product kernels (register.wgsl and
+// register_vec4.wgsl for 'swiftshader', tiled.wgsl for 'gpu'), which compute the same thing: batched
 // C[z] = op(A[b]) op(B[b]) (+ bias[N]) (+ C[z]) with op = identity or transpose, row-major float32.
 // The backward needs no kernel of its own: dA = dC op(B)^T and dB = op(A)^T dC are the same
 // kernels with other transposes, and the bias gradient is sum_rows.wgsl.
@@ -21,9 +21,9 @@ struct MatmulParams {
   hasBias: u32,     // 1: add bias[col] to every row
 }
 
+// A (binding 1) and B (binding 2) are declared by each kernel: as f32 (operands.wgsl) or, where
+// their rows are whole vec4s, as vec4f (register_vec4.wgsl).
 @group(0) @binding(0) var<uniform> p: MatmulParams;
-@group(0) @binding(1) var<storage, read> a: array<f32>;     // [batch | 1, M, K] or [.., K, M] if TRANS_A
-@group(0) @binding(2) var<storage, read> b: array<f32>;     // [batch | 1, K, N] or [.., N, K] if TRANS_B
 @group(0) @binding(3) var<storage, read> bias: array<f32>;  // [N] (any buffer when hasBias = 0)
 @group(0) @binding(4) var<storage, read_write> c: array<f32>; // [batch * splits, M, N]
 

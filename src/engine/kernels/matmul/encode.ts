@@ -28,7 +28,7 @@ function productKernel(gpu: Gpu, variant: MatmulVariant, l: MatmulLaunch) {
     constants.TWG_Y = v.workgroup[1];
     constants.BK = v.sliceK;
   }
-  const spec: MatmulKernel = MATMUL_KERNELS[v.entry];
+  const spec: MatmulKernel = MATMUL_KERNELS[l.entry];
   return gpu.kernel({ ...spec, constants });
 }
 

@@ -38,6 +38,8 @@ export interface MatmulShape {
 
 /** The product kernel's dispatch: sizes as the WGSL sees them (shaders/matmul/product.wgsl). */
 export interface MatmulLaunch {
+  /** The entry point (MATMUL in src/engine/variants.ts). */
+  entry: MatmulEntry;
   m: number;
   n: number;
   k: number;
@@ -52,6 +54,8 @@ export interface MatmulLaunch {
   transB: boolean;
   grid: [number, number, number];
 }
+
+export type MatmulEntry = 'matmul_register' | 'matmul_register_vec4' | 'matmul_tiled';
 
 export interface MatmulPlan {
   /** The call's sizes and flags, defaults filled in. */
@@ -126,6 +130,15 @@ function autoSplits(variant: MatmulVariant, m: number, n: number, k: number): nu
   return Math.max(1, Math.min(SPLIT_MAX, Math.ceil(SPLIT_TARGET_WORKGROUPS / workgroups), Math.floor(k / SPLIT_MIN_K)));
 }
 
+/**
+ * Whether A and B can be read as aligned vec4s: the dimension each is contiguous in (K for A, or M
+ * when transposed; N for B, or K when transposed) is a multiple of 4, which batch strides and
+ * split-K chunks (multiples of 16) keep.
+ */
+function vec4Operands(m: number, n: number, k: number, transA: boolean, transB: boolean): boolean {
+  return (transA ? m : k) % 4 === 0 && (transB ? k : n) % 4 === 0;
+}
+
 function gridOf(variant: MatmulVariant, m: number, n: number, z: number): [number, number, number] {
   const [tn, tm] = tileOf(variant);
   return [Math.ceil(n / tn), Math.ceil(m / tm), z];
@@ -156,7 +169,7 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
   };
   const { transA, transB, aShared, bShared, sumBatch } = shape;
 
-  let l: Omit<MatmulLaunch, 'grid' | 'transA' | 'transB'>;
+  let l: Omit<MatmulLaunch, 'entry' | 'grid' | 'transA' | 'transB'>;
   if (batch > 1 && bShared && !aShared && !transA && !sumBatch) {
     // [batch, M, K] x [K, N] is one [batch * M, K] x [K, N] product: fewer, fuller tiles.
     l = { m: batch * m, n, k, batch: 1, splits: 1, kChunk: k, strideA: 0, strideB: 0, strideC: 0 };
@@ -179,7 +192,9 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
   } else if (s.splitK !== undefined && s.splitK > 1) {
     fail(what, `splitK applies to a single product; this call has ${l.batch} batch items`);
   }
-  const launch: MatmulLaunch = { ...l, transA, transB, grid: gridOf(variant, l.m, n, l.batch * l.splits) };
+  const v = MATMUL[variant];
+  const entry = v.vec4Entry && vec4Operands(l.m, n, l.k, transA, transB) ? v.vec4Entry : v.entry;
+  const launch: MatmulLaunch = { ...l, entry, transA, transB, grid: gridOf(variant, l.m, n, l.batch * l.splits) };
   checkGrid(gpu, what, launch.grid);
   let finish: SumRowsPlan | null = null;
   if (l.splits > 1 || reduceBatch) {
