@@ -24,8 +24,8 @@ export function variantOf(what: string, gpu: Gpu, forced?: Variant): Variant {
 
 /**
  * matmul: 'gpu' stages BK-deep slices of A and B in workgroup memory; 'swiftshader' reads them
- * straight (4x4 register blocks), as vec4s four k at a time (`vec4Entry`) where each operand's
- * contiguous dimension is a multiple of 4.
+ * straight (4x4 register blocks), or as vec4s four k at a time into 4x8 blocks (`vec4Entry`)
+ * where each operand's contiguous dimension is a multiple of 4.
  */
 export const MATMUL = {
   gpu: { entry: 'matmul_tiled', vec4Entry: null, workgroup: [16, 16] as const, sliceK: 16, splitK: true, twoPassColumnSums: true },

@@ -108,10 +108,13 @@ const SPLIT_TARGET_WORKGROUPS = 256;
 const SPLIT_MIN_K = 256;
 const SPLIT_MAX = 64;
 
-/** Columns and rows of C one workgroup of the variant computes. */
-function tileOf(variant: MatmulVariant): [number, number] {
+/** Column quads of C one invocation of matmul_register_vec4 computes (TN each). */
+const VEC4_QUADS = 2;
+
+/** Columns and rows of C one workgroup of the variant's kernel computes. */
+function tileOf(variant: MatmulVariant, entry: MatmulEntry = MATMUL[variant].entry): [number, number] {
   const [x, y] = MATMUL[variant].workgroup;
-  return [x * TN, y * TM];
+  return [x * TN * (entry === 'matmul_register_vec4' ? VEC4_QUADS : 1), y * TM];
 }
 
 function checkGrid(gpu: Gpu, what: string, grid: readonly number[]): void {
@@ -139,8 +142,8 @@ function vec4Operands(m: number, n: number, k: number, transA: boolean, transB: 
   return (transA ? m : k) % 4 === 0 && (transB ? k : n) % 4 === 0;
 }
 
-function gridOf(variant: MatmulVariant, m: number, n: number, z: number): [number, number, number] {
-  const [tn, tm] = tileOf(variant);
+function gridOf(variant: MatmulVariant, entry: MatmulEntry, m: number, n: number, z: number): [number, number, number] {
+  const [tn, tm] = tileOf(variant, entry);
   return [Math.ceil(n / tn), Math.ceil(m / tm), z];
 }
 
@@ -194,7 +197,7 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
   }
   const v = MATMUL[variant];
   const entry = v.vec4Entry && vec4Operands(l.m, n, l.k, transA, transB) ? v.vec4Entry : v.entry;
-  const launch: MatmulLaunch = { ...l, entry, transA, transB, grid: gridOf(variant, l.m, n, l.batch * l.splits) };
+  const launch: MatmulLaunch = { ...l, entry, transA, transB, grid: gridOf(variant, entry, l.m, n, l.batch * l.splits) };
   checkGrid(gpu, what, launch.grid);
   let finish: SumRowsPlan | null = null;
   if (l.splits > 1 || reduceBatch) {
