@@ -22,10 +22,21 @@ export function variantOf(what: string, gpu: Gpu, forced?: Variant): Variant {
   return forced ?? gpu.backend;
 }
 
-/** matmul: 'gpu' stages BK-deep slices of A and B in workgroup memory; 'swiftshader' reads them straight (4x4 register blocks). */
+/**
+ * matmul: 'gpu' stages BK-deep slices of A and B in workgroup memory; 'swiftshader' reads them
+ * straight (4x4 register blocks), or as vec4s four k at a time into 4x8 blocks (`vec4Entry`)
+ * where each operand's contiguous dimension is a multiple of 4.
+ */
 export const MATMUL = {
-  gpu: { entry: 'matmul_tiled', workgroup: [16, 16] as const, sliceK: 16, splitK: true, twoPassColumnSums: true },
-  swiftshader: { entry: 'matmul_register', workgroup: [8, 8] as const, sliceK: 0, splitK: false, twoPassColumnSums: false },
+  gpu: { entry: 'matmul_tiled', vec4Entry: null, workgroup: [16, 16] as const, sliceK: 16, splitK: true, twoPassColumnSums: true },
+  swiftshader: {
+    entry: 'matmul_register',
+    vec4Entry: 'matmul_register_vec4',
+    workgroup: [8, 8] as const,
+    sliceK: 0,
+    splitK: false,
+    twoPassColumnSums: false,
+  },
 } as const;
 
 /** LayerNorm: a workgroup per row with a tree reduction ('gpu'), or a thread per row, no barriers. */

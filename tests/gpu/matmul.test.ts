@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as cpu from '../../src/engine/cpu/matmul.ts';
 import type { Gpu } from '../../src/engine/gpu.ts';
-import { ROW_CHUNK, matmulGflops, matmulInto, sumRowsInto, type MatmulVariant } from '../../src/engine/kernels/matmul.ts';
+import { ROW_CHUNK, matmulGflops, matmulInto, planMatmul, sumRowsInto, type MatmulVariant } from '../../src/engine/kernels/matmul.ts';
 import { linear, matmul } from '../../src/engine/ops/matmul.ts';
 import { Tape, fromArray, variable, type Tensor } from '../../src/engine/tensor.ts';
 import { checkDirectional, expectClose, uniform, useGpu } from '../helpers.ts';
@@ -55,6 +55,24 @@ const CASES: Case[] = [
   { name: '5x7x37 split-K 2 B^T, accumulate', batch: 1, m: 5, n: 7, k: 37, transB: true, splitK: 2, accumulate: true },
 ];
 
+/**
+ * Shapes whose operands' contiguous dimensions (K of A, M of A^T, N of B, K of B^T) are multiples
+ * of 4, so 'swiftshader' reads them as vec4s (matmul_register_vec4); every other size is odd, and
+ * A^T B with an odd K also runs the kernel's one-k-at-a-time tail.
+ */
+const VEC4_CASES: Case[] = [
+  { name: '37x20x24 AB bias accumulate', batch: 1, m: 37, n: 20, k: 24, bias: true, accumulate: true },
+  { name: '20x12x37 A^TB (k tail)', batch: 1, m: 20, n: 12, k: 37, transA: true },
+  { name: '37x13x24 AB^T', batch: 1, m: 37, n: 13, k: 24, transB: true },
+  { name: '20x13x24 A^TB^T bias', batch: 1, m: 20, n: 13, k: 24, transA: true, transB: true, bias: true },
+  { name: 'batch 3, 37x20x24 AB', batch: 3, m: 37, n: 20, k: 24 },
+  { name: 'batch 3, 37x20x24 shared B (folded), bias', batch: 3, m: 37, n: 20, k: 24, bShared: true, bias: true },
+  { name: 'batch 2, 12x20x5 shared A^T accumulate', batch: 2, m: 12, n: 20, k: 5, aShared: true, transA: true, accumulate: true },
+  { name: 'batch 3, 20x12x13 sumBatch A^T B (stacked along K)', batch: 3, m: 20, n: 12, k: 13, transA: true, sumBatch: true },
+  { name: 'batch 3, 37x13x8 sumBatch A B^T (partials)', batch: 3, m: 37, n: 13, k: 8, transB: true, sumBatch: true, bias: true },
+  { name: '20x12x101 split-K 3 A^T, bias', batch: 1, m: 20, n: 12, k: 101, transA: true, splitK: 3, bias: true },
+];
+
 function stored(rows: number, cols: number, trans: boolean | undefined): string {
   return trans ? `[${cols}, ${rows}]` : `[${rows}, ${cols}]`;
 }
@@ -90,6 +108,42 @@ describe('matmulInto against the CPU reference', () => {
       });
     }
   }
+
+  for (const variant of VARIANTS) {
+    for (const c of VEC4_CASES) {
+      it(`${variant}: ${c.name}`, async () => {
+        const { got, want } = await runCase(gpu(), c, variant);
+        expectClose(got, want, { ...TOL, label: `${variant} ${c.name}` });
+      });
+    }
+  }
+
+  it("'swiftshader' reads the vec4 cases as vec4s and the others one float at a time", () => {
+    const entry = (c: Case) => planMatmul('test', gpu(), { ...c, variant: 'swiftshader' }).launch.entry;
+    for (const c of VEC4_CASES) expect(entry(c), c.name).toBe('matmul_register_vec4');
+    for (const c of CASES.filter((c) => c.k % 4 !== 0 && c.m % 4 !== 0)) expect(entry(c), c.name).toBe('matmul_register');
+    expect(planMatmul('test', gpu(), { batch: 1, m: 16, n: 16, k: 16, variant: 'gpu' }).launch.entry).toBe('matmul_tiled');
+  });
+
+  it('vec4 and scalar reads give the same bits', async () => {
+    // Both add k in the same order by fma; 37x20x24 as AB (vec4) and, padded to N = 21, as scalar.
+    const c = VEC4_CASES[4]!;
+    const vec4 = await runCase(gpu(), c, 'swiftshader', 9);
+    const m = c.m, n = c.n, k = c.k;
+    const a = uniform(c.batch * m * k, 9);
+    const b = uniform(c.batch * k * n, 10);
+    const wide = new Float32Array(c.batch * k * (n + 1));
+    for (let i = 0; i < c.batch * k; i++) wide.set(b.subarray(i * n, (i + 1) * n), i * (n + 1));
+    const ta = fromArray(gpu(), a, [a.length], 'a');
+    const tb = fromArray(gpu(), wide, [wide.length], 'b wide');
+    const tc = fromArray(gpu(), new Float32Array(c.batch * m * (n + 1)), [c.batch * m * (n + 1)], 'c wide');
+    matmulInto(gpu(), { batch: c.batch, m, n: n + 1, k, a: ta, b: tb, c: tc, variant: 'swiftshader' });
+    const got = await tc.read();
+    const scalar = new Float32Array(c.batch * m * n);
+    for (let i = 0; i < c.batch * m; i++) scalar.set(got.subarray(i * (n + 1), i * (n + 1) + n), i * n);
+    expect(Array.from(scalar)).toEqual(Array.from(vec4.got));
+    for (const t of [ta, tb, tc]) t.dispose();
+  });
 
   it('repeats bit for bit (split-K partials and batch sums included)', async () => {
     for (const c of [CASES.at(-2)!, CASES.at(-4)!]) {
@@ -171,6 +225,46 @@ async function opForward(gpu: Gpu, inputs: { shape: number[] }[], forward: (tape
   tape.dispose();
   return out;
 }
+
+describe('each variant: gradients by the same primitive pass directional derivatives', () => {
+  const gpu = useGpu();
+  // 21 x 12 x 8: on 'swiftshader' AB and AB^T read vec4s in all three products, A^T B and
+  // A^T B^T in their gradient products (M = 21 keeps their forwards on matmul_register); the
+  // products with K = 21 run the vec4 kernel's one-k tail. On 'gpu' all are tiled.
+  const [m, n, k] = [21, 12, 8];
+  for (const variant of VARIANTS) {
+    for (const t of TRANSPOSES) {
+      it(`${variant}: ${m}x${n}x${k} ${tag(t)}`, async () => {
+        const g = gpu();
+        const run = async (x: Float32Array, y: Float32Array, shape: { m: number; n: number; k: number; transA: boolean; transB: boolean }) => {
+          const [ta, tb] = [fromArray(g, x, [x.length], 'a'), fromArray(g, y, [y.length], 'b')];
+          const tc = fromArray(g, new Float32Array(shape.m * shape.n), [shape.m * shape.n], 'c');
+          matmulInto(g, { batch: 1, ...shape, a: ta, b: tb, c: tc, variant });
+          const out = await tc.read();
+          for (const u of [ta, tb, tc]) u.dispose();
+          return out;
+        };
+        const a = uniform(m * k, 41);
+        const b = uniform(k * n, 42);
+        const dout = uniform(m * n, 43);
+        // dA = dC op(B)^T (or its transpose), dB = op(A)^T dC (or its transpose): as ops/matmul.ts.
+        const da = t.transA
+          ? await run(b, dout, { m: k, n: m, k: n, transA: t.transB, transB: true })
+          : await run(dout, b, { m, n: k, k: n, transA: false, transB: !t.transB });
+        const db = t.transB
+          ? await run(dout, a, { m: n, n: k, k: m, transA: true, transB: t.transA })
+          : await run(a, dout, { m: k, n, k: m, transA: !t.transA, transB: false });
+        await checkDirectional({
+          forward: ([x, y]) => run(x!, y!, { m, n, k, ...t }),
+          inputs: [a, b],
+          grads: [da, db],
+          dout,
+          label: `${variant} ${tag(t)}`,
+        });
+      });
+    }
+  }
+});
 
 describe('differentiable matmul and linear', () => {
   const gpu = useGpu();

@@ -1,5 +1,5 @@
 // Host-side parts of token embedding the GPU path needs: the id check, the sinusoid base and the
-// per-id index of positions the table backward reads (src/engine/kernels/embedding.ts).
+// per-id index of positions the table backward reads (src/engine/kernels/embedding/).
 
 export type Combine = 'add' | 'concat';
 

@@ -1,8 +1,22 @@
-// GPU primitives of shaders/elementwise.wgsl. The `encode*` functions only record dispatches from
+// GPU primitives of shaders/elementwise/. The `encode*` functions only record dispatches from
 // validated tensors (ops/elementwise.ts checks once and calls them); the checked primitives
 // (geluForward, ...) are for direct callers (tests): they validate, then call the same encoders.
 // Outputs are passed in; none may share a buffer with an input.
-import src from '../../../shaders/elementwise.wgsl?raw';
+import addBackwardWgsl from '../../../shaders/elementwise/add_backward.wgsl?raw';
+import addBroadcastBackwardPartialWgsl from '../../../shaders/elementwise/add_broadcast_backward_partial.wgsl?raw';
+import addBroadcastBackwardReduceWgsl from '../../../shaders/elementwise/add_broadcast_backward_reduce.wgsl?raw';
+import addBroadcastForwardWgsl from '../../../shaders/elementwise/add_broadcast_forward.wgsl?raw';
+import addForwardWgsl from '../../../shaders/elementwise/add_forward.wgsl?raw';
+import broadcast from '../../../shaders/elementwise/broadcast.wgsl?raw';
+import dropoutWgsl from '../../../shaders/elementwise/dropout.wgsl?raw';
+import gelu from '../../../shaders/elementwise/gelu.wgsl?raw';
+import geluBackwardWgsl from '../../../shaders/elementwise/gelu_backward.wgsl?raw';
+import geluForwardWgsl from '../../../shaders/elementwise/gelu_forward.wgsl?raw';
+import map from '../../../shaders/elementwise/map.wgsl?raw';
+import params from '../../../shaders/elementwise/params.wgsl?raw';
+import reluBackwardWgsl from '../../../shaders/elementwise/relu_backward.wgsl?raw';
+import reluForwardWgsl from '../../../shaders/elementwise/relu_forward.wgsl?raw';
+import scaleForwardWgsl from '../../../shaders/elementwise/scale_forward.wgsl?raw';
 import { checkBroadcast, checkDistinctTensors, checkDropout, checkFinite, checkFloat, checkSameShape } from '../check.ts';
 import type { Gpu } from '../gpu.ts';
 import type { Kernel } from '../kernel.ts';
@@ -17,8 +31,26 @@ const COL_WG = 64;
  * second stage short enough to stay cheap). */
 const ROWS_PER_CHUNK = 32;
 
-function kernel(gpu: Gpu, entry: string, wg = EW_WG): Kernel {
-  return gpu.kernel({ label: 'elementwise', code: src, entry, constants: { WG: wg } });
+/** Each entry point's WGSL: params.wgsl, its group's uniform, what it shares, its own file. */
+const SOURCES = {
+  gelu_forward: [map, gelu, geluForwardWgsl],
+  gelu_backward: [map, gelu, geluBackwardWgsl],
+  relu_forward: [map, reluForwardWgsl],
+  relu_backward: [map, reluBackwardWgsl],
+  add_forward: [map, addForwardWgsl],
+  add_backward: [map, addBackwardWgsl],
+  scale_forward: [map, scaleForwardWgsl],
+  add_broadcast_forward: [broadcast, addBroadcastForwardWgsl],
+  add_broadcast_backward_partial: [broadcast, addBroadcastBackwardPartialWgsl],
+  add_broadcast_backward_reduce: [broadcast, addBroadcastBackwardReduceWgsl],
+  dropout: [dropoutWgsl],
+} as const;
+
+type Entry = keyof typeof SOURCES;
+
+function kernel(gpu: Gpu, entry: Entry, wg = EW_WG): Kernel {
+  const code = [params, ...SOURCES[entry]].join('\n');
+  return gpu.kernel({ label: `elementwise/${entry}`, code, entry, constants: { WG: wg } });
 }
 
 /** The checks of a same-shape primitive called directly: floats, one shape, outputs distinct. */
@@ -29,7 +61,7 @@ function checkSame(op: string, ins: Tensor[], outs: Tensor[]): void {
 }
 
 /** One dispatch of a same-shape entry point over n = the tensors' size; no checks. */
-function encode(gpu: Gpu, entry: string, bindings: Record<string, Tensor>, s = 0): void {
+function encode(gpu: Gpu, entry: Entry, bindings: Record<string, Tensor>, s = 0): void {
   const n = Object.values(bindings)[0]!.size;
   kernel(gpu, entry).run(bindings, { n, s }, gpu.grid(Math.ceil(n / EW_WG)));
 }

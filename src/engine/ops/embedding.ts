@@ -1,16 +1,19 @@
 // The differentiable embedding: token rows gathered by id plus a position code, added or
 // concatenated (MATH.md section 8: the copy task and MNIST concatenate a d/2 token embedding with a
 // d/2 sinusoidal code). The forward builds, as an explicit output, the index of positions grouped
-// by id that the deterministic backward into the table walks.
+// by id that the deterministic backward into the table walks. The op checks and plans once
+// (kernels/embedding/plan.ts) before it allocates; the kernels only encode.
 import { checkIds } from '../host/embedding.ts';
 import {
-  checkEmbedInputs,
-  embeddingForward,
-  embeddingIndexFromHost,
-  embeddingIndexOnGpu,
-  embeddingPositionBackward,
-  embeddingTableBackward,
   emptyEmbeddingIndex,
+  encodeEmbeddingForward,
+  encodeEmbeddingIndex,
+  encodePositionBackward,
+  encodeTableBackward,
+  planEmbedding,
+  positionBackwardOf,
+  tableBackwardOf,
+  uploadEmbeddingIndex,
   type Combine,
   type EmbeddingIndex,
   type PositionCode,
@@ -40,21 +43,21 @@ export interface EmbedOptions {
 /** ids u32 [B, N], table [V, E] -> [B, N, E] ('add', or no position code) or [B, N, E + P] ('concat'). */
 export function embed(tape: Tape, ids: Tensor, table: Tensor, opts: EmbedOptions): Tensor {
   const { position, combine, hostIds, positionOffset = 0 } = opts;
-  const s = checkEmbedInputs('embed', ids, table, position, combine, positionOffset);
+  const s = planEmbedding('embed', ids, table, position, combine, positionOffset);
   const rows = s.batch * s.seq;
   if (hostIds) {
     if (hostIds.length !== rows) throw new Error(`embed: hostIds holds ${hostIds.length} ids, ids '${ids.label}' ${rows}`);
     checkIds(hostIds, s.vocab, 'embed');
   }
   const gpu = tape.gpu;
-  const out = tape.empty([s.batch, s.seq, s.width], 'embed.out'); // [B, N, C]
   const learned = position?.kind === 'learned' ? position.table : null;
   const tableGrad = tape.needsGrad(table);
   const posGrad = learned !== null && tape.needsGrad(learned);
   if (posGrad && positionOffset !== 0) {
     throw new Error(`embed: positionOffset ${positionOffset} is for inference; the learned position table '${learned.label}' needs a gradient here`);
   }
-  embeddingForward(gpu, ids, table, position, combine, out, positionOffset);
+  const out = tape.empty([s.batch, s.seq, s.width], 'embed.out'); // [B, N, C]
+  encodeEmbeddingForward(gpu, s, ids, table, learned, out);
 
   if (!tableGrad && !posGrad) return out;
 
@@ -62,28 +65,27 @@ export function embed(tape: Tape, ids: Tensor, table: Tensor, opts: EmbedOptions
   let index: EmbeddingIndex | null = null;
   if (tableGrad) {
     if (hostIds) {
-      index = embeddingIndexFromHost(gpu, hostIds, s.vocab, 'embed.index');
+      index = uploadEmbeddingIndex(gpu, hostIds, s.vocab, 'embed.index');
     } else {
       index = emptyEmbeddingIndex(gpu, rows, s.vocab, 'embed.index');
-      embeddingIndexOnGpu(gpu, ids, s.vocab, index);
+      encodeEmbeddingIndex(gpu, { rows, vocab: s.vocab }, ids, index);
     }
     tape.own(index.offsets);
     tape.own(index.order);
     tape.own(index.sortedIds);
   }
-  const posColumn = combine === 'concat' ? s.dim : 0;
 
   tape.tracks(out);
   tape.record('embed', [out], () => {
     const dout = out.grad!; // [B, N, C]
     if (index) {
       const dtable = tape.empty([s.vocab, s.dim], 'embed.dtable'); // [V, E]
-      embeddingTableBackward(gpu, dout, index, 0, dtable);
+      encodeTableBackward(gpu, tableBackwardOf(s), dout, index, dtable);
       tape.accumulate(table, dtable);
     }
     if (posGrad) {
       const dpos = tape.empty([s.posRows, s.posDim], 'embed.dpos'); // [Nmax, P]
-      embeddingPositionBackward(gpu, dout, posColumn, dpos);
+      encodePositionBackward(gpu, positionBackwardOf(s), dout, dpos);
       tape.accumulate(learned, dpos);
     }
   });

@@ -1,7 +1,10 @@
 // Differentiable matmul and linear layer on the tape. Both backwards are products of the same
 // kernel with other transposes: d op(A) = dC op(B)^T, d op(B) = op(A)^T dC; a shared weight's
 // gradient sums over the batch inside one deterministic product (or a fixed-order sum of partials).
-import { matmulInto, sumRowsInto } from '../kernels/matmul.ts';
+// Each op checks its tensors and plans every product it will encode, the backward's included,
+// before it allocates; the kernels (kernels/matmul/) only encode from the plans.
+import { checkTensor } from '../check.ts';
+import { encodeMatmul, encodeSumRows, planMatmul, planSumRows } from '../kernels/matmul.ts';
 import type { Shape, Tape, Tensor } from '../tensor.ts';
 
 export interface MatmulOptions {
@@ -44,34 +47,41 @@ export function matmul(tape: Tape, a: Tensor, b: Tensor, opts: MatmulOptions = {
         `(A ${fmt(a.shape)}${transA ? ' transposed' : ''}, B ${fmt(b.shape)}${transB ? ' transposed' : ''})`,
     );
   }
+  checkTensor('matmul', 'A', a);
+  checkTensor('matmul', 'B', b);
   const batch = product(lead);
   const gpu = tape.gpu;
+  const forward = planMatmul('matmul', gpu, { batch, m, n, k, transA, transB, bShared });
+  const needA = tape.needsGrad(a);
+  const needB = tape.needsGrad(b);
+  const backA = !needA
+    ? null
+    : !transA
+      ? // dA [M, K] = dC [M, N] op(B)^T
+        planMatmul('matmul', gpu, { batch, m, n: k, k: n, transB: !transB, bShared })
+      : // dA [K, M] = op(B) [K, N] dC^T
+        planMatmul('matmul', gpu, { batch, m: k, n: m, k: n, transA: transB, transB: true, aShared: bShared });
+  const backB = !needB
+    ? null
+    : !transB
+      ? // dB [K, N] = op(A)^T [K, M] dC [M, N], summed over the batch when shared
+        planMatmul('matmul', gpu, { batch, m: k, n, k: m, transA: !transA, sumBatch: bShared })
+      : // dB [N, K] = dC^T [N, M] op(A) [M, K]
+        planMatmul('matmul', gpu, { batch, m: n, n: k, k: m, transA: true, transB: transA, sumBatch: bShared });
   const c = tape.empty([...lead, m, n], 'matmul.c'); // [..., M, N]
-  matmulInto(gpu, { a, b, c, batch, m, n, k, transA, transB, bShared });
-  if (tape.needsGrad(a, b)) {
+  encodeMatmul(gpu, forward, { a, b, c });
+  if (backA || backB) {
     tape.tracks(c);
     tape.record('matmul', [c], () => {
       const dc = c.grad!; // [..., M, N]
-      if (tape.needsGrad(a)) {
+      if (backA) {
         const da = tape.empty(a.shape, 'matmul.da'); // A's shape
-        if (!transA) {
-          // dA [M, K] = dC [M, N] op(B)^T
-          matmulInto(gpu, { a: dc, b, c: da, batch, m, n: k, k: n, transB: !transB, bShared });
-        } else {
-          // dA [K, M] = op(B) [K, N] dC^T
-          matmulInto(gpu, { a: b, b: dc, c: da, batch, m: k, n: m, k: n, transA: transB, transB: true, aShared: bShared });
-        }
+        encodeMatmul(gpu, backA, transA ? { a: b, b: dc, c: da } : { a: dc, b, c: da });
         tape.accumulate(a, da);
       }
-      if (tape.needsGrad(b)) {
+      if (backB) {
         const db = tape.empty(b.shape, 'matmul.db'); // B's shape
-        if (!transB) {
-          // dB [K, N] = op(A)^T [K, M] dC [M, N], summed over the batch when shared
-          matmulInto(gpu, { a, b: dc, c: db, batch, m: k, n, k: m, transA: !transA, sumBatch: bShared });
-        } else {
-          // dB [N, K] = dC^T [N, M] op(A) [M, K]
-          matmulInto(gpu, { a: dc, b: a, c: db, batch, m: n, n: k, k: m, transA: true, transB: transA, sumBatch: bShared });
-        }
+        encodeMatmul(gpu, backB, transB ? { a: dc, b: a, c: db } : { a, b: dc, c: db });
         tape.accumulate(b, db);
       }
     });
@@ -92,28 +102,35 @@ export function linear(tape: Tape, x: Tensor, w: Tensor, bias?: Tensor | null): 
   if (bias && (bias.shape.length !== 1 || bias.shape[0] !== n)) {
     throw new Error(`linear: bias ${fmt(bias.shape)} must be [${n}] to match W ${fmt(w.shape)}`);
   }
+  checkTensor('linear', 'x', x);
+  checkTensor('linear', 'W', w);
+  if (bias) checkTensor('linear', 'bias', bias);
   const rows = product(lead);
   const gpu = tape.gpu;
-  const y = tape.empty([...lead, n], 'linear.y'); // [..., N]
   // Every row shares W, so the whole batch is one [rows, K] x [K, N] product.
-  matmulInto(gpu, { a: x, b: w, c: y, bias, batch: 1, m: rows, n, k });
-  if (tape.needsGrad(x, w, bias)) {
+  const forward = planMatmul('linear', gpu, { batch: 1, m: rows, n, k });
+  const backX = tape.needsGrad(x) ? planMatmul('linear', gpu, { batch: 1, m: rows, n: k, k: n, transB: true }) : null; // dy W^T
+  const backW = tape.needsGrad(w) ? planMatmul('linear', gpu, { batch: 1, m: k, n, k: rows, transA: true }) : null; // x^T dy
+  const backBias = bias && tape.needsGrad(bias) ? planSumRows('linear', gpu, { rows, cols: n }) : null;
+  const y = tape.empty([...lead, n], 'linear.y'); // [..., N]
+  encodeMatmul(gpu, forward, { a: x, b: w, c: y, bias });
+  if (backX || backW || backBias) {
     tape.tracks(y);
     tape.record('linear', [y], () => {
       const dy = y.grad!; // [..., N] = [rows, N]
-      if (tape.needsGrad(x)) {
+      if (backX) {
         const dx = tape.empty(x.shape, 'linear.dx'); // [..., K]
-        matmulInto(gpu, { a: dy, b: w, c: dx, batch: 1, m: rows, n: k, k: n, transB: true }); // dy W^T
+        encodeMatmul(gpu, backX, { a: dy, b: w, c: dx });
         tape.accumulate(x, dx);
       }
-      if (tape.needsGrad(w)) {
+      if (backW) {
         const dw = tape.empty(w.shape, 'linear.dw'); // [K, N]
-        matmulInto(gpu, { a: x, b: dy, c: dw, batch: 1, m: k, n, k: rows, transA: true }); // x^T dy
+        encodeMatmul(gpu, backW, { a: x, b: dy, c: dw });
         tape.accumulate(w, dw);
       }
-      if (bias && tape.needsGrad(bias)) {
+      if (bias && backBias) {
         const db = tape.empty(bias.shape, 'linear.dbias'); // [N]
-        sumRowsInto(gpu, { x: dy, out: db, rows, cols: n });
+        encodeSumRows(gpu, backBias, dy, db);
         tape.accumulate(bias, db);
       }
     });

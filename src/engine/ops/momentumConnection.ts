@@ -2,13 +2,15 @@
 // residual X + g of layer l with heavy-ball momentum carried from layer to layer:
 //   m_l = beta~ m_{l-1} + g_l ;  X'_l = X_l + gamma~ m_l
 // Both outputs carry gradients: X'_l flows on through the layer, m_l into layer l+1's connection.
+// Each op checks and plans once (kernels/momentumConnection/plan.ts) before it allocates; the
+// kernels only encode.
 import {
-  adaptiveConnectionBackward,
-  adaptiveConnectionForward,
-  checkAdaptiveInputs,
-  checkFixedInputs,
-  momentumConnectionBackward,
-  momentumConnectionForward,
+  encodeAdaptiveBackward,
+  encodeAdaptiveForward,
+  encodeFixedBackward,
+  encodeFixedForward,
+  planAdaptiveInputs,
+  planFixedInputs,
   type AdaptiveKernelOptions,
 } from '../kernels/momentumConnection.ts';
 import type { FixedConnectionOptions } from '../host/momentumConnection.ts';
@@ -25,10 +27,10 @@ export function momentumConnection(
   mPrev: Tensor | null,
   opts: FixedConnectionOptions,
 ): { out: Tensor; m: Tensor } {
-  checkFixedInputs('momentumConnection', x, g, mPrev, opts);
+  const plan = planFixedInputs('momentumConnection', x, g, mPrev, opts);
   const out = tape.empty(x.shape, 'momentumConnection.out'); // [..., C]
   const m = tape.empty(x.shape, 'momentumConnection.m'); // [..., C]
-  momentumConnectionForward(tape.gpu, x, g, mPrev, out, m, opts);
+  encodeFixedForward(tape.gpu, plan, x, g, mPrev, out, m);
   if (tape.needsGrad(x, g, mPrev)) {
     tape.tracks(out);
     tape.tracks(m);
@@ -37,7 +39,7 @@ export function momentumConnection(
       const dx = tape.empty(x.shape, 'momentumConnection.dx'); // [..., C]
       const dg = tape.empty(x.shape, 'momentumConnection.dg'); // [..., C]
       const dmPrev = mPrev ? tape.empty(x.shape, 'momentumConnection.dmPrev') : null; // [..., C]
-      momentumConnectionBackward(tape.gpu, dOut, m.grad, dx, dg, dmPrev, opts);
+      encodeFixedBackward(tape.gpu, plan, { dOut, dM: m.grad }, dx, dg, dmPrev);
       if (dOut) tape.accumulate(x, dx);
       else dx.dispose();
       tape.accumulate(g, dg);
@@ -66,13 +68,14 @@ export function adaptiveMomentumConnection(
   mPrev: Tensor,
   opts: AdaptiveKernelOptions,
 ): { out: Tensor; m: Tensor; beta: Tensor } {
-  const { rows } = checkAdaptiveInputs('adaptiveMomentumConnection', x, g, gPrev, mPrev, opts);
+  const plan = planAdaptiveInputs(tape.gpu, 'adaptiveMomentumConnection', x, g, gPrev, mPrev, opts);
+  const { rows } = plan;
   const rowShape = x.shape.slice(0, -1);
   const out = tape.empty(x.shape, 'adaptiveMomentumConnection.out'); // [..., C]
   const m = tape.empty(x.shape, 'adaptiveMomentumConnection.m'); // [..., C]
   const beta = tape.empty(rowShape, 'adaptiveMomentumConnection.beta'); // [...] = [R]
   const norms = tape.empty([rows, 2], 'adaptiveMomentumConnection.norms'); // [R, 2], for the backward
-  adaptiveConnectionForward(tape.gpu, x, g, gPrev, mPrev, out, m, beta, norms, opts);
+  encodeAdaptiveForward(tape.gpu, plan, { x, g, gPrev, mPrev, out, m, beta, norms });
   if (tape.needsGrad(x, g, gPrev, mPrev)) {
     tape.tracks(out);
     tape.tracks(m);
@@ -85,13 +88,7 @@ export function adaptiveMomentumConnection(
         dgPrev: tape.empty(x.shape, 'adaptiveMomentumConnection.dgPrev'), // [..., C]
         dmPrev: tape.empty(x.shape, 'adaptiveMomentumConnection.dmPrev'), // [..., C]
       };
-      adaptiveConnectionBackward(
-        tape.gpu,
-        { g, gPrev, mPrev, norms },
-        { dOut, dM: m.grad, dBeta: beta.grad },
-        result,
-        opts,
-      );
+      encodeAdaptiveBackward(tape.gpu, plan, { g, gPrev, mPrev, norms }, { dOut, dM: m.grad, dBeta: beta.grad }, result);
       if (dOut) tape.accumulate(x, result.dx);
       else result.dx.dispose();
       tape.accumulate(g, result.dg);

@@ -1,0 +1,234 @@
+// The plan of one matmul or column sum: the call's sizes checked and resolved to what is
+// dispatched (a batch folded into M or K where the layout allows, split-K chunks, the variant,
+// the grids) and whether a fixed-order sum of partials finishes it. Ops and the checked
+// primitives (kernels/matmul.ts) resolve it once, before they allocate; encode.ts only reads it.
+import { checkPositiveInt, fail } from '../../check.ts';
+import type { Gpu } from '../../gpu.ts';
+import { MATMUL, variantOf, type Variant } from '../../variants.ts';
+
+/** 'swiftshader': 4x4 register blocks straight from storage; 'gpu': workgroup-memory tiles (src/engine/variants.ts). */
+export type MatmulVariant = Variant;
+
+/** A product's sizes and layout (the tensors are checked against it, see kernels/matmul.ts). */
+export interface MatmulShape {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** A is stored [K, M] (op(A) = A^T). */
+  transA?: boolean;
+  /** B is stored [N, K] (op(B) = B^T). */
+  transB?: boolean;
+  /** C += product instead of C = product. */
+  accumulate?: boolean;
+  /** One A for every batch item (stride 0). */
+  aShared?: boolean;
+  /** One B for every batch item (stride 0). */
+  bShared?: boolean;
+  /** C = sum over the batch of op(A[b]) op(B[b]): a shared weight's gradient. Bias is added once. */
+  sumBatch?: boolean;
+  /** Forces a variant (matmul_register for 'swiftshader', matmul_tiled for 'gpu'); by default `gpu.backend`'s. */
+  variant?: MatmulVariant;
+  /**
+   * Cuts K into this many chunks computed in parallel and summed in a fixed order (for few output
+   * tiles with a long K, e.g. weight gradients on a GPU). Default: chosen by backend and shape.
+   */
+  splitK?: number;
+}
+
+/** The product kernel's dispatch: sizes as the WGSL sees them (shaders/matmul/product.wgsl). */
+export interface MatmulLaunch {
+  /** The entry point (MATMUL in src/engine/variants.ts). */
+  entry: MatmulEntry;
+  m: number;
+  n: number;
+  k: number;
+  /** z extent = batch * splits */
+  batch: number;
+  splits: number;
+  kChunk: number;
+  strideA: number;
+  strideB: number;
+  strideC: number;
+  transA: boolean;
+  transB: boolean;
+  grid: [number, number, number];
+}
+
+export type MatmulEntry = 'matmul_register' | 'matmul_register_vec4' | 'matmul_tiled';
+
+export interface MatmulPlan {
+  /** The call's sizes and flags, defaults filled in. */
+  shape: Required<Omit<MatmulShape, 'variant' | 'splitK'>>;
+  variant: MatmulVariant;
+  launch: MatmulLaunch;
+  /**
+   * Set when the product writes one partial per batch item or K chunk ([partials, M, N]) and
+   * sum_rows adds them in order into C (then the bias): the column sum of that finish.
+   */
+  finish: SumRowsPlan | null;
+}
+
+/** A column sum out[col] (+)= sum over rows of x[row, col], in one pass or two. */
+export interface SumRowsPlan {
+  rows: number;
+  cols: number;
+  /** Rows per partial sum of the first pass; rowChunk >= rows is one pass. */
+  rowChunk: number;
+  /** ceil(rows / rowChunk): partial rows of a two-pass sum (1: one pass). */
+  chunks: number;
+  grid: [number, number, number];
+  /** The second pass's grid when chunks > 1. */
+  finishGrid: [number, number, number] | null;
+  /** out += sum instead of out = sum. */
+  accumulate: boolean;
+}
+
+export interface SumRowsShape {
+  rows: number;
+  cols: number;
+  /**
+   * Rows per partial sum of the first of two passes (both in a fixed order). Default: one pass on
+   * SwiftShader, ROW_CHUNK on a GPU when rows are many; `rows` forces one pass.
+   */
+  rowChunk?: number;
+  /** out += sum instead of out = sum. */
+  accumulate?: boolean;
+}
+
+/** Each invocation's block of C is TM x TN (constants in the WGSL). */
+const TM = 4;
+const TN = 4;
+/** sum_rows invocations per workgroup. */
+export const SUM_WG = 256;
+/** Rows per partial sum in the two-pass column sum. */
+export const ROW_CHUNK = 256;
+/** Split-K on a GPU: aim for this many workgroups, with chunks no shorter than SPLIT_MIN_K. */
+const SPLIT_TARGET_WORKGROUPS = 256;
+const SPLIT_MIN_K = 256;
+const SPLIT_MAX = 64;
+
+/** Column quads of C one invocation of matmul_register_vec4 computes (TN each). */
+const VEC4_QUADS = 2;
+
+/** Columns and rows of C one workgroup of the variant's kernel computes. */
+function tileOf(variant: MatmulVariant, entry: MatmulEntry = MATMUL[variant].entry): [number, number] {
+  const [x, y] = MATMUL[variant].workgroup;
+  return [x * TN * (entry === 'matmul_register_vec4' ? VEC4_QUADS : 1), y * TM];
+}
+
+function checkGrid(gpu: Gpu, what: string, grid: readonly number[]): void {
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (grid.some((g) => g > max)) {
+    fail(what, `needs a grid of (${grid.join(', ')}) workgroups, over this device's ${max} per dimension`);
+  }
+}
+
+/** How many K chunks to compute in parallel when the output alone gives too few workgroups. */
+function autoSplits(variant: MatmulVariant, m: number, n: number, k: number): number {
+  if (!MATMUL[variant].splitK) return 1;
+  const [tn, tm] = tileOf(variant);
+  const workgroups = Math.ceil(m / tm) * Math.ceil(n / tn);
+  if (workgroups >= SPLIT_TARGET_WORKGROUPS) return 1;
+  return Math.max(1, Math.min(SPLIT_MAX, Math.ceil(SPLIT_TARGET_WORKGROUPS / workgroups), Math.floor(k / SPLIT_MIN_K)));
+}
+
+/**
+ * Whether A and B can be read as aligned vec4s: the dimension each is contiguous in (K for A, or M
+ * when transposed; N for B, or K when transposed) is a multiple of 4, which batch strides and
+ * split-K chunks (multiples of 16) keep.
+ */
+function vec4Operands(m: number, n: number, k: number, transA: boolean, transB: boolean): boolean {
+  return (transA ? m : k) % 4 === 0 && (transB ? k : n) % 4 === 0;
+}
+
+function gridOf(variant: MatmulVariant, entry: MatmulEntry, m: number, n: number, z: number): [number, number, number] {
+  const [tn, tm] = tileOf(variant, entry);
+  return [Math.ceil(n / tn), Math.ceil(m / tm), z];
+}
+
+function sumGrid(gpu: Gpu, cols: number, rows: number, rowChunk: number): [number, number, number] {
+  const [x, y] = gpu.grid(Math.ceil(cols / SUM_WG));
+  return [x, y, Math.ceil(rows / rowChunk)];
+}
+
+/** Checks a product's sizes and options and resolves what to dispatch. */
+export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
+  const { batch, m, n, k } = s;
+  for (const [name, v] of Object.entries({ batch, m, n, k })) checkPositiveInt(what, name, v);
+  const variant = variantOf(what, gpu, s.variant);
+  if (s.splitK !== undefined) checkPositiveInt(what, 'splitK', s.splitK);
+  const shape = {
+    batch,
+    m,
+    n,
+    k,
+    transA: s.transA ?? false,
+    transB: s.transB ?? false,
+    accumulate: s.accumulate ?? false,
+    aShared: s.aShared ?? false,
+    bShared: s.bShared ?? false,
+    sumBatch: s.sumBatch ?? false,
+  };
+  const { transA, transB, aShared, bShared, sumBatch } = shape;
+
+  let l: Omit<MatmulLaunch, 'entry' | 'grid' | 'transA' | 'transB'>;
+  if (batch > 1 && bShared && !aShared && !transA && !sumBatch) {
+    // [batch, M, K] x [K, N] is one [batch * M, K] x [K, N] product: fewer, fuller tiles.
+    l = { m: batch * m, n, k, batch: 1, splits: 1, kChunk: k, strideA: 0, strideB: 0, strideC: 0 };
+  } else if (batch > 1 && sumBatch && transA && !transB && !aShared && !bShared) {
+    // Both operands keep K outermost, so the batch items stack along K: sum_b A[b]^T B[b] = A^T B.
+    l = { m, n, k: batch * k, batch: 1, splits: 1, kChunk: batch * k, strideA: 0, strideB: 0, strideC: 0 };
+  } else {
+    l = { m, n, k, batch, splits: 1, kChunk: k, strideA: aShared ? 0 : m * k, strideB: bShared ? 0 : k * n, strideC: m * n };
+  }
+
+  const reduceBatch = sumBatch && l.batch > 1;
+  if (!reduceBatch && l.batch === 1) {
+    const splits = s.splitK ?? autoSplits(variant, l.m, n, l.k);
+    // K chunks are whole slices of the tiled kernel (the register kernel takes any chunk).
+    const slice = MATMUL.gpu.sliceK;
+    const kChunk = Math.ceil(Math.ceil(l.k / splits) / slice) * slice;
+    l.splits = Math.ceil(l.k / kChunk);
+    l.kChunk = kChunk;
+    l.strideC = l.m * n;
+  } else if (s.splitK !== undefined && s.splitK > 1) {
+    fail(what, `splitK applies to a single product; this call has ${l.batch} batch items`);
+  }
+  const v = MATMUL[variant];
+  const entry = v.vec4Entry && vec4Operands(l.m, n, l.k, transA, transB) ? v.vec4Entry : v.entry;
+  const launch: MatmulLaunch = { ...l, entry, transA, transB, grid: gridOf(variant, entry, l.m, n, l.batch * l.splits) };
+  checkGrid(gpu, what, launch.grid);
+  let finish: SumRowsPlan | null = null;
+  if (l.splits > 1 || reduceBatch) {
+    // Each batch item or K chunk writes its own product; one pass adds them in order.
+    const count = l.batch * l.splits;
+    finish = {
+      rows: count,
+      cols: l.m * n,
+      rowChunk: count,
+      chunks: 1,
+      grid: sumGrid(gpu, l.m * n, count, count),
+      finishGrid: null,
+      accumulate: shape.accumulate,
+    };
+    checkGrid(gpu, what, finish.grid);
+  }
+  return { shape, variant, launch, finish };
+}
+
+/** Checks a column sum's sizes and resolves its passes. */
+export function planSumRows(what: string, gpu: Gpu, s: SumRowsShape): SumRowsPlan {
+  const { rows, cols } = s;
+  checkPositiveInt(what, 'rows', rows);
+  checkPositiveInt(what, 'cols', cols);
+  const twoPass = MATMUL[variantOf(what, gpu)].twoPassColumnSums && rows > 2 * ROW_CHUNK;
+  let rowChunk = s.rowChunk ?? (twoPass ? ROW_CHUNK : rows);
+  checkPositiveInt(what, 'rowChunk', rowChunk);
+  rowChunk = Math.min(rowChunk, rows);
+  const chunks = Math.ceil(rows / rowChunk);
+  const grid = sumGrid(gpu, cols, rows, rowChunk);
+  checkGrid(gpu, what, grid);
+  const finishGrid = chunks > 1 ? sumGrid(gpu, cols, chunks, chunks) : null;
+  return { rows, cols, rowChunk, chunks, grid, finishGrid, accumulate: s.accumulate ?? false };
+}

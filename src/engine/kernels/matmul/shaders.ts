@@ -1,0 +1,27 @@
+// The WGSL of each matmul kernel: whole files of shaders/matmul/ joined in order (the product
+// kernels' prelude, how it binds A and B, then the kernel's own file); src/engine/kernel.ts prepends shaders/common.wgsl.
+// All share the label 'matmul', so a dispatch reads 'matmul:<entry>' (src/bench/profile.ts counts
+// the flops of 'matmul:matmul_*').
+import operands from '../../../../shaders/matmul/operands.wgsl?raw';
+import product from '../../../../shaders/matmul/product.wgsl?raw';
+import register from '../../../../shaders/matmul/register.wgsl?raw';
+import registerVec4 from '../../../../shaders/matmul/register_vec4.wgsl?raw';
+import sumRows from '../../../../shaders/matmul/sum_rows.wgsl?raw';
+import tiled from '../../../../shaders/matmul/tiled.wgsl?raw';
+
+export interface MatmulKernel {
+  label: string;
+  code: string;
+  entry: string;
+}
+
+function kernel(entry: string, ...parts: string[]): MatmulKernel {
+  return { label: 'matmul', code: parts.join('\n'), entry };
+}
+
+export const MATMUL_KERNELS = {
+  matmul_register: kernel('matmul_register', product, operands, register),
+  matmul_register_vec4: kernel('matmul_register_vec4', product, registerVec4),
+  matmul_tiled: kernel('matmul_tiled', product, operands, tiled),
+  sum_rows: kernel('sum_rows', sumRows),
+} as const;
