@@ -45,9 +45,13 @@ export function checkAttentionDims(dims: AttentionDims): AttentionDims {
   return dims;
 }
 
-/** q, k [B, H, N, D], v [B, H, N, Dv] -> [B, H, N, Dv], differentiable. */
-export function attention(tape: Tape, spec: AttentionSpec, q: Tensor, k: Tensor, v: Tensor): Tensor {
+/**
+ * q, k [B, H, N, D], v [B, H, N, Dv] -> [B, H, N, Dv], differentiable. `lengths` (u32 [B],
+ * non-causal only): key-padding masks, the wt-mask branch's API; refused until it lands.
+ */
+export function attention(tape: Tape, spec: AttentionSpec, q: Tensor, k: Tensor, v: Tensor, lengths?: Tensor): Tensor {
   const s = checkAttentionSpec(spec);
+  if (lengths) throw new Error('attention: key-padding lengths are not supported yet (branch wt-mask)');
   switch (s.kind) {
     case 'softmax':
       return softmaxAttention(tape, q, k, v, { causal: s.causal });
