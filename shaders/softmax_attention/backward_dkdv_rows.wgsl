@@ -10,6 +10,7 @@ fn backward_dkdv_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
   if (g >= p.bh * p.n) { return; }
   let bh = g / p.n;
   let j = g - bh * p.n;
+  let nb = seq_len(bh);
   var ks: array<f32, MAX_DIM>;     // k_j * scale
   var vr: array<f32, MAX_DIM>;     // v_j
   var acc_k: array<f32, MAX_DIM>;  // dk_j / scale
@@ -18,7 +19,9 @@ fn backward_dkdv_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
   for (var c = 0u; c < p.dv; c++) { vr[c] = v[g * p.dv + c]; }
   var i = 0u;
   if (p.causal != 0u) { i = j; }
-  for (; i < p.n; i++) {
+  // A padding key (j >= nb) is seen by no query, so its gradients are 0.
+  let iend = select(0u, nb, j < nb);
+  for (; i < iend; i++) {
     let gi = bh * p.n + i;
     var s = 0.0;
     for (var c = 0u; c < p.d; c++) { s += q[gi * p.d + c] * ks[c]; }

@@ -11,6 +11,7 @@ fn backward_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
   let r = lid / TPR;
   let t = lid - r * TPR;
   let j = j0 + r;
+  let nb = seq_len(bh);
   load_k(bh, j0, lid, threads);
   load_v(bh, j0, lid, threads);
   var acc_k: array<f32, ACC>;  // dk columns t + u * TPR, before the final scale
@@ -19,7 +20,7 @@ fn backward_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
   var i_start = 0u;
   // Causal: query blocks wholly above this key block see none of its keys.
   if (p.causal != 0u) { i_start = (j0 / BQ) * BQ; }
-  for (var i0 = i_start; i0 < p.n; i0 += BQ) {
+  for (var i0 = i_start; i0 < nb; i0 += BQ) {
     load_q(bh, i0, lid, threads);
     load_do(bh, i0, lid, threads);
     for (var e = lid; e < BQ; e += threads) {
@@ -36,7 +37,7 @@ fn backward_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
     for (var ii = t; ii < BQ; ii += TPR) {
       var pr = 0.0;
       var ds = 0.0;
-      if (allowed(i0 + ii, j)) {
+      if (allowed(i0 + ii, j, nb)) {
         var s = 0.0;
         for (var c = 0u; c < p.d; c++) { s += q_tile[ii * KS + c] * k_tile[r * KS + c]; }
         var dp = 0.0;

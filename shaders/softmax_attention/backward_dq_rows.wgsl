@@ -9,6 +9,7 @@ fn backward_dq_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   if (g >= p.bh * p.n) { return; }
   let bh = g / p.n;
   let i = g - bh * p.n;
+  let nb = seq_len(bh);
   var qs: array<f32, MAX_DIM>;   // q_i * scale
   var dor: array<f32, MAX_DIM>;  // dO_i
   var acc: array<f32, MAX_DIM>;  // dq_i / scale
@@ -16,8 +17,9 @@ fn backward_dq_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   for (var c = 0u; c < p.dv; c++) { dor[c] = dout[g * p.dv + c]; }
   let lse_i = lse_saved[g];
   let delta_i = delta_in[g];
-  var jend = p.n;
-  if (p.causal != 0u) { jend = i + 1u; }
+  // A padding row (i >= nb) sees no key, so its gradient is 0.
+  var jend = select(0u, nb, i < nb);
+  if (p.causal != 0u && i < nb) { jend = i + 1u; }
   for (var j = 0u; j < jend; j++) {
     let kr = (bh * p.n + j) * p.d;
     let vr = (bh * p.n + j) * p.dv;

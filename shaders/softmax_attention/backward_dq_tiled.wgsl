@@ -20,14 +20,15 @@ fn backward_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_inde
   }
   var acc: array<f32, ACC>;  // dq columns t + u * TPR, before the final scale
   let srow = r * (BK + 1u);
-  let kend = key_end(i0, BQ);
+  let nb = seq_len(bh);
+  let kend = key_end(i0, BQ, nb);
   for (var j0 = 0u; j0 < kend; j0 += BK) {
     load_k(bh, j0, lid, threads);
     load_v(bh, j0, lid, threads);
     workgroupBarrier();
     for (var jj = t; jj < BK; jj += TPR) {
       var ds = 0.0;
-      if (allowed(i, j0 + jj)) {
+      if (allowed(i, j0 + jj, nb)) {
         var s = 0.0;
         for (var c = 0u; c < p.d; c++) { s += q_tile[r * KS + c] * k_tile[jj * KS + c]; }
         var dp = 0.0;

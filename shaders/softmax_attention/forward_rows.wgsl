@@ -10,12 +10,19 @@ fn forward_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   if (g >= p.bh * p.n) { return; }
   let bh = g / p.n;
   let i = g - bh * p.n;
+  let nb = seq_len(bh);
+  if (i >= nb) {
+    // A padding row: 0, and lse 0.
+    for (var c = 0u; c < p.dv; c++) { out[g * p.dv + c] = 0.0; }
+    lse[g] = 0.0;
+    return;
+  }
   var qs: array<f32, MAX_DIM>;   // q_i * scale
   var acc: array<f32, MAX_DIM>;  // sum_j exp(s_ij - m) v_j
   for (var c = 0u; c < p.d; c++) { qs[c] = q[g * p.d + c] * p.scale; }
   var m = NEG;
   var l = 0.0;
-  var jend = p.n;
+  var jend = nb;
   if (p.causal != 0u) { jend = i + 1u; }
   for (var j = 0u; j < jend; j++) {
     let kr = (bh * p.n + j) * p.d;

@@ -19,7 +19,8 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) l
   var l = 0.0;      // running sum of exp(s - m)
   var acc: array<f32, ACC>;  // this thread's output columns t + u * TPR, scaled by exp(-m)
   let srow = r * (BK + 1u);
-  let kend = key_end(i0, BQ);
+  let nb = seq_len(bh);
+  let kend = key_end(i0, BQ, nb);
   for (var j0 = 0u; j0 < kend; j0 += BK) {
     load_k(bh, j0, lid, threads);
     load_v(bh, j0, lid, threads);
@@ -29,7 +30,7 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) l
     for (var u = 0u; u < NS; u++) {
       let jj = t + u * TPR;
       var s = NEG;
-      if (jj < BK && allowed(i, j0 + jj)) {
+      if (jj < BK && allowed(i, j0 + jj, nb)) {
         var qk = 0.0;
         for (var c = 0u; c < p.d; c++) { qk += q_tile[r * KS + c] * k_tile[jj * KS + c]; }
         s = qk * p.scale;
@@ -67,11 +68,13 @@ fn forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) l
   }
   if (i < p.n) {
     let g = bh * p.n + i;
-    let inv = 1.0 / l;
+    // A padding row (i >= nb) saw no key: it is 0, and lse 0.
+    let valid = i < nb;
+    let inv = select(0.0, 1.0 / l, valid);
     for (var u = 0u; u < NV; u++) {
       let c = t + u * TPR;
       if (c < p.dv) { out[g * p.dv + c] = acc[u] * inv; }
     }
-    if (t == 0u) { lse[g] = m + log(l); }
+    if (t == 0u) { lse[g] = select(0.0, m + log(l), valid); }
   }
 }

@@ -3,6 +3,8 @@
 //   forward_tiled, backward_dq_tiled, backward_dkdv_tiled   with tiles.wgsl ('gpu' variant)
 //   forward_rows, backward_dq_rows, backward_dkdv_rows      ('swiftshader' variant)
 //   backward_delta (both), step (the decoder over a KV cache)
+// The six kernels above that read a row's length follow lengths_full.wgsl (every row runs to N)
+// or, for right-padded batches, lengths_masked.wgsl (binds `lengths`); both define seq_len(bh).
 //
 // Multi-head softmax attention, MATH.md eq. (1): out_i = sum_j softmax_j(q_i . k_j / sqrt(D)) v_j,
 // causal (j <= i) or not. q, k: [BH, N, D], v, out, dOut: [BH, N, Dv], lse, delta: [BH, N], all
@@ -21,6 +23,7 @@
 
 struct AttnParams {
   bh: u32,       // batch * heads
+  heads: u32,    // heads per example (lengths are per example: b = bh / heads)
   n: u32,        // sequence length (queries and keys)
   d: u32,        // query/key head size
   dv: u32,       // value head size
@@ -45,12 +48,13 @@ const ACC: u32 = 16u;
 
 override WG: u32 = 64u;   // threads per workgroup of the rows kernels and of `step`
 
-fn allowed(i: u32, j: u32) -> bool {
-  return i < p.n && j < p.n && (p.causal == 0u || j <= i);
+// Whether query i sees key j in a head whose valid tokens are 0..nb-1 (nb = seq_len(bh)).
+fn allowed(i: u32, j: u32, nb: u32) -> bool {
+  return i < nb && j < nb && (p.causal == 0u || j <= i);
 }
 
 // One past the last key that query rows [i0, i0 + rows) may see.
-fn key_end(i0: u32, rows: u32) -> u32 {
-  if (p.causal != 0u) { return min(p.n, i0 + rows); }
-  return p.n;
+fn key_end(i0: u32, rows: u32, nb: u32) -> u32 {
+  if (p.causal != 0u) { return min(nb, i0 + rows); }
+  return nb;
 }

@@ -183,3 +183,12 @@ export function attentionShapes(d: AttentionDims): { qk: Shape; v: Shape; rows: 
   const { batch: b, heads: h, seq: n } = d;
   return { qk: [b, h, n, d.dim], v: [b, h, n, d.dimV], rows: [b, h, n] };
 }
+
+/**
+ * Key-padding lengths of a batch of right-padded sequences: a live u32 tensor of `batch` values
+ * (each example's count of valid tokens, 1..seq). The values live on the GPU, so only the caller
+ * that made them (on the host) can check them; the kernels clamp them into [1, seq].
+ */
+export function checkLengths(what: string, lengths: Tensor, batch: number): void {
+  checkTensor(what, 'lengths', lengths, { dtype: 'u32', size: batch });
+}

@@ -6,6 +6,7 @@
 // Generic over Float32Array | Float64Array: arithmetic is in doubles, outputs have the input's type,
 // so finite differences can run in float64. Layout: q, k [B, H, N, D], v, out [B, H, N, Dv].
 import type { AttentionDims } from '../check.ts';
+import { rowLengths } from './lengths.ts';
 
 export type Arr = Float32Array | Float64Array;
 
@@ -193,23 +194,34 @@ function closedWeight(causal: boolean, beta: number, n: number, i: number, j: nu
 }
 
 /** Momentum attention by the closed form with explicit weights: (13) causal, (14) non-causal. */
-export function momentumClosedCpu<T extends Arr>(a: CpuInputs<T> & MomentumParams & { causal: boolean }): T {
+/**
+ * With key-padding `lengths` (per example, 1..N), example b is the same attention over its first
+ * lengths[b] tokens (N_b = lengths[b] in the weights of (14)); its padding rows are 0 and receive no
+ * gradient.
+ */
+export interface CpuLengths {
+  lengths?: ArrayLike<number>;
+}
+
+export function momentumClosedCpu<T extends Arr>(a: CpuInputs<T> & MomentumParams & CpuLengths & { causal: boolean }): T {
   checkInputs('momentumClosedCpu', a, a);
   const { batch: B, heads: H, seq: N, dim: D, dimV: E } = a.dims;
+  const len = rowLengths('momentumClosedCpu', a.dims, a.lengths);
   const out = like(a.v, B * H * N * E);
   const num = new Float64Array(E);
   for (let bh = 0; bh < B * H; bh++) {
     const fq = phiRows(a.q, bh * N * D, N * D);
     const fk = phiRows(a.k, bh * N * D, N * D);
-    for (let i = 0; i < N; i++) {
+    const nb = len(bh);
+    for (let i = 0; i < nb; i++) {
       num.fill(0);
       let den = 0;
-      const last = a.causal ? i : N - 1;
+      const last = a.causal ? i : nb - 1;
       for (let j = 0; j <= last; j++) {
         let s = 0;
         for (let d = 0; d < D; d++) s += fq[i * D + d]! * fk[j * D + d]!;
         den += s;
-        const w = a.gamma * closedWeight(a.causal, a.beta, N, i, j) * s;
+        const w = a.gamma * closedWeight(a.causal, a.beta, nb, i, j) * s;
         for (let e = 0; e < E; e++) num[e]! += w * a.v[(bh * N + j) * E + e]!;
       }
       for (let e = 0; e < E; e++) out[(bh * N + i) * E + e] = num[e]! / den;
@@ -225,10 +237,11 @@ export function momentumClosedCpu<T extends Arr>(a: CpuInputs<T> & MomentumParam
  *   dv_j      = sum_i gamma w_ij (phi(q_i) . phi(k_j)) g_i
  */
 export function momentumClosedBackwardCpu<T extends Arr>(
-  a: CpuInputs<T> & MomentumParams & { causal: boolean; dout: T },
+  a: CpuInputs<T> & MomentumParams & CpuLengths & { causal: boolean; dout: T },
 ): CpuGrads<T> {
   checkInputs('momentumClosedBackwardCpu', a, a);
   const { batch: B, heads: H, seq: N, dim: D, dimV: E } = a.dims;
+  const len = rowLengths('momentumClosedBackwardCpu', a.dims, a.lengths);
   const out = momentumClosedCpu({ ...a, q: toF64(a.q), k: toF64(a.k), v: toF64(a.v) });
   const dq = like(a.q, B * H * N * D);
   const dk = like(a.k, B * H * N * D);
@@ -239,9 +252,10 @@ export function momentumClosedBackwardCpu<T extends Arr>(
     const dfq = new Float64Array(N * D);
     const dfk = new Float64Array(N * D);
     const dvs = new Float64Array(N * E);
-    for (let i = 0; i < N; i++) {
+    const nb = len(bh);
+    for (let i = 0; i < nb; i++) {
       let den = 0;
-      const last = a.causal ? i : N - 1;
+      const last = a.causal ? i : nb - 1;
       for (let j = 0; j <= last; j++) {
         for (let d = 0; d < D; d++) den += fq[i * D + d]! * fk[j * D + d]!;
       }
@@ -253,7 +267,7 @@ export function momentumClosedBackwardCpu<T extends Arr>(
         r -= (dy * out[(bh * N + i) * E + e]!) / den;
       }
       for (let j = 0; j <= last; j++) {
-        const w = a.gamma * closedWeight(a.causal, a.beta, N, i, j);
+        const w = a.gamma * closedWeight(a.causal, a.beta, nb, i, j);
         let gv = 0;
         for (let e = 0; e < E; e++) gv += g[e]! * a.v[(bh * N + j) * E + e]!;
         let s = 0;

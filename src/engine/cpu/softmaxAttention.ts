@@ -1,7 +1,11 @@
 // CPU reference for multi-head softmax attention (shaders/softmax_attention.wgsl), MATH.md eq. (1):
 // plain loops over [B, H, N, D] row-major arrays, in the input's precision for storage and float64
 // (JS numbers) for arithmetic, so float64 inputs give the reference that finite differences check.
-// Same argument shape as the GPU primitives: outputs are passed in and overwritten.
+// Same argument shape as the GPU primitives: outputs are passed in and overwritten. With key-padding
+// `lengths` (per example, 1..N) example b attends over its first lengths[b] tokens only; its
+// padding rows are 0 (lse 0) and receive no gradient.
+
+import { rowLengths } from './lengths.ts';
 
 export type Arr = Float32Array | Float64Array;
 
@@ -46,15 +50,23 @@ export function softmaxAttentionForwardCpu<T extends Arr>(args: {
   lse: T; // [B, H, N]
   dims: SoftmaxAttentionDims;
   causal: boolean;
+  lengths?: ArrayLike<number>;
 }): void {
   const { q, k, v, out, lse, dims, causal } = args;
   const { seq: n, dim: d, dimV: dv } = dims;
   check('softmaxAttentionForwardCpu', dims, { q: [q, d], k: [k, d], v: [v, dv], out: [out, dv], lse: [lse, 1] });
   const s = new Float64Array(n);
   const acc = new Float64Array(dv);
+  const len = rowLengths('softmaxAttentionForwardCpu', dims, args.lengths);
   for (let bh = 0; bh < dims.batch * dims.heads; bh++) {
+    const nb = len(bh);
     for (let i = 0; i < n; i++) {
-      const jend = causal ? i + 1 : n;
+      if (i >= nb) {
+        out.fill(0, (bh * n + i) * dv, (bh * n + i + 1) * dv);
+        lse[bh * n + i] = 0;
+        continue;
+      }
+      const jend = causal ? i + 1 : nb;
       scores(q, k, bh, i, jend, dims, s);
       let m = -Infinity;
       for (let j = 0; j < jend; j++) m = Math.max(m, s[j]!);
@@ -90,6 +102,7 @@ export function softmaxAttentionBackwardCpu<T extends Arr>(args: {
   dv: T; // [B, H, N, Dv]
   dims: SoftmaxAttentionDims;
   causal: boolean;
+  lengths?: ArrayLike<number>;
 }): void {
   const { q, k, v, out, lse, dOut, dq, dk, dv, dims, causal } = args;
   const { seq: n, dim: d, dimV: dvw } = dims;
@@ -103,9 +116,11 @@ export function softmaxAttentionBackwardCpu<T extends Arr>(args: {
   const gq = new Float64Array(dq.length);
   const gk = new Float64Array(dk.length);
   const gv = new Float64Array(dv.length);
+  const len = rowLengths('softmaxAttentionBackwardCpu', dims, args.lengths);
   for (let bh = 0; bh < dims.batch * dims.heads; bh++) {
-    for (let i = 0; i < n; i++) {
-      const jend = causal ? i + 1 : n;
+    const nb = len(bh);
+    for (let i = 0; i < nb; i++) {
+      const jend = causal ? i + 1 : nb;
       scores(q, k, bh, i, jend, dims, s);
       const ri = bh * n + i;
       let delta = 0;

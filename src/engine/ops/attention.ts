@@ -46,18 +46,19 @@ export function checkAttentionDims(dims: AttentionDims): AttentionDims {
 }
 
 /**
- * q, k [B, H, N, D], v [B, H, N, Dv] -> [B, H, N, Dv], differentiable. `lengths` (u32 [B],
- * non-causal only): key-padding masks, the wt-mask branch's API; refused until it lands.
+ * q, k [B, H, N, D], v [B, H, N, Dv] -> [B, H, N, Dv], differentiable. `lengths`, u32 [B]: key
+ * padding of a right-padded batch (example b's valid tokens are 0..lengths[b]-1, 1..N): padding
+ * keys get no weight (eq. 14 uses N_b = lengths[b]), padding rows are 0 and pass no gradient, so
+ * each example's result is that of running it alone at its own length.
  */
 export function attention(tape: Tape, spec: AttentionSpec, q: Tensor, k: Tensor, v: Tensor, lengths?: Tensor): Tensor {
   const s = checkAttentionSpec(spec);
-  if (lengths) throw new Error('attention: key-padding lengths are not supported yet (branch wt-mask)');
   switch (s.kind) {
     case 'softmax':
-      return softmaxAttention(tape, q, k, v, { causal: s.causal });
+      return softmaxAttention(tape, q, k, v, { causal: s.causal, lengths });
     case 'linear':
-      return linearAttention(tape, q, k, v, { causal: s.causal });
+      return linearAttention(tape, q, k, v, { causal: s.causal, lengths });
     case 'momentum':
-      return momentumAttention(tape, q, k, v, { causal: s.causal, beta: s.beta, gamma: s.gamma });
+      return momentumAttention(tape, q, k, v, { causal: s.causal, beta: s.beta, gamma: s.gamma, lengths });
   }
 }

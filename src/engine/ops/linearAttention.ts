@@ -23,11 +23,18 @@ export interface MomentumAttentionOptions {
   path?: MomentumConfig['path'];
   /** Forces the kernel variant; by default the device's (`gpu.backend`). */
   variant?: MomentumConfig['variant'];
+  /**
+   * Key-padding lengths, u32 [B] (each example's valid tokens, 1..N; right padding after them):
+   * padding keys are left out of S and z (eq. 14 weighs with N_b = lengths[b]), padding rows are 0
+   * and pass no gradient.
+   */
+  lengths?: Tensor;
 }
 
 function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, opts: MomentumAttentionOptions): Tensor {
   if (!opts || typeof opts !== 'object') throw new Error(`${what}: options {causal, ...} are required`);
   const dims = attentionDimsOf(what, q, k, v);
+  if (opts.lengths !== undefined) throw new Error(`${what}: key-padding lengths are not implemented yet for linear and momentum attention`);
   const cfg: MomentumConfig = {
     causal: opts.causal,
     beta: opts.beta,
@@ -77,9 +84,9 @@ export function linearAttention(
   q: Tensor,
   k: Tensor,
   v: Tensor,
-  opts: { causal: boolean; chunk?: number; variant?: MomentumConfig['variant'] },
+  opts: { causal: boolean; chunk?: number; variant?: MomentumConfig['variant']; lengths?: Tensor },
 ): Tensor {
   if (!opts || typeof opts !== 'object') throw new Error('linearAttention: options {causal} are required');
-  const { causal, chunk, variant } = opts;
-  return attentionOp('linearAttention', tape, q, k, v, { causal, beta: 0, gamma: 1, chunk, variant, path: 'linear' });
+  const { causal, chunk, variant, lengths } = opts;
+  return attentionOp('linearAttention', tape, q, k, v, { causal, beta: 0, gamma: 1, chunk, variant, path: 'linear', lengths });
 }
