@@ -14,10 +14,13 @@
 // chunks of DC columns, so any head size works. Pass 1 walks the key tiles for each row's
 // statistics (softmax: running max and sum of exponentials; linear/momentum: the normaliser),
 // summed by one thread per row in a fixed order (no atomics, deterministic); pass 2 recomputes the
-// same scores and writes the weights. Rows or keys past N are masked (any shape works).
+// same scores and writes the weights. Rows or keys past N are masked (any shape works), and so
+// are those past an example's length: seq_len(bh) comes from attention_matrix_lengths_full.wgsl
+// (N) or, with key-padding lengths, attention_matrix_lengths_masked.wgsl, joined after this file.
 
 struct MatrixParams {
   bh: u32,       // batch * heads
+  heads: u32,    // heads per example (lengths are per example)
   n: u32,        // sequence length
   d: u32,        // query/key head size
   kind: u32,     // 0 softmax, 1 linear, 2 momentum
@@ -46,8 +49,9 @@ var<workgroup> s_tile: array<f32, BQ * (BK + 1u)>;   // [BQ, BK] masked scores o
 var<workgroup> row_m: array<f32, BQ>;                // softmax: the row's max score
 var<workgroup> row_l: array<f32, BQ>;                // softmax: sum of exp(s - m); else the normaliser
 
-fn visible(i: u32, j: u32) -> bool {
-  return i < p.n && j < p.n && (p.causal == 0u || j <= i);
+// Whether query i sees key j in a head whose valid tokens are 0..nb-1 (nb = seq_len(bh)).
+fn visible(i: u32, j: u32, nb: u32) -> bool {
+  return i < nb && j < nb && (p.causal == 0u || j <= i);
 }
 
 // The score of (row0 + r, col0 + c): every thread of the workgroup must call it (it has barriers).
@@ -91,9 +95,9 @@ fn tile_score(base: u32, row0: u32, col0: u32, r: u32, c: u32, lid: u32) -> f32 
 const SHORT_LAG: u32 = 16u;
 
 // gamma W(d), W(d) = (1 - beta^(d+1)) / (1 - beta) (common.wgsl): d = i - j causal (eq. 13),
-// N - 1 - j non-causal (eq. 14, 0-based j).
-fn momentum_weight(i: u32, j: u32) -> f32 {
-  let d = select(p.n - 1u - j, i - j, p.causal == 1u);
+// nb - 1 - j non-causal (eq. 14, 0-based j, nb the example's length).
+fn momentum_weight(i: u32, j: u32, nb: u32) -> f32 {
+  let d = select(nb - 1u - j, i - j, p.causal == 1u);
   return p.gamma * select(weight_closed(p.beta, d), weight_horner(p.beta, d), d < SHORT_LAG);
 }
 
@@ -104,6 +108,7 @@ fn matrix(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
   let r = lid / BK;
   let c = lid % BK;
   let i = row0 + r;
+  let nb = seq_len(wid.y);
   let tiles = (p.n + BK - 1u) / BK;
   // Causal rows of this block see no key past its last row.
   let seen = select(tiles, min(tiles, (row0 + BQ + BK - 1u) / BK), p.causal == 1u);
@@ -115,7 +120,7 @@ fn matrix(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
     let j = t * BK + c;
     let s = tile_score(base, row0, t * BK, r, c, lid);
     let masked = select(0.0, NEG, p.kind == 0u);
-    s_tile[r * (BK + 1u) + c] = select(masked, s, visible(i, j));
+    s_tile[r * (BK + 1u) + c] = select(masked, s, visible(i, j, nb));
     workgroupBarrier();
     if (c == 0u) {
       for (var cc = 0u; cc < BK; cc++) {
@@ -145,13 +150,13 @@ fn matrix(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li
     var a = 0.0;
     if (t < seen) {
       let s = tile_score(base, row0, t * BK, r, c, lid);
-      if (visible(i, j)) {
+      if (visible(i, j, nb)) {
         if (p.kind == 0u) {
           a = exp(s - mi) / li;
         } else if (p.kind == 1u) {
           a = s / li;
         } else {
-          a = momentum_weight(i, j) * s / li;
+          a = momentum_weight(i, j, nb) * s / li;
         }
       }
     }

@@ -11,7 +11,9 @@
  * ```
  * Arrays are Float32Arrays laid out [batch, heads, seq, dim] (v, out and dOut: [batch, heads, seq,
  * dimV]). Invalid specs, dims or array lengths throw errors that say what is wrong, before any GPU
- * memory is allocated.
+ * memory is allocated. A right-padded batch passes `lengths` (a Uint32Array or number[] of each
+ * example's valid tokens, 1..seq): padding keys get no weight, padding rows are 0 and get no
+ * gradient, so each example's result is that of running it alone at its own length.
  */
 import { Gpu } from './engine/gpu.ts';
 import type { OpenOptions } from './engine/device.ts';
@@ -22,7 +24,7 @@ import {
   type AttentionDims,
   type AttentionSpec,
 } from './engine/ops/attention.ts';
-import { Tape, variable } from './engine/tensor.ts';
+import { Tape, fromArray, variable, type Tensor } from './engine/tensor.ts';
 import { attentionMatrix as attentionMatrixOp } from './engine/ops/attentionMatrix.ts';
 import { checkAttentionMatrixShape } from './engine/kernels/attentionMatrix.ts';
 
@@ -61,6 +63,30 @@ function checkArrays(gpu: Gpu, dims: AttentionDims, arrays: Record<string, Float
   }
 }
 
+/** Key-padding lengths as the host gives them: one integer in 1..seq per example. */
+export type AttentionLengths = Uint32Array | readonly number[];
+
+function checkLengthsArray(what: string, dims: AttentionDims, lengths: AttentionLengths): Uint32Array {
+  if (!(lengths instanceof Uint32Array) && !Array.isArray(lengths)) {
+    throw new Error(`${what}: lengths must be a Uint32Array or an array of numbers`);
+  }
+  if (lengths.length !== dims.batch) {
+    throw new Error(`${what}: lengths has ${lengths.length} values; batch is ${dims.batch} (one length per example)`);
+  }
+  for (let b = 0; b < lengths.length; b++) {
+    const l = lengths[b];
+    if (typeof l !== 'number' || !Number.isInteger(l) || l < 1 || l > dims.seq) {
+      throw new Error(`${what}: lengths[${b}] = ${String(l)} must be an integer in 1..${dims.seq} (seq)`);
+    }
+  }
+  return Uint32Array.from(lengths);
+}
+
+/** The lengths tensor of a checked array, owned by the tape (undefined without lengths). */
+function lengthsTensor(gpu: Gpu, tape: Tape, dims: AttentionDims, lengths: Uint32Array | null): Tensor | undefined {
+  return lengths ? tape.own(fromArray(gpu, lengths, [dims.batch], 'lengths')) : undefined;
+}
+
 function shapes(dims: AttentionDims) {
   const { batch, heads, seq, dim, dimV } = dims;
   return { qk: [batch, heads, seq, dim], v: [batch, heads, seq, dimV] };
@@ -74,17 +100,19 @@ export async function attention(
   k: Float32Array,
   v: Float32Array,
   dims: AttentionDims,
+  lengths?: AttentionLengths,
 ): Promise<Float32Array> {
   checkAttentionSpec(spec);
   checkAttentionDims(dims);
   checkArrays(gpu, dims, { q, k, v });
+  const lens = lengths === undefined ? null : checkLengthsArray('attention', dims, lengths);
   const s = shapes(dims);
   const tape = new Tape(gpu, { grad: false });
   const tq = tape.own(variable(gpu, q, s.qk, 'q'));
   const tk = tape.own(variable(gpu, k, s.qk, 'k'));
   const tv = tape.own(variable(gpu, v, s.v, 'v'));
   try {
-    return await attentionOp(tape, spec, tq, tk, tv).read();
+    return await attentionOp(tape, spec, tq, tk, tv, lengthsTensor(gpu, tape, dims, lens)).read();
   } finally {
     tape.dispose();
   }
@@ -99,17 +127,19 @@ export async function attentionBackward(
   v: Float32Array,
   dOut: Float32Array,
   dims: AttentionDims,
+  lengths?: AttentionLengths,
 ): Promise<{ dq: Float32Array; dk: Float32Array; dv: Float32Array }> {
   checkAttentionSpec(spec);
   checkAttentionDims(dims);
   checkArrays(gpu, dims, { q, k, v, dOut });
+  const lens = lengths === undefined ? null : checkLengthsArray('attentionBackward', dims, lengths);
   const s = shapes(dims);
   const tape = new Tape(gpu);
   const tq = tape.own(variable(gpu, q, s.qk, 'q'));
   const tk = tape.own(variable(gpu, k, s.qk, 'k'));
   const tv = tape.own(variable(gpu, v, s.v, 'v'));
   try {
-    const out = attentionOp(tape, spec, tq, tk, tv);
+    const out = attentionOp(tape, spec, tq, tk, tv, lengthsTensor(gpu, tape, dims, lens));
     const seed = tape.own(variable(gpu, dOut, s.v, 'dOut'));
     tape.backward(out, seed);
     const [dq, dk, dv] = await Promise.all([tq.grad!.read(), tk.grad!.read(), tv.grad!.read()]);
@@ -124,7 +154,8 @@ export async function attentionBackward(
  * The effective attention matrix [batch, heads, seq, seq]: the weight each query puts on each value
  * (MATH.md section 11), so that attention(spec, q, k, v) = A v per head. Same spec and dims as
  * `attention` (dims.dimV is checked but unused); entries above the diagonal are 0 when causal;
- * momentum rows do not sum to 1. seq is limited to ATTENTION_MATRIX_MAX_SEQ.
+ * momentum rows do not sum to 1. seq is limited to ATTENTION_MATRIX_MAX_SEQ. With `lengths`, example
+ * b's rows and columns past lengths[b] are 0.
  */
 export async function attentionMatrix(
   gpu: Gpu,
@@ -132,17 +163,19 @@ export async function attentionMatrix(
   q: Float32Array,
   k: Float32Array,
   dims: AttentionDims,
+  lengths?: AttentionLengths,
 ): Promise<Float32Array> {
   checkAttentionSpec(spec);
   checkAttentionDims(dims);
   const matrixDims = { batch: dims.batch, heads: dims.heads, seq: dims.seq, dim: dims.dim };
   checkAttentionMatrixShape('attentionMatrix', gpu, matrixDims);
   checkArrays(gpu, dims, { q, k });
+  const lens = lengths === undefined ? null : checkLengthsArray('attentionMatrix', dims, lengths);
   const tape = new Tape(gpu, { grad: false });
   const tq = tape.own(variable(gpu, q, shapes(dims).qk, 'q'));
   const tk = tape.own(variable(gpu, k, shapes(dims).qk, 'k'));
   try {
-    return await attentionMatrixOp(tape, spec, tq, tk).read();
+    return await attentionMatrixOp(tape, spec, tq, tk, lengthsTensor(gpu, tape, dims, lens)).read();
   } finally {
     tape.dispose();
   }

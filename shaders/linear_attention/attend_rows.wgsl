@@ -15,7 +15,10 @@ fn rows_prep(bh: u32, i: u32) -> f32 {
   row_coef = 0.0;
   if (MOMENTUM && CAUSAL) { row_coef = p.gamma * (p.beta * weight_any(select(t, L - 1u - t, REVERSE))); }
   row_scale = 1.0;
-  if (NC_SCALE && MOMENTUM && !CAUSAL) { row_scale = p.gamma * weight_any(p.n - 1u - i); }
+  if (NC_SCALE && MOMENTUM && !CAUSAL) {
+    let nb = seq_len(bh);
+    row_scale = p.gamma * weight_any(nb - 1u - min(i, nb - 1u));
+  }
   var dn = 0.0;
   if (MODE == 0u) {
     for (var x = 0u; x < p.n_in; x++) { dn += qrow[x] * zc[zbase + x]; }

@@ -27,11 +27,15 @@ fn attend_rows_dk(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   _ = rows_prep(bh, pr.y);
   let rqA = 0.0;
   let rqB = 0.0;
+  // A padding key (past the example's length) is seen by no query: its gradient is 0.
+  let nb = seq_len(bh);
+  let validA = pr.y < nb;
+  let validB = pr.z < nb;
   for (var o = 0u; o < p.n_out; o += 4u) {
     let v = rows_value4(bh, pr.y, pr.z, o);
     for (var k = 0u; k < min(4u, p.n_out - o); k++) {
-      out[gA * p.n_out + o + k] = bwd_value(gA, zbase, rqA, o + k, v.a[k]);
-      out[gB * p.n_out + o + k] = bwd_value(gB, zbase, rqB, o + k, v.b[k]);
+      out[gA * p.n_out + o + k] = select(0.0, bwd_value(gA, zbase, rqA, o + k, v.a[k]), validA);
+      out[gB * p.n_out + o + k] = select(0.0, bwd_value(gB, zbase, rqB, o + k, v.b[k]), validB);
     }
   }
 }

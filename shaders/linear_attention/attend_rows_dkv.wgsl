@@ -27,7 +27,10 @@ fn dkv_prep(bh: u32, i: u32) {
   row_coef = 0.0;
   if (MOMENTUM && CAUSAL) { row_coef = p.gamma * (p.beta * weight_any(L - 1u - t)); }
   row_scale = 1.0;
-  if (NC_SCALE && MOMENTUM && !CAUSAL) { row_scale = p.gamma * weight_any(p.n - 1u - i); }
+  if (NC_SCALE && MOMENTUM && !CAUSAL) {
+    let nb = seq_len(bh);
+    row_scale = p.gamma * weight_any(nb - 1u - min(i, nb - 1u));
+  }
   if (CAUSAL) {
     let lags = L - t;
     var w = 1.0;
@@ -98,6 +101,10 @@ fn attend_rows_dkv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   dkv_prep(bh, iA);
   let lagsA = L - (iA - c * C);
   let lagsB = L - (iB - c * C);
+  // A padding key (past the example's length) is seen by no query: its gradients are 0.
+  let nb = seq_len(bh);
+  let validA = iA < nb;
+  let validB = iB < nb;
   // dv, four columns per pass over the state; dk's state term accumulates beside it.
   let lastv = p.dv - 1u;
   for (var o = 0u; o < p.dv; o += 4u) {
@@ -140,8 +147,8 @@ fn attend_rows_dkv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
       dvB += dkv_intra_dv(gB, lagsB, cols, &prow3B);
     }
     for (var k = 0u; k < min(4u, p.dv - o); k++) {
-      out2[gA * p.dv + o + k] = dvA[k];
-      if (hasB) { out2[gB * p.dv + o + k] = dvB[k]; }
+      out2[gA * p.dv + o + k] = select(0.0, dvA[k], validA);
+      if (hasB) { out2[gB * p.dv + o + k] = select(0.0, dvB[k], validB); }
     }
   }
   // dk, four features per pass over the later keys.
@@ -160,8 +167,8 @@ fn attend_rows_dkv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
     }
     for (var k = 0u; k < min(4u, p.d - x0); k++) {
       let x = x0 + k;
-      out[gA * p.d + x] = (dkA[k] + zc[zbase + x]) * dphi(xd[gA * p.d + x]);
-      if (hasB) { out[gB * p.d + x] = (dkB[k] + zc[zbase + x]) * dphi(xd[gB * p.d + x]); }
+      out[gA * p.d + x] = select(0.0, (dkA[k] + zc[zbase + x]) * dphi(xd[gA * p.d + x]), validA);
+      if (hasB) { out[gB * p.d + x] = select(0.0, (dkB[k] + zc[zbase + x]) * dphi(xd[gB * p.d + x]), validB); }
     }
   }
 }

@@ -18,12 +18,16 @@ fn attend_rows_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
   let dnB = rows_prep(bh, pr.z);
   stash_row();
   let dnA = rows_prep(bh, pr.y);
-  den[gA] = dnA;
-  den[gB] = dnB;
+  // A padding row (past the example's length) is 0, with normaliser 1.
+  let nb = seq_len(bh);
+  let validA = pr.y < nb;
+  let validB = pr.z < nb;
+  den[gA] = select(1.0, dnA, validA);
+  den[gB] = select(1.0, dnB, validB);
   for (var o = 0u; o < p.n_out; o += 4u) {
     let v = rows_value4(bh, pr.y, pr.z, o);
-    let va = v.a / dnA;
-    let vb = v.b / dnB;
+    let va = select(vec4f(0.0), v.a / dnA, validA);
+    let vb = select(vec4f(0.0), v.b / dnB, validB);
     for (var k = 0u; k < min(4u, p.n_out - o); k++) {
       out[gA * p.n_out + o + k] = va[k];
       out[gB * p.n_out + o + k] = vb[k];

@@ -21,19 +21,22 @@ fn attend_dv(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) w
   let L = chunk_len(c);
   let slot = select(p.nc, c, CAUSAL);
   let zbase = (bh * (p.nc + 1u) + slot) * p.d;
+  let nb = seq_len(bh);
   for (var r = 0u; r < RT; r++) {
     let i = ty + T * r;
     if (i >= L) { continue; }
     let tok = c * C + i;
+    // A padding key (past the example's length) is seen by no query: its gradient is 0.
+    let valid = tok < nb;
     var scale = 1.0;
-    if (NC_SCALE && MOMENTUM && !CAUSAL) { scale = p.gamma * weight_far(p.n - 1u - tok); }
+    if (NC_SCALE && MOMENTUM && !CAUSAL) { scale = p.gamma * weight_far(nb - 1u - min(tok, nb - 1u)); }
     for (var s = 0u; s < ST; s++) {
       let o = o0 + tx + T * s;
       if (o >= p.n_out) { continue; }
       var val = acc[r * MAX_S + s];
       if (NC_SCALE && MOMENTUM && !CAUSAL) { val = val * scale; }
       if (CAUSAL) { val = val + intra[r * MAX_S + s]; }
-      out[(bh * p.n + tok) * p.n_out + o] = val;
+      out[(bh * p.n + tok) * p.n_out + o] = select(0.0, val, valid);
     }
   }
 }

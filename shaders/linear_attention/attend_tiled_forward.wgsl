@@ -19,6 +19,7 @@ fn attend_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_
   let ty = lid / T;
   let o0 = ob * T * ST;
   let L = chunk_len(c);
+  let nb = seq_len(bh);
   for (var r = 0u; r < RT; r++) {
     let i = ty + T * r;
     if (i >= L) { continue; }
@@ -29,13 +30,16 @@ fn attend_forward(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_
       for (var t = 0u; t < T; t++) { rs += sh[C * C + i * T + t]; }
       dn = rs + dn;
     }
+    // A padding row (past the example's length) is 0, with normaliser 1.
+    let valid = c * C + i < nb;
+    dn = select(1.0, dn, valid);
     if (tx == 0u && ob == 0u) { den[tok] = dn; }
     for (var s = 0u; s < ST; s++) {
       let o = o0 + tx + T * s;
       if (o >= p.n_out) { continue; }
       var num = acc[r * MAX_S + s];
       if (CAUSAL) { num = num + intra[r * MAX_S + s]; }
-      out[tok * p.n_out + o] = num / dn;
+      out[tok * p.n_out + o] = select(0.0, num / dn, valid);
     }
   }
 }

@@ -10,7 +10,9 @@ fn bwd_prep(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
             @builtin(local_invocation_index) lid: u32) {
   let tok = grid_index(wid, nwg) * WG1 + lid;
   if (tok >= p.nbh * p.n) { return; }
-  let inv = 1.0 / den_in[tok];
+  // A padding row's output is 0 whatever its inputs: it passes no gradient (g = 0, r = 0).
+  let bh = tok / p.n;
+  let inv = select(0.0, 1.0 / den_in[tok], tok - bh * p.n < seq_len(bh));
   var dot = 0.0;
   for (var e = 0u; e < p.dv; e++) {
     let g = dy[tok * p.dv + e];

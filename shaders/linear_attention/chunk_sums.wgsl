@@ -26,7 +26,7 @@ fn chunk_sums(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) 
   let d0 = td * DT;
   let e0 = te * ET;
   let s0 = c * C;
-  let L = chunk_len(c);
+  let L = chunk_len_in(c, seq_len(bh));
   let bs_off = KS * DT;
   let zw_off = bs_off + KS * ET;
   if (MOMENTUM) { fill_tables(lid); }

@@ -6,6 +6,9 @@
 //   attend_tiled_{forward,dq,dk,dv}     tiled attend, with attend.wgsl and attend_tiled.wgsl
 //   attend_rows_{forward,dq,dk,dv,dkv}  row attend, with attend.wgsl, rows.wgsl (and attend_rows.wgsl)
 //   bwd_prep.wgsl, phi_map.wgsl, step.wgsl (the recurrent form, for sampling)
+// The kernels that read an example's length (the forward scan, attend forward, dk, dv, bwd_prep)
+// follow lengths_full.wgsl (every example runs to N) or, for right-padded batches,
+// lengths_masked.wgsl (binds `lengths`); both define seq_len(bh).
 //
 // Linear attention (MATH.md eq. 7) and momentum attention (eqs. 12-14) with phi = elu + 1, as an
 // O(N) chunked scan (MATH.md section 9). One family serves both: `MOMENTUM = false` removes every
@@ -42,6 +45,7 @@ struct Params {
   n: u32,        // tokens per sequence N
   nc: u32,       // chunks per sequence, ceil(N / C)
   nbh: u32,      // batch * heads
+  nh: u32,       // heads per example (lengths are per example: b = bh / nh)
   n_in: u32,     // features contracted in scores and against the state (attend)
   n_out: u32,    // features of the output (attend)
   d: u32,        // query/key head size D
@@ -65,6 +69,12 @@ override WG1: u32 = 64u;          // threads of the 1-D kernels
 
 fn chunk_len(c: u32) -> u32 {
   return min(C, p.n - c * C);
+}
+
+// Tokens of chunk c before position nb (an example's length): 0 for chunks past it.
+fn chunk_len_in(c: u32, nb: u32) -> u32 {
+  if (c * C >= nb) { return 0u; }
+  return min(C, nb - c * C);
 }
 
 // Floats per state entry that the scans write: (S, m) pairs with momentum.

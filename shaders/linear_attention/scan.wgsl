@@ -11,8 +11,11 @@ fn scan(@builtin(global_invocation_id) gid: vec3u) {
   let idx = gid.x;
   let nst = p.d * p.dv;
   if (idx >= nst + p.d) { return; }
-  // Coefficients of a full chunk and of the (possibly shorter) last one.
-  let last_len = p.n - (p.nc - 1u) * C;
+  // Coefficients of a full chunk and of the (possibly shorter) last one of this example; chunks
+  // past its length are empty and leave the state as it is.
+  let nb = seq_len(bh);
+  let nc_b = (nb + C - 1u) / C;
+  let last_len = nb - (nc_b - 1u) * C;
   var w_full = 1.0;
   var p_full = 1.0;
   var w_last = 1.0;
@@ -39,7 +42,8 @@ fn scan(@builtin(global_invocation_id) gid: vec3u) {
       if (MOMENTUM) {
         let g = hs[off + 1u];
         hs[off + 1u] = cm;
-        let is_last = c == p.nc - 1u;
+        if (c >= nc_b) { continue; }
+        let is_last = c == nc_b - 1u;
         let a_l = p.beta * select(w_full, w_last, is_last);
         let b_l = select(p_full, p_last, is_last);
         let ncs = cs - (p.gamma * a_l) * cm + p.gamma * h;

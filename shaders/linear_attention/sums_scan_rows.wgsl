@@ -62,9 +62,10 @@ fn sums_scan_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
   var cm2 = vec4f(0.0);
   var cm3 = vec4f(0.0);
   var cz = vec4f(0.0);
+  let nb = seq_len(bh);
   for (var k = 0u; k < p.nc; k++) {
     let c = select(k, p.nc - 1u - k, REVERSE);
-    let L = chunk_len(c);
+    let L = chunk_len_in(c, nb);
     let base = (bh * (p.nc + 1u) + c) * p.d * p.dv;
     store_sums(base, d, e, cs0, cm0);
     store_sums(base, d + 1u, e, cs1, cm1);
@@ -75,6 +76,8 @@ fn sums_scan_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
         if (d + r < p.d) { zs[(bh * (p.nc + 1u) + c) * p.d + d + r] = cz[r]; }
       }
     }
+    // A chunk past the example's length is empty: it leaves the state as it is.
+    if (L == 0u) { continue; }
     var h0 = vec4f(0.0);
     var h1 = vec4f(0.0);
     var h2 = vec4f(0.0);

@@ -74,6 +74,42 @@ describe('attentionMatrix: GPU against the CPU reference, and A v = attention(q,
     });
   }
 
+  // Key padding: each example's rows and columns past its length are 0, the rest is the matrix of
+  // the example alone, and A v is attention's output with the same lengths.
+  it.each(specs)('%j with key-padding lengths', async (spec) => {
+    const dims: AttentionDims = { batch: 3, heads: 2, seq: 37, dim: 5, dimV: 7 };
+    const lengths = [37, 1, 20];
+    const { q, k, v } = inputs(dims, 13);
+    const a = await attentionMatrix(gpu, spec, q, k, dims, lengths);
+    const ref = attentionMatrixCpu(spec, f64(q), f64(k), dims, lengths);
+    expectClose(a, ref, { atol: 1e-6, rtol: 1e-4, label: 'A' });
+    const n = dims.seq;
+    const per = dims.heads * n * dims.dim;
+    for (let b = 0; b < dims.batch; b++) {
+      const nb = lengths[b]!;
+      const alone = { ...dims, batch: 1, seq: nb };
+      const sub = (x: Float32Array) => {
+        const y = new Float32Array(dims.heads * nb * dims.dim);
+        for (let h = 0; h < dims.heads; h++) y.set(x.subarray(b * per + h * n * dims.dim, b * per + (h * n + nb) * dims.dim), h * nb * dims.dim);
+        return y;
+      };
+      const own = attentionMatrixCpu(spec, f64(sub(q)), f64(sub(k)), alone);
+      for (let h = 0; h < dims.heads; h++) {
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            const x = a[((b * dims.heads + h) * n + i) * n + j]!;
+            const want = i < nb && j < nb ? own[(h * nb + i) * nb + j]! : 0;
+            if (Math.abs(x - want) > 1e-6 + 1e-4 * Math.abs(want)) {
+              throw new Error(`example ${b} head ${h} A[${i}, ${j}] = ${x}; alone it is ${want}`);
+            }
+          }
+        }
+      }
+    }
+    const out = await attention(gpu, spec, q, k, v, dims, lengths);
+    expectClose(applyAttentionMatrixCpu(f64(a), f64(v), dims), out, { atol: 2e-5, rtol: 2e-4, label: 'GPU A v' });
+  });
+
   it('the longest sequence it accepts (N = 1024, beta = 0.99) matches the reference', async () => {
     const dims = { batch: 1, heads: 1, seq: ATTENTION_MATRIX_MAX_SEQ, dim: 3, dimV: 2 };
     const { q, k, v } = inputs(dims, 5);

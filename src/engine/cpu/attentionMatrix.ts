@@ -3,6 +3,8 @@
 // row-major arrays, doubles for arithmetic, the output in the input's type (Float32Array or
 // Float64Array). Written from the formulas, independently of the attention kernels' references.
 
+import { rowLengths } from './lengths.ts';
+
 export type Arr = Float32Array | Float64Array;
 
 export interface AttentionMatrixCpuSpec {
@@ -28,8 +30,17 @@ function weightOf(beta: number, e: number): number {
   return beta === 0 ? 1 : (1 - Math.pow(beta, e)) / (1 - beta);
 }
 
-/** A [B, H, N, N]; entries above the diagonal are 0 when causal. */
-export function attentionMatrixCpu<T extends Arr>(spec: AttentionMatrixCpuSpec, q: T, k: T, dims: AttentionMatrixCpuDims): T {
+/**
+ * A [B, H, N, N]; entries above the diagonal are 0 when causal. With key-padding lengths (1..N per
+ * example) example b's rows and columns past lengths[b] are 0 and eq. 14 uses N_b = lengths[b].
+ */
+export function attentionMatrixCpu<T extends Arr>(
+  spec: AttentionMatrixCpuSpec,
+  q: T,
+  k: T,
+  dims: AttentionMatrixCpuDims,
+  lengths?: ArrayLike<number>,
+): T {
   const { batch, heads, seq: n, dim: d } = dims;
   const bh = batch * heads;
   if (q.length !== bh * n * d || k.length !== bh * n * d) {
@@ -39,9 +50,11 @@ export function attentionMatrixCpu<T extends Arr>(spec: AttentionMatrixCpuSpec, 
   const gamma = spec.gamma ?? 1;
   const out = new (q.constructor as new (len: number) => T)(bh * n * n);
   const s = new Float64Array(n);
+  const len = rowLengths('attentionMatrixCpu', dims, lengths);
   for (let h = 0; h < bh; h++) {
-    for (let i = 0; i < n; i++) {
-      const jEnd = spec.causal ? i + 1 : n;
+    const nb = len(h);
+    for (let i = 0; i < nb; i++) {
+      const jEnd = spec.causal ? i + 1 : nb;
       const qo = (h * n + i) * d;
       for (let j = 0; j < jEnd; j++) {
         const ko = (h * n + j) * d;
@@ -64,7 +77,7 @@ export function attentionMatrixCpu<T extends Arr>(spec: AttentionMatrixCpuSpec, 
       let den = 0;
       for (let j = 0; j < jEnd; j++) den += s[j]!;
       for (let j = 0; j < jEnd; j++) {
-        const w = spec.kind === 'linear' ? 1 : gamma * weightOf(beta, spec.causal ? i - j + 1 : n - j);
+        const w = spec.kind === 'linear' ? 1 : gamma * weightOf(beta, spec.causal ? i - j + 1 : nb - j);
         out[row + j] = (w * s[j]!) / den;
       }
     }

@@ -2,6 +2,9 @@
 // of softmax, linear or momentum attention (MATH.md section 11), with out = A v. For looking inside
 // a model (the inspector), not for training: it materialises N x N on purpose, so N is capped.
 import src from '../../../shaders/attention_matrix.wgsl?raw';
+import lengthsFull from '../../../shaders/attention_matrix_lengths_full.wgsl?raw';
+import lengthsMasked from '../../../shaders/attention_matrix_lengths_masked.wgsl?raw';
+import { checkLengths } from '../check.ts';
 import type { Gpu } from '../gpu.ts';
 import type { Tensor } from '../tensor.ts';
 
@@ -75,10 +78,14 @@ function checkTensor(what: string, role: string, t: Tensor, shape: readonly numb
   }
 }
 
-/** weights [B, H, N, N] = the effective attention of q, k [B, H, N, D] (overwritten). */
+/**
+ * weights [B, H, N, N] = the effective attention of q, k [B, H, N, D] (overwritten). With key-padding
+ * lengths u32 [B] (1..N each), example b's rows and columns past lengths[b] are 0 and eq. 14 weighs
+ * by its own length: the matrix of running the example alone, padded with zeros.
+ */
 export function attentionMatrixForward(
   gpu: Gpu,
-  args: { q: Tensor; k: Tensor; weights: Tensor; dims: AttentionMatrixDims; spec: AttentionMatrixSpec },
+  args: { q: Tensor; k: Tensor; weights: Tensor; dims: AttentionMatrixDims; spec: AttentionMatrixSpec; lengths?: Tensor | null },
 ): void {
   const what = 'attentionMatrixForward';
   const { q, k, weights, dims, spec } = args;
@@ -89,17 +96,20 @@ export function attentionMatrixForward(
   checkTensor(what, 'k', k, [b, h, n, d]);
   checkTensor(what, 'weights', weights, [b, h, n, n]);
   if (weights.buffer === q.buffer || weights.buffer === k.buffer) throw new Error(`${what}: weights share a buffer with q or k`);
+  const lengths = args.lengths ?? null;
+  if (lengths) checkLengths(what, lengths, b);
   gpu
     .kernel({
-      label: 'attention_matrix',
-      code: src,
+      label: lengths ? 'attention_matrix+lengths' : 'attention_matrix',
+      code: [src, lengths ? lengthsMasked : lengthsFull].join('\n'),
       entry: 'matrix',
       constants: { BQ: TILE_Q, BK: TILE_K, DC: TILE_D, THREADS: TILE_Q * TILE_K },
     })
     .run(
-      { q, k, weights },
+      { q, k, weights, ...(lengths ? { lengths } : {}) },
       {
         bh: b * h,
+        heads: h,
         n,
         d,
         kind: KIND_CODE[spec.kind],

@@ -5,7 +5,7 @@
 // encode.ts (the forward and backward as passes), state.ts (the recurrent form), shaders.ts (the
 // WGSL files of shaders/linear_attention/). This file is the primitives' entry: it checks the
 // tensors against the plan, then encodes. Ops (ops/linearAttention.ts) plan and encode themselves.
-import { attentionShapes, checkDistinct, checkTensor } from '../check.ts';
+import { attentionShapes, checkDistinct, checkLengths, checkTensor } from '../check.ts';
 import type { Gpu } from '../gpu.ts';
 import type { Tensor } from '../tensor.ts';
 import { encodeMomentumBackward, encodeMomentumForward } from './linear/encode.ts';
@@ -37,7 +37,17 @@ export {
 export { encodeMomentumBackward, encodeMomentumForward } from './linear/encode.ts';
 export { MomentumState, type MomentumStateDims } from './linear/state.ts';
 
-export interface MomentumForwardArgs extends MomentumConfig, MomentumSaved {
+/**
+ * Key-padding lengths, u32 [B]: example b's valid tokens are 0..lengths[b]-1 (values 1..N, from the
+ * host that padded the batch). Padding keys are left out of S and z (eq. 14 weighs key j by
+ * W(N_b - 1 - j)), padding rows are 0 and pass no gradient, so each example's result equals running
+ * it alone at its own length.
+ */
+export interface MomentumLengths {
+  lengths?: Tensor | null;
+}
+
+export interface MomentumForwardArgs extends MomentumConfig, MomentumSaved, MomentumLengths {
   q: Tensor; // [B, H, N, D]
   k: Tensor; // [B, H, N, D]
   v: Tensor; // [B, H, N, Dv]
@@ -45,7 +55,7 @@ export interface MomentumForwardArgs extends MomentumConfig, MomentumSaved {
   dims: AttentionDims;
 }
 
-export interface MomentumBackwardArgs extends MomentumConfig, MomentumSaved {
+export interface MomentumBackwardArgs extends MomentumConfig, MomentumSaved, MomentumLengths {
   q: Tensor; // [B, H, N, D]
   k: Tensor; // [B, H, N, D]
   v: Tensor; // [B, H, N, Dv]
@@ -59,17 +69,19 @@ export interface MomentumBackwardArgs extends MomentumConfig, MomentumSaved {
   dims: AttentionDims;
 }
 
-/** Checks q, k, v and the config (ops call it before allocating); returns the plan. */
+/** Checks q, k, v (and lengths) and the config (ops call it before allocating); returns the plan. */
 export function checkMomentumInputs(
   what: string,
   gpu: Gpu,
-  args: { q: Tensor; k: Tensor; v: Tensor; dims: AttentionDims } & MomentumConfig,
+  args: { q: Tensor; k: Tensor; v: Tensor; dims: AttentionDims } & MomentumConfig & MomentumLengths,
 ): MomentumPlan {
-  const plan = planMomentum(what, gpu, args.dims, args);
+  const { lengths, ...cfg } = args;
+  const plan = planMomentum(what, gpu, args.dims, { ...cfg, masked: !!lengths });
   const s = attentionShapes(args.dims);
   checkTensor(what, 'q', args.q, { shape: s.qk });
   checkTensor(what, 'k', args.k, { shape: s.qk });
   checkTensor(what, 'v', args.v, { shape: s.v });
+  if (lengths) checkLengths(what, lengths, args.dims.batch);
   return plan;
 }
 
@@ -90,8 +102,9 @@ export function momentumAttentionForward(gpu: Gpu, args: MomentumForwardArgs): v
   const { q, k, v, out, states, z, den } = args;
   checkTensor(what, 'out', out, { shape: attentionShapes(plan.dims).v });
   checkSaved(what, plan, args);
-  checkDistinct(what, { out, states, z, den }, { q, k, v });
-  encodeMomentumForward(gpu, plan, { q, k, v, out, states, z, den });
+  const lengths = args.lengths ?? null;
+  checkDistinct(what, { out, states, z, den }, { q, k, v, lengths });
+  encodeMomentumForward(gpu, plan, { q, k, v, out, states, z, den, lengths });
 }
 
 /** dq, dk, dv of sum(out * dout) (overwritten, not accumulated), from the forward's saved tensors. */
@@ -106,6 +119,7 @@ export function momentumAttentionBackward(gpu: Gpu, args: MomentumBackwardArgs):
   if (dk) checkTensor(what, 'dk', dk, { shape: s.qk });
   if (dv) checkTensor(what, 'dv', dv, { shape: s.v });
   checkSaved(what, plan, args);
-  checkDistinct(what, { dq, dk, dv }, { q, k, v, out, dout, states, z, den });
-  encodeMomentumBackward(gpu, plan, { q, k, v, out, dout, dq, dk, dv, states, z, den });
+  const lengths = args.lengths ?? null;
+  checkDistinct(what, { dq, dk, dv }, { q, k, v, out, dout, states, z, den, lengths });
+  encodeMomentumBackward(gpu, plan, { q, k, v, out, dout, dq, dk, dv, states, z, den, lengths });
 }

@@ -34,7 +34,6 @@ export interface MomentumAttentionOptions {
 function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, opts: MomentumAttentionOptions): Tensor {
   if (!opts || typeof opts !== 'object') throw new Error(`${what}: options {causal, ...} are required`);
   const dims = attentionDimsOf(what, q, k, v);
-  if (opts.lengths !== undefined) throw new Error(`${what}: key-padding lengths are not implemented yet for linear and momentum attention`);
   const cfg: MomentumConfig = {
     causal: opts.causal,
     beta: opts.beta,
@@ -44,7 +43,8 @@ function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, 
     variant: opts.variant,
   };
   // The one check of this call: the plan is resolved before anything is allocated.
-  const plan = checkMomentumInputs(what, tape.gpu, { q, k, v, dims, ...cfg });
+  const lengths = opts.lengths ?? null;
+  const plan = checkMomentumInputs(what, tape.gpu, { q, k, v, dims, ...cfg, lengths });
   const { batch: b, heads: h, seq: n, dimV: e } = dims;
   const shapes = momentumSavedShapes(dims, plan.chunk, plan.momentum);
   const out = tape.empty([b, h, n, e], `${what}.out`); // [B, H, N, Dv]
@@ -53,7 +53,7 @@ function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, 
     z: tape.empty(shapes.z, `${what}.z`), // [B, H, NC+1, D]
     den: tape.empty(shapes.den, `${what}.den`), // [B, H, N]
   };
-  encodeMomentumForward(tape.gpu, plan, { q, k, v, out, ...saved });
+  encodeMomentumForward(tape.gpu, plan, { q, k, v, out, ...saved, lengths });
   if (tape.needsGrad(q, k, v)) {
     tape.tracks(out);
     tape.record(what, [out], () => {
@@ -61,7 +61,7 @@ function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, 
       const dq = grad(q, 'dq'); // [B, H, N, D]
       const dk = grad(k, 'dk'); // [B, H, N, D]
       const dv = grad(v, 'dv'); // [B, H, N, Dv]
-      encodeMomentumBackward(tape.gpu, plan, { q, k, v, out, dout: out.grad!, dq, dk, dv, ...saved });
+      encodeMomentumBackward(tape.gpu, plan, { q, k, v, out, dout: out.grad!, dq, dk, dv, ...saved, lengths });
       if (dq) tape.accumulate(q, dq);
       if (dk) tape.accumulate(k, dk);
       if (dv) tape.accumulate(v, dv);

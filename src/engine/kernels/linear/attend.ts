@@ -1,11 +1,13 @@
 // The attend passes of linear and momentum attention, one encoder each: every chunk's output (or
 // gradient) from its carried state plus a small masked quadratic part within the chunk. Each
 // encoder binds its tensors to the WGSL's generic names (xq query side, xk key side, xv value
-// side, st state, zc normaliser) and picks the tiled ('gpu') or row ('swiftshader') kernel.
+// side, st state, zc normaliser) and picks the tiled ('gpu') or row ('swiftshader') kernel. Given
+// key-padding lengths, forward, dk and dv take their masked builds (padding rows 0, eq. 14's
+// weights by each example's length); dq needs none (bwd_prep zeroes the padding rows' g and r).
 import type { Gpu } from '../../gpu.ts';
 import type { Tensor } from '../../tensor.ts';
 import { TILE, WG1, attendSmem, colsFor, stateFloats, type MomentumPlan } from './plan.ts';
-import { LINEAR_KERNELS as K, type LinearKernel } from './shaders.ts';
+import { LINEAR_KERNELS as K, LINEAR_MASKED, type LinearKernel } from './shaders.ts';
 import type { Uniforms } from './uniforms.ts';
 
 interface Pass {
@@ -23,6 +25,16 @@ interface Pass {
   featuresOut: number;
   /** Row strides of xq, xk, xv. */
   strides: [number, number, number];
+}
+
+/** The kernels of this call: the masked builds when lengths are given. */
+function builds(lengths: Tensor | null | undefined) {
+  return lengths ? LINEAR_MASKED : K;
+}
+
+/** The lengths binding of a masked kernel (nothing for the unmasked ones). */
+function masks(lengths: Tensor | null | undefined): Record<string, Tensor> {
+  return lengths ? { lengths } : {};
 }
 
 function attend(gpu: Gpu, plan: MomentumPlan, u: Uniforms, pass: Pass): void {
@@ -55,13 +67,14 @@ export function attendForward(
   gpu: Gpu,
   plan: MomentumPlan,
   u: Uniforms,
-  t: { q: Tensor; k: Tensor; v: Tensor; states: Tensor; z: Tensor; out: Tensor; den: Tensor },
+  t: { q: Tensor; k: Tensor; v: Tensor; states: Tensor; z: Tensor; out: Tensor; den: Tensor; lengths?: Tensor | null },
 ): void {
   const { dim: d, dimV: e } = plan.dims;
+  const k = builds(t.lengths);
   attend(gpu, plan, u, {
-    tiled: K.attendTiledForward,
-    rows: K.attendRowsForward,
-    bindings: { xq: t.q, xk: t.k, xv: t.v, st: t.states, zc: t.z, out: t.out, den: t.den },
+    tiled: k.attendTiledForward,
+    rows: k.attendRowsForward,
+    bindings: { xq: t.q, xk: t.k, xv: t.v, st: t.states, zc: t.z, out: t.out, den: t.den, ...masks(t.lengths) },
     reverse: false,
     statePairs: stateFloats(plan.momentum),
     ncScale: false,
@@ -106,13 +119,14 @@ export function attendDk(
   plan: MomentumPlan,
   u: Uniforms,
   rev: ReverseState,
-  t: { v: Tensor; gr: Tensor; phiQ: Tensor; k: Tensor; dk: Tensor },
+  t: { v: Tensor; gr: Tensor; phiQ: Tensor; k: Tensor; dk: Tensor; lengths?: Tensor | null },
 ): void {
   const { dim: d, dimV: e } = plan.dims;
+  const k = builds(t.lengths);
   attend(gpu, plan, u, {
-    tiled: K.attendTiledDk,
-    rows: K.attendRowsDk,
-    bindings: { xq: t.v, xk: t.gr, xv: t.phiQ, st: rev.states, zc: rev.z, xd: t.k, out: t.dk },
+    tiled: k.attendTiledDk,
+    rows: k.attendRowsDk,
+    bindings: { xq: t.v, xk: t.gr, xv: t.phiQ, st: rev.states, zc: rev.z, xd: t.k, out: t.dk, ...masks(t.lengths) },
     reverse: true,
     statePairs: stateFloats(rev.momentum),
     ncScale: !plan.causal,
@@ -128,13 +142,14 @@ export function attendDv(
   plan: MomentumPlan,
   u: Uniforms,
   rev: ReverseState,
-  t: { phiK: Tensor; phiQ: Tensor; gr: Tensor; dv: Tensor },
+  t: { phiK: Tensor; phiQ: Tensor; gr: Tensor; dv: Tensor; lengths?: Tensor | null },
 ): void {
   const { dim: d, dimV: e } = plan.dims;
+  const k = builds(t.lengths);
   attend(gpu, plan, u, {
-    tiled: K.attendTiledDv,
-    rows: K.attendRowsDv,
-    bindings: { xq: t.phiK, xk: t.phiQ, xv: t.gr, st: rev.states, zc: rev.z, out: t.dv },
+    tiled: k.attendTiledDv,
+    rows: k.attendRowsDv,
+    bindings: { xq: t.phiK, xk: t.phiQ, xv: t.gr, st: rev.states, zc: rev.z, out: t.dv, ...masks(t.lengths) },
     reverse: true,
     statePairs: stateFloats(rev.momentum),
     ncScale: !plan.causal,
@@ -153,7 +168,7 @@ export function attendDkDvRows(
   plan: MomentumPlan,
   u: Uniforms,
   rev: ReverseState,
-  t: { v: Tensor; gr: Tensor; phiQ: Tensor; phiK: Tensor; k: Tensor; dk: Tensor; dv: Tensor },
+  t: { v: Tensor; gr: Tensor; phiQ: Tensor; phiK: Tensor; k: Tensor; dk: Tensor; dv: Tensor; lengths?: Tensor | null },
 ): void {
   const { batch: b, heads: h, seq: n, dim: d, dimV: e } = plan.dims;
   const constants = {
@@ -166,9 +181,12 @@ export function attendDkDvRows(
     SP: stateFloats(rev.momentum),
   };
   gpu
-    .kernel({ ...K.attendRowsDkv, constants })
+    .kernel({ ...builds(t.lengths).attendRowsDkv, constants })
     .run(
-      { xq: t.v, xk: t.gr, xv: t.phiQ, xw: t.phiK, st: rev.states, st2: rev.states, zc: rev.z, xd: t.k, out: t.dk, out2: t.dv },
+      {
+        ...{ xq: t.v, xk: t.gr, xv: t.phiQ, xw: t.phiK, st: rev.states, st2: rev.states, zc: rev.z, xd: t.k, out: t.dk, out2: t.dv },
+        ...masks(t.lengths),
+      },
       { ...u, n_in: e, n_out: d, sq: e, sk: e + 1, sv: d },
       gpu.grid(Math.ceil((b * h * Math.ceil(n / 2)) / WG1)),
     );

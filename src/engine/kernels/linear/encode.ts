@@ -10,7 +10,7 @@ import { empty, type Tensor } from '../../tensor.ts';
 import { attendDkDvRows, attendDk, attendDq, attendDv, attendForward } from './attend.ts';
 import { WG1, momentumSavedShapes, type MomentumPlan, type MomentumSaved } from './plan.ts';
 import { phiFeatures, scanChunks } from './scan.ts';
-import { LINEAR_KERNELS as K } from './shaders.ts';
+import { LINEAR_KERNELS as K, LINEAR_MASKED } from './shaders.ts';
 import { planUniforms } from './uniforms.ts';
 
 export interface ForwardTensors extends MomentumSaved {
@@ -18,6 +18,8 @@ export interface ForwardTensors extends MomentumSaved {
   k: Tensor; // [B, H, N, D]
   v: Tensor; // [B, H, N, Dv]
   out: Tensor; // [B, H, N, Dv]
+  /** Key-padding lengths u32 [B], given exactly when the plan is masked. */
+  lengths?: Tensor | null;
 }
 
 export interface BackwardTensors extends MomentumSaved {
@@ -31,6 +33,8 @@ export interface BackwardTensors extends MomentumSaved {
   dq: Tensor | null; // [B, H, N, D]
   dk: Tensor | null; // [B, H, N, D]
   dv: Tensor | null; // [B, H, N, Dv]
+  /** Key-padding lengths u32 [B], given exactly when the plan is masked. */
+  lengths?: Tensor | null;
 }
 
 /** phi(q), phi(k) rows for the row kernels; the tiled ones apply phi as they stage q and k. */
@@ -52,13 +56,15 @@ function features(gpu: Gpu, plan: MomentumPlan, q: Tensor, k: Tensor): { phiQ: T
 export function encodeMomentumForward(gpu: Gpu, plan: MomentumPlan, t: ForwardTensors): void {
   const u = planUniforms(plan);
   const f = features(gpu, plan, t.q, t.k);
-  scanChunks(gpu, plan, u, { a: f.phiK, b: t.v, hs: t.states, zs: t.z }, {
+  const lengths = t.lengths ?? null;
+  // With lengths the scan stops at each example's length, so slot NC holds its own final state.
+  scanChunks(gpu, plan, u, { a: f.phiK, b: t.v, hs: t.states, zs: t.z, lengths }, {
     bStride: plan.dims.dimV,
     reverse: false,
     weighted: false,
     momentum: plan.momentum,
   });
-  attendForward(gpu, plan, u, { q: f.phiQ, k: f.phiK, v: t.v, states: t.states, z: t.z, out: t.out, den: t.den });
+  attendForward(gpu, plan, u, { q: f.phiQ, k: f.phiK, v: t.v, states: t.states, z: t.z, out: t.out, den: t.den, lengths });
   f.release();
 }
 
@@ -68,10 +74,12 @@ export function encodeMomentumBackward(gpu: Gpu, plan: MomentumPlan, t: Backward
   if (!dq && !dk && !dv) return;
   const { batch: b, heads: h, seq: n, dimV: e } = plan.dims;
   const u = planUniforms(plan);
+  const lengths = t.lengths ?? null;
   const gr = empty(gpu, [b, h, n, e + 1], 'linearAttention.gr'); // [B, H, N, Dv+1]: g = dout/den | r
+  // Padding rows get g = r = 0, so the reverse scan and dq need no lengths of their own.
   gpu
-    .kernel({ ...K.bwdPrep, constants: { WG1 } })
-    .run({ dy: t.dout, y: t.out, den_in: t.den, gr }, u, gpu.grid(Math.ceil((b * h * n) / WG1)));
+    .kernel({ ...(lengths ? LINEAR_MASKED : K).bwdPrep, constants: { WG1 } })
+    .run({ dy: t.dout, y: t.out, den_in: t.den, gr, ...(lengths ? { lengths } : {}) }, u, gpu.grid(Math.ceil((b * h * n) / WG1)));
   const f = features(gpu, plan, t.q, t.k);
 
   if (dq) attendDq(gpu, plan, u, { gr, v: t.v, phiK: f.phiK, q: t.q, states: t.states, z: t.z, dq });
@@ -92,10 +100,10 @@ export function encodeMomentumBackward(gpu: Gpu, plan: MomentumPlan, t: Backward
       momentum,
     });
     if (!plan.tiled && dk && dv) {
-      attendDkDvRows(gpu, plan, u, rev, { v: t.v, gr, phiQ: f.phiQ, phiK: f.phiK, k: t.k, dk, dv });
+      attendDkDvRows(gpu, plan, u, rev, { v: t.v, gr, phiQ: f.phiQ, phiK: f.phiK, k: t.k, dk, dv, lengths });
     } else {
-      if (dk) attendDk(gpu, plan, u, rev, { v: t.v, gr, phiQ: f.phiQ, k: t.k, dk });
-      if (dv) attendDv(gpu, plan, u, rev, { phiK: f.phiK, phiQ: f.phiQ, gr, dv });
+      if (dk) attendDk(gpu, plan, u, rev, { v: t.v, gr, phiQ: f.phiQ, k: t.k, dk, lengths });
+      if (dv) attendDv(gpu, plan, u, rev, { phiK: f.phiK, phiQ: f.phiQ, gr, dv, lengths });
     }
     rev.states.dispose();
     rev.z.dispose();

@@ -27,6 +27,8 @@ export interface MomentumConfig {
   path?: MomentumPath;
   /** Defaults to `gpu.backend`; tests force each. */
   variant?: LinearAttentionVariant;
+  /** Key-padding lengths are given (the masked builds of the kernels); default false. */
+  masked?: boolean;
 }
 
 /** What the forward saves for the backward (explicit outputs, see momentumSavedShapes). */
@@ -56,6 +58,8 @@ export interface MomentumPlan {
   variant: LinearAttentionVariant;
   /** Tiled kernels ('gpu' variant); false: row kernels. */
   tiled: boolean;
+  /** Key-padding lengths mask the batch: example b runs to lengths[b] (the kernels' masked builds). */
+  masked: boolean;
 }
 
 /** Side of the square thread tile (T in the WGSL). */
@@ -141,6 +145,7 @@ export function planMomentum(what: string, gpu: Gpu, dims: AttentionDims, cfg: M
   checkCausal(what, cfg.causal);
   checkMomentumParams(what, cfg.beta, cfg.gamma);
   checkVariant(what, cfg.variant);
+  if (cfg.masked !== undefined && typeof cfg.masked !== 'boolean') fail(what, `masked must be true or false; got ${String(cfg.masked)}`);
   const variant = variantOf(what, gpu, cfg.variant);
   const tiled = LINEAR_ATTENTION[variant].tiled;
   if (!tiled) {
@@ -181,5 +186,6 @@ export function planMomentum(what: string, gpu: Gpu, dims: AttentionDims, cfg: M
     momentum,
     variant,
     tiled,
+    masked: cfg.masked ?? false,
   };
 }

@@ -6,7 +6,7 @@
 import type { Gpu } from '../../gpu.ts';
 import { empty, type Tensor } from '../../tensor.ts';
 import { ROW_SUM_TILE, SLICE, TILE, WG1, colsFor, rowsFor, type MomentumPlan } from './plan.ts';
-import { LINEAR_KERNELS as K } from './shaders.ts';
+import { LINEAR_KERNELS as K, LINEAR_MASKED } from './shaders.ts';
 import { ZERO_UNIFORMS, type Uniforms } from './uniforms.ts';
 
 export interface ScanTensors {
@@ -18,6 +18,8 @@ export interface ScanTensors {
   hs: Tensor;
   /** Out: the normaliser prefixes [B, H, NC+1, D]. */
   zs: Tensor;
+  /** Key-padding lengths u32 [B]: the scan stops at each example's length (the forward's, when masked). */
+  lengths?: Tensor | null;
 }
 
 export interface ScanOptions {
@@ -35,27 +37,30 @@ export function scanChunks(gpu: Gpu, plan: MomentumPlan, u: Uniforms, t: ScanTen
   const { dims } = plan;
   const bh = dims.batch * dims.heads;
   const flags = { C: plan.chunk, MOMENTUM: o.momentum ? 1 : 0, REVERSE: o.reverse ? 1 : 0, HAS_ZW: o.weighted ? 1 : 0 };
+  const { lengths, ...st } = t;
+  const kernels = lengths ? LINEAR_MASKED : K;
+  const masks: Record<string, Tensor> = lengths ? { lengths } : {};
   if (!plan.tiled) {
     // Sums and scan in one pass, one thread per 4 x 4 tile of the state walking the chunks.
     const threads = bh * Math.ceil(dims.dim / ROW_SUM_TILE) * Math.ceil(dims.dimV / ROW_SUM_TILE);
     gpu
-      .kernel({ ...K.sumsScanRows, constants: { WG1, ...flags } })
-      .run({ ...t }, { ...u, sq: dims.dim, sk: o.bStride }, gpu.grid(Math.ceil(threads / WG1)));
+      .kernel({ ...kernels.sumsScanRows, constants: { WG1, ...flags } })
+      .run({ ...st, ...masks }, { ...u, sq: dims.dim, sk: o.bStride }, gpu.grid(Math.ceil(threads / WG1)));
     return;
   }
   const rows = rowsFor(dims.dim);
   const cols = colsFor(dims.dimV);
   const smem = SLICE * TILE * (rows.perThread + cols.perThread) + SLICE;
   gpu
-    .kernel({ ...K.chunkSums, constants: { T: TILE, RT: rows.perThread, ST: cols.perThread, SMEM: smem, ...flags } })
+    .kernel({ ...kernels.chunkSums, constants: { T: TILE, RT: rows.perThread, ST: cols.perThread, SMEM: smem, ...flags } })
     .run(
-      { ...t },
+      { ...st, ...masks },
       { ...u, sq: dims.dim, sk: o.bStride, nblk: rows.blocks, nblk2: cols.blocks },
       [plan.chunks * rows.blocks * cols.blocks, bh],
     );
   gpu
-    .kernel({ ...K.scan, constants: { WG1, C: plan.chunk, MOMENTUM: flags.MOMENTUM, REVERSE: flags.REVERSE } })
-    .run({ hs: t.hs, zs: t.zs }, u, [Math.ceil((dims.dim * dims.dimV + dims.dim) / WG1), bh]);
+    .kernel({ ...kernels.scan, constants: { WG1, C: plan.chunk, MOMENTUM: flags.MOMENTUM, REVERSE: flags.REVERSE } })
+    .run({ hs: t.hs, zs: t.zs, ...masks }, u, [Math.ceil((dims.dim * dims.dimV + dims.dim) / WG1), bh]);
 }
 
 /** phi(x) = elu(x) + 1 elementwise into a new pooled tensor (the row variant's query and key rows). */

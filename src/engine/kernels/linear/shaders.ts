@@ -1,7 +1,10 @@
 // The WGSL of each linear/momentum attention kernel: whole files of shaders/linear_attention/
 // joined in order (the family's prelude, what a group of kernels shares, the kernel's own file);
 // src/engine/kernel.ts prepends shaders/common.wgsl. One entry point per kernel; its label (the
-// file name) names it in errors and in the pipeline cache.
+// file name) names it in errors and in the pipeline cache. The kernels that read an example's
+// length come in two builds after the prelude: LINEAR_KERNELS's (lengths_full.wgsl, no extra
+// binding) and LINEAR_MASKED's (lengths_masked.wgsl binds `lengths`), separate pipelines, so the
+// unmasked path (the causal decoder's) binds and reads nothing more than before.
 import attend from '../../../../shaders/linear_attention/attend.wgsl?raw';
 import attendRows from '../../../../shaders/linear_attention/attend_rows.wgsl?raw';
 import attendRowsDk from '../../../../shaders/linear_attention/attend_rows_dk.wgsl?raw';
@@ -16,6 +19,8 @@ import attendTiledDv from '../../../../shaders/linear_attention/attend_tiled_dv.
 import attendTiledForward from '../../../../shaders/linear_attention/attend_tiled_forward.wgsl?raw';
 import bwdPrep from '../../../../shaders/linear_attention/bwd_prep.wgsl?raw';
 import chunkSums from '../../../../shaders/linear_attention/chunk_sums.wgsl?raw';
+import lengthsFull from '../../../../shaders/linear_attention/lengths_full.wgsl?raw';
+import lengthsMasked from '../../../../shaders/linear_attention/lengths_masked.wgsl?raw';
 import params from '../../../../shaders/linear_attention/params.wgsl?raw';
 import phiMap from '../../../../shaders/linear_attention/phi_map.wgsl?raw';
 import rows from '../../../../shaders/linear_attention/rows.wgsl?raw';
@@ -34,24 +39,38 @@ function kernel(file: string, entry: string, ...parts: string[]): LinearKernel {
   return { label: `linear_attention/${file}`, code: [params, ...parts].join('\n'), entry };
 }
 
+/** The kernels that read an example's length, in one build (lengths_full or lengths_masked). */
+function lengthKernels(build: 'full' | 'masked', lengths: string) {
+  const k = (file: string, entry: string, ...parts: string[]) =>
+    kernel(build === 'full' ? file : `${file}+lengths`, entry, lengths, ...parts);
+  return {
+    // The forward scan (stops at the example's length).
+    chunkSums: k('chunk_sums', 'chunk_sums', tiles, chunkSums),
+    scan: k('scan', 'scan', scan),
+    sumsScanRows: k('sums_scan_rows', 'sums_scan_rows', sumsScanRows),
+    // Attend forward, dk, dv (padding rows 0, eq. 14 weighs by the example's length).
+    attendTiledForward: k('attend_tiled_forward', 'attend_forward', tiles, attend, attendTiled, attendTiledForward),
+    attendTiledDk: k('attend_tiled_dk', 'attend_dk', tiles, attend, attendTiled, attendTiledDk),
+    attendTiledDv: k('attend_tiled_dv', 'attend_dv', tiles, attend, attendTiled, attendTiledDv),
+    attendRowsForward: k('attend_rows_forward', 'attend_rows_forward', attend, rows, attendRows, attendRowsForward),
+    attendRowsDk: k('attend_rows_dk', 'attend_rows_dk', attend, rows, attendRows, attendRowsDk),
+    attendRowsDv: k('attend_rows_dv', 'attend_rows_dv', attend, rows, attendRows, attendRowsDv),
+    attendRowsDkv: k('attend_rows_dkv', 'attend_rows_dkv', attend, rows, attendRowsDkv),
+    // g|r rows (0 on padding rows).
+    bwdPrep: k('bwd_prep', 'bwd_prep', bwdPrep),
+  };
+}
+
+export type LinearLengthKernel = keyof ReturnType<typeof lengthKernels>;
+
 export const LINEAR_KERNELS = {
-  // The scan: tiled in two passes ('gpu'), or in one ('swiftshader').
-  chunkSums: kernel('chunk_sums', 'chunk_sums', tiles, chunkSums),
-  scan: kernel('scan', 'scan', scan),
-  sumsScanRows: kernel('sums_scan_rows', 'sums_scan_rows', sumsScanRows),
-  // Attend, tiled ('gpu').
-  attendTiledForward: kernel('attend_tiled_forward', 'attend_forward', tiles, attend, attendTiled, attendTiledForward),
+  ...lengthKernels('full', lengthsFull),
+  // Attend, tiled ('gpu'): dq reads no length (padding rows get g = r = 0 from bwd_prep).
   attendTiledDq: kernel('attend_tiled_dq', 'attend_dq', tiles, attend, attendTiled, attendTiledDq),
-  attendTiledDk: kernel('attend_tiled_dk', 'attend_dk', tiles, attend, attendTiled, attendTiledDk),
-  attendTiledDv: kernel('attend_tiled_dv', 'attend_dv', tiles, attend, attendTiled, attendTiledDv),
-  // Attend, one thread per two tokens ('swiftshader').
-  attendRowsForward: kernel('attend_rows_forward', 'attend_rows_forward', attend, rows, attendRows, attendRowsForward),
-  attendRowsDq: kernel('attend_rows_dq', 'attend_rows_dq', attend, rows, attendRows, attendRowsDq),
-  attendRowsDk: kernel('attend_rows_dk', 'attend_rows_dk', attend, rows, attendRows, attendRowsDk),
-  attendRowsDv: kernel('attend_rows_dv', 'attend_rows_dv', attend, rows, attendRows, attendRowsDv),
-  attendRowsDkv: kernel('attend_rows_dkv', 'attend_rows_dkv', attend, rows, attendRowsDkv),
-  // Helpers.
-  bwdPrep: kernel('bwd_prep', 'bwd_prep', bwdPrep),
+  // Its row twin shares rows_prep, which reads seq_len for dk and dv (not for dq).
+  attendRowsDq: kernel('attend_rows_dq', 'attend_rows_dq', lengthsFull, attend, rows, attendRows, attendRowsDq),
   phiMap: kernel('phi_map', 'phi_map', phiMap),
   step: kernel('step', 'step', step),
 } as const;
+
+export const LINEAR_MASKED = lengthKernels('masked', lengthsMasked);

@@ -6,6 +6,8 @@ export type Uniforms = {
   n: number;
   nc: number;
   nbh: number;
+  /** Heads per example (masked kernels index lengths by bh / nh). */
+  nh: number;
   /** Features contracted in scores and against the state (attend). */
   n_in: number;
   /** Features of attend's output. */
@@ -23,7 +25,7 @@ export type Uniforms = {
 };
 
 export const ZERO_UNIFORMS: Uniforms = {
-  n: 0, nc: 0, nbh: 0, n_in: 0, n_out: 0, d: 0, dv: 0, sq: 0, sk: 0, sv: 0, nblk: 1, nblk2: 1, beta: 0, gamma: 1,
+  n: 0, nc: 0, nbh: 0, nh: 1, n_in: 0, n_out: 0, d: 0, dv: 0, sq: 0, sk: 0, sv: 0, nblk: 1, nblk2: 1, beta: 0, gamma: 1,
 };
 
 export function planUniforms(plan: MomentumPlan): Uniforms {
@@ -33,6 +35,7 @@ export function planUniforms(plan: MomentumPlan): Uniforms {
     n: dims.seq,
     nc: plan.chunks,
     nbh: dims.batch * dims.heads,
+    nh: dims.heads,
     d: dims.dim,
     dv: dims.dimV,
     beta: plan.beta,
