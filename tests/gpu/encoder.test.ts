@@ -50,19 +50,24 @@ async function logitsOf(model: Transformer, input: EncoderInput): Promise<Float3
 }
 
 describe('encoder gradients (all parameters, directional finite differences)', () => {
-  const cases: [Variant, Partial<ModelConfig>][] = [
-    ['softmax', {}],
-    ['linear', { norm: 'pre', position: 'learned', positionCombine: 'add' }],
-    ['momentum', {}],
-    ['momentum-connection', { norm: 'pre' }],
-    ['adaptive', {}],
-    ['adaptive', { encoder: { pooling: 'cls' } }],
+  // Full rows, and right-padded ones (the key-padding path of every kind, forward and backward).
+  const cases: [Variant, Partial<ModelConfig>, number[] | null][] = [
+    ['softmax', {}, null],
+    ['linear', { norm: 'pre', position: 'learned', positionCombine: 'add' }, null],
+    ['momentum', {}, null],
+    ['momentum-connection', { norm: 'pre' }, null],
+    ['adaptive', {}, null],
+    ['adaptive', { encoder: { pooling: 'cls' } }, null],
+    ['softmax', {}, [9, 4, 2]],
+    ['linear', {}, [3, 9, 6]],
+    ['momentum', {}, [9, 5, 1]],
+    ['adaptive', { encoder: { pooling: 'cls' } }, [2, 9, 7]],
   ];
-  it.each(cases)('%s %j', async (variant, over) => {
+  it.each(cases)('%s %j lengths %j', async (variant, over, lengths) => {
     const g = gpu();
     const cfg = encoderConfig(variant, over);
     const model = new Transformer(g, cfg, 11);
-    const input = randomInput(3, 9, cfg.vocab, 3, null);
+    const input = randomInput(3, 9, cfg.vocab, 3, lengths);
     const params = model.parameterList;
     const classes = 5;
     const dout = randn(input.batch * classes, 5);
@@ -87,6 +92,51 @@ describe('encoder gradients (all parameters, directional finite differences)', (
         if (!grads[i]!.some((v) => v !== 0)) throw new Error(`no gradient reached ${p.label}`);
       });
       await checkDirectional({ forward, inputs: initial, grads, dout, h: 3e-3, rtol: 3e-2, label: `${variant} encoder` });
+    } finally {
+      model.destroy();
+    }
+  });
+});
+
+describe('padding does not change a prediction', () => {
+  // Each example padded (with random ids) to 10 and to 13 positions gives the logits it gives alone
+  // at its own length: padding keys get no weight, padding rows are not pooled.
+  const cases: [Variant, Partial<ModelConfig>][] = [
+    ['softmax', {}],
+    ['linear', {}],
+    ['momentum', {}],
+    ['momentum-connection', {}],
+    ['adaptive', {}],
+    ['adaptive', { encoder: { pooling: 'cls' }, norm: 'pre', position: 'learned', positionCombine: 'add' }],
+  ];
+  it.each(cases)('%s %j', async (variant, over) => {
+    const g = gpu();
+    const cfg = encoderConfig(variant, over);
+    const model = new Transformer(g, cfg, 5);
+    const lengths = [4, 10, 7];
+    const alone = randomInput(3, 13, cfg.vocab, 8, null);
+    try {
+      const own: Float32Array[] = [];
+      for (const [b, len] of lengths.entries()) {
+        const ids = alone.ids.slice(b * 13, b * 13 + len);
+        own.push(await logitsOf(model, { batch: 1, seq: len, ids, lengths: null }));
+      }
+      for (const T of [10, 13]) {
+        const noise = new Random(T);
+        const ids = new Uint32Array(3 * T);
+        lengths.forEach((len, b) => {
+          for (let t = 0; t < T; t++) ids[b * T + t] = t < len ? alone.ids[b * 13 + t]! : noise.int(0, cfg.vocab - 1);
+        });
+        const padded = await logitsOf(model, { batch: 3, seq: T, ids, lengths: Uint32Array.from(lengths) });
+        lengths.forEach((_, b) => {
+          const got = padded.subarray(b * 5, b * 5 + 5);
+          for (let c = 0; c < 5; c++) {
+            if (!(Math.abs(got[c]! - own[b]![c]!) <= 2e-4 * (1 + Math.abs(own[b]![c]!)))) {
+              throw new Error(`${variant}: example ${b} padded to ${T}: logit ${c} is ${got[c]}, alone ${own[b]![c]}`);
+            }
+          }
+        });
+      }
     } finally {
       model.destroy();
     }
