@@ -205,9 +205,9 @@ function listopsPreset(name: PresetName): Preset {
       return {
         task: { kind: 'listops', minLength: 5, maxLength: 40, maxDepth: 3, minArgs: 2, maxArgs: 5, trainExamples: 4000, testExamples: 256 },
         model: SMALL_ENCODER,
-        optim: warmupLinear(3e-3, 30, 600),
+        optim: warmupLinear(3e-3, 30, 400),
         batch: 32,
-        steps: 600,
+        steps: 400,
         evalEvery: 50,
       };
     case 'quick':
