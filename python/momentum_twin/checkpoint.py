@@ -15,7 +15,7 @@ VARIANTS = ('softmax', 'linear', 'momentum', 'momentum-connection', 'adaptive')
 RUN_KEYS = {'name', 'variant', 'task', 'model', 'optim', 'batch', 'steps', 'evalEvery', 'seed'}
 MODEL_KEYS = {'vocab', 'maxSeq', 'layers', 'heads', 'headDim', 'ffn', 'activation', 'dropout', 'norm', 'position',
               'positionCombine', 'attention', 'connection', 'output'}
-TASK_KEYS = {'copy': {'kind', 'maxLen', 'symbols', 'heldOut'}, 'mnist': {'kind', 'resolution', 'subset', 'testImages', 'source'}}
+TASK_KEYS = {'copy': {'kind', 'maxLen', 'symbols', 'heldOut'}, 'mqar': {'kind', 'maxLen', 'pairs', 'queries', 'keys', 'values', 'heldOut'}, 'mnist': {'kind', 'resolution', 'subset', 'testImages', 'source'}}
 CHOICES = {'activation': ('relu', 'gelu'), 'norm': ('post', 'pre'), 'position': ('sinusoidal', 'learned'),
            'positionCombine': ('concat', 'add')}
 SUB = {'attention': {'softmax': set(), 'linear': set(), 'momentum': {'beta', 'gamma'}},

@@ -11,6 +11,7 @@ M32 = 0xFFFFFFFF
 TWO32 = 1 << 32
 GOLDEN_GAMMA = 0x9E3779B9
 COPY_HELDOUT_SEED = 987_654_321
+MQAR_HELDOUT_SEED = 192_837_465  # src/tasks/mqar.ts
 MNIST_SPLIT_SEED = 2022
 MNIST_TEST_COUNT = 1000
 PIXEL_VOCAB = 256
@@ -177,6 +178,59 @@ class CopyStream:
         self.rng = Random.from_state(s['rng'])
 
 
+def mqar_batch(rng, batch, task):
+    """MQAR sequences (src/tasks/mqar.ts makeMqarBatch, the same draw order): P distinct keys by a
+    partial Fisher-Yates shuffle of 1..K, P values in K+1..K+V, then Q distinct pair indices; the
+    queries follow the pairs, each followed by its answer; the mask marks the queries."""
+    L, P, Q, K, V = task['maxLen'], task['pairs'], task['queries'], task['keys'], task['values']
+    if 2 * P + 2 * Q > L or P > K or Q > P:
+        raise ValueError(f'MQAR: {P} pairs, {Q} queries and {K} keys do not fit length {L}')
+    x = np.zeros((batch, L), dtype=np.uint32)
+    t = np.zeros((batch, L), dtype=np.uint32)
+    mask = np.zeros((batch, L), dtype=np.float32)
+    for b in range(batch):
+        pool = list(range(1, K + 1))
+        for i in range(P):
+            j = rng.int(i, K - 1)
+            pool[i], pool[j] = pool[j], pool[i]
+        vals = [K + rng.int(1, V) for _ in range(P)]
+        for i in range(P):
+            x[b, 2 * i], x[b, 2 * i + 1] = pool[i], vals[i]
+        idx = list(range(P))
+        for i in range(Q):
+            j = rng.int(i, P - 1)
+            idx[i], idx[j] = idx[j], idx[i]
+        for i in range(Q):
+            at = 2 * P + 2 * i
+            x[b, at], x[b, at + 1] = pool[idx[i]], vals[idx[i]]
+            mask[b, at] = 1
+        t[b, :-1] = x[b, 1:]
+    return Batch(x, t.reshape(-1), mask.reshape(-1))
+
+
+class MqarStream:
+    def __init__(self, task, seed):
+        self.task = task
+        self.seq = task['maxLen']
+        self.rng = Random(data_seed(seed))
+        self.held_out = mqar_batch(Random(MQAR_HELDOUT_SEED), task['heldOut'], task)
+
+    def next(self, batch):
+        return mqar_batch(self.rng, batch, self.task)
+
+    def eval_batches(self, batch):
+        h = self.held_out
+        return [h.rows(b0, min(b0 + batch, h.batch)) for b0 in range(0, h.batch, batch)]
+
+    def state(self):
+        return {'kind': 'mqar', 'rng': self.rng.state()}
+
+    def restore(self, s):
+        if s.get('kind') != 'mqar':
+            raise ValueError(f"data state is for {s.get('kind')}, this run trains MQAR")
+        self.rng = Random.from_state(s['rng'])
+
+
 def parse_mnist_bin(data):
     if len(data) < 24 or data[:4] != b'MNST':
         raise ValueError('not an mnist-10k.bin file (magic MNST; built by scripts/build-mnist.mjs)')
@@ -262,4 +316,8 @@ class MnistStream:
 
 def make_stream(cfg):
     t = cfg['task']
-    return CopyStream(t, cfg['seed']) if t['kind'] == 'copy' else MnistStream(t, cfg['seed'])
+    if t['kind'] == 'copy':
+        return CopyStream(t, cfg['seed'])
+    if t['kind'] == 'mqar':
+        return MqarStream(t, cfg['seed'])
+    return MnistStream(t, cfg['seed'])

@@ -157,7 +157,7 @@ class Run:
                         scored += 1
                         perfect += int(hit[r][mk[r]].all())
         test = nll_sum / max(weight, 1)
-        if cfg['task']['kind'] == 'copy':
+        if cfg['task']['kind'] in ('copy', 'mqar'):
             return {'testLoss': test, 'accuracy': correct / masked, 'sequenceAccuracy': perfect / scored}
         return {'testLoss': test, 'bitsPerDim': test / math.log(2), 'resolution': cfg['task']['resolution']}
 

@@ -10,7 +10,7 @@
 // causal (j <= i) or not. q, k: [BH, N, D], v, out, dOut: [BH, N, Dv], lse, delta: [BH, N], all
 // row-major with BH = batch * heads.
 //
-// Two variants of every pass, picked by the host (kernels/softmaxAttention.ts):
+// Two variants of every pass, picked by the host (src/engine/kernels/softmax/plan.ts, encode.ts):
 // - tiled (real GPUs), FlashAttention-2 style. The forward streams key/value blocks through
 //   workgroup memory with an online softmax and keeps only the row's logsumexp, never an N x N
 //   matrix. The backward recomputes the probabilities from that logsumexp: `backward_dkdv` walks

@@ -5,7 +5,6 @@
 // hold one row per variant and metric over seeds, with the paired difference to the baseline;
 // they are rewritten after each complete seed, so a stopped comparison keeps what it finished.
 import { join } from 'node:path';
-import { Gpu } from '../engine/gpu.ts';
 import { VARIANTS, type Variant } from '../model/config.ts';
 import type { RunConfig } from '../train/types.ts';
 import {
@@ -20,13 +19,15 @@ import {
   type PlannedRun,
 } from '../util/seedGroups.ts';
 import { RUN_OPTIONS, UsageError, loadTaskData, numOption, runConfigFrom, taskOption, defaultThreshold } from './common.ts';
-import { checkGroupMemory, trainIntoDir, writeAtomic } from './runDir.ts';
+import { RUNNER_OPTIONS, RUNNER_USAGE, openRunner, runPool } from './groupRuns.ts';
+import { writeAtomic } from './runDir.ts';
 
 export const GROUP_OPTIONS = {
   seeds: { type: 'string' },
   baseline: { type: 'string' },
   threshold: { type: 'string' },
   showcase: { type: 'boolean' },
+  ...RUNNER_OPTIONS,
 } as const;
 
 const SHOWCASE_OUT = join('runs', 'showcase-mqar');
@@ -37,7 +38,8 @@ export const GROUP_USAGE = `  --seeds 1,2,3 | N       a seed group: every varian
   --threshold X           steps and training seconds to the first evaluation with test loss <= X nats
                           (default: copy and MQAR 0.5, MNIST 1.5 bits/dim; --target-loss is the same)
   --showcase              MQAR, preset tiny, the five variants, seeds 1,2,3, baseline linear
-                          (out runs/showcase-mqar)`;
+                          (out runs/showcase-mqar)
+${RUNNER_USAGE}`;
 
 type Values = { -readonly [K in keyof typeof RUN_OPTIONS]?: string } & {
   variants?: string;
@@ -46,6 +48,8 @@ type Values = { -readonly [K in keyof typeof RUN_OPTIONS]?: string } & {
   baseline?: string;
   threshold?: string;
   showcase?: boolean;
+  twin?: boolean;
+  jobs?: string;
 };
 
 export function isGroupRun(v: Values): boolean {
@@ -94,40 +98,47 @@ export async function compareGroup(given: Values): Promise<void> {
   const order: PlannedRun<Variant>[] = seeds.flatMap((s) => planned.filter((r) => r.seed === s));
   const configs = new Map<string, RunConfig>();
   for (const r of order) configs.set(r.dir, runConfigFrom({ ...v, seed: String(r.seed) }, r.variant));
-  checkGroupMemory([...configs.values()], 'compare');
   const first = configs.get(order[0]!.dir)!;
   const data = await loadTaskData(first, v.data, v.labels);
   const dir = v.out ?? join('runs', `compare-${task}-seeds`);
 
-  const gpu = await Gpu.open();
+  const runner = await openRunner(v, [...configs.values()], data, 'compare');
   try {
-    checkGroupMemory([...configs.values()], 'compare', gpu);
     console.error(
       `${task}, preset ${v.preset ?? 'tiny'}, ${order.length} runs (${variants.length} variants x ${seeds.length} seeds: ${seeds.join(', ')}), ` +
-        `${first.steps} steps each, baseline ${baseline}; ${gpu.description} (${gpu.backend})`,
+        `${first.steps} steps each, baseline ${baseline}; ${runner.description}`,
     );
     const results: Record<string, Record<string, number>[]> = Object.fromEntries(variants.map((x) => [x, []]));
+    const finished: (Record<string, number> | undefined)[] = order.map(() => undefined);
     const stops: string[] = [];
     const t0 = performance.now();
     let table = '';
-    for (const [i, r] of order.entries()) {
-      const cfg = configs.get(r.dir)!;
-      const res = await trainIntoDir(gpu, cfg, data, join(dir, r.dir), `${r.variant} s${r.seed}`.padEnd(24));
-      const diverged = res.stop?.kind === 'diverged';
-      if (res.stop) stops.push(`${r.dir}: ${res.stop.message}`);
-      const m = finalMetrics(res.evals, threshold);
-      // A diverged run counts out of n in every metric (its values are kept in its metrics.jsonl).
-      results[r.variant]!.push(diverged ? Object.fromEntries(Object.keys(m).map((k) => [k, NaN])) : m);
-      const seedDone = (i + 1) % variants.length === 0;
-      if (seedDone) {
-        const done = seeds.slice(0, (i + 1) / variants.length);
-        const { summary, notes } = summariseGroup(task, baseline, variants, done, results);
-        writeAtomic(join(dir, 'summary.json'), summaryJson(summary));
-        writeAtomic(join(dir, 'summary.csv'), groupCsv(summary, notes));
-        table = formatGroupTable(summary, notes);
-        console.error(`seed ${r.seed} done (${done.length}/${seeds.length}), ${((performance.now() - t0) / 1000).toFixed(0)} s so far`);
-      }
-    }
+    let seedsDone = 0;
+    await runPool(
+      order.map((_r, i) => i),
+      runner.jobs,
+      (i) => runner.train(configs.get(order[i]!.dir)!, join(dir, order[i]!.dir), `${order[i]!.variant} s${order[i]!.seed}`.padEnd(24)),
+      (i, res) => {
+        const r = order[i]!;
+        const diverged = res.stop?.kind === 'diverged';
+        if (res.stop) stops.push(`${r.dir}: ${res.stop.message}`);
+        const m = finalMetrics(res.evals, threshold);
+        // A diverged run counts out of n in every metric (its values are kept in its metrics.jsonl).
+        finished[i] = diverged ? Object.fromEntries(Object.keys(m).map((k) => [k, NaN])) : m;
+        // Seed by seed: once every run of the next seeds has finished, the table grows by them
+        // (runs may finish out of order with --jobs), so partial results stay paired.
+        while (seedsDone < seeds.length && order.every((o, j) => o.seed !== seeds[seedsDone] || finished[j] !== undefined)) {
+          for (const [j, o] of order.entries()) if (o.seed === seeds[seedsDone]) results[o.variant]!.push(finished[j]!);
+          seedsDone++;
+          const done = seeds.slice(0, seedsDone);
+          const { summary, notes } = summariseGroup(task, baseline, variants, done, results);
+          writeAtomic(join(dir, 'summary.json'), summaryJson(summary));
+          writeAtomic(join(dir, 'summary.csv'), groupCsv(summary, notes));
+          table = formatGroupTable(summary, notes);
+          console.error(`seed ${seeds[seedsDone - 1]} done (${done.length}/${seeds.length}), ${((performance.now() - t0) / 1000).toFixed(0)} s so far`);
+        }
+      },
+    );
     console.log(table);
     console.log(
       `${seeds.length} seeds; final metrics from each run's last evaluation; differences are variant - ${baseline}, paired by seed, ` +
@@ -136,6 +147,6 @@ export async function compareGroup(given: Values): Promise<void> {
     for (const s of stops) console.log(`* ${s}`);
     console.log(`runs: ${dir}/<variant>-seed<k>/; table: ${join(dir, 'summary.json')}, ${join(dir, 'summary.csv')}`);
   } finally {
-    gpu.destroy();
+    runner.close();
   }
 }

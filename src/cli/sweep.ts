@@ -4,11 +4,11 @@
 // DIR/sweep.json with each point's final metrics over seeds (diverged runs counted, not dropped),
 // rewritten after every run (seed by seed) so a stopped sweep keeps what it finished.
 import { join } from 'node:path';
-import { Gpu } from '../engine/gpu.ts';
 import type { RunConfig } from '../train/types.ts';
 import { finalMetrics, formatSweepTable, groupMetrics, parseSeeds, parseValues, planSweep, summariseSweep, summaryJson, sweepParam, SWEEP_PARAMS, type SweepRow } from '../util/seedGroups.ts';
 import { RUN_OPTIONS, RUN_USAGE, UsageError, loadTaskData, numOption, parse, runConfigFrom, runMain, taskOption, variantOption, defaultThreshold } from './common.ts';
-import { checkGroupMemory, trainIntoDir, writeAtomic } from './runDir.ts';
+import { RUNNER_OPTIONS, RUNNER_USAGE, openRunner, runPool } from './groupRuns.ts';
+import { writeAtomic } from './runDir.ts';
 
 const USAGE = `usage: npm run sweep -- --task copy|mnist|mqar|listops|images --variant V --param NAME --values LIST [options]
   --param NAME            ${SWEEP_PARAMS.map((p) => `${p.flag} ${p.range}`).join(', ')}
@@ -17,6 +17,7 @@ const USAGE = `usage: npm run sweep -- --task copy|mnist|mqar|listops|images --v
   --seeds 1,2 | N         seeds of every point (N: seeds 1..N; default 1); at most 64 runs in all
   --threshold X           steps and seconds to test loss <= X nats (default 0.5; MNIST 1.5 bits/dim)
 ${RUN_USAGE}
+${RUNNER_USAGE}
   --out DIR               default runs/sweep-<task>-<variant>-<param>`;
 
 function usage<T>(f: () => T): T {
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     values2: { type: 'string' },
     seeds: { type: 'string' },
     threshold: { type: 'string' },
+    ...RUNNER_OPTIONS,
     help: { type: 'boolean' },
   });
   if (v.help) {
@@ -80,38 +82,40 @@ async function main(): Promise<void> {
       ((param.key === 'gammaTilde' || param.key === 'delta') && probe.connection.kind === 'adaptive');
     if (!uses) throw new UsageError(`the ${variant} variant has no ${param.flag} to sweep`);
   }
-  checkGroupMemory(configs, 'sweep');
   const data = await loadTaskData(configs[0]!, v.data, v.labels);
   const names = params.map((p) => p.param.key);
   const dir = v.out ?? join('runs', `sweep-${task}-${variant}-${names.join('-')}`);
   const metrics = groupMetrics(task);
   const shown = [task === 'mnist' ? 'bitsPerDim' : 'accuracy', 'testLoss', 'stepsToThreshold'];
 
-  const gpu = await Gpu.open();
+  const runner = await openRunner(v, configs, data, 'sweep');
   try {
-    checkGroupMemory(configs, 'sweep', gpu);
-    console.error(`${task}, ${variant}, ${plan.runs.length} runs (${plan.points.length} points x ${seeds.length} seeds), ${configs[0]!.steps} steps each; ${gpu.description} (${gpu.backend})`);
+    console.error(`${task}, ${variant}, ${plan.runs.length} runs (${plan.points.length} points x ${seeds.length} seeds), ${configs[0]!.steps} steps each; ${runner.description}`);
     const results: { metrics: Record<string, number>; diverged: boolean }[][] = plan.points.map(() => []);
     const t0 = performance.now();
     let rows: SweepRow[] = [];
     // Seed by seed: after the first seed every point has a run, so a stopped sweep still spans
     // the whole range; sweep.json is rewritten after every run.
     const order = seeds.flatMap((_, k) => plan.points.map((_p, p) => p * seeds.length + k));
-    for (const i of order) {
-      const r = plan.runs[i]!;
-      const res = await trainIntoDir(gpu, configs[i]!, data, join(dir, r.dir), `${r.dir}`.padEnd(24));
-      const p = Math.floor(i / seeds.length);
-      results[p]!.push({ metrics: finalMetrics(res.evals, threshold), diverged: res.stop?.kind === 'diverged' });
-      if (res.stop) console.error(`${r.dir}: ${res.stop.message}`);
-      const started = plan.points.map((_p, q) => q).filter((q) => results[q]!.length > 0);
-      rows = summariseSweep(started.map((q) => plan.points[q]!), started.map((q) => results[q]!), metrics);
-      writeAtomic(join(dir, 'sweep.json'), summaryJson({ variant, params: names, rows }));
-    }
+    await runPool(
+      order,
+      runner.jobs,
+      (i) => runner.train(configs[i]!, join(dir, plan.runs[i]!.dir), `${plan.runs[i]!.dir}`.padEnd(24)),
+      (i, res) => {
+        const r = plan.runs[i]!;
+        const p = Math.floor(i / seeds.length);
+        results[p]!.push({ metrics: finalMetrics(res.evals, threshold), diverged: res.stop?.kind === 'diverged' });
+        if (res.stop) console.error(`${r.dir}: ${res.stop.message}`);
+        const started = plan.points.map((_p, q) => q).filter((q) => results[q]!.length > 0);
+        rows = summariseSweep(started.map((q) => plan.points[q]!), started.map((q) => results[q]!), metrics);
+        writeAtomic(join(dir, 'sweep.json'), summaryJson({ variant, params: names, rows }));
+      },
+    );
     console.log(formatSweepTable(names, rows, shown));
     console.log(`${seeds.length} seeds per point (${seeds.join(', ')}); final metrics from each run's last evaluation; wall ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     console.log(`runs: ${dir}/<point>-seed<k>/; table: ${join(dir, 'sweep.json')}`);
   } finally {
-    gpu.destroy();
+    runner.close();
   }
 }
 

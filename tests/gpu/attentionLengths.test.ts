@@ -171,6 +171,21 @@ describe('attention with key-padding lengths', () => {
     }
   }
 
+  // Several column blocks and accumulator slots per thread (D = 33, Dv = 66), a chunk split by
+  // a length (17) and an example that ends one token short of N.
+  for (const kind of KINDS) {
+    it(`${kind}, non-causal, D=33 Dv=66: matches the CPU with lengths`, async () => {
+      const d: AttentionDims = { batch: 3, heads: 1, seq: 45, dim: 33, dimV: 66 };
+      const lengths = [44, 17, 45];
+      const x = makeData(d, 77);
+      const ref = cpu(kind, false, d, x, lengths);
+      for (const variant of VARIANTS) {
+        const got = await run(gpu(), kind, false, variant, d, x, lengths);
+        for (const name of NAMES) expectClose(got[name], ref[name], { atol: 5e-5, rtol: 5e-4, label: `${kind} ${variant} ${name}` });
+      }
+    });
+  }
+
   for (const kind of KINDS) {
     for (const variant of VARIANTS) {
       it(`${kind} ${variant}: the backward with lengths matches directional derivatives of the forward`, async () => {

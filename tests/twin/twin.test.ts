@@ -242,4 +242,39 @@ st.write(${JSON.stringify(b)}, {'z': np.array([[0.25, -1e-9]], np.float32), 'a':
     expect(cli.status).toBe(2);
     expect(cli.stderr).toContain('--nproc 3 is larger than the run\'s batch of 2 sequences');
   });
+  it('trains a seed group in parallel for npm run compare --twin, each run as the engine trains it (MQAR)', async () => {
+    const out = join(dir, 'group');
+    const args = ['--task', 'mqar', '--steps', '4', '--eval-every', '2', '--batch', '3', '--seq-len', '12', '--pairs', '3', '--queries', '3'];
+    const cli = spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/compare.ts', ...args,
+      '--variants', 'softmax,momentum', '--seeds', '1,2', '--twin', '--jobs', '2', '--out', out], { encoding: 'utf8', timeout: 300_000 });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stderr).toContain('the PyTorch twin');
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(s.rows.map((x: { variant: string; metric: string }) => `${x.variant}.${x.metric}`)).toContain('momentum.accuracy');
+    for (const run of ['softmax-seed1', 'softmax-seed2', 'momentum-seed1', 'momentum-seed2']) {
+      const lines = readFileSync(join(out, run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.map((l) => l.step), run).toEqual([2, 4]);
+    }
+    // The same config and seed in the engine: the same data and model, so the same first evaluation.
+    const cfg = JSON.parse(readFileSync(join(out, 'momentum-seed2', 'config.json'), 'utf8')) as RunConfig;
+    const t = Trainer.create(gpu(), cfg, { kind: 'mqar' });
+    try {
+      const r = await t.run(2);
+      const eng = r.records.at(-1)!;
+      const twin = JSON.parse(readFileSync(join(out, 'momentum-seed2', 'metrics.jsonl'), 'utf8').split('\n')[0]!);
+      expect(eng.step).toBe(2);
+      expect(Math.abs(eng.testLoss! - twin.testLoss) / twin.testLoss).toBeLessThan(1e-4);
+      expect(eng.accuracy).toBeCloseTo(twin.accuracy, 6);
+      expect(Math.abs(eng.trainLoss - twin.trainLoss) / twin.trainLoss).toBeLessThan(1e-4);
+    } finally {
+      t.dispose();
+    }
+  }, 400_000);
+
+  it('refuses --jobs without --twin before training', () => {
+    const run = (extra: string[]) => spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/compare.ts', '--task', 'copy', '--seeds', '1,2', ...extra], { encoding: 'utf8' });
+    const r = run(['--jobs', '2']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--jobs needs --twin');
+  });
 });
