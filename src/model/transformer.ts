@@ -131,7 +131,10 @@ export interface EncoderInput {
 export interface ClassifyResult {
   /** [B, classes]: class logits per sequence. */
   logits: Tensor;
-  /** Adaptive connection only: per layer (from the second), beta~ per position [B * N]. */
+  /**
+   * Adaptive connection only: per layer (from the second), beta~ per position [B * N], N with the
+   * CLS token and the padding (whose rows carry no information: they do not reach the logits).
+   */
   betaTilde: Tensor[];
 }
 
@@ -257,9 +260,11 @@ export class Transformer {
     }
     // The CLS token (id vocab) goes first; every row is then one position longer.
     const rowIds = cls ? new Uint32Array(B * N) : ids; // [B, N]
-    if (cls) for (let b = 0; b < B; b++) {
-      rowIds[b * N] = cfg.vocab;
-      rowIds.set(ids.subarray(b * T, (b + 1) * T), b * N + 1);
+    if (cls) {
+      for (let b = 0; b < B; b++) {
+        rowIds[b * N] = cfg.vocab;
+        rowIds.set(ids.subarray(b * T, (b + 1) * T), b * N + 1);
+      }
     }
     const full = !lengths || lengths.every((l) => l === T);
     const real = Uint32Array.from({ length: B }, (_, b) => (lengths ? lengths[b]! : T) + (cls ? 1 : 0)); // [B]
