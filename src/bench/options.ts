@@ -1,7 +1,7 @@
 // The benchmark's options: one typed object with defaults, read from the page's query string (the
 // browser runner passes its command-line options that way).
 
-export const SECTIONS = ['matmul', 'train', 'attention', 'sampling'] as const;
+export const SECTIONS = ['matmul', 'train', 'attention', 'sampling', 'encoder'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -20,6 +20,9 @@ export interface BenchOptions {
   /** Tokens per sampled sequence (784 = a 28 x 28 image) and sequences side by side. */
   sampleSeq: number;
   sampleBatch: number;
+  /** Section 'encoder': one ListOps training step at this many tokens per sequence, this batch. */
+  encoderSeq: number;
+  encoderBatch: number;
 }
 
 export const defaultBenchOptions: BenchOptions = {
@@ -33,9 +36,11 @@ export const defaultBenchOptions: BenchOptions = {
   matmulIters: 5,
   sampleSeq: 784,
   sampleBatch: 8,
+  encoderSeq: 2000,
+  encoderBatch: 32,
 };
 
-const NUMERIC = ['minN', 'maxN', 'heads', 'dim', 'reps', 'budget', 'matmulIters', 'sampleSeq', 'sampleBatch'] as const;
+const NUMERIC = ['minN', 'maxN', 'heads', 'dim', 'reps', 'budget', 'matmulIters', 'sampleSeq', 'sampleBatch', 'encoderSeq', 'encoderBatch'] as const;
 
 /** Options from a query string; throws naming the first bad value. */
 export function parseBenchQuery(query: string): BenchOptions {

@@ -82,6 +82,17 @@ export interface SamplingResult {
   attentionLevel?: AttentionSamplingResult | null;
 }
 
+/** One training step of the ListOps encoder (src/bench/encoderStep.ts) for one attention kind. */
+export interface EncoderStepRow {
+  kind: AttentionKind;
+  seq: number;
+  batch: number;
+  /** Median milliseconds of one step (forward, backward, AdamW). */
+  ms: number;
+  /** Largest pooled GPU memory in use during the measured steps (our buffer accounting). */
+  peakBytes: number;
+}
+
 export interface BenchReport {
   device: DeviceInfo;
   options: Record<string, unknown>;
@@ -91,6 +102,8 @@ export interface BenchReport {
   /** Kinds whose larger N were skipped because the previous N predicted more than the budget. */
   attentionSkipped: { kind: AttentionKind; fromSeq: number }[];
   sampling: SamplingResult | null;
+  /** One ListOps encoder training step per attention kind (section 'encoder'); absent or empty where not measured. */
+  encoderStep?: EncoderStepRow[];
   /** The FMA ceiling measured in this run (src/bench/ceiling.ts); null where not measured. */
   ceiling?: Ceiling | null;
   /** Per-kernel profiles of one training step and one sampling step (`--profile`). */
@@ -318,6 +331,18 @@ export function formatReport(r: BenchReport): string {
               fmt(ratio(attentionRow(r.attention, 'momentum', n)?.peakBytes, lin), 2),
             ];
           }),
+        ),
+    );
+  }
+
+  const e = r.encoderStep ?? [];
+  if (e.length) {
+    const soft = e.find((x) => x.kind === 'softmax');
+    parts.push(
+      `## 6. One ListOps training step, encoder (the paper preset's model), N = ${e[0]!.seq}, batch ${e[0]!.batch}\n\n` +
+        table(
+          ['kind', 'ms', 'peak MiB', 'softmax / this (time)', 'softmax / this (memory)'],
+          e.map((x) => [x.kind, fmt(x.ms), fmt(x.peakBytes / MiB, 2), fmt(ratio(soft?.ms, x.ms), 2), fmt(ratio(soft?.peakBytes, x.peakBytes), 2)]),
         ),
     );
   }

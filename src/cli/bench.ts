@@ -1,11 +1,13 @@
 // `npm run bench`: our engine alone in Node (Dawn): the matmul rate on the shapes of a training
 // step, one training step of the small linear-attention transformer, one attention layer forward +
 // backward for softmax, linear and momentum at N = 256 ... 8192 (each one's growth from N = 256,
-// the momentum/linear ratio and peak memory) and sampling throughput. The same measuring code
+// the momentum/linear ratio and peak memory), sampling throughput, and one training step of the
+// ListOps encoder at N = 2000 per attention kind (time, peak memory, softmax / this). The same measuring code
 // (src/bench/) runs in the browser beside TensorFlow.js with `npm run bench:browser`.
 //
 //   npm run bench -- [--heads 4] [--dim 32] [--max-n 8192] [--budget 60] [--reps 3]
-//       [--sections matmul,train,attention,sampling] [--sample-seq 784] [--out FILE]
+//       [--sections matmul,train,attention,sampling,encoder] [--sample-seq 784]
+//       [--encoder-seq 2000] [--encoder-batch 32] [--out FILE]
 //       [--profile [--profile-method auto|timestamps|alone]]
 //
 // Every run first measures the device's FMA ceiling (src/bench/ceiling.ts) and reports each
@@ -15,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { Gpu } from '../engine/gpu.ts';
 import { matmulGflops } from '../engine/kernels/matmul.ts';
 import { attentionSweep } from '../bench/attention.ts';
+import { encoderStepBench } from '../bench/encoderStep.ts';
 import { shapeName, trainStepFlops, trainStepMatmuls } from '../bench/model.ts';
 import { SECTIONS, defaultBenchOptions, type BenchOptions, type Section } from '../bench/options.ts';
 import { fmaCeiling } from '../bench/ceiling.ts';
@@ -26,7 +29,8 @@ import { oursTrainStep } from '../bench/trainStep.ts';
 import { UsageError, parse, runMain } from './common.ts';
 
 const USAGE = `usage: npm run bench -- [--heads N] [--dim N] [--max-n N] [--budget SECONDS] [--reps N]
-    [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N] [--out FILE]
+    [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N]
+    [--encoder-seq N] [--encoder-batch N] [--out FILE]
     [--profile [--profile-method auto|timestamps|alone]]`;
 const METHODS = ['auto', 'timestamps', 'alone'] as const;
 
@@ -47,6 +51,8 @@ async function main(): Promise<void> {
     sections: { type: 'string' },
     'sample-seq': { type: 'string' },
     'sample-batch': { type: 'string' },
+    'encoder-seq': { type: 'string' },
+    'encoder-batch': { type: 'string' },
     out: { type: 'string' },
     profile: { type: 'boolean' },
     'profile-method': { type: 'string' },
@@ -69,7 +75,13 @@ async function main(): Promise<void> {
     reps: positive('reps', v.reps, d.reps),
     sampleSeq: positive('sample-seq', v['sample-seq'], d.sampleSeq),
     sampleBatch: positive('sample-batch', v['sample-batch'], d.sampleBatch),
+    encoderSeq: positive('encoder-seq', v['encoder-seq'], d.encoderSeq),
+    encoderBatch: positive('encoder-batch', v['encoder-batch'], d.encoderBatch),
   };
+  for (const k of ['encoderSeq', 'encoderBatch'] as const) {
+    if (!Number.isInteger(o[k])) throw new UsageError(`--${k === 'encoderSeq' ? 'encoder-seq' : 'encoder-batch'} must be an integer; got ${o[k]}`);
+  }
+  if (o.encoderBatch > o.encoderSeq) throw new UsageError(`--encoder-batch ${o.encoderBatch} exceeds --encoder-seq ${o.encoderSeq} (row b holds seq - b tokens)`);
   const log = (line: string) => process.stderr.write(line + '\n');
   const gpu = await Gpu.open({ timestamps: Boolean(v.profile) });
   const report = emptyReport(
@@ -112,6 +124,10 @@ async function main(): Promise<void> {
       const so = { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch };
       report.sampling = await samplingBench(gpu, so, log);
       report.sampling.attentionLevel = await attentionSamplingBench(gpu, so, log);
+    }
+    if (sections.includes('encoder')) {
+      log(`encoder: one ListOps training step (paper preset model), N = ${o.encoderSeq}, batch ${o.encoderBatch}, median of ${o.reps}`);
+      report.encoderStep = await encoderStepBench(gpu, { seq: o.encoderSeq, batch: o.encoderBatch, reps: o.reps }, log);
     }
     if (v.profile) {
       log('profile: one training step and one sampling step, per kernel');

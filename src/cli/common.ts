@@ -2,14 +2,15 @@
 // configs from options, task data from files, a progress line, and the exit path for errors.
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ATTENTION_WEIGHTS, VARIANTS, variantUsesMomentum, type AttentionWeights, type Variant } from '../model/config.ts';
+import { ATTENTION_WEIGHTS, POOLINGS, VARIANTS, variantUsesMomentum, type AttentionWeights, type Variant } from '../model/config.ts';
 import { loadMnistFile } from '../tasks/dataNode.ts';
-import { loadIdxImages } from '../tasks/idx.ts';
+import { checkImageLabels } from '../tasks/imageClassification.ts';
+import { loadIdxDataset, loadIdxImages } from '../tasks/idx.ts';
 import { readCheckpointConfig } from '../train/checkpointConfig.ts';
 import type { TaskData } from '../train/data.ts';
 import { dataSpecOf } from '../train/dataSpec.ts';
 import { PRESET_NAMES, makeRunConfig, type RunOverrides } from '../train/presets.ts';
-import { MNIST_RESOLUTIONS, TASK_NAMES, type MetricsRecord, type RunConfig, type TaskName } from '../train/types.ts';
+import { MNIST_RESOLUTIONS, TASK_NAMES, isClassificationTask, type MetricsRecord, type RunConfig, type TaskName } from '../train/types.ts';
 import { orList } from '../util/text.ts';
 
 /** A problem with the user's input: printed without a stack trace, exit code 2. */
@@ -108,8 +109,25 @@ export const RUN_OPTIONS = {
   resolution: { type: 'string' },
   subset: { type: 'string' },
   data: { type: 'string' },
+  labels: { type: 'string' },
+  classes: { type: 'string' },
+  'min-length': { type: 'string' },
+  'max-length': { type: 'string' },
+  'max-depth': { type: 'string' },
+  'min-args': { type: 'string' },
+  'max-args': { type: 'string' },
+  'train-examples': { type: 'string' },
+  'test-examples': { type: 'string' },
+  pooling: { type: 'string' },
   out: { type: 'string' },
 } as const;
+
+/** The test loss (nats) whose first crossing compare and sweep report, per task. */
+export function defaultThreshold(task: TaskName): number {
+  if (task === 'mnist') return 1.5 * Math.LN2;
+  if (task === 'listops') return 1.5;
+  return 0.5;
+}
 
 export const RUN_USAGE = `  --task ${TASK_NAMES.join('|')}  what to train (required; mqar: multi-query associative recall)
   --preset ${PRESET_NAMES.join('|')}    model and schedule size (default tiny: minutes on CPU-only WebGPU)
@@ -121,7 +139,12 @@ export const RUN_USAGE = `  --task ${TASK_NAMES.join('|')}  what to train (requi
   --seq-len L --symbols K copy task: sequence length and alphabet
   --seq-len L --pairs P --queries Q --key-vocab K --value-vocab V   MQAR: length, pairs, queries, vocabularies
   --resolution ${MNIST_RESOLUTIONS.join('|')} --subset N   MNIST: downsampling and training-subset size
-  --data FILE             MNIST generation on an IDX images file (gzipped or not) instead of the embedded digits
+  --data FILE             MNIST or images: an IDX images file (gzipped or not) instead of the embedded digits
+  --labels FILE           images: the IDX labels file of --data (gzipped or not)
+  --classes K             images: classes (default 10; every label must lie in 0..K-1)
+  --min-length A --max-length B --max-depth D --min-args P --max-args Q   ListOps expressions
+  --train-examples N --test-examples M   ListOps split sizes
+  --pooling mean|cls      listops and images: mean over the real tokens (default) or a CLS token
   --out DIR               where metrics and checkpoints go`;
 
 type RunValues = { [K in keyof typeof RUN_OPTIONS]?: string };
@@ -159,10 +182,35 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
   }
   const mqarFlags = (['pairs', 'queries', 'key-vocab', 'value-vocab'] as const).filter((k) => v[k] !== undefined);
   if (task !== 'mqar' && mqarFlags.length > 0) throw new UsageError(`--${mqarFlags.join(', --')} apply to --task mqar`);
-  if (task !== 'mnist' && (v.resolution !== undefined || v.subset !== undefined || v.data !== undefined)) {
-    throw new UsageError('--resolution, --subset and --data apply to --task mnist');
+  const images = task === 'mnist' || task === 'images';
+  if (!images && (v.resolution !== undefined || v.subset !== undefined || v.data !== undefined)) {
+    throw new UsageError('--resolution, --subset and --data apply to --task mnist and --task images');
   }
-  if (task === 'mqar') {
+  if (task !== 'images' && (v.labels !== undefined || v.classes !== undefined)) throw new UsageError('--labels and --classes apply to --task images');
+  const listopsFlags = (['min-length', 'max-length', 'max-depth', 'min-args', 'max-args', 'train-examples', 'test-examples'] as const).filter((k) => v[k] !== undefined);
+  if (task !== 'listops' && listopsFlags.length > 0) throw new UsageError(`--${listopsFlags.join(', --')} apply to --task listops`);
+  if (v.pooling !== undefined) {
+    if (!isClassificationTask(task)) throw new UsageError('--pooling applies to --task listops and --task images (the encoder)');
+    if (!(POOLINGS as readonly string[]).includes(v.pooling)) throw new UsageError(`--pooling must be ${POOLINGS.join(' or ')}; got '${v.pooling}'`);
+    o.model = { encoder: { pooling: v.pooling as (typeof POOLINGS)[number] } };
+  }
+  if (task === 'listops') {
+    if (v['seq-len'] !== undefined || v.symbols !== undefined) throw new UsageError('--seq-len and --symbols apply to --task copy and mqar; ListOps takes --min-length and --max-length');
+    const t: Record<string, number> = {};
+    for (const [flag, k] of [
+      ['min-length', 'minLength'],
+      ['max-length', 'maxLength'],
+      ['max-depth', 'maxDepth'],
+      ['min-args', 'minArgs'],
+      ['max-args', 'maxArgs'],
+      ['train-examples', 'trainExamples'],
+      ['test-examples', 'testExamples'],
+    ] as const) {
+      const x = intOption(v[flag], flag);
+      if (x !== undefined) t[k] = x;
+    }
+    o.task = t;
+  } else if (task === 'mqar') {
     if (v.symbols !== undefined) throw new UsageError('--symbols applies to --task copy');
     const t: Record<string, number> = {};
     const len = intOption(v['seq-len'], 'seq-len');
@@ -195,6 +243,13 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
     const sub = intOption(v.subset, 'subset');
     if (sub !== undefined) t.subset = sub;
     if (v.data !== undefined) t.source = v.data;
+    if (task === 'images') {
+      if (v.data !== undefined && v.labels === undefined) throw new UsageError('--task images with --data IMAGES needs --labels LABELS (the IDX labels file)');
+      if (v.labels !== undefined && v.data === undefined) throw new UsageError('--labels needs --data IMAGES beside it');
+      if (v.labels !== undefined) t.labels = v.labels;
+      const classes = intOption(v.classes, 'classes', 2);
+      if (classes !== undefined) t.classes = classes;
+    }
     o.task = t;
   }
   try {
@@ -204,17 +259,41 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
   }
 }
 
-/** The data a run needs: the embedded digits, or an IDX images file for MNIST generation. */
-export async function loadTaskData(cfg: RunConfig, dataFile?: string): Promise<TaskData> {
+async function readOption(path: string, flag: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (err) {
+    throw new UsageError(`cannot read ${flag} ${path}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The data a run needs: the embedded digits (with their labels), or an IDX images file for MNIST
+ * generation, or an IDX images + labels pair for image classification (labels checked against
+ * the images and the classes before anything is trained: nothing is half-loaded).
+ */
+export async function loadTaskData(cfg: RunConfig, dataFile?: string, labelsFile?: string): Promise<TaskData> {
   const spec = dataSpecOf(cfg);
   if (spec.kind !== 'mnist-embedded' && spec.kind !== 'mnist-dataset') return { kind: spec.kind };
   if (dataFile === undefined && spec.kind === 'mnist-dataset') dataFile = spec.name;
+  if (labelsFile === undefined && spec.kind === 'mnist-dataset') labelsFile = spec.labels;
   if (dataFile === undefined) return { kind: 'mnist', images: await loadMnistFile() };
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(dataFile));
-  } catch (err) {
-    throw new UsageError(`cannot read --data ${dataFile}: ${(err as Error).message}`);
+  const bytes = await readOption(dataFile, '--data');
+  if (cfg.task.kind === 'images') {
+    if (labelsFile === undefined) throw new UsageError(`--task images with --data ${dataFile} needs --labels LABELS`);
+    const labels = await readOption(labelsFile, '--labels');
+    let images;
+    try {
+      images = await loadIdxDataset(bytes, labels);
+    } catch (err) {
+      throw new UsageError(`--data ${dataFile} with --labels ${labelsFile}: ${(err as Error).message}`);
+    }
+    try {
+      checkImageLabels(images, cfg.task.classes);
+    } catch (err) {
+      throw new UsageError(`--labels ${labelsFile}: ${(err as Error).message}`);
+    }
+    return { kind: 'mnist', images };
   }
   try {
     return { kind: 'mnist', images: await loadIdxImages(bytes) };

@@ -10,11 +10,11 @@ import { VARIANTS, type Variant } from '../model/config.ts';
 import { makeCopyHeldOut } from '../tasks/copyTask.ts';
 import { copyGreedyAccuracy } from '../train/copyGreedy.ts';
 import { Trainer } from '../train/trainer.ts';
-import type { MetricsRecord } from '../train/types.ts';
-import { Progress, RUN_OPTIONS, RUN_USAGE, UsageError, loadTaskData, numOption, parse, runConfigFrom, runMain, taskOption, valuesFor } from './common.ts';
+import { isClassificationTask, type MetricsRecord, type TaskName } from '../train/types.ts';
+import { Progress, RUN_OPTIONS, RUN_USAGE, UsageError, loadTaskData, numOption, parse, runConfigFrom, runMain, taskOption, defaultThreshold, valuesFor } from './common.ts';
 import { GROUP_OPTIONS, GROUP_USAGE, compareGroup, isGroupRun } from './compareGroup.ts';
 
-const USAGE = `usage: npm run compare -- --task copy|mnist [options]
+const USAGE = `usage: npm run compare -- --task copy|mnist|mqar|listops|images [options]
 ${RUN_USAGE}
   --variants a,b,...      which variants (default: all five)
   --target-loss X         report the first evaluation step whose test loss is <= X
@@ -55,15 +55,16 @@ export function csvOf(curves: Map<Variant, MetricsRecord[]>): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function formatTable(rows: CompareRow[], task: 'copy' | 'mnist' | 'mqar'): string {
-  const metric = task === 'mnist' ? 'bits/dim' : 'accuracy (tok / seq)';
+export function formatTable(rows: CompareRow[], task: TaskName): string {
+  const classify = isClassificationTask(task);
+  const metric = task === 'mnist' ? 'bits/dim' : classify ? 'accuracy' : 'accuracy (tok / seq)';
   const head = ['variant', 'train loss', 'test loss', metric, ...(task === 'copy' ? ['generated (tok / seq)'] : []), 'steps to target', 'ms/step'];
   const pct = (x: number | undefined) => `${(100 * (x ?? NaN)).toFixed(1)}%`;
   const body = rows.map((r) => [
     r.variant + (r.stop ? ' *' : ''),
     r.trainLoss.toFixed(4),
     r.testLoss.toFixed(4),
-    task === 'mnist' ? r.bitsPerDim!.toFixed(3) : `${pct(r.accuracy)} / ${pct(r.sequenceAccuracy)}`,
+    task === 'mnist' ? r.bitsPerDim!.toFixed(3) : classify ? pct(r.accuracy) : `${pct(r.accuracy)} / ${pct(r.sequenceAccuracy)}`,
     ...(task === 'copy' ? [`${pct(r.generatedAccuracy)} / ${pct(r.generatedSequenceAccuracy)}`] : []),
     r.stepsToTarget === null ? `> ${r.steps}` : String(r.stepsToTarget),
     r.msPerStep.toFixed(1),
@@ -85,9 +86,9 @@ async function main(): Promise<void> {
   for (const name of variants) {
     if (!(VARIANTS as readonly string[]).includes(name)) throw new UsageError(`--variants: unknown variant '${name}'; expected ${VARIANTS.join(', ')}`);
   }
-  const target = numOption(v['target-loss'], 'target-loss') ?? (task === 'mnist' ? 1.5 * Math.LN2 : 0.5);
+  const target = numOption(v['target-loss'], 'target-loss') ?? defaultThreshold(task);
   const configs = variants.map((name) => runConfigFrom(valuesFor(v, name), name));
-  const data = await loadTaskData(configs[0]!, v.data);
+  const data = await loadTaskData(configs[0]!, v.data, v.labels);
   const dir = v.out ?? join('runs', `compare-${task}`);
   mkdirSync(dir, { recursive: true });
 
@@ -130,7 +131,8 @@ async function main(): Promise<void> {
         steps: last.step,
         trainLoss: tailMean(records),
         testLoss: last.testLoss!,
-        ...(last.accuracy !== undefined ? { accuracy: last.accuracy, sequenceAccuracy: last.sequenceAccuracy! } : {}),
+        ...(last.accuracy !== undefined ? { accuracy: last.accuracy } : {}),
+        ...(last.sequenceAccuracy !== undefined ? { sequenceAccuracy: last.sequenceAccuracy } : {}),
         ...(last.bitsPerDim !== undefined ? { bitsPerDim: last.bitsPerDim } : {}),
         stepsToTarget: reached ? reached.step : null,
         ...(generated ? { generatedAccuracy: generated.tokenAccuracy, generatedSequenceAccuracy: generated.sequenceAccuracy } : {}),

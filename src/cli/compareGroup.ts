@@ -18,7 +18,7 @@ import {
   summaryJson,
   type PlannedRun,
 } from '../util/seedGroups.ts';
-import { RUN_OPTIONS, UsageError, loadTaskData, numOption, runConfigFrom, taskOption, valuesFor } from './common.ts';
+import { RUN_OPTIONS, UsageError, loadTaskData, numOption, runConfigFrom, taskOption, defaultThreshold, valuesFor } from './common.ts';
 import { RUNNER_OPTIONS, RUNNER_USAGE, openRunner, runPool } from './groupRuns.ts';
 import { writeAtomic } from './runDir.ts';
 
@@ -92,14 +92,14 @@ export async function compareGroup(given: Values): Promise<void> {
   const baseline = (v.baseline ?? variants[0]!) as Variant;
   if (!variants.includes(baseline)) throw new UsageError(`--baseline '${baseline}' is not one of the variants compared (${variants.join(', ')})`);
   if (v.threshold !== undefined && v['target-loss'] !== undefined) throw new UsageError('give --threshold or --target-loss, not both');
-  const threshold = numOption(v.threshold ?? v['target-loss'], v.threshold !== undefined ? 'threshold' : 'target-loss') ?? (task === 'mnist' ? 1.5 * Math.LN2 : 0.5);
+  const threshold = numOption(v.threshold ?? v['target-loss'], v.threshold !== undefined ? 'threshold' : 'target-loss') ?? defaultThreshold(task);
   const planned = usage(() => planGroup(variants, seeds));
   // Seed by seed: after each seed every variant has its run, so partial results stay paired.
   const order: PlannedRun<Variant>[] = seeds.flatMap((s) => planned.filter((r) => r.seed === s));
   const configs = new Map<string, RunConfig>();
   for (const r of order) configs.set(r.dir, runConfigFrom(valuesFor({ ...v, seed: String(r.seed) }, r.variant), r.variant));
   const first = configs.get(order[0]!.dir)!;
-  const data = await loadTaskData(first, v.data);
+  const data = await loadTaskData(first, v.data, v.labels);
   const dir = v.out ?? join('runs', `compare-${task}-seeds`);
 
   const runner = await openRunner(v, [...configs.values()], data, 'compare');

@@ -1,6 +1,6 @@
 // One run trained into its own folder, as `npm run train` writes it (config.json, metrics.jsonl
 // with one line per evaluation, last.safetensors at every evaluation, written under a temporary
-// name and renamed), for the commands that train groups of runs (compare with seeds, sweep).
+// name and renamed; confusion.json for classifiers), for the commands that train groups of runs (compare with seeds, sweep).
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Gpu } from '../engine/gpu.ts';
@@ -38,6 +38,17 @@ export function checkGroupMemory(configs: readonly RunConfig[], what: string, gp
   }
 }
 
+/**
+ * A classifier's latest evaluation as DIR/confusion.json: matrix[t][p] counts test sequences of
+ * true class t predicted as p. Nothing for tasks without classes.
+ */
+export function writeConfusion(dir: string, trainer: Trainer): void {
+  const e = trainer.lastEvaluation;
+  if (!e?.confusion) return;
+  const body = { step: trainer.step, testLoss: e.testLoss, accuracy: e.accuracy, rows: 'true class', columns: 'predicted class', matrix: e.confusion };
+  writeAtomic(join(dir, 'confusion.json'), `${JSON.stringify(body)}\n`);
+}
+
 export interface RunResult {
   records: MetricsRecord[];
   evals: MetricsRecord[];
@@ -67,6 +78,7 @@ export async function trainIntoDir(gpu: Gpu, cfg: RunConfig, data: TaskData, dir
         break;
       }
       writeAtomic(join(dir, 'last.safetensors'), await trainer.checkpoint());
+      writeConfusion(dir, trainer);
       if (r.stop) {
         stop = r.stop;
         break;

@@ -6,11 +6,11 @@
 import { join } from 'node:path';
 import type { RunConfig } from '../train/types.ts';
 import { finalMetrics, formatSweepTable, groupMetrics, parseSeeds, parseValues, planSweep, summariseSweep, summaryJson, sweepParam, SWEEP_PARAMS, type SweepRow } from '../util/seedGroups.ts';
-import { RUN_OPTIONS, RUN_USAGE, UsageError, loadTaskData, numOption, parse, runConfigFrom, runMain, taskOption, variantOption } from './common.ts';
+import { RUN_OPTIONS, RUN_USAGE, UsageError, loadTaskData, numOption, parse, runConfigFrom, runMain, taskOption, variantOption, defaultThreshold } from './common.ts';
 import { RUNNER_OPTIONS, RUNNER_USAGE, openRunner, runPool } from './groupRuns.ts';
 import { writeAtomic } from './runDir.ts';
 
-const USAGE = `usage: npm run sweep -- --task copy|mnist|mqar --variant V --param NAME --values LIST [options]
+const USAGE = `usage: npm run sweep -- --task copy|mnist|mqar|listops|images --variant V --param NAME --values LIST [options]
   --param NAME            ${SWEEP_PARAMS.map((p) => `${p.flag} ${p.range}`).join(', ')}
   --values LIST           0,0.2,0.4 or a range start:stop:step (stop included), e.g. 0:0.9:0.1
   --param2 NAME --values2 LIST   a second parameter: the grid of both
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   });
   const seeds = usage(() => parseSeeds(v.seeds ?? '1'));
   const plan = usage(() => planSweep(params, seeds));
-  const threshold = numOption(v.threshold, 'threshold') ?? (task === 'mnist' ? 1.5 * Math.LN2 : 0.5);
+  const threshold = numOption(v.threshold, 'threshold') ?? defaultThreshold(task);
 
   // A swept value the variant does not use (beta on linear attention) would make every point the
   // same run: refuse it, naming it.
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       ((param.key === 'gammaTilde' || param.key === 'delta') && probe.connection.kind === 'adaptive');
     if (!uses) throw new UsageError(`the ${variant} variant has no ${param.flag} to sweep`);
   }
-  const data = await loadTaskData(configs[0]!, v.data);
+  const data = await loadTaskData(configs[0]!, v.data, v.labels);
   const names = params.map((p) => p.param.key);
   const dir = v.out ?? join('runs', `sweep-${task}-${variant}-${names.join('-')}`);
   const metrics = groupMetrics(task);

@@ -1,24 +1,20 @@
-// `npm run train -- --task copy|mnist --variant <name> [...]`: trains one run on the engine in Node
+// `npm run train -- --task copy|mnist|mqar|listops|images --variant <name> [...]`: trains one run on the engine in Node
 // (SwiftShader where there is no GPU), writing DIR/metrics.jsonl (one JSON object per evaluation)
-// and DIR/last.safetensors (at every evaluation and at the end); `--resume FILE` continues a run.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// and DIR/last.safetensors (at every evaluation and at the end), for classifiers DIR/confusion.json
+// (the latest evaluation's confusion matrix); `--resume FILE` continues a run.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gpu } from '../engine/gpu.ts';
 import { Trainer } from '../train/trainer.ts';
 import type { RunConfig } from '../train/types.ts';
 import { Progress, RUN_OPTIONS, checkpointConfig, RUN_USAGE, UsageError, loadTaskData, metricOf, parse, runConfigFrom, runMain, variantOption } from './common.ts';
+import { writeAtomic, writeConfusion } from './runDir.ts';
 
-const USAGE = `usage: npm run train -- --task copy|mnist --variant <name> [options]
+const USAGE = `usage: npm run train -- --task copy|mnist|mqar|listops|images --variant <name> [options]
   --variant softmax|linear|momentum|momentum-connection|adaptive
 ${RUN_USAGE}
   --resume FILE           continue from a checkpoint (its config wins; --steps may extend the run)
   --out DIR               default runs/<task>-<variant>`;
-
-/** Writes bytes next to the target, then renames: a crash never leaves half a checkpoint. */
-function writeAtomic(path: string, bytes: Uint8Array): void {
-  writeFileSync(`${path}.partial`, bytes);
-  renameSync(`${path}.partial`, path);
-}
 
 async function main(): Promise<void> {
   const v = parse(process.argv.slice(2), { ...RUN_OPTIONS, variant: { type: 'string' }, resume: { type: 'string' }, help: { type: 'boolean' } });
@@ -33,7 +29,7 @@ async function main(): Promise<void> {
     if (!existsSync(v.resume)) throw new UsageError(`--resume ${v.resume}: no such file`);
     const bytes = new Uint8Array(readFileSync(v.resume));
     const probe = checkpointConfig(bytes, `--resume ${v.resume}`);
-    const data = await loadTaskData(probe, v.data);
+    const data = await loadTaskData(probe, v.data, v.labels);
     trainer = Trainer.fromCheckpoint(gpu, bytes, data);
     cfg = trainer.config;
     const steps = v.steps !== undefined ? Number(v.steps) : undefined;
@@ -44,7 +40,7 @@ async function main(): Promise<void> {
     }
   } else {
     cfg = runConfigFrom(v, variantOption(v.variant));
-    const data = await loadTaskData(cfg, v.data);
+    const data = await loadTaskData(cfg, v.data, v.labels);
     trainer = Trainer.create(gpu, cfg, data);
   }
   const dir = v.out ?? join('runs', `${cfg.task.kind}-${cfg.variant}`);
@@ -71,6 +67,7 @@ async function main(): Promise<void> {
       }
       if (stop && stop.kind !== 'diverged' && stop.kind !== 'stopped') break;
       writeAtomic(join(dir, 'last.safetensors'), await trainer.checkpoint());
+      writeConfusion(dir, trainer);
       if (stop) {
         progress.done();
         console.error(`${stop.kind}: ${stop.message}; the last good state is in ${join(dir, 'last.safetensors')}`);

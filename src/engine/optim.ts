@@ -158,12 +158,15 @@ export class Optimizer {
  * `lr` is the base (peak) rate. `warmup` (default 0) ramps linearly over the first `warmup` steps:
  * step s < warmup is scaled by (s + 1) / warmup. 'step' multiplies by `factor` at each milestone
  * reached (the paper's copy task: factor 0.1, milestones [30 * stepsPerEpoch]); 'cosine' decays
- * from lr at the end of warmup to minLr at `total` and stays there.
+ * from lr at the end of warmup to minLr at `total` and stays there; 'linear' decays in a straight
+ * line from lr at the end of warmup to minLr at `total` and stays there (the authors' LRA runs:
+ * 1000 warm-up steps, then linear decay to 0 at the last step).
  */
 export type LrSchedule = { lr: number; warmup?: number } & (
   | { kind: 'constant' }
   | { kind: 'step'; milestones: number[]; factor: number }
   | { kind: 'cosine'; total: number; minLr: number }
+  | { kind: 'linear'; total: number; minLr: number }
 );
 
 /** Throws a message naming the first field of the schedule out of range. */
@@ -183,13 +186,14 @@ export function validateSchedule(s: LrSchedule): void {
       });
       return;
     case 'cosine':
+    case 'linear':
       if (!(Number.isInteger(s.total) && s.total > warmup)) {
         throw new Error(`${what}: total must be an integer > warmup (${warmup}), got ${s.total}`);
       }
       if (!(s.minLr >= 0 && s.minLr <= s.lr)) throw new Error(`${what}: minLr must be in [0, lr = ${s.lr}], got ${s.minLr}`);
       return;
     default:
-      throw new Error(`${what}: unknown kind (use constant, step, cosine)`);
+      throw new Error(`${what}: unknown kind (use constant, step, cosine, linear)`);
   }
 }
 
@@ -210,6 +214,11 @@ export function lrAt(s: LrSchedule, step: number): number {
       if (step < warmup) return s.lr * ramp;
       const progress = Math.min(1, (step - warmup) / (s.total - warmup));
       return s.minLr + (s.lr - s.minLr) * 0.5 * (1 + Math.cos(Math.PI * progress));
+    }
+    case 'linear': {
+      if (step < warmup) return s.lr * ramp;
+      const progress = Math.min(1, (step - warmup) / (s.total - warmup));
+      return s.lr + (s.minLr - s.lr) * progress;
     }
   }
 }

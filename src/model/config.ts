@@ -1,4 +1,4 @@
-// The decoder transformer's configuration: one typed object with defaults; variants and the
+// The transformer's configuration (the causal decoder, or the non-causal encoder classifier): one typed object with defaults; variants and the
 // paper's per-task values (MATH.md sections 7, 8) are small overrides of it.
 
 /**
@@ -26,6 +26,19 @@ export type ConnectionConfig =
 
 export type OutputConfig = { kind: 'softmax'; classes: number } | { kind: 'dmol'; mixtures: number };
 
+export const POOLINGS = ['mean', 'cls'] as const;
+export type Pooling = (typeof POOLINGS)[number];
+
+/**
+ * Encoder classification (MATH.md section 10): non-causal attention over the non-padding tokens,
+ * one pooled vector per sequence, a linear head over the classes. 'mean' pools the non-padding
+ * positions (the authors' LRA code); 'cls' prepends a learned CLS token (id `vocab`, so the token
+ * table has vocab + 1 rows) at position 0 and pools its output alone.
+ */
+export interface EncoderConfig {
+  pooling: Pooling;
+}
+
 export interface ModelConfig {
   /** Input token vocabulary (11 for the copy task, 256 grey levels for MNIST). */
   vocab: number;
@@ -46,6 +59,8 @@ export interface ModelConfig {
   attention: AttentionConfig;
   connection: ConnectionConfig;
   output: OutputConfig;
+  /** Present: a non-causal encoder classifier; absent: the causal decoder (next-token outputs). */
+  encoder?: EncoderConfig;
 }
 
 export const defaultModelConfig: ModelConfig = {
@@ -106,7 +121,24 @@ export function checkModelConfig(cfg: ModelConfig): ModelConfig {
   } else if (o.kind === 'dmol') {
     if (!Number.isInteger(o.mixtures) || o.mixtures < 1) throw new Error(`output.mixtures must be a positive integer`);
   } else throw new Error(`output kind must be softmax or dmol`);
+  if (cfg.encoder !== undefined) {
+    if (!cfg.encoder || !(POOLINGS as readonly string[]).includes(cfg.encoder.pooling)) {
+      throw new Error(`model.encoder.pooling must be ${POOLINGS.join(' or ')}; got ${JSON.stringify(cfg.encoder?.pooling)}`);
+    }
+    if (o.kind !== 'softmax') throw new Error('an encoder classifies: its output must be a softmax over classes, not dmol');
+    if (cfg.encoder.pooling === 'cls' && cfg.maxSeq < 2) throw new Error(`model.maxSeq ${cfg.maxSeq} leaves no room beside the CLS token`);
+  }
   return cfg;
+}
+
+/** Rows of the token table: the vocabulary, and the CLS token's row when an encoder pools by it. */
+export function tokenRows(cfg: ModelConfig): number {
+  return cfg.vocab + (cfg.encoder?.pooling === 'cls' ? 1 : 0);
+}
+
+/** Positions the model sees for an input of `tokens` tokens: one more with a CLS token. */
+export function encoderPositions(cfg: ModelConfig, tokens: number): number {
+  return tokens + (cfg.encoder?.pooling === 'cls' ? 1 : 0);
 }
 
 function checkMomentum(where: string, beta: number, gamma: number): void {
@@ -130,6 +162,12 @@ export const PAPER_HYPERS = {
   mnist: { beta: 0.6, gamma: 0.9, betaTilde: 0.1, gammaTilde: 0.99 },
   /** Not in the paper: MQAR (a token task like the copy task) takes the copy task's values. */
   mqar: { beta: 0.1, gamma: 0.6, betaTilde: 0.99, gammaTilde: 0.99 },
+  /**
+   * LRA ListOps and Image (Table 1: adaptive beta~). The fixed-beta~ variant's 0.1 is not in the
+   * paper for LRA: it is its MNIST and CIFAR-10 value.
+   */
+  listops: { beta: 0.1, gamma: 0.6, betaTilde: 0.1, gammaTilde: 0.4 },
+  images: { beta: 0.9, gamma: 0.9, betaTilde: 0.1, gammaTilde: 0.001 },
 } as const;
 
 /** Adaptive beta~'s floor distance from 1 (eq. 18; the paper's value). */

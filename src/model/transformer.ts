@@ -1,21 +1,26 @@
-// The decoder transformer the paper trains (MATH.md sections 5, 6, 8), built only from the
-// engine's differentiable ops: the model never touches a GPU buffer itself.
+// The transformer the paper trains (MATH.md sections 5, 6, 8, 10), built only from the engine's
+// differentiable ops: the model never touches a GPU buffer itself. One trunk serves two heads: the
+// causal decoder (`forward`, per-position outputs) and the non-causal encoder classifier
+// (`classify`, key-padding masks, a pooled vector per sequence, class logits).
 import type { Gpu } from '../engine/gpu.ts';
 import { attention, type AttentionSpec } from '../engine/ops/attention.ts';
 import { add, dropout, gelu, relu } from '../engine/ops/elementwise.ts';
 import { embed } from '../engine/ops/embedding.ts';
 import { mergeHeads, splitHeads } from '../engine/ops/heads.ts';
 import { layerNorm } from '../engine/ops/layernorm.ts';
+import { meanPool } from '../engine/ops/pooling.ts';
 import { linear } from '../engine/ops/matmul.ts';
 import { adaptiveMomentumConnection, momentumConnection } from '../engine/ops/momentumConnection.ts';
 import { destroyTensors } from '../engine/ops/state.ts';
-import { numel, parameter, type Shape, type Tape, type Tensor } from '../engine/tensor.ts';
+import { fromArray, numel, parameter, type Shape, type Tape, type Tensor } from '../engine/tensor.ts';
 import { Random } from '../util/random.ts';
 import {
   applyHypers,
   checkModelConfig,
+  encoderPositions,
   modelWidth,
   outputWidth,
+  tokenRows,
   type AttentionWeights,
   type LiveHypers,
   type ModelConfig,
@@ -65,7 +70,7 @@ export function parameterSpecs(cfg: ModelConfig): ParameterSpec[] {
   const concat = cfg.positionCombine === 'concat';
   const tokenDim = concat ? d / 2 : d;
   const posDim = concat ? d - tokenDim : d;
-  const specs: ParameterSpec[] = [{ name: 'embed.token', shape: [cfg.vocab, tokenDim], init: { kind: 'normal' } }];
+  const specs: ParameterSpec[] = [{ name: 'embed.token', shape: [tokenRows(cfg), tokenDim], init: { kind: 'normal' } }];
   if (cfg.position === 'learned') specs.push({ name: 'embed.position', shape: [cfg.maxSeq, posDim], init: { kind: 'normal' } });
   const lin = (name: string, fanIn: number, fanOut: number) => {
     const init = { kind: 'uniform', fanIn } as const;
@@ -112,6 +117,27 @@ export interface DecodeHooks {
   positionOffset: number;
   /** q, k [B, H, N, Dh], v [B, H, N, Dh] of layer `layer` -> its attention output [B, H, N, Dh], owned by the tape. */
   attend(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor;
+}
+
+/** One batch for the encoder, on the host: the model uploads it after checking it. */
+export interface EncoderInput {
+  batch: number;
+  /** Positions per row of `ids` (the padded length), before any CLS token. */
+  seq: number;
+  /** u32 [B * seq] token ids in 0..vocab-1, right-padded. */
+  ids: Uint32Array;
+  /** u32 [B]: real tokens per row, in 1..seq (the rest is padding); null: every row is full. */
+  lengths: Uint32Array | null;
+}
+
+export interface ClassifyResult {
+  /** [B, classes]: class logits per sequence. */
+  logits: Tensor;
+  /**
+   * Adaptive connection only: per layer (from the second), beta~ per position [B * N], N with the
+   * CLS token and the padding (whose rows carry no information: they do not reach the logits).
+   */
+  betaTilde: Tensor[];
 }
 
 export interface ForwardResult {
@@ -206,11 +232,12 @@ export class Transformer {
     (this as { cfg: ModelConfig }).cfg = checkModelConfig(next);
   }
 
-  /** ids: u32 [B, N] tokens. Returns per-position outputs [B * N, outputWidth]. */
+  /** ids: u32 [B, N] tokens. Returns per-position outputs [B * N, outputWidth] (the causal decoder). */
   forward(tape: Tape, ids: Tensor, opts: ForwardOptions): ForwardResult {
     const cfg = this.cfg;
-    const [B, N] = ids.shape as [number, number];
+    if (cfg.encoder) throw new Error('this model is an encoder classifier: call classify(), not forward()');
     if (ids.shape.length !== 2) throw new Error(`ids must be [batch, seq]; got [${ids.shape.join(', ')}]`);
+    const [B, N] = ids.shape as [number, number];
     const offset = opts.decode?.positionOffset ?? 0;
     if (opts.decode && opts.train) throw new Error('recurrent decoding is for inference; pass train: false');
     if (!Number.isInteger(offset) || offset < 0) throw new Error(`decode.positionOffset must be a non-negative integer; got ${offset}`);
@@ -218,8 +245,65 @@ export class Transformer {
       const what = offset > 0 ? `position ${offset + N - 1} (0-based) is past` : `sequence length ${N} exceeds`;
       throw new Error(`${what} the model's maxSeq ${cfg.maxSeq}`);
     }
+    const { x, betaTilde } = this.trunk(tape, ids, opts, { causal: true, lengths: null });
+    return { output: tape.view(linear(tape, x, this.head, this.headBias), [B * N, outputWidth(cfg)]), betaTilde }; // [B*N, out]
+  }
+
+  /**
+   * The encoder: non-causal attention over each row's first lengths[b] tokens (eq. 14 for
+   * momentum, with N the real tokens; padding gets no weight), the pooled representation (mean
+   * over the real tokens, or the CLS token's output) and class logits [B, classes]. Throws, before
+   * uploading anything, naming a bad id, length or a sequence over maxSeq.
+   */
+  classify(tape: Tape, input: EncoderInput, opts: Omit<ForwardOptions, 'decode'>): ClassifyResult {
+    const cfg = this.cfg;
+    if (!cfg.encoder) throw new Error('this model is a causal decoder: call forward(), not classify()');
+    const { batch: B, seq: T, ids, lengths } = input;
+    if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new Error(`classify: batch and seq must be positive integers; got ${B} and ${T}`);
+    if (ids.length !== B * T) throw new Error(`classify: ids hold ${ids.length} tokens, batch ${B} x seq ${T} needs ${B * T}`);
+    const cls = cfg.encoder.pooling === 'cls';
+    const N = encoderPositions(cfg, T);
+    if (N > cfg.maxSeq) {
+      throw new Error(`classify: a sequence of ${T} tokens${cls ? ' (and the CLS token)' : ''} exceeds the model's maxSeq ${cfg.maxSeq}`);
+    }
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id >= cfg.vocab) throw new Error(`classify: id ${id} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${cfg.vocab})`);
+    }
+    if (lengths) {
+      if (lengths.length !== B) throw new Error(`classify: lengths hold ${lengths.length} entries for a batch of ${B}`);
+      const bad = lengths.findIndex((l) => l < 1 || l > T);
+      if (bad >= 0) throw new Error(`classify: length ${lengths[bad]} of row ${bad} is outside 1..${T}`);
+    }
+    // The CLS token (id vocab) goes first; every row is then one position longer.
+    const rowIds = cls ? new Uint32Array(B * N) : ids; // [B, N]
+    if (cls) {
+      for (let b = 0; b < B; b++) {
+        rowIds[b * N] = cfg.vocab;
+        rowIds.set(ids.subarray(b * T, (b + 1) * T), b * N + 1);
+      }
+    }
+    const full = !lengths || lengths.every((l) => l === T);
+    const real = Uint32Array.from({ length: B }, (_, b) => (lengths ? lengths[b]! : T) + (cls ? 1 : 0)); // [B]
+    const idT = tape.own(fromArray(this.gpu, rowIds, [B, N], 'classify.ids')); // u32 [B, N]
+    const lenT = full ? null : tape.own(fromArray(this.gpu, real, [B], 'classify.lengths')); // u32 [B]
+    const { x, betaTilde } = this.trunk(tape, idT, opts, { causal: false, lengths: lenT, hostIds: rowIds });
+    const poolLengths = cls ? new Uint32Array(B).fill(1) : real; // [B]: the CLS position alone, or the real tokens
+    const poolT = lenT && !cls ? lenT : tape.own(fromArray(this.gpu, poolLengths, [B], 'classify.poolLengths'));
+    const pooled = meanPool(tape, x, poolT); // [B, d]
+    return { logits: linear(tape, pooled, this.head, this.headBias), betaTilde }; // [B, classes]
+  }
+
+  /** Embedding, the layers and the final norm: ids u32 [B, N] -> x [B, N, d]. */
+  private trunk(
+    tape: Tape,
+    ids: Tensor,
+    opts: ForwardOptions,
+    mode: { causal: boolean; lengths: Tensor | null; hostIds?: Uint32Array },
+  ): { x: Tensor; betaTilde: Tensor[] } {
+    const cfg = this.cfg;
+    const offset = opts.decode?.positionOffset ?? 0;
     const d = modelWidth(cfg);
-    const R = B * N;
     const p = opts.train ? cfg.dropout : 0;
     let site = 0;
     const drop = (x: Tensor) => (p > 0 ? dropout(tape, x, p, opts.dropoutSeed, DROPOUT_SITE_STRIDE * site++) : x);
@@ -229,10 +313,12 @@ export class Transformer {
     const position = this.positionTable
       ? { kind: 'learned' as const, table: this.positionTable }
       : { kind: 'sinusoidal' as const, dim: concat ? d - d / 2 : d };
-    let x = embed(tape, ids, this.tokenTable, { position, combine: cfg.positionCombine, positionOffset: offset }); // [B, N, d]
+    const embedOpts = { position, combine: cfg.positionCombine, positionOffset: offset, ...(mode.hostIds ? { hostIds: mode.hostIds } : {}) };
+    let x = embed(tape, ids, this.tokenTable, embedOpts); // [B, N, d]
     x = drop(x);
 
-    const spec: AttentionSpec = modelAttentionSpec(cfg);
+    const spec: AttentionSpec = { ...modelAttentionSpec(cfg), causal: mode.causal };
+    const lengths = mode.lengths ?? undefined;
     let m: Tensor | null = null; // connection velocity [B, N, d]
     let gPrev: Tensor | null = null; // previous layer's attention output, for adaptive beta~
     const betaTilde: Tensor[] = [];
@@ -241,7 +327,7 @@ export class Transformer {
       const a = cfg.norm === 'pre' ? norm(x, L.norm1Gain, L.norm1Bias) : x;
       const qkv = linear(tape, a, L.qkv, L.qkvBias); // [B, N, 3d]
       const [q, k, v] = splitHeads(tape, qkv, cfg.heads, 3) as [Tensor, Tensor, Tensor]; // each [B, H, N, Dh]
-      const heads = opts.decode ? opts.decode.attend(l, q, k, v) : attention(tape, spec, q, k, v); // [B, H, N, Dh]
+      const heads = opts.decode ? opts.decode.attend(l, q, k, v) : attention(tape, spec, q, k, v, lengths); // [B, H, N, Dh]
       const att = mergeHeads(tape, heads); // [B, N, d]
       const g = drop(linear(tape, att, L.proj, L.projBias)); // [B, N, d]
 
@@ -270,7 +356,7 @@ export class Transformer {
       if (cfg.norm === 'post') x = norm(x, L.norm2Gain, L.norm2Bias);
     }
     if (this.finalGain && this.finalBias) x = norm(x, this.finalGain, this.finalBias);
-    return { output: tape.view(linear(tape, x, this.head, this.headBias), [R, outputWidth(cfg)]), betaTilde }; // [B*N, out]
+    return { x, betaTilde };
   }
 
   destroy(): void {

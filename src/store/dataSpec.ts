@@ -6,5 +6,5 @@ import type { FormState } from './form.ts';
 export { dataSpecOf };
 
 export function dataSpecOfForm(f: FormState): DataSpec {
-  return f.task === 'mnist' ? mnistDataSpec(f.source) : { kind: f.task };
+  return f.task === 'mnist' || f.task === 'images' ? mnistDataSpec(f.source) : { kind: f.task };
 }

@@ -158,7 +158,10 @@ export async function loadIdxImages(bytes: Uint8Array): Promise<ImageSet> {
 export async function loadIdxLabels(bytes: Uint8Array): Promise<Uint8Array> {
   const { dims, data } = await parseIdx(bytes);
   if (dims.length !== LABEL_DIMS) {
-    throw new IdxFormatError(`IDX labels: expected ${LABEL_DIMS} dimension [count], got [${dims.join(', ')}]`);
+    const magic = (d: number) => hex((TYPE_U8 << 8) | d, 8);
+    throw new IdxFormatError(
+      `IDX labels: expected ${LABEL_DIMS} dimension [count], got [${dims.join(', ')}]: magic ${magic(dims.length)}, where a labels file has ${magic(LABEL_DIMS)} (wrong magic for a labels file${dims.length === IMAGE_DIMS ? '; is it an images file?' : ''})`,
+    );
   }
   return data;
 }

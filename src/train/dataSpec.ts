@@ -6,10 +6,18 @@ export type DataSpec =
   | { kind: 'copy' }
   /** Multi-query associative recall sequences, generated like the copy task's. */
   | { kind: 'mqar' }
-  /** The 10,000 embedded digits (public/mnist-10k.bin in the page, the `mnist` package in Node). */
+  /** ListOps expressions, generated from the fixed split seeds. */
+  | { kind: 'listops' }
+  /**
+   * The 10,000 embedded digits with their labels (public/mnist-10k.bin in the page, the `mnist`
+   * package in Node), for MNIST generation and image classification alike.
+   */
   | { kind: 'mnist-embedded' }
-  /** Images read from elsewhere: in the page a data set registered under this name, in the CLI a file. */
-  | { kind: 'mnist-dataset'; name: string };
+  /**
+   * Images read from elsewhere: in the page a data set registered under this name, in the CLI a
+   * file (image classification: with the labels file `labels`, when it is a separate file).
+   */
+  | { kind: 'mnist-dataset'; name: string; labels?: string };
 
 /** A task source as a data spec (`source` is EMBEDDED_MNIST or a data set's name). */
 export function mnistDataSpec(source: string): DataSpec {
@@ -18,5 +26,11 @@ export function mnistDataSpec(source: string): DataSpec {
 
 /** The data a run config trains on. */
 export function dataSpecOf(cfg: RunConfig): DataSpec {
-  return cfg.task.kind === 'mnist' ? mnistDataSpec(cfg.task.source) : { kind: cfg.task.kind };
+  const t = cfg.task;
+  if (t.kind === 'mnist') return mnistDataSpec(t.source);
+  if (t.kind === 'images') {
+    const spec = mnistDataSpec(t.source);
+    return spec.kind === 'mnist-dataset' && t.labels !== null ? { ...spec, labels: t.labels } : spec;
+  }
+  return { kind: t.kind };
 }

@@ -1,5 +1,6 @@
-// Evaluation on a run's fixed held-out set: test loss and the task's metric (copy accuracy, or
-// bits per dimension for MNIST), with dropout off and no gradients.
+// Evaluation on a run's fixed held-out set: test loss and the task's metric (copy accuracy, bits
+// per dimension for MNIST, or classification accuracy and the confusion matrix for ListOps and
+// images), with dropout off and no gradients.
 import type { Gpu } from '../engine/gpu.ts';
 import { crossEntropy, dmolLoss } from '../engine/ops/loss.ts';
 import { Tape, fromArray } from '../engine/tensor.ts';
@@ -15,10 +16,53 @@ export interface EvalResult {
   sequenceAccuracy?: number;
   bitsPerDim?: number;
   resolution?: number;
+  /**
+   * Classification: confusion[t][p] counts test sequences of true class t predicted as p (rows sum
+   * to each class's count). Kept here, not in the metrics records.
+   */
+  confusion?: number[][];
+}
+
+/** The fields of an evaluation that go into a metrics record (everything but the confusion matrix). */
+export function evalMetrics(e: EvalResult): Omit<EvalResult, 'confusion'> {
+  const { confusion: _confusion, ...rest } = e;
+  return rest;
+}
+
+/** Test loss (mean nll per sequence), accuracy and the confusion matrix of an encoder classifier. */
+async function evaluateClassifier(gpu: Gpu, model: Transformer, cfg: RunConfig, data: DataStream): Promise<EvalResult> {
+  if (cfg.model.output.kind !== 'softmax') throw new Error('a classifier needs a softmax output');
+  const classes = cfg.model.output.classes;
+  const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  let nllSum = 0;
+  let count = 0;
+  let right = 0;
+  for (const batch of data.evalBatches(cfg.batch)) {
+    const tape = new Tape(gpu, { grad: false });
+    try {
+      const targets = tape.own(fromArray(gpu, batch.targets, [batch.batch], 'eval.labels')); // u32 [B]
+      const input = { batch: batch.batch, seq: batch.seq, ids: batch.inputs, lengths: batch.lengths ?? null };
+      const { logits } = model.classify(tape, input, { train: false, dropoutSeed: 0 }); // [B, classes]
+      const ce = crossEntropy(tape, logits, targets, null);
+      const [nll, am] = await Promise.all([ce.nll.read(), ce.argmax.readU32()]);
+      for (let b = 0; b < batch.batch; b++) {
+        const t = batch.targets[b]!;
+        const p = am[b]!;
+        nllSum += nll[b]!;
+        confusion[t]![p]!++;
+        if (p === t) right++;
+      }
+      count += batch.batch;
+    } finally {
+      tape.dispose();
+    }
+  }
+  return { testLoss: nllSum / Math.max(count, 1), accuracy: right / Math.max(count, 1), confusion };
 }
 
 /** Test loss and the task's metric of `model` on `data`'s evaluation set, in batches of `cfg.batch`. */
 export async function evaluateModel(gpu: Gpu, model: Transformer, cfg: RunConfig, data: DataStream): Promise<EvalResult> {
+  if (cfg.model.encoder) return evaluateClassifier(gpu, model, cfg, data);
   const copy = cfg.task.kind !== 'mnist'; // copy and MQAR: accuracy on the masked positions
   let nllSum = 0;
   let weight = 0;

@@ -3,9 +3,9 @@
 import type { Gpu } from '../engine/gpu.ts';
 import { MOMENTUM_CHUNKS, momentumChunk } from '../engine/kernels/linearAttention.ts';
 import { numel } from '../engine/tensor.ts';
-import { modelWidth, outputWidth } from '../model/config.ts';
+import { encoderPositions, modelWidth, outputWidth } from '../model/config.ts';
 import { parameterSpecs } from '../model/transformer.ts';
-import type { RunConfig } from './types.ts';
+import { taskTokens, type RunConfig } from './types.ts';
 
 export interface MemoryEstimate {
   totalBytes: number;
@@ -54,7 +54,7 @@ export function estimateMemory(cfg: RunConfig, chunk: number = Math.min(...MOMEN
   const m = cfg.model;
   const d = modelWidth(m);
   const out = outputWidth(m);
-  const N = cfg.task.kind === 'mnist' ? cfg.task.resolution * cfg.task.resolution - 1 : cfg.task.maxLen;
+  const N = encoderPositions(m, taskTokens(cfg.task));
   const R = cfg.batch * N;
   const specs = parameterSpecs(m);
   const parameterBytes = specs.reduce((s, p) => s + numel(p.shape), 0) * FLOAT_BYTES;

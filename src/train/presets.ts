@@ -7,20 +7,26 @@ import {
   VARIANTS,
   checkModelConfig,
   defaultModelConfig,
+  encoderPositions,
   variantOverrides,
   type AttentionWeights,
   type ModelConfig,
   type Variant,
 } from '../model/config.ts';
 import { copyVocab } from '../tasks/copyTask.ts';
+import { LISTOPS_CLASSES, LISTOPS_LRA, LISTOPS_VOCAB, checkListOpsConfig } from '../tasks/listops.ts';
 import { mqarVocab } from '../tasks/mqar.ts';
-import { PIXEL_VOCAB } from '../tasks/mnist.ts';
+import { MNIST_CLASSES, PIXEL_VOCAB } from '../tasks/mnist.ts';
 import { orList } from '../util/text.ts';
 import {
   EMBEDDED_MNIST,
   MNIST_RESOLUTIONS,
   TASK_NAMES,
+  isClassificationTask,
+  taskTokens,
   type CopyTaskConfig,
+  type ImagesTaskConfig,
+  type ListOpsTaskConfig,
   type MnistTaskConfig,
   type MqarTaskConfig,
   type OptimConfig,
@@ -166,6 +172,110 @@ function mnistPreset(name: PresetName): Preset {
   }
 }
 
+/**
+ * The encoder of the authors' LRA code (their Table 1 runs): 2 layers, 2 heads x 32 (width 64),
+ * feed-forward 128 with GELU, pre-norm, learned positions added to the token embedding, mean
+ * pooling. `tiny` and `quick` keep its shape at smaller sizes.
+ */
+const LRA_ENCODER: Partial<ModelConfig> = {
+  layers: 2,
+  heads: 2,
+  headDim: 32,
+  ffn: 128,
+  activation: 'gelu',
+  norm: 'pre',
+  position: 'learned',
+  positionCombine: 'add',
+  dropout: 0.1,
+  encoder: { pooling: 'mean' },
+};
+const SMALL_ENCODER: Partial<ModelConfig> = { ...LRA_ENCODER, heads: 2, headDim: 16, ffn: 64, dropout: 0 };
+
+/** AdamW with `warmup` steps of linear warm-up, then linear decay to 0 at the last step (the LRA code's). */
+function warmupLinear(lr: number, warmup: number, steps: number): OptimConfig {
+  return { kind: 'adamw', weightDecay: 0.01, clipNorm: 1, schedule: { kind: 'linear', lr, warmup, total: steps, minLr: 0 } };
+}
+
+/**
+ * ListOps. `paper`: LRA's data (lengths 500 to 2000, depth 10, 2 to 10 arguments, 96,000 training
+ * and 2,000 test expressions) and the authors' LRA schedule (batch 32, lr 1e-4, 1000 warm-up
+ * steps, linear decay, 5000 steps). `tiny`: short, shallow expressions that CPU-only WebGPU trains
+ * in minutes.
+ */
+function listopsPreset(name: PresetName): Preset {
+  switch (name) {
+    case 'tiny':
+      return {
+        task: { kind: 'listops', minLength: 5, maxLength: 40, maxDepth: 3, minArgs: 2, maxArgs: 5, trainExamples: 4000, testExamples: 256 },
+        model: SMALL_ENCODER,
+        optim: warmupLinear(3e-3, 30, 400),
+        batch: 32,
+        steps: 400,
+        evalEvery: 50,
+      };
+    case 'quick':
+      return {
+        task: { kind: 'listops', minLength: 50, maxLength: 500, maxDepth: 6, minArgs: 2, maxArgs: 10, trainExamples: 20_000, testExamples: 1000 },
+        model: LRA_ENCODER,
+        optim: warmupLinear(5e-4, 300, 3000),
+        batch: 32,
+        steps: 3000,
+        evalEvery: 100,
+      };
+    case 'paper': {
+      const { minLength, maxLength, maxDepth, minArgs, maxArgs } = LISTOPS_LRA;
+      return {
+        task: { kind: 'listops', minLength, maxLength, maxDepth, minArgs, maxArgs, trainExamples: 96_000, testExamples: 2000 },
+        model: LRA_ENCODER,
+        optim: warmupLinear(1e-4, 1000, 5000),
+        batch: 32,
+        steps: 5000,
+        evalEvery: 50,
+      };
+    }
+  }
+}
+
+/**
+ * Pixel-sequence image classification on the embedded digits (or any IDX images + labels).
+ * `paper`: full 28 x 28 images (784 tokens) with the authors' LRA model and schedule (batch 32,
+ * lr 1e-4, 1000 warm-up steps, linear decay); `tiny`: 7 x 7 images (49 tokens).
+ */
+function imagesPreset(name: PresetName): Preset {
+  const task = (resolution: 7 | 14 | 28, subset: number | null, testImages: number): ImagesTaskConfig => ({
+    kind: 'images',
+    resolution,
+    subset,
+    testImages,
+    source: EMBEDDED_MNIST,
+    labels: null,
+    classes: MNIST_CLASSES,
+  });
+  switch (name) {
+    case 'tiny':
+      return { task: task(7, 2000, 200), model: SMALL_ENCODER, optim: warmupLinear(3e-3, 30, 400), batch: 32, steps: 400, evalEvery: 50 };
+    case 'quick':
+      return { task: task(14, null, 500), model: LRA_ENCODER, optim: warmupLinear(5e-4, 300, 3000), batch: 32, steps: 3000, evalEvery: 100 };
+    case 'paper':
+      return { task: task(28, null, 1000), model: LRA_ENCODER, optim: warmupLinear(1e-4, 1000, 20_000), batch: 32, steps: 20_000, evalEvery: 500 };
+  }
+}
+
+function presetOf(task: TaskName, name: PresetName): Preset {
+  switch (task) {
+    case 'copy':
+      return copyPreset(name);
+    case 'mqar':
+      return mqarPreset(name);
+    case 'mnist':
+      return mnistPreset(name);
+    case 'listops':
+      return listopsPreset(name);
+    case 'images':
+      return imagesPreset(name);
+  }
+}
+
 /** What a caller may change on top of a preset. */
 export interface RunOverrides {
   name?: string;
@@ -174,7 +284,7 @@ export interface RunOverrides {
   evalEvery?: number;
   seed?: number;
   lr?: number;
-  task?: Partial<CopyTaskConfig> | Partial<MnistTaskConfig> | Partial<MqarTaskConfig>;
+  task?: Partial<CopyTaskConfig> | Partial<MnistTaskConfig> | Partial<MqarTaskConfig> | Partial<ListOpsTaskConfig> | Partial<ImagesTaskConfig>;
   model?: Partial<ModelConfig>;
   /** Attention and connection hyper-parameters (default: the paper's values for the task). */
   hypers?: Partial<{ beta: number; gamma: number; betaTilde: number; gammaTilde: number; delta: number }>;
@@ -195,7 +305,7 @@ export function makeRunConfig(opts: { task: TaskName; variant: Variant; preset?:
   if (!(VARIANTS as readonly string[]).includes(variant)) {
     throw new Error(`unknown variant '${String(variant)}'; expected one of ${VARIANTS.join(', ')}`);
   }
-  const p = task === 'copy' ? copyPreset(presetName) : task === 'mqar' ? mqarPreset(presetName) : mnistPreset(presetName);
+  const p = presetOf(task, presetName);
   const taskCfg = { ...p.task, ...(o.task ?? {}) } as TaskConfig;
   if (taskCfg.kind !== task) throw new Error(`task overrides cannot change the task kind`);
   const hypers = { ...PAPER_HYPERS[task], ...(o.hypers ?? {}) };
@@ -204,13 +314,26 @@ export function makeRunConfig(opts: { task: TaskName; variant: Variant; preset?:
       ? { vocab: copyVocab({ symbols: taskCfg.symbols }), maxSeq: taskCfg.maxLen, output: { kind: 'softmax', classes: copyVocab({ symbols: taskCfg.symbols }) } }
       : taskCfg.kind === 'mqar'
         ? { vocab: mqarVocab(taskCfg), maxSeq: taskCfg.maxLen, output: { kind: 'softmax', classes: mqarVocab(taskCfg) } }
-        : { vocab: PIXEL_VOCAB, maxSeq: taskCfg.resolution * taskCfg.resolution - 1 };
+        : taskCfg.kind === 'listops'
+          ? { vocab: LISTOPS_VOCAB, output: { kind: 'softmax', classes: LISTOPS_CLASSES } }
+          : taskCfg.kind === 'images'
+            ? { vocab: PIXEL_VOCAB, output: { kind: 'softmax', classes: taskCfg.classes } }
+            : { vocab: PIXEL_VOCAB, maxSeq: taskCfg.resolution * taskCfg.resolution - 1 };
   const overrides = variantOverrides(variant, hypers, o.weights);
   if (overrides.connection.kind === 'adaptive' && hypers.delta !== undefined) overrides.connection.delta = hypers.delta;
   const model: ModelConfig = { ...defaultModelConfig, ...p.model, ...io, ...overrides, ...(o.model ?? {}) };
+  // An encoder's positions: the task's longest sequence, and the CLS token when it pools by one.
+  if (isClassificationTask(task) && o.model?.maxSeq === undefined) model.maxSeq = encoderPositions(model, taskTokens(taskCfg));
   const optim: OptimConfig = structuredClone(p.optim);
   if (o.lr !== undefined) optim.schedule.lr = o.lr;
   const steps = o.steps ?? p.steps;
+  // A decaying schedule ends at the run's last step; a run shorter than its preset's warm-up warms
+  // up over its first half instead.
+  const sched = optim.schedule;
+  if (sched.kind === 'linear' || sched.kind === 'cosine') {
+    sched.total = steps;
+    if ((sched.warmup ?? 0) >= steps) sched.warmup = Math.floor(steps / 2);
+  }
   const cfg: RunConfig = {
     name: o.name ?? `${variant}${o.weights === 'authors-code' ? ' [authors-code]' : ''} (${task}, ${presetName})`,
     variant,
@@ -238,7 +361,34 @@ export function checkRunConfig(cfg: RunConfig): RunConfig {
   if (!(VARIANTS as readonly string[]).includes(cfg.variant)) throw new Error(`unknown variant '${cfg.variant}'`);
   checkModelConfig(cfg.model);
   const t = cfg.task;
-  if (t.kind === 'copy') {
+  if (!t || typeof t !== 'object' || !(TASK_NAMES as readonly string[]).includes(t.kind)) throw new Error(`task.kind must be ${orList(TASK_NAMES)}`);
+  const classify = isClassificationTask(t.kind);
+  if (classify && !cfg.model.encoder) throw new Error(`${t.kind} is a classification task: it needs an encoder (model.encoder with pooling mean or cls)`);
+  if (!classify && cfg.model.encoder) throw new Error(`the ${t.kind} task trains a causal decoder; model.encoder must be absent`);
+  if (classify) {
+    const positions = encoderPositions(cfg.model, taskTokens(t));
+    if (cfg.model.maxSeq < positions) {
+      const cls = cfg.model.encoder?.pooling === 'cls' ? ' and the CLS token' : '';
+      throw new Error(`model.maxSeq ${cfg.model.maxSeq} is shorter than the ${taskTokens(t)} tokens${cls} of the task's longest sequence (${positions})`);
+    }
+  }
+  if (t.kind === 'listops') {
+    posInt(t.trainExamples, 'task.trainExamples');
+    posInt(t.testExamples, 'task.testExamples');
+    const { minLength, maxLength, maxDepth, minArgs, maxArgs } = t;
+    checkListOpsConfig({ minLength, maxLength, maxDepth, minArgs, maxArgs }); // an unreachable length bound throws here
+    if (cfg.model.vocab !== LISTOPS_VOCAB) throw new Error(`ListOps needs model.vocab ${LISTOPS_VOCAB}; got ${cfg.model.vocab}`);
+    if (cfg.model.output.kind !== 'softmax' || cfg.model.output.classes !== LISTOPS_CLASSES) throw new Error(`ListOps needs a ${LISTOPS_CLASSES}-way softmax output`);
+  } else if (t.kind === 'images') {
+    if (!(MNIST_RESOLUTIONS as readonly number[]).includes(t.resolution)) throw new Error(`task.resolution must be ${orList(MNIST_RESOLUTIONS)}; got ${t.resolution}`);
+    if (t.subset !== null) posInt(t.subset, 'task.subset');
+    posInt(t.testImages, 'task.testImages');
+    if (!Number.isInteger(t.classes) || t.classes < 2 || t.classes > PIXEL_VOCAB) throw new Error(`task.classes must be an integer in 2..${PIXEL_VOCAB}; got ${t.classes}`);
+    if (typeof t.source !== 'string' || t.source === '') throw new Error('task.source must name the images (or be "embedded")');
+    if (t.labels !== null && typeof t.labels !== 'string') throw new Error('task.labels must be a labels file name or null');
+    if (cfg.model.vocab !== PIXEL_VOCAB) throw new Error(`image classification needs model.vocab ${PIXEL_VOCAB} (grey levels); got ${cfg.model.vocab}`);
+    if (cfg.model.output.kind !== 'softmax' || cfg.model.output.classes !== t.classes) throw new Error(`image classification needs a ${t.classes}-way softmax output (task.classes)`);
+  } else if (t.kind === 'copy') {
     posInt(t.heldOut, 'task.heldOut');
     const vocab = copyVocab({ maxLen: t.maxLen, symbols: t.symbols }); // checks maxLen and symbols
     if (cfg.model.vocab !== vocab) throw new Error(`copy task with ${t.symbols} symbols needs model.vocab ${vocab}; got ${cfg.model.vocab}`);

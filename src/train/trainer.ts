@@ -10,11 +10,11 @@ import { TensorSnapshot } from '../engine/ops/state.ts';
 import { Optimizer, lrAt } from '../engine/optim.ts';
 import { ScalarRing } from '../engine/readback.ts';
 import { Tape, fromArray, type Tensor } from '../engine/tensor.ts';
-import { applyHypers, type ModelConfig } from '../model/config.ts';
+import { applyHypers, encoderPositions, type ModelConfig } from '../model/config.ts';
 import { Transformer } from '../model/transformer.ts';
 import { checkpointTensors, loadCheckpointTensors, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { makeDataStream, type Batch, type DataStream, type TaskData } from './data.ts';
-import { evaluateModel, type EvalResult } from './evaluate.ts';
+import { evalMetrics, evaluateModel, type EvalResult } from './evaluate.ts';
 import { checkFitsDevice, type MemoryEstimate } from './memory.ts';
 import { checkRunConfig } from './presets.ts';
 import type { LiveHypers, MetricsRecord, RunConfig, StopReason } from './types.ts';
@@ -62,6 +62,8 @@ export class Trainer {
   private stopped: StopReason | null = null;
   /** Set by the worker or the CLI to stop at the next drain. */
   stopRequested = false;
+  /** The latest evaluation run() made, the confusion matrix of a classifier included; null before the first. */
+  lastEvaluation: EvalResult | null = null;
 
   private constructor(readonly gpu: Gpu, cfg: RunConfig, data: TaskData, opts: TrainerOptions) {
     this.cfg = structuredClone(checkRunConfig(cfg));
@@ -162,11 +164,24 @@ export class Trainer {
     const g = this.gpu;
     const params = this.model.parameterList;
     const tape = new Tape(g);
-    const ids = tape.own(fromArray(g, batch.inputs, [batch.batch, batch.seq], 'batch.inputs')); // u32 [B, N]
-    const targets = tape.own(fromArray(g, batch.targets, [batch.batch * batch.seq], 'batch.targets')); // u32 [B*N]
-    const mask = batch.mask ? tape.own(fromArray(g, batch.mask, [batch.batch * batch.seq], 'batch.mask')) : null; // [B*N]
-    const { output, betaTilde } = this.model.forward(tape, ids, { train: true, dropoutSeed: dropoutSeed(this.cfg.seed, plan.step) });
-    const loss = this.loss(tape, output, targets, mask);
+    const opts = { train: true, dropoutSeed: dropoutSeed(this.cfg.seed, plan.step) };
+    let loss: Tensor;
+    let betaTilde: Tensor[];
+    if (this.cfg.model.encoder) {
+      // Classification: one label per sequence, right padding masked out by the lengths.
+      const labels = tape.own(fromArray(g, batch.targets, [batch.batch], 'batch.labels')); // u32 [B]
+      const input = { batch: batch.batch, seq: batch.seq, ids: batch.inputs, lengths: batch.lengths ?? null };
+      const r = this.model.classify(tape, input, opts);
+      loss = crossEntropy(tape, r.logits, labels, null).loss;
+      betaTilde = r.betaTilde;
+    } else {
+      const ids = tape.own(fromArray(g, batch.inputs, [batch.batch, batch.seq], 'batch.inputs')); // u32 [B, N]
+      const targets = tape.own(fromArray(g, batch.targets, [batch.batch * batch.seq], 'batch.targets')); // u32 [B*N]
+      const mask = batch.mask ? tape.own(fromArray(g, batch.mask, [batch.batch * batch.seq], 'batch.mask')) : null; // [B*N]
+      const r = this.model.forward(tape, ids, opts);
+      loss = this.loss(tape, r.output, targets, mask);
+      betaTilde = r.betaTilde;
+    }
     tape.backward(loss);
     this.opt.step(plan.lr);
     this.ring.push(loss);
@@ -202,7 +217,8 @@ export class Trainer {
       if (this.stopped) break;
       const last = records[records.length - 1]!;
       if (this.stepsDone % this.cfg.evalEvery === 0 || this.stepsDone === this.cfg.steps) {
-        Object.assign(last, await this.evaluate());
+        this.lastEvaluation = await this.evaluate();
+        Object.assign(last, evalMetrics(this.lastEvaluation));
       }
     }
     return { records, stop: this.stopped };
@@ -223,7 +239,7 @@ export class Trainer {
         step,
         lr: lrAt(this.cfg.optim.schedule, this.opt.stepCount),
         model: structuredClone(this.cfg.model),
-        tokens: batch.batch * batch.seq,
+        tokens: batch.batch * encoderPositions(this.cfg.model, batch.seq), // positions the model runs (CLS and padding included)
         ...(changed ? { changed } : {}),
       };
       plans.push(plan);

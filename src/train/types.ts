@@ -5,8 +5,16 @@ import type { LrSchedule, OptimizerKind } from '../engine/optim.ts';
 import type { LiveHypers as ModelHypers, ModelConfig, Variant } from '../model/config.ts';
 
 /** The tasks a run can train; a new task adds its name here, a preset and a data stream. */
-export const TASK_NAMES = ['copy', 'mnist', 'mqar'] as const;
+export const TASK_NAMES = ['copy', 'mnist', 'mqar', 'listops', 'images'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
+
+/** The tasks an encoder classifies (one label per sequence); the others train a causal decoder. */
+export const CLASSIFICATION_TASKS = ['listops', 'images'] as const satisfies readonly TaskName[];
+export type ClassificationTaskName = (typeof CLASSIFICATION_TASKS)[number];
+
+export function isClassificationTask(task: TaskName): task is ClassificationTaskName {
+  return (CLASSIFICATION_TASKS as readonly string[]).includes(task);
+}
 
 /** Sides MNIST images can be trained at: full resolution or downsampled by 2 or 4. */
 export const MNIST_RESOLUTIONS = [28, 14, 7] as const;
@@ -49,7 +57,61 @@ export interface MqarTaskConfig {
   heldOut: number;
 }
 
-export type TaskConfig = CopyTaskConfig | MnistTaskConfig | MqarTaskConfig;
+/**
+ * ListOps classification (src/tasks/listops.ts, MATH.md section 10): fixed train and test splits
+ * generated from the split seeds, whatever the run's seed; batches right-padded to their longest.
+ */
+export interface ListOpsTaskConfig {
+  kind: 'listops';
+  /** Token-count bounds of an expression, both inclusive (LRA: 500 to 2000). */
+  minLength: number;
+  maxLength: number;
+  maxDepth: number;
+  minArgs: number;
+  maxArgs: number;
+  /** Examples in the training split. */
+  trainExamples: number;
+  /** Held-out test examples evaluated every `evalEvery` steps. */
+  testExamples: number;
+}
+
+/** Pixel-sequence image classification (LRA's Image task): every grey level a token, one label per image. */
+export interface ImagesTaskConfig {
+  kind: 'images';
+  /** Side of the square images after downsampling (28: 784 tokens). */
+  resolution: MnistResolution;
+  /** Use only this many training images (null: all). */
+  subset: number | null;
+  /** Test images evaluated every `evalEvery` steps. */
+  testImages: number;
+  /** EMBEDDED_MNIST, or the IDX images file or data set the images were read from. */
+  source: string;
+  /** The IDX labels file beside an IDX `source` (null: the labels come with the source). */
+  labels: string | null;
+  /** Classes; every label must lie in 0..classes-1. */
+  classes: number;
+}
+
+export type TaskConfig = CopyTaskConfig | MnistTaskConfig | MqarTaskConfig | ListOpsTaskConfig | ImagesTaskConfig;
+
+/**
+ * Tokens per sequence of a task, before a CLS token (src/model/config.ts `encoderPositions`): a
+ * copy or MQAR sequence, an image's pixels but one (generation) or all of them (classification), or
+ * the longest ListOps expression (batches are padded to their own longest).
+ */
+export function taskTokens(task: TaskConfig): number {
+  switch (task.kind) {
+    case 'copy':
+    case 'mqar':
+      return task.maxLen;
+    case 'mnist':
+      return task.resolution * task.resolution - 1;
+    case 'images':
+      return task.resolution * task.resolution;
+    case 'listops':
+      return task.maxLength;
+  }
+}
 
 export interface OptimConfig {
   kind: OptimizerKind;
@@ -87,7 +149,7 @@ export interface MetricsRecord {
   trainLoss: number;
   /** null between evaluations. */
   testLoss: number | null;
-  /** Copy task and MQAR: per-token accuracy on the scored positions (MQAR: the answers); copy task: on the copied half of held-out sequences (teacher-forced). */
+  /** Copy task and MQAR: per-token accuracy on the scored positions (MQAR: the answers); copy task: on the copied half of held-out sequences (teacher-forced). ListOps and images: the share of test sequences classified right. */
   accuracy?: number;
   /** Copy task: fraction of held-out sequences copied without a single error (teacher-forced). */
   sequenceAccuracy?: number;

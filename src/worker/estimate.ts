@@ -1,14 +1,13 @@
 // How long one training step of a run will take, before it starts: its floating-point work from
 // the config (matrix products and attention, forward and backward) over the device's measured
 // speed. Rough (within a factor of a few), which is enough to ask before a step of minutes.
-import { modelWidth, outputWidth } from '../model/config.ts';
+import { encoderPositions, modelWidth, outputWidth } from '../model/config.ts';
+import { taskTokens } from '../train/types.ts';
 import type { RunConfig } from './protocol.ts';
 
-/** Tokens per sequence the model sees for a task (a copy sequence, or an image's pixels but one). */
+/** Positions per sequence the model sees for a task (src/train/types.ts `taskTokens`, a CLS token included). */
 export function sequenceLength(cfg: RunConfig): number {
-  const t = cfg.task as { kind: string; maxLen?: number; resolution?: number };
-  if (t.kind === 'mnist' && t.resolution) return t.resolution * t.resolution - 1;
-  return t.maxLen ?? cfg.model.maxSeq;
+  return encoderPositions(cfg.model, taskTokens(cfg.task));
 }
 
 /**

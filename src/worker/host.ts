@@ -326,7 +326,7 @@ export class TrainingHost {
   }
 
   private async taskData(spec: DataSpec): Promise<TaskData> {
-    if (spec.kind === 'copy' || spec.kind === 'mqar') return { kind: spec.kind };
+    if (spec.kind === 'copy' || spec.kind === 'mqar' || spec.kind === 'listops') return { kind: spec.kind };
     if (spec.kind === 'mnist-embedded') {
       if (!this.embedded) {
         this.embedded = this.deps.loadEmbedded(this.mnistUrl);

@@ -148,6 +148,12 @@ describe('learning-rate schedules', () => {
       s: { kind: 'cosine', lr: 1, warmup: 10, total: 110, minLr: 0.1 },
       at: [[0, 0.1], [9, 1], [10, 1], [60, 0.55], [110, 0.1], [500, 0.1]],
     },
+    {
+      // The authors' LRA schedule: warm-up, then a straight line to minLr at the last step.
+      name: 'linear decay with warmup',
+      s: { kind: 'linear', lr: 1, warmup: 10, total: 110, minLr: 0 },
+      at: [[0, 0.1], [9, 1], [10, 1], [35, 0.75], [60, 0.5], [110, 0], [500, 0]],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -169,7 +175,9 @@ describe('learning-rate schedules', () => {
       [{ kind: 'step', lr: 1, milestones: [], factor: 0 }, /factor must be/],
       [{ kind: 'cosine', lr: 1, warmup: 10, total: 10, minLr: 0 }, /total must be an integer > warmup/],
       [{ kind: 'cosine', lr: 1, total: 10, minLr: 2 }, /minLr must be in \[0, lr = 1\]/],
-      [{ kind: 'linear', lr: 1 } as unknown as LrSchedule, /unknown kind/],
+      [{ kind: 'linear', lr: 1, warmup: 1000, total: 1000, minLr: 0 }, /total must be an integer > warmup \(1000\)/],
+      [{ kind: 'linear', lr: 1, total: 10, minLr: -1 }, /minLr must be in \[0, lr = 1\]/],
+      [{ kind: 'exponential', lr: 1 } as unknown as LrSchedule, /unknown kind/],
     ];
     for (const [s, msg] of bad) expect(() => validateSchedule(s)).toThrow(msg);
     expect(() => lrAt({ kind: 'constant', lr: 1 }, -1)).toThrow(/step must be an integer >= 0/);

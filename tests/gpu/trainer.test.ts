@@ -84,18 +84,18 @@ describe('Trainer', () => {
   it.each([
     ['copy', 'momentum-connection'],
     ['mnist', 'softmax'],
+    ['listops', 'adaptive'],
+    ['images', 'linear'],
   ] as const)('%s %s: 2k steps straight equal k steps, checkpoint, load, k steps (bit for bit)', async (task, variant) => {
     const g = gpu();
+    const small = { layers: 1, heads: 2, headDim: 4, ffn: 8, dropout: 0.1 };
     const cfg =
       task === 'copy'
         ? copyRun(variant, { steps: 14, evalEvery: 7 })
-        : makeRunConfig({
-            task: 'mnist',
-            variant,
-            preset: 'tiny',
-            overrides: { batch: 3, steps: 14, evalEvery: 7, task: { subset: 20, testImages: 5 }, model: { layers: 1, heads: 2, headDim: 4, ffn: 8, dropout: 0.1 } },
-          });
-    const data: TaskData = task === 'copy' ? COPY : { kind: 'mnist', images: mnist };
+        : task === 'listops'
+          ? makeRunConfig({ task, variant, preset: 'tiny', overrides: { batch: 3, steps: 14, evalEvery: 7, task: { trainExamples: 30, testExamples: 5 }, model: small } })
+          : makeRunConfig({ task, variant, preset: 'tiny', overrides: { batch: 3, steps: 14, evalEvery: 7, task: { subset: 20, testImages: 5 }, model: small } });
+    const data: TaskData = task === 'copy' ? COPY : task === 'listops' ? { kind: 'listops' } : { kind: 'mnist', images: mnist };
     const straight = Trainer.create(g, cfg, data, { window: 4 });
     let a: MetricsRecord[];
     let stateA: Map<string, Float32Array>;

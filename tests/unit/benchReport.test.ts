@@ -173,3 +173,21 @@ describe('the FMA ceiling and the per-kernel profile in the report', () => {
     expect(f.total).toBe(f.matmul + f.attention);
   });
 });
+
+describe('the ListOps encoder step table', () => {
+  it('gives each kind its time, peak memory and softmax / this ratios', () => {
+    const text = formatReport(
+      report({
+        encoderStep: [
+          { kind: 'softmax', seq: 2000, batch: 32, ms: 900, peakBytes: 300 * 2 ** 20 },
+          { kind: 'linear', seq: 2000, batch: 32, ms: 300, peakBytes: 100 * 2 ** 20 },
+          { kind: 'momentum', seq: 2000, batch: 32, ms: 360, peakBytes: 120 * 2 ** 20 },
+        ],
+      }),
+    );
+    expect(text).toMatch(/## 6\. One ListOps training step, encoder .*N = 2000, batch 32/);
+    expect(text).toMatch(/\| momentum \| 360\.0 \| 120\.00 \| 2\.50 \| 2\.50 \|/);
+    expect(text).toMatch(/\| softmax \| 900\.0 \| 300\.00 \| 1\.00 \| 1\.00 \|/);
+    expect(formatReport(report())).not.toMatch(/ListOps/);
+  });
+});

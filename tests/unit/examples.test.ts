@@ -2,7 +2,8 @@
 // row, for the copy task and MQAR, and the held-out split equals the evaluation batches.
 import { describe, expect, it } from 'vitest';
 import { makeDataStream } from '../../src/train/data.ts';
-import { runExamples } from '../../src/train/examples.ts';
+import { evaluateListOps, parseListOps } from '../../src/tasks/listops.ts';
+import { runExamples, type ClassExample, type SequenceExample } from '../../src/train/examples.ts';
 import { makeRunConfig } from '../../src/train/presets.ts';
 
 describe('run examples', () => {
@@ -25,7 +26,7 @@ describe('run examples', () => {
     }
     expect(ex).toEqual(rows.slice(0, 7));
     expect(runExamples({ ...cfg, seed: 6 }, { kind: task }, 7)).not.toEqual(ex);
-    for (const e of ex) expect(new Set(e.mask).size).toBe(2);
+    for (const e of ex as SequenceExample[]) expect(new Set(e.mask).size).toBe(2);
   });
 
   it('the test split is the held-out set the trainer evaluates', () => {
@@ -34,5 +35,24 @@ describe('run examples', () => {
     expect(ex).toHaveLength(cfg.task.kind === 'mqar' ? cfg.task.heldOut : 0);
     const first = makeDataStream(cfg, { kind: 'mqar' }).evalBatches(cfg.batch)[0]!;
     expect(ex[0]!.input).toEqual([...first.inputs.subarray(0, first.seq)]);
+  });
+
+  it('ListOps: the real tokens of the stream\'s rows, their label and their text', () => {
+    const cfg = makeRunConfig({ task: 'listops', variant: 'momentum', overrides: { seed: 3, batch: 4, task: { trainExamples: 50, testExamples: 10 } } });
+    const ex = runExamples(cfg, { kind: 'listops' }, 6) as ClassExample[];
+    const stream = makeDataStream(cfg, { kind: 'listops' });
+    const b0 = stream.next(4);
+    const b1 = stream.next(4);
+    const rows = [b0, b1].flatMap((b) =>
+      Array.from({ length: b.batch }, (_, i) => ({ input: [...b.inputs.subarray(i * b.seq, i * b.seq + b.lengths![i]!)], label: b.targets[i]! })),
+    );
+    expect(ex.map(({ input, label }) => ({ input, label }))).toEqual(rows.slice(0, 6));
+    for (const e of ex) {
+      expect(parseListOps(e.text!)).toEqual(parseListOps(e.input)); // one id per text token
+      expect(e.text!.split(' ')).toHaveLength(e.input.length);
+      expect(evaluateListOps(parseListOps(e.text!))).toBe(e.label);
+      expect(e.input.includes(0)).toBe(false); // no padding
+    }
+    expect(runExamples(cfg, { kind: 'listops' }, 100, 'test')).toHaveLength(10);
   });
 });
