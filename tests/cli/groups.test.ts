@@ -134,7 +134,7 @@ describe('npm run data', () => {
     [['--task', 'mqar', '--out', '/tmp/x.jsonl'], /--count is required/],
     [['--task', 'mqar', '--count', '2'], /--out FILE.jsonl is required/],
     [['--task', 'text', '--count', '2', '--out', '/tmp/x.jsonl'], /--task must be copy or mnist or mqar or listops or images; got 'text'/],
-    [['--task', 'mqar', '--count', '2', '--pairs', '20', '--out', '/tmp/x.jsonl'], /MQAR: 20 pairs need distinct keys, but there are only 16 keys/],
+    [['--task', 'mqar', '--count', '2', '--pairs', '20', '--key-vocab', '16', '--out', '/tmp/x.jsonl'], /MQAR: 20 pairs need distinct keys, but there are only 16 keys/],
   ])('refuses %j with exit code 2', (args, message) => {
     const r = cli('data', args);
     expect(r.code, r.err).toBe(2);
