@@ -290,7 +290,7 @@ export function formatGroupTable(summary: GroupSummary, notes: readonly GroupRow
       ? '(baseline)'
       : !Number.isFinite(d.mean)
         ? '-'
-        : `${fmtDiff(d.mean, r.metric)} [${fmtDiff(d.low, r.metric)}, ${fmtDiff(d.high, r.metric)}]${note.containsZero ? ' (CI holds 0)' : ''}`;
+        : `${fmtDiff(d.mean, r.metric)} [${fmtDiff(d.low, r.metric)}, ${fmtDiff(d.high, r.metric)}]${note.of < 2 ? ' (one seed: no interval)' : note.containsZero ? ' (CI holds 0)' : ''}`;
     const spread = Number.isFinite(r.std) ? ` +- ${fmt(r.std, r.metric).replace('%', '')}` : '';
     return [
       r.variant,

@@ -124,6 +124,8 @@ describe('summaries', () => {
     const { summary, notes } = summariseGroup('copy', 'a', ['a', 'b'], [1, 2], { a: [{ stepsToThreshold: 100 }, { stepsToThreshold: 200 }], b: [{ stepsToThreshold: NaN }, { stepsToThreshold: 150 }] }, metrics);
     expect(summary.rows[1]).toMatchObject({ n: 1, mean: 150, values: [null, 150] });
     expect(notes[1]).toMatchObject({ better: 1, of: 1 });
+    // One pair has no interval: the table says so instead of "CI holds 0".
+    expect(formatGroupTable(summary, notes)).toMatch(/\| b +\| stepsToThreshold +\| 150 \(1\) +\| [-+][\d.]+ \[-, -\] \(one seed: no interval\) \|/);
     expect(() => summariseGroup('copy', 'z', ['a'], [1], { a: [{}] }, metrics)).toThrow(/baseline 'z' is not one of the variants/);
   });
 
