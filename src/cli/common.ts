@@ -1,5 +1,6 @@
 // What the command-line tools share: option parsing with messages that name the problem, run
 // configs from options, task data from files, a progress line, and the exit path for errors.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ATTENTION_WEIGHTS, POOLINGS, VARIANTS, variantUsesMomentum, type AttentionWeights, type Variant } from '../model/config.ts';
@@ -332,6 +333,18 @@ export class Progress {
 }
 
 /** The run config in a checkpoint (src/train/checkpointConfig.ts); `what` names the option in the error. */
+/** `--checkpoint FILE`: its bytes and run config; a missing, unreadable or foreign file is a usage error naming it. */
+export function checkpointOption(path: string | undefined): { bytes: Uint8Array; cfg: RunConfig } {
+  if (path === undefined) throw new UsageError('--checkpoint is required');
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (err) {
+    throw new UsageError(`cannot read --checkpoint ${path}: ${(err as Error).message}`);
+  }
+  return { bytes, cfg: checkpointConfig(bytes, `--checkpoint ${path}`) };
+}
+
 export function checkpointConfig(bytes: Uint8Array, what: string): RunConfig {
   try {
     return readCheckpointConfig(bytes);

@@ -4,11 +4,11 @@
 // the parallel forward as trained and under the recurrence's weights (which recurrent sampling
 // computes), and the largest difference between parallel and recurrent output rows on N held-out
 // sequences. Train the model to measure with `npm run train -- --weights authors-code ...`.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Gpu } from '../engine/gpu.ts';
 import { measureMismatch, type MismatchResult } from '../train/mismatch.ts';
 import { Trainer } from '../train/trainer.ts';
-import { UsageError, checkpointConfig, intOption, loadTaskData, parse, runMain } from './common.ts';
+import { UsageError, checkpointOption, intOption, loadTaskData, parse, runMain } from './common.ts';
 
 const USAGE = `usage: npm run mismatch -- --checkpoint FILE [options]
   --checkpoint FILE   a last.safetensors of a momentum-attention run (npm run train; required)
@@ -47,15 +47,8 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  if (v.checkpoint === undefined) throw new UsageError('--checkpoint is required');
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(v.checkpoint));
-  } catch (err) {
-    throw new UsageError(`cannot read --checkpoint ${v.checkpoint}: ${(err as Error).message}`);
-  }
+  const { bytes, cfg } = checkpointOption(v.checkpoint);
   const sequences = intOption(v.sequences, 'sequences') ?? 8;
-  const cfg = checkpointConfig(bytes, `--checkpoint ${v.checkpoint}`);
   if (cfg.model.attention.kind !== 'momentum') {
     throw new UsageError(`--checkpoint ${v.checkpoint}: the mismatch is a property of momentum attention; this run uses ${cfg.model.attention.kind}`);
   }

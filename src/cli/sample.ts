@@ -2,7 +2,7 @@
 // recurrent steps. MNIST checkpoints: images pixel by pixel, written as one PNG grid plus one PNG
 // per image; copy-task checkpoints: greedy copies of held-out sequences, printed. Speeds are
 // reported as images/s and tokens/s.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gpu } from '../engine/gpu.ts';
 import { generateImages } from '../model/sampler.ts';
@@ -11,7 +11,7 @@ import { encodeGreyPng, tileImages } from '../tasks/png.ts';
 import { Random } from '../util/random.ts';
 import { copyGreedyAccuracy } from '../train/copyGreedy.ts';
 import { Trainer } from '../train/trainer.ts';
-import { UsageError, checkpointConfig, intOption, loadTaskData, numOption, parse, runMain } from './common.ts';
+import { UsageError, checkpointOption, intOption, loadTaskData, numOption, parse, runMain } from './common.ts';
 
 const USAGE = `usage: npm run sample -- --checkpoint FILE [options]
   --checkpoint FILE   a last.safetensors written by npm run train (required)
@@ -36,17 +36,11 @@ async function main(): Promise<void> {
     return;
   }
   if (v.checkpoint === undefined) throw new UsageError('--checkpoint is required');
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(v.checkpoint));
-  } catch (err) {
-    throw new UsageError(`cannot read --checkpoint ${v.checkpoint}: ${(err as Error).message}`);
-  }
   const count = intOption(v.count, 'count') ?? 16;
   const temperature = numOption(v.temperature, 'temperature') ?? 1;
   if (temperature < 0) throw new UsageError(`--temperature must be >= 0; got ${temperature}`);
   const seed = intOption(v.seed, 'seed', 0) ?? 1;
-  const cfg = checkpointConfig(bytes, `--checkpoint ${v.checkpoint}`);
+  const { bytes, cfg } = checkpointOption(v.checkpoint);
   const data = await loadTaskData(cfg, v.data);
   const gpu = await Gpu.open();
   const trainer = Trainer.fromCheckpoint(gpu, bytes, data);
