@@ -11,7 +11,7 @@ import type { TaskData } from '../train/trainer.ts';
 import type { MetricsRecord, RunConfig, StopReason } from '../train/types.ts';
 import { UsageError, intOption } from './common.ts';
 import { checkGroupMemory, trainIntoDir, writeAtomic, type RunResult } from './runDir.ts';
-import { TWIN_PYTHON_DIR, twinPython } from './twinPython.ts';
+import { twinEnv, twinPython } from './twinPython.ts';
 
 export const RUNNER_OPTIONS = {
   twin: { type: 'boolean' },
@@ -72,7 +72,7 @@ export async function trainInTwin(cfg: RunConfig, dir: string, label: string): P
   writeAtomic(join(dir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
   const log = join(dir, 'twin.log');
   const fd = openSync(log, 'w');
-  const env = { ...process.env, TWIN_THREADS: '1', PYTHONPATH: [TWIN_PYTHON_DIR, process.env.PYTHONPATH].filter(Boolean).join(':') };
+  const env = twinEnv({ TWIN_THREADS: '1' });
   const t0 = performance.now();
   const code = await new Promise<number>((resolve, reject) => {
     const p = spawn(twinPython(), ['-m', 'momentum_twin.run', '--config', join(dir, 'config.json'), '--out', dir], { stdio: ['ignore', fd, fd], env });

@@ -10,9 +10,14 @@ export function twinPython(): string {
   return process.env.TWIN_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 }
 
+/** This process's environment with the twin's package first on PYTHONPATH, plus `extra`. */
+export function twinEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra, PYTHONPATH: [TWIN_PYTHON_DIR, process.env.PYTHONPATH].filter(Boolean).join(':') };
+}
+
 /** Runs python with the twin's package importable; output goes to this process's terminal. */
 export function runTwinPython(args: string[]): number {
-  const env = { ...process.env, PYTHONPATH: [TWIN_PYTHON_DIR, process.env.PYTHONPATH].filter(Boolean).join(':') };
+  const env = twinEnv();
   const r = spawnSync(twinPython(), args, { stdio: 'inherit', env });
   if (r.error) throw new Error(`cannot run ${twinPython()}: ${r.error.message} (install python3-torch; see README, "When a run outgrows the browser")`);
   return r.status ?? 1;
