@@ -32,7 +32,7 @@ export const GROUP_OPTIONS = {
 
 const SHOWCASE_OUT = join('runs', 'showcase-mqar');
 
-export const GROUP_USAGE = `  --seeds 1,2,3 | N       a seed group: every variant x seed is a run (N: seeds 1..N), at most 64 runs;
+export const GROUP_USAGE = `  --seeds 1,2,3 | A:B | N a seed group: every variant x seed is a run (A:B: seeds A..B; N: seeds 1..N), at most 64 runs;
                           each run in DIR/<variant>-seed<k>/, the table in DIR/summary.json and summary.csv
   --baseline V            the variant others are compared with, seed by seed (default: the first)
   --threshold X           steps and training seconds to the first evaluation with test loss <= X nats

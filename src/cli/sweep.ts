@@ -14,7 +14,7 @@ const USAGE = `usage: npm run sweep -- --task copy|mnist|mqar|listops|images --v
   --param NAME            ${SWEEP_PARAMS.map((p) => `${p.flag} ${p.range}`).join(', ')}
   --values LIST           0,0.2,0.4 or a range start:stop:step (stop included), e.g. 0:0.9:0.1
   --param2 NAME --values2 LIST   a second parameter: the grid of both
-  --seeds 1,2 | N         seeds of every point (N: seeds 1..N; default 1); at most 64 runs in all
+  --seeds 1,2 | A:B | N   seeds of every point (A:B: seeds A..B; N: seeds 1..N; default 1); at most 64 runs in all
   --threshold X           steps and seconds to test loss <= X nats (default 0.5; MNIST 1.5 bits/dim)
 ${RUN_USAGE}
 ${RUNNER_USAGE}

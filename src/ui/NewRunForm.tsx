@@ -175,7 +175,7 @@ export function NewRunForm() {
           error={errors.seeds}
           onChange={(v) => setForm({ seeds: v })}
         />
-        <span className="note">{seeds.length > 0 ? `${seeds.length} seed${seeds.length === 1 ? '' : 's'}: ${seeds.slice(0, 8).join(', ')}${seeds.length > 8 ? ', …' : ''}` : 'a list (1, 2, 3) or a count (3: seeds 1..3)'}</span>
+        <span className="note">{seeds.length > 0 ? `${seeds.length} seed${seeds.length === 1 ? '' : 's'}: ${seeds.slice(0, 8).join(', ')}${seeds.length > 8 ? ', …' : ''}` : 'a list (1, 2, 3), a range (4:6; 7:7 is seed 7 alone) or a count (3: seeds 1..3)'}</span>
       </div>
       <fieldset>
         <legend>Sweep (optional): one variant over one or two parameters, crossed with the seeds</legend>

@@ -15,8 +15,10 @@ export const MAX_RUNS = 64;
 export const SHOWCASE = { task: 'mqar', preset: 'tiny', seeds: [1, 2, 3], baseline: 'linear' } as const;
 
 /**
- * A seed list: "1,2,3" (those seeds, in that order) or a count "3" (seeds 1..3; with
- * `countOnly`, any text is a count). The page's Seeds field and `--seeds` both read it. Empty lists, duplicates and anything that is not a u32 are refused, naming it.
+ * A seed list: "1,2,3" (those seeds, in that order), a range "4:6" (seeds 4, 5, 6; "7:7" is seed 7
+ * alone) or a count "3" (seeds 1..3; with `countOnly`, any text is a count). The page's Seeds field
+ * and `--seeds` both read it. Empty lists, duplicates, empty or reversed ranges and anything that
+ * is not a u32 are refused, naming it.
  */
 export function parseSeeds(text: string, opts: { countOnly?: boolean } = {}): number[] {
   const t = text.trim();
@@ -27,12 +29,24 @@ export function parseSeeds(text: string, opts: { countOnly?: boolean } = {}): nu
     if (n > MAX_RUNS) throw new Error(`a seed count of ${n} exceeds the maximum of ${MAX_RUNS} runs`);
     return Array.from({ length: n }, (_, i) => i + 1);
   }
+  const seedOf = (p: string): number => {
+    const n = p === '' ? NaN : Number(p);
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`seed '${p}' is not an integer in 0..2^32-1`);
+    return n;
+  };
+  if (t.includes(':')) {
+    const parts = t.split(':').map((s) => s.trim());
+    if (parts.length !== 2) throw new Error(`a seed range is 'first:last' (e.g. 4:6, or 7:7 for seed 7 alone); got '${text}'`);
+    const [a, b] = parts.map(seedOf);
+    if (b < a) throw new Error(`the seed range '${text}' is reversed (first ${a} > last ${b})`);
+    if (b - a + 1 > MAX_RUNS) throw new Error(`the seed range '${text}' has ${b - a + 1} seeds, over the maximum of ${MAX_RUNS} runs`);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  }
   const parts = t.split(',').map((s) => s.trim());
   const seeds: number[] = [];
   for (const p of parts) {
     if (p === '') throw new Error(`the seed list '${text}' has an empty entry`);
-    const n = Number(p);
-    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`seed '${p}' is not an integer in 0..2^32-1`);
+    const n = seedOf(p);
     if (seeds.includes(n)) throw new Error(`seed ${n} appears twice in '${text}'`);
     seeds.push(n);
   }

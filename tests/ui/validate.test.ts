@@ -48,6 +48,14 @@ describe('field checks', () => {
     expect(parseSeeds('1 2')).toEqual({ error: "seed '1 2' is not an integer in 0..2^32-1" });
     expect(parseSeeds('4-6')).toEqual({ error: "seed '4-6' is not an integer in 0..2^32-1" });
     expect(parseSeeds('65')).toEqual({ error: 'a seed count of 65 exceeds the maximum of 64 runs' });
+    // A range: the way to write one seed other than 1 alone, since '7' is a count.
+    expect(parseSeeds('7:7')).toEqual({ seeds: [7] });
+    expect(parseSeeds(' 4 : 6 ')).toEqual({ seeds: [4, 5, 6] });
+    expect(parseSeeds('6:4')).toEqual({ error: "the seed range '6:4' is reversed (first 6 > last 4)" });
+    expect(parseSeeds('1:2:3')).toEqual({ error: "a seed range is 'first:last' (e.g. 4:6, or 7:7 for seed 7 alone); got '1:2:3'" });
+    expect(parseSeeds('1:')).toEqual({ error: "seed '' is not an integer in 0..2^32-1" });
+    expect(parseSeeds('0:64')).toEqual({ error: "the seed range '0:64' has 65 seeds, over the maximum of 64 runs" });
+    expect(parseSeeds('0:4294967295')).toEqual({ error: "the seed range '0:4294967295' has 4294967296 seeds, over the maximum of 64 runs" });
     expect(validateForm({ ...defaultForm(), seeds: '1,,2' }, presets).seeds).toBe("Seeds: the seed list '1,,2' has an empty entry");
     const many = { ...defaultForm(), variants: ['softmax', 'linear', 'momentum'] as const, seeds: '30' };
     expect(validateForm({ ...many, variants: [...many.variants] }, presets).seeds).toBe(`3 variants x 30 seeds = 90 runs, over the maximum of ${MAX_RUNS}`);
