@@ -9,6 +9,7 @@ import {
   UNSOLICITED,
   metricsTransfer,
   packMetrics,
+  type ClassReport,
   type DataSpec,
   type FromWorker,
   type ImageData8,
@@ -61,6 +62,8 @@ export interface HostDeps {
   sample?: (gpu: GpuLike, trainer: TrainerLike, count: number) => Promise<SamplesMnist | SamplesCopy>;
   /** The inspector's matrices for a held-out example (src/worker/inspect.ts); absent in builds without it. */
   inspect?: (gpu: GpuLike, trainer: TrainerLike, runId: string, example: number) => Promise<Inspection>;
+  /** A classifier's latest evaluation for the page (src/worker/classReport.ts); null when there is none. */
+  classReport?: (trainer: TrainerLike) => ClassReport | null;
   /** GFLOP/s of a short training run on the device, for estimates before any run has stepped. */
   measureSpeed?: (gpu: GpuLike) => Promise<number>;
   /** Test hook: make the device lost (destroy it). */
@@ -411,6 +414,7 @@ export class TrainingHost {
       const batch = packMetrics(result.records);
       this.post({ type: 'metrics', runId: run.id, batch }, metricsTransfer(batch));
       if (batch.changes.length > 0) this.post({ type: 'config', runId: run.id, config: run.trainer.config });
+      if (this.deps.classReport && result.records.some((r) => r.testLoss !== null && Number.isFinite(r.testLoss))) this.postReport(run);
     }
     if (run.disposed) return;
     if (result.stop) {
@@ -430,6 +434,16 @@ export class TrainingHost {
     } else if (this.deps.now() - run.lastCheckpoint > this.checkpointMs) {
       run.lastCheckpoint = this.deps.now();
       void this.checkpoint(run, UNSOLICITED);
+    }
+  }
+
+  /** The run's latest evaluation as the page shows it; a failure to build it is a notice, not a failed run. */
+  private postReport(run: Run): void {
+    try {
+      const report = this.deps.classReport!(run.trainer);
+      if (report) this.post({ type: 'classified', runId: run.id, report });
+    } catch (e) {
+      this.post({ type: 'error', runId: run.id, message: `the test examples could not be read: ${errorText(e)}` });
     }
   }
 

@@ -10,6 +10,7 @@ import { PRESET_DESCRIPTIONS, PRESET_NAMES, makeRunConfig } from '../train/prese
 import { Trainer } from '../train/trainer.ts';
 import { TASK_NAMES } from '../train/types.ts';
 import { flopsPerStep } from './estimate.ts';
+import { classReport } from './classReport.ts';
 import { TrainingHost, type GpuLike } from './host.ts';
 import { inspectRun } from './inspect.ts';
 import type { FromWorker, PresetTable, RunConfig, TaskName, ToWorker } from './protocol.ts';
@@ -100,6 +101,10 @@ const host = new TrainingHost({
       maxLen: held.maxLen,
       count,
     };
+  },
+  classReport: (t) => {
+    const trainer = t as Trainer;
+    return classReport(trainer.config, trainer.lastEvaluation, trainer.data, trainer.step);
   },
   inspect: (_gpu, trainer, runId, example) => inspectRun(runId, trainer as Trainer, example),
   post: (msg, transfer = []) => scope.postMessage(msg, transfer),
