@@ -261,6 +261,11 @@ export class Session {
     this.client.send({ type: 'lose-device' });
   }
 
+  /** A classifier's test evaluation now: its confusion matrix and examples arrive as a report. */
+  evaluate(id: string): void {
+    if (this.s.runs[id]?.live) this.client.send({ type: 'evaluate', runId: id });
+  }
+
   async requestSamples(id: string, count: number): Promise<void> {
     const name = this.s.runs[id]?.name ?? id;
     try {

@@ -2,7 +2,7 @@
 // it), and an invalid one stays in its field, marked with the allowed range, while Train says why
 // it is disabled. The worker checks the complete config again before anything is created.
 import { checkListOpsConfig } from '../tasks/listops.ts';
-import { PIXEL_VOCAB } from '../tasks/mnist.ts';
+import { MNIST_CLASSES, PIXEL_VOCAB } from '../tasks/mnist.ts';
 import { EMBEDDED_MNIST } from '../train/types.ts';
 import { MAX_RUNS } from '../util/seedGroups.ts';
 import type { PresetTable } from '../worker/protocol.ts';
@@ -68,6 +68,9 @@ const FIELD_TASKS: Partial<Record<NumberKey, readonly string[]>> = {
 export function fieldApplies(k: NumberKey, task: string): boolean {
   return FIELD_TASKS[k]?.includes(task) ?? true;
 }
+
+/** The embedded digits (public/mnist-10k.bin): 10,000 of 28 x 28, labels 0..9. */
+const EMBEDDED_INFO: DatasetInfo = { count: 10_000, rows: 28, cols: 28, classes: MNIST_CLASSES };
 
 /** What the page knows of IDX images opened in it: labelled ones can be classified. */
 export interface DatasetInfo {
@@ -154,12 +157,13 @@ export function validateForm(f: FormState, presets: PresetTable | null, datasets
     const e = checkListOpsFields(f, presets);
     if (e) errors[e.key] = e.text;
   }
-  if (f.task === 'images' && f.source !== EMBEDDED_MNIST) {
-    const d = datasets[f.source];
+  if (f.task === 'images') {
+    const d = f.source === EMBEDDED_MNIST ? EMBEDDED_INFO : datasets[f.source];
     const classes = f.classes ?? (presets?.configs.images?.[f.preset]?.task as { classes?: number } | undefined)?.classes ?? null;
     if (d && d.classes === null) errors.source = `the images '${f.source}' were opened without labels; open them with their IDX labels file to classify them`;
     else if (d && classes !== null && d.classes !== null && d.classes > classes && !errors.classes) {
-      errors.classes = `the labels of '${f.source}' go up to ${d.classes - 1}, outside ${classes} classes (0..${classes - 1})`;
+      const name = f.source === EMBEDDED_MNIST ? 'the embedded digits' : `'${f.source}'`;
+      errors.classes = `the labels of ${name} go up to ${d.classes - 1}, outside ${classes} classes (0..${classes - 1})`;
     }
   }
   for (const k of Object.keys(HYPER_LIMITS) as (keyof Hypers)[]) {

@@ -5,6 +5,7 @@ import { useEffect, useRef } from 'react';
 import { isClassificationTask } from '../train/types.ts';
 import type { ClassExampleView, ClassReport } from '../worker/protocol.ts';
 import { useApp } from '../store/store.ts';
+import { useSession } from './context.ts';
 
 /** Pixels of a drawn example per image pixel (a 7 x 7 digit is drawn 56 px wide). */
 const SCALE = 8;
@@ -90,16 +91,21 @@ function Examples({ report }: { report: ClassReport }) {
 }
 
 export function Classification() {
+  const session = useSession();
   const run = useApp((s) => (s.selectedRunId ? s.runs[s.selectedRunId] : undefined));
   const report = useApp((s) => (s.selectedRunId ? s.classReports[s.selectedRunId] : undefined));
   if (!run || !isClassificationTask(run.config.task.kind)) return null;
   return (
     <section className="panel classification" aria-labelledby="classification-title">
       <h2 id="classification-title">Test evaluation: {run.name}</h2>
+      <div className="row">
+        <button type="button" disabled={!run.live} onClick={() => session.evaluate(run.id)}>
+          Evaluate now (step {run.step})
+        </button>
+        {!run.live && <span className="note">resume the run (its checkpoint) first</span>}
+      </div>
       {!report ? (
-        <p className="note">
-          The confusion matrix and test examples appear at the run's next evaluation (every {run.config.evalEvery} steps{run.live ? '' : '; resume the run first'}).
-        </p>
+        <p className="note">The confusion matrix and test examples appear at the run's next evaluation (every {run.config.evalEvery} steps) or when evaluated now.</p>
       ) : (
         <>
           <ConfusionMatrix report={report} />

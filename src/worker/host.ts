@@ -64,6 +64,8 @@ export interface HostDeps {
   inspect?: (gpu: GpuLike, trainer: TrainerLike, runId: string, example: number) => Promise<Inspection>;
   /** A classifier's latest evaluation for the page (src/worker/classReport.ts); null when there is none. */
   classReport?: (trainer: TrainerLike) => ClassReport | null;
+  /** Evaluates a classifier on its test set now and reports it (the 'evaluate' message). */
+  evaluateReport?: (gpu: GpuLike, trainer: TrainerLike) => Promise<ClassReport | null>;
   /** GFLOP/s of a short training run on the device, for estimates before any run has stepped. */
   measureSpeed?: (gpu: GpuLike) => Promise<number>;
   /** Test hook: make the device lost (destroy it). */
@@ -239,6 +241,16 @@ export class TrainingHost {
         if (!inspect || !gpu) throw new Error('the inspector is not available in this build');
         const inspection = await this.exclusive(run, () => inspect(gpu, run.trainer, run.id, msg.example));
         this.post({ type: 'inspection', runId: run.id, requestId: msg.requestId, inspection }, inspectionTransfer(inspection));
+        return;
+      }
+      case 'evaluate': {
+        const run = this.run(msg.runId);
+        const evaluate = this.deps.evaluateReport;
+        const gpu = this.gpu;
+        if (!evaluate || !gpu) throw new Error('evaluation on request is not available in this build');
+        const report = await this.exclusive(run, () => evaluate(gpu, run.trainer));
+        if (!report) throw new Error(`run ${run.id} is not a classifier: it has no confusion matrix`);
+        this.post({ type: 'classified', runId: run.id, report });
         return;
       }
       case 'dispose': {

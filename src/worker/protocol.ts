@@ -80,6 +80,8 @@ export type ToWorker =
   | { type: 'sample'; runId: string; requestId: number; count: number }
   /** The inspector: every layer's effective attention on held-out example `example` of the run. */
   | { type: 'inspect'; runId: string; requestId: number; example: number }
+  /** A classifier's test evaluation now (between steps); answered with 'classified' (a run restored from a checkpoint has none until its next evaluation). */
+  | { type: 'evaluate'; runId: string }
   | { type: 'dispose'; runId: string };
 
 /** The per-step metric columns (src/train/types.ts): the worker packs them, the store keeps them, export writes them. */

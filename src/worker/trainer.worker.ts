@@ -106,6 +106,11 @@ const host = new TrainingHost({
     const trainer = t as Trainer;
     return classReport(trainer.config, trainer.lastEvaluation, trainer.data, trainer.step);
   },
+  async evaluateReport(_gpu, t) {
+    const trainer = t as Trainer;
+    trainer.lastEvaluation = await trainer.evaluate();
+    return classReport(trainer.config, trainer.lastEvaluation, trainer.data, trainer.step);
+  },
   inspect: (_gpu, trainer, runId, example) => inspectRun(runId, trainer as Trainer, example),
   post: (msg, transfer = []) => scope.postMessage(msg, transfer),
   now: () => performance.now(),
@@ -116,7 +121,7 @@ const host = new TrainingHost({
 let chain: Promise<void> = Promise.resolve();
 scope.onmessage = (ev) => {
   const msg = ev.data;
-  const slow = msg.type === 'sample' || msg.type === 'checkpoint' || msg.type === 'inspect';
+  const slow = msg.type === 'sample' || msg.type === 'checkpoint' || msg.type === 'inspect' || msg.type === 'evaluate';
   chain = chain.then(() => (slow ? void host.handle(msg) : host.handle(msg)));
 };
 

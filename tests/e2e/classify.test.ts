@@ -2,7 +2,8 @@
 // SwiftShader. One very small ListOps run (one layer, expressions of at most 16 tokens, 10 steps):
 // the accuracy panel gets its test and training points, the confusion matrix counts every test
 // expression once, the test examples read as `npm run data` writes them, and the run shows its
-// tokens/s. Then IDX labels that do not fit their images are refused when opened.
+// tokens/s, and Evaluate now brings the matrix back. Then IDX labels that do not fit their images
+// are refused when opened.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -79,6 +80,13 @@ describe('classification in Chromium (WebGPU on SwiftShader)', () => {
     expect(await page.getByTestId('run-tps').textContent()).toMatch(/ · [\d,.]+ tokens\/s · up to 16 tokens a sequence$/);
     expect(await page.getByTestId('run-step').textContent()).toBe('10');
     await page.screenshot({ path: join(SHOTS, 'classify-listops.png'), fullPage: true });
+
+    // Evaluate now (the worker's own path, as after a reload): drop the report, ask, and it returns.
+    await page.evaluate(() => (globalThis as unknown as { __playground: { store: { setState(p: object): void } } }).__playground.store.setState({ classReports: {} }));
+    await matrix.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Evaluate now (step 10)' }).click();
+    await matrix.waitFor({ timeout: 60_000 });
+    expect(await matrix.locator('caption').textContent()).toMatch(/^Confusion matrix at step 10: 256 test sequences/);
 
     // Image classification: labels that do not fit the images are refused when opened, with the reason.
     await page.getByLabel('Task').selectOption('images');

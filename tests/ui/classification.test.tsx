@@ -100,6 +100,8 @@ describe('classification in the page', () => {
     const { port } = mount();
     port.reply({ type: 'created', runId: 'a', config: listopsRun, step: 0, parameters: 1000 });
     expect(screen.getByText(/appear at the run's next evaluation \(every 50 steps\)/)).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Evaluate now (step 0)' }));
+    expect(port.sent.at(-1)).toEqual({ type: 'evaluate', runId: 'a' });
     expect(screen.getByText(/A classifier generates nothing/)).toBeTruthy();
     const rec = (step: number, tokensPerSec: number) => ({ step, wallSeconds: step, trainLoss: 2, testLoss: null, tokensPerSec, lr: 1e-3, gradNorm: 1 });
     port.reply({ type: 'metrics', runId: 'a', batch: packMetrics([rec(1, 1000), rec(2, 3000), { ...rec(3, 2000), testLoss: 1.5, accuracy: 0.3, trainAccuracy: 0.4 }]) });

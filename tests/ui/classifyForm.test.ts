@@ -61,7 +61,7 @@ describe('ListOps fields', () => {
 });
 
 describe('image classification fields', () => {
-  it('takes the embedded digits and their labels by default, at 7 x 7', () => {
+  it("takes the embedded digits and their labels by default (with the paper's γ̃ 0.001), at any resolution", () => {
     const f: FormState = { ...defaultForm('images'), variants: ['linear'], resolution: 14 };
     expect(trainBlocker(f, presets)).toBeNull();
     const cfg = makeRunConfig(formToSpecs(f)[0]!);
@@ -72,6 +72,7 @@ describe('image classification fields', () => {
   it('checks the classes and refuses images opened without labels', () => {
     const f: FormState = { ...defaultForm('images'), classes: 1 };
     expect(validateForm(f, presets).classes).toBe('Classes 1 is below the allowed range 2..256, whole numbers');
+    expect(validateForm({ ...defaultForm('images'), classes: 5 }, presets).classes).toBe('the labels of the embedded digits go up to 9, outside 5 classes (0..4)');
     const unlabelled = { ...defaultForm('images'), source: 'digits.idx' };
     expect(validateForm(unlabelled, presets, { 'digits.idx': { count: 9, rows: 28, cols: 28, classes: null } }).source).toMatch(/opened without labels/);
     const labelled = { ...unlabelled, classes: 5 };

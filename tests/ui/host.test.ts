@@ -58,7 +58,7 @@ class FakeTrainer implements TrainerLike {
   }
 }
 
-function setup(opts: { failOpen?: string; classReport?: HostDeps['classReport'] } = {}) {
+function setup(opts: { failOpen?: string; classReport?: HostDeps['classReport']; evaluateReport?: HostDeps['evaluateReport'] } = {}) {
   const sent: FromWorker[] = [];
   const log: string[] = [];
   const trainers: FakeTrainer[] = [];
@@ -87,6 +87,7 @@ function setup(opts: { failOpen?: string; classReport?: HostDeps['classReport'] 
     post: (m) => sent.push(m),
     now: () => (t += 1),
     ...(opts.classReport ? { classReport: opts.classReport } : {}),
+    ...(opts.evaluateReport ? { evaluateReport: opts.evaluateReport } : {}),
   };
   const host = new TrainingHost(deps, { maxTurnSteps: 1 });
   return { host, sent, log, trainers, lose: (why: string) => loseDevice(why) };
@@ -183,6 +184,22 @@ describe('TrainingHost', () => {
     expect(of(sent, 'classified')[0]).toMatchObject({ runId: 'a', report: { matrix: [[1, 1], [0, 2]], examples: [{ text: '[MAX 1 2 ]', predicted: 1 }] } });
     expect(of(sent, 'error').map((m) => m.message)).toEqual(['the test examples could not be read: no examples']);
     expect(of(sent, 'state').at(-1)).toMatchObject({ state: 'finished', step: 12 });
+  });
+
+  it('evaluates a classifier on request between its steps, and says when a run is no classifier', async () => {
+    const evaluateReport = async (_g: GpuLike, t: TrainerLike): Promise<ClassReport | null> =>
+      t.config.name === 'copy' ? null : { step: t.step, accuracy: 1, testLoss: 0.1, classes: 2, matrix: [[2, 0], [0, 2]], examples: [] };
+    const { host, sent } = setup({ evaluateReport });
+    await host.handle({ type: 'create', runId: 'a', config: fakeConfig(10), data: { kind: 'copy' } });
+    await host.handle({ type: 'step', runId: 'a' });
+    await settle();
+    await host.handle({ type: 'evaluate', runId: 'a' });
+    expect(of(sent, 'classified')).toEqual([{ type: 'classified', runId: 'a', report: { step: 1, accuracy: 1, testLoss: 0.1, classes: 2, matrix: [[2, 0], [0, 2]], examples: [] } }]);
+    await host.handle({ type: 'create', runId: 'b', config: { ...fakeConfig(10), name: 'copy' }, data: { kind: 'copy' } });
+    await host.handle({ type: 'evaluate', runId: 'b' });
+    expect(of(sent, 'error').at(-1)).toMatchObject({ runId: 'b', message: 'run b is not a classifier: it has no confusion matrix' });
+    await host.handle({ type: 'evaluate', runId: 'zz' });
+    expect(of(sent, 'error').at(-1)!.message).toMatch(/^no run zz in the worker/);
   });
 
   it('says why when there is no device', async () => {
