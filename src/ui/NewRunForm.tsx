@@ -94,12 +94,12 @@ export function NewRunForm() {
     />
   );
 
-  const openIdx = async (files: FileList | null) => {
-    if (!files || files.length === 0) return;
+  const openIdx = async (files: File[]) => {
+    if (files.length === 0) return;
     const task = form.task === 'images' ? 'images' : 'mnist';
     const classes = form.classes ?? classTask?.classes ?? 10;
     try {
-      const opened = await Promise.all([...files].map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+      const opened = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
       const r = await openIdxFiles(opened, task, Number.isInteger(classes) && classes >= 2 ? classes : 10);
       if (!r.ok) {
         setIdxNote(`Refused: ${r.error}`);
@@ -130,7 +130,7 @@ export function NewRunForm() {
         if (e.dataTransfer.files.length === 0) return;
         e.preventDefault();
         if (form.task !== 'images' && form.task !== 'mnist') setTask('mnist');
-        void openIdx(e.dataTransfer.files);
+        void openIdx([...e.dataTransfer.files]);
       }}
     >
       <h2 id="new-run-title">New comparison</h2>
@@ -152,7 +152,16 @@ export function NewRunForm() {
           />
           <div className="field">
             <label htmlFor="idx-files">{form.task === 'images' ? 'Open IDX images and labels files (or drop them here)' : 'Open IDX files (images, labels; or drop them here)'}</label>
-            <input id="idx-files" type="file" multiple onChange={(e) => void openIdx(e.target.files)} />
+            <input
+              id="idx-files"
+              type="file"
+              multiple
+              onChange={(e) => {
+                const files = [...(e.target.files ?? [])];
+                e.target.value = ''; // the same files opened again (corrected) are read again
+                void openIdx(files);
+              }}
+            />
           </div>
           {idxNote && (
             <p className="note" role="status" data-testid="idx-note">
