@@ -29,11 +29,19 @@ export interface FormState {
   seeds: string;
   /** Copy task: sequence length L. */
   maxLen: number | null;
-  /** MNIST: image side after downsampling, and how many training images. */
+  /** MNIST generation and image classification: image side after downsampling, and how many training images. */
   resolution: 28 | 14 | 7 | null;
   subset: number | null;
-  /** 'embedded' or the name of IDX images the user opened. */
+  /** 'embedded' or the name of IDX images the user opened (with their labels, for classification). */
   source: string;
+  /** Image classification: the classes (every label in 0..classes-1). */
+  classes: number | null;
+  /** ListOps: token-count bounds of an expression, the depth bound and the argument counts. */
+  minLength: number | null;
+  maxLength: number | null;
+  maxDepth: number | null;
+  minArgs: number | null;
+  maxArgs: number | null;
   hypers: Hypers;
   /** Run the momentum-connection variant with adaptive beta~ (eq. 18) instead of a fixed one. */
   adaptive: boolean;
@@ -90,7 +98,8 @@ export const HYPER_LIMITS = {
   beta: { min: 0, max: 0.99, step: 0.01 },
   gamma: { min: 0.05, max: 3, step: 0.05 },
   betaTilde: { min: 0, max: 0.99, step: 0.01 },
-  gammaTilde: { min: 0.05, max: 2, step: 0.01 },
+  // Down to 0.001: the paper's image-task value (Table 1).
+  gammaTilde: { min: 0.001, max: 2, step: 0.001 },
   delta: { min: 0.0001, max: 0.1, step: 0.0001 },
 } as const satisfies Record<keyof Hypers, { min: number; max: number; step: number }>;
 
@@ -125,6 +134,12 @@ export function defaultForm(task: TaskName = 'copy'): FormState {
     resolution: null,
     subset: null,
     source: 'embedded',
+    classes: null,
+    minLength: null,
+    maxLength: null,
+    maxDepth: null,
+    minArgs: null,
+    maxArgs: null,
     hypers: paperHypers(task),
     adaptive: false,
     authorsWeights: false,
@@ -169,6 +184,25 @@ const pointText = (p: Record<string, number>) =>
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
 
+/** The form's fields set for a task (null: the preset's), as makeRunConfig's task overrides. */
+const LISTOPS_FIELDS = ['minLength', 'maxLength', 'maxDepth', 'minArgs', 'maxArgs'] as const;
+
+export function taskOverrides(f: FormState): Record<string, number | string> {
+  const set = (keys: readonly (keyof FormState)[]) => Object.fromEntries(keys.filter((k) => f[k] !== null).map((k) => [k, f[k] as number]));
+  switch (f.task) {
+    case 'copy':
+      return set(['maxLen']);
+    case 'mnist':
+      return { ...set(['resolution', 'subset']), source: f.source };
+    case 'images':
+      return { ...set(['resolution', 'subset', 'classes']), source: f.source };
+    case 'listops':
+      return set(LISTOPS_FIELDS);
+    default:
+      return {};
+  }
+}
+
 /**
  * One run per variant x seed (variants outermost), or for a sweep per point x seed; a given seed
  * means the same data order and initial weights.
@@ -179,18 +213,7 @@ export function formRuns(f: FormState): FormRun[] {
   if (f.heads !== null) model.heads = f.heads;
   if (f.headDim !== null) model.headDim = f.headDim;
   if (f.ffn !== null) model.ffn = f.ffn;
-  const task =
-    f.task === 'copy'
-      ? f.maxLen !== null
-        ? { maxLen: f.maxLen }
-        : {}
-      : f.task === 'mnist'
-        ? {
-            ...(f.resolution !== null ? { resolution: f.resolution } : {}),
-            ...(f.subset !== null ? { subset: f.subset } : {}),
-            source: f.source,
-          }
-        : {};
+  const task = taskOverrides(f);
   const out: FormRun[] = [];
   const points = sweepPoints(f);
   for (const variant of formVariants(f)) {

@@ -109,6 +109,9 @@ export class Inbox {
       case 'samples':
         s.setSamples(m.runId, m.samples);
         return;
+      case 'classified':
+        if (s.runs[m.runId]) s.setClassReport(m.runId, m.report);
+        return;
       case 'error': {
         const id = m.runId;
         if (id && this.failed.has(id)) return;

@@ -57,7 +57,11 @@ export class RunSeries {
     // A run resumed from an earlier checkpoint replays the steps after it: the new ones replace them.
     if (this.length > 0 && b.step[0]! <= this.lastStep) this.truncate(b.step[0]! - 1);
     this.grow(this.length + n);
-    for (const c of METRIC_COLUMNS) this.cols[c].set(b[c], this.length);
+    // A column a batch lacks (stored before the column existed) reads as no value.
+    for (const c of METRIC_COLUMNS) {
+      if (b[c]) this.cols[c].set(b[c], this.length);
+      else this.cols[c].fill(NaN, this.length, this.length + n);
+    }
     const cap = this.cols.step.length;
     while (this.betaTilde.length < b.betaTildeLayers) this.betaTilde.push(new Float64Array(cap).fill(NaN));
     for (let l = 0; l < b.betaTildeLayers; l++) {
@@ -88,6 +92,20 @@ export class RunSeries {
       changes: this.changes.slice(),
     };
   }
+}
+
+/** Training tokens per second over a run's last `window` steps (the mean of their rates; null before a step). */
+export function recentTokensPerSec(s: RunSeries, window = 16): number | null {
+  const col = s.col('tokensPerSec');
+  let sum = 0;
+  let n = 0;
+  for (let i = col.length - 1; i >= 0 && n < window; i--) {
+    if (Number.isFinite(col[i]!)) {
+      sum += col[i]!;
+      n++;
+    }
+  }
+  return n > 0 ? sum / n : null;
 }
 
 export type MetricsEvent = { runId: string; kind: 'append'; from: number } | { runId: string; kind: 'reset' };
@@ -151,11 +169,11 @@ export const metrics = new MetricsHub();
 export function concatBatches(bs: MetricsBatch[]): MetricsBatch {
   if (bs.length === 1) return bs[0]!;
   const cat = (k: MetricColumn | 'betaTilde') => {
-    const out = new Float64Array(bs.reduce((s, b) => s + b[k].length, 0));
+    const out = new Float64Array(bs.reduce((s, b) => s + (k === 'betaTilde' ? b[k].length : b.step.length), 0)).fill(NaN);
     let at = 0;
     for (const b of bs) {
-      out.set(b[k], at);
-      at += b[k].length;
+      if (b[k]) out.set(b[k], at); // a stored batch may lack a newer column
+      at += k === 'betaTilde' ? b[k].length : b.step.length;
     }
     return out;
   };

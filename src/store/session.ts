@@ -12,7 +12,7 @@ import { uniqueName } from './names.ts';
 import type { RunGroup, RunStorage } from './persist.ts';
 import { Recorder } from './recorder.ts';
 import { nextColorIndex, useApp } from './store.ts';
-import { trainBlocker } from './validate.ts';
+import { trainBlocker, type DatasetInfo } from './validate.ts';
 
 type Store = typeof useApp;
 
@@ -104,7 +104,7 @@ export class Session {
    */
   async createFromForm(form: FormState = this.s.form, start = true): Promise<string[]> {
     if (this.s.starting) return [];
-    const blocker = trainBlocker(form, this.s.presets);
+    const blocker = trainBlocker(form, this.s.presets, this.s.datasets);
     if (blocker) {
       this.s.notify(`Cannot train: ${blocker}`);
       return [];
@@ -261,6 +261,11 @@ export class Session {
     this.client.send({ type: 'lose-device' });
   }
 
+  /** A classifier's test evaluation now: its confusion matrix and examples arrive as a report. */
+  evaluate(id: string): void {
+    if (this.s.runs[id]?.live) this.client.send({ type: 'evaluate', runId: id });
+  }
+
   async requestSamples(id: string, count: number): Promise<void> {
     const name = this.s.runs[id]?.name ?? id;
     try {
@@ -309,8 +314,9 @@ export class Session {
     return runId;
   }
 
-  /** IDX images the user opened: kept in IndexedDB and handed to the worker for MNIST-style runs. */
-  async addDataset(name: string, images: ImageData8): Promise<void> {
+  /** IDX images the user opened (with their labels, if any): kept in IndexedDB and handed to the worker. */
+  async addDataset(name: string, images: ImageData8, info?: DatasetInfo): Promise<void> {
+    if (info) this.s.setDatasetInfo(name, info);
     await this.storage.putDataset(name, images);
     this.client.send({ type: 'dataset', name, images });
     this.s.setForm({ source: name });

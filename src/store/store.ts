@@ -1,9 +1,10 @@
 // The page's state: one zustand store built from small slices, each with the actions that change
 // it. Fast-changing metrics are not here (see metrics.ts); runs change a few times a second at most.
 import { create, type StateCreator } from 'zustand';
-import type { AdapterFacts, LiveHypers, PresetTable, RunState, SamplesCopy, SamplesMnist } from '../worker/protocol.ts';
+import type { AdapterFacts, ClassReport, LiveHypers, PresetTable, RunState, SamplesCopy, SamplesMnist } from '../worker/protocol.ts';
 import { defaultForm, paperHypers, type FormState } from './form.ts';
 import type { RunRecord } from './persist.ts';
+import type { DatasetInfo } from './validate.ts';
 
 export type DeviceStatus =
   | { status: 'checking' }
@@ -43,6 +44,9 @@ export interface RunsSlice {
 export interface FormSlice {
   form: FormState;
   presets: PresetTable | null;
+  /** IDX images opened in this page, by name (validation: can they be classified?). */
+  datasets: Record<string, DatasetInfo>;
+  setDatasetInfo(name: string, info: DatasetInfo): void;
   setForm(patch: Partial<FormState>): void;
   setTask(task: FormState['task']): void;
   setPresets(t: PresetTable): void;
@@ -69,6 +73,9 @@ export interface ChartSlice {
 export interface SamplesSlice {
   samples: Record<string, SamplesMnist | SamplesCopy>;
   setSamples(runId: string, s: SamplesMnist | SamplesCopy): void;
+  /** Classifiers: the latest evaluation's confusion matrix and examples, per run (not stored: a reload waits for the next evaluation). */
+  classReports: Record<string, ClassReport>;
+  setClassReport(runId: string, r: ClassReport): void;
 }
 
 export interface Notice {
@@ -157,18 +164,24 @@ const runsSlice: Slice<RunsSlice> = (set) => ({
   removeRun: (id) =>
     set((s) => {
       const { [id]: _gone, ...runs } = s.runs;
+      const { [id]: _report, ...classReports } = s.classReports;
       const order = s.order.filter((x) => x !== id);
-      return { runs, order, selectedRunId: s.selectedRunId === id ? (order[0] ?? null) : s.selectedRunId };
+      return { runs, classReports, order, selectedRunId: s.selectedRunId === id ? (order[0] ?? null) : s.selectedRunId };
     }),
   selectRun: (selectedRunId) => set({ selectedRunId }),
 });
 
+/** The task-specific fields, back to the preset's values when the task changes. */
+const TASK_FIELDS_UNSET = { maxLen: null, resolution: null, subset: null, classes: null, minLength: null, maxLength: null, maxDepth: null, minArgs: null, maxArgs: null } as const;
+
 const formSlice: Slice<FormSlice> = (set) => ({
   form: defaultForm(),
   presets: null,
+  datasets: {},
+  setDatasetInfo: (name, info) => set((s) => ({ datasets: { ...s.datasets, [name]: info } })),
   setForm: (patch) => set((s) => ({ form: { ...s.form, ...patch } })),
   setTask: (task) =>
-    set((s) => ({ form: { ...s.form, task, hypers: paperHypers(task), maxLen: null, resolution: null, subset: null } })),
+    set((s) => ({ form: { ...s.form, task, hypers: paperHypers(task), ...TASK_FIELDS_UNSET } })),
   setPresets: (presets) => set({ presets }),
 });
 
@@ -180,6 +193,8 @@ const chartSlice: Slice<ChartSlice> = (set) => ({
 const samplesSlice: Slice<SamplesSlice> = (set) => ({
   samples: {},
   setSamples: (runId, smp) => set((s) => ({ samples: { ...s.samples, [runId]: smp } })),
+  classReports: {},
+  setClassReport: (runId, r) => set((s) => ({ classReports: { ...s.classReports, [runId]: r } })),
 });
 
 let noticeId = 0;

@@ -42,6 +42,11 @@ export interface DataStream {
   next(batch: number): Batch;
   /** The evaluation set, cut into batches of at most `batch` sequences (always the same). */
   evalBatches(batch: number): Batch[];
+  /**
+   * Classifiers: a fixed sample of training sequences (the split's first, as many as the test set)
+   * in batches of at most `batch`, for the training accuracy; the stream's state does not move.
+   */
+  trainEvalBatches?(batch: number): Batch[];
   state(): StreamState;
   restore(s: StreamState): void;
   /** A line for logs: what the numbers belong to. */
@@ -271,6 +276,11 @@ class ListOpsStream implements DataStream {
     return indexBatches(this.test.length, batch).map((idx) => classBatch(packListOps(idx.map((i) => this.test[i]!))));
   }
 
+  trainEvalBatches(batch: number): Batch[] {
+    const n = Math.min(this.test.length, this.train.length);
+    return indexBatches(n, batch).map((idx) => classBatch(packListOps(idx.map((i) => this.train[i]!))));
+  }
+
   state(): StreamState {
     return { kind: 'listops', sampler: this.sampler.state() };
   }
@@ -317,6 +327,11 @@ class ImagesStream implements DataStream {
 
   evalBatches(batch: number): Batch[] {
     return indexBatches(this.test.count, batch).map((idx) => classBatch(imagesToClassification(this.test, idx)));
+  }
+
+  trainEvalBatches(batch: number): Batch[] {
+    const n = Math.min(this.test.count, this.train.count);
+    return indexBatches(n, batch).map((idx) => classBatch(imagesToClassification(this.train, idx)));
   }
 
   state(): StreamState {

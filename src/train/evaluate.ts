@@ -7,7 +7,7 @@ import { Tape, fromArray } from '../engine/tensor.ts';
 import type { Transformer } from '../model/transformer.ts';
 import { copyAccuracy } from '../tasks/copyTask.ts';
 import { bitsPerDim } from '../tasks/mnist.ts';
-import type { DataStream } from './data.ts';
+import type { Batch, DataStream } from './data.ts';
 import type { RunConfig } from './types.ts';
 
 export interface EvalResult {
@@ -21,23 +21,29 @@ export interface EvalResult {
    * to each class's count). Kept here, not in the metrics records.
    */
   confusion?: number[][];
+  /** Classification: the predicted class of every test sequence, in the evaluation set's order. */
+  predictions?: Uint32Array;
 }
 
-/** The fields of an evaluation that go into a metrics record (everything but the confusion matrix). */
-export function evalMetrics(e: EvalResult): Omit<EvalResult, 'confusion'> {
-  const { confusion: _confusion, ...rest } = e;
+/** The fields of an evaluation that go into a metrics record (everything but the confusion matrix and predictions). */
+export function evalMetrics(e: EvalResult): Omit<EvalResult, 'confusion' | 'predictions'> {
+  const { confusion: _confusion, predictions: _predictions, ...rest } = e;
   return rest;
 }
 
-/** Test loss (mean nll per sequence), accuracy and the confusion matrix of an encoder classifier. */
-async function evaluateClassifier(gpu: Gpu, model: Transformer, cfg: RunConfig, data: DataStream): Promise<EvalResult> {
+/**
+ * Mean nll per sequence, accuracy, the confusion matrix and the predictions of an encoder
+ * classifier on `batches` (the test set, or the training sample of trainEvalBatches).
+ */
+export async function evaluateClassifier(gpu: Gpu, model: Transformer, cfg: RunConfig, batches: Batch[]): Promise<EvalResult> {
   if (cfg.model.output.kind !== 'softmax') throw new Error('a classifier needs a softmax output');
   const classes = cfg.model.output.classes;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   let nllSum = 0;
   let count = 0;
   let right = 0;
-  for (const batch of data.evalBatches(cfg.batch)) {
+  const predicted: number[] = [];
+  for (const batch of batches) {
     const tape = new Tape(gpu, { grad: false });
     try {
       const targets = tape.own(fromArray(gpu, batch.targets, [batch.batch], 'eval.labels')); // u32 [B]
@@ -50,6 +56,7 @@ async function evaluateClassifier(gpu: Gpu, model: Transformer, cfg: RunConfig, 
         const p = am[b]!;
         nllSum += nll[b]!;
         confusion[t]![p]!++;
+        predicted.push(p);
         if (p === t) right++;
       }
       count += batch.batch;
@@ -57,12 +64,12 @@ async function evaluateClassifier(gpu: Gpu, model: Transformer, cfg: RunConfig, 
       tape.dispose();
     }
   }
-  return { testLoss: nllSum / Math.max(count, 1), accuracy: right / Math.max(count, 1), confusion };
+  return { testLoss: nllSum / Math.max(count, 1), accuracy: right / Math.max(count, 1), confusion, predictions: Uint32Array.from(predicted) };
 }
 
 /** Test loss and the task's metric of `model` on `data`'s evaluation set, in batches of `cfg.batch`. */
 export async function evaluateModel(gpu: Gpu, model: Transformer, cfg: RunConfig, data: DataStream): Promise<EvalResult> {
-  if (cfg.model.encoder) return evaluateClassifier(gpu, model, cfg, data);
+  if (cfg.model.encoder) return evaluateClassifier(gpu, model, cfg, data.evalBatches(cfg.batch));
   const copy = cfg.task.kind !== 'mnist'; // copy and MQAR: accuracy on the masked positions
   let nllSum = 0;
   let weight = 0;

@@ -2,7 +2,7 @@
 // stream: whatever task a DataStream serves (copy, MQAR, MNIST, tasks added later) comes out the
 // same way, so `npm run data` writes exactly what training uses.
 import { listOpsText } from '../tasks/listops.ts';
-import { makeDataStream, type TaskData } from './data.ts';
+import { makeDataStream, type DataStream, type TaskData } from './data.ts';
 import { isClassificationTask, type RunConfig } from './types.ts';
 
 /** A next-token example: one target per position. */
@@ -30,8 +30,15 @@ export type Example = SequenceExample | ClassExample;
  * `cfg.batch`, as the trainer draws them), or its held-out set ('test', at most its size).
  */
 export function runExamples(cfg: RunConfig, data: TaskData, count: number, split: 'train' | 'test' = 'train'): Example[] {
+  return streamExamples(makeDataStream(cfg, data), cfg, count, split);
+}
+
+/**
+ * runExamples on a stream already made (the training worker's own run): 'test' reads the fixed
+ * held-out set and leaves the stream as it was; 'train' draws from it (a fresh stream's first batches).
+ */
+export function streamExamples(stream: DataStream, cfg: RunConfig, count: number, split: 'train' | 'test' = 'train'): Example[] {
   if (!Number.isInteger(count) || count < 1) throw new Error(`count must be a positive integer; got ${count}`);
-  const stream = makeDataStream(cfg, data);
   const out: Example[] = [];
   const batches = split === 'test' ? stream.evalBatches(cfg.batch) : null;
   let next = 0;

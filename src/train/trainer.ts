@@ -14,7 +14,7 @@ import { applyHypers, encoderPositions, type ModelConfig } from '../model/config
 import { Transformer } from '../model/transformer.ts';
 import { checkpointTensors, loadCheckpointTensors, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { makeDataStream, type Batch, type DataStream, type TaskData } from './data.ts';
-import { evalMetrics, evaluateModel, type EvalResult } from './evaluate.ts';
+import { evalMetrics, evaluateClassifier, evaluateModel, type EvalResult } from './evaluate.ts';
 import { checkFitsDevice, type MemoryEstimate } from './memory.ts';
 import { checkRunConfig } from './presets.ts';
 import type { LiveHypers, MetricsRecord, RunConfig, StopReason } from './types.ts';
@@ -219,6 +219,8 @@ export class Trainer {
       if (this.stepsDone % this.cfg.evalEvery === 0 || this.stepsDone === this.cfg.steps) {
         this.lastEvaluation = await this.evaluate();
         Object.assign(last, evalMetrics(this.lastEvaluation));
+        const trainSample = this.cfg.model.encoder ? this.data.trainEvalBatches?.(this.cfg.batch) : undefined;
+        if (trainSample) last.trainAccuracy = (await evaluateClassifier(this.gpu, this.model, this.cfg, trainSample)).accuracy!;
       }
     }
     return { records, stop: this.stopped };

@@ -151,6 +151,8 @@ export interface MetricsRecord {
   testLoss: number | null;
   /** Copy task and MQAR: per-token accuracy on the scored positions (MQAR: the answers); copy task: on the copied half of held-out sequences (teacher-forced). ListOps and images: the share of test sequences classified right. */
   accuracy?: number;
+  /** ListOps and images, at evaluations: the share classified right of a fixed sample of training sequences (as many as the test set, dropout off). */
+  trainAccuracy?: number;
   /** Copy task: fraction of held-out sequences copied without a single error (teacher-forced). */
   sequenceAccuracy?: number;
   /** MNIST: test bits per dimension, at `resolution`. */
@@ -177,6 +179,7 @@ export const METRIC_COLUMNS = [
   'trainLoss',
   'testLoss',
   'accuracy',
+  'trainAccuracy',
   'bitsPerDim',
   'tokensPerSec',
   'lr',

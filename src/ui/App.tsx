@@ -2,6 +2,7 @@
 import { useApp } from '../store/store.ts';
 import { validateForm } from '../store/validate.ts';
 import { Charts } from './Charts.tsx';
+import { Classification } from './Classification.tsx';
 import { DevicePanel } from './DevicePanel.tsx';
 import { useSession } from './context.ts';
 import { HyperPanel } from './HyperPanel.tsx';
@@ -71,8 +72,9 @@ function LinkReport() {
   const setLink = useApp((s) => s.setLink);
   const form = useApp((s) => s.form);
   const presets = useApp((s) => s.presets);
+  const datasets = useApp((s) => s.datasets);
   if (!link) return null;
-  const fields = presets ? Object.values(validateForm(form, presets)) : [];
+  const fields = presets ? Object.values(validateForm(form, presets, datasets)) : [];
   const all = [...link.problems, ...fields];
   if (all.length === 0) return null;
   return (
@@ -131,6 +133,7 @@ export function App() {
           <Charts />
           <Results />
           <SweepView />
+          <Classification />
           <Samples />
           <Inspector />
         </div>

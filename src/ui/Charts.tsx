@@ -18,7 +18,9 @@ export function Charts() {
   });
   const has = (k: string) => kinds.split(',').includes(k);
   const shown = METRICS.filter(
-    (m) => (m.id !== 'accuracy' || has('copy')) && (m.id !== 'bits-per-dim' || has('mnist')) && (m.id !== 'beta-tilde' || has('adaptive')),
+    (m) =>
+      (m.id !== 'accuracy' || has('copy')) &&
+      (m.id !== 'class-accuracy' || has('listops') || has('images')) && (m.id !== 'bits-per-dim' || has('mnist')) && (m.id !== 'beta-tilde' || has('adaptive')),
   );
   return (
     <section className="panel charts" aria-labelledby="charts-title">

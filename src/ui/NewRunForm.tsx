@@ -4,11 +4,11 @@
 // comparison that shows the gap between the attention kinds.
 import { useState } from 'react';
 import { VARIANTS, type Variant } from '../model/config.ts';
-import { loadIdxDataset, loadIdxImages } from '../tasks/idx.ts';
 import { HYPER_LIMITS, SWEEP_PARAMS, defaultForm, parseValues, formSeeds, formVariants, type FormState, type Hypers, type SweepParam } from '../store/form.ts';
+import { openIdxFiles } from '../store/idxOpen.ts';
 import { encodeShare } from '../store/share.ts';
 import { useApp } from '../store/store.ts';
-import { FIELD_LIMITS, formRunCount, imageShapeCheck, rangeText, trainBlocker, validateForm, type NumberKey } from '../store/validate.ts';
+import { FIELD_LIMITS, formRunCount, rangeText, trainBlocker, validateForm, type NumberKey } from '../store/validate.ts';
 import type { TaskName } from '../worker/protocol.ts';
 import { SHOWCASE } from '../util/seedGroups.ts';
 import { useSession } from './context.ts';
@@ -22,7 +22,13 @@ export const VARIANT_LABELS: Record<Variant, string> = {
   adaptive: 'Adaptive momentum',
 };
 
-const TASK_LABELS: Record<string, string> = { copy: 'Copy task', mnist: 'MNIST generation', mqar: 'Associative recall (MQAR)' };
+const TASK_LABELS: Record<string, string> = {
+  copy: 'Copy task',
+  mnist: 'MNIST generation',
+  mqar: 'Associative recall (MQAR)',
+  listops: 'ListOps classification (long-range)',
+  images: 'Image classification (pixel sequences)',
+};
 const FALLBACK_PRESETS = ['tiny', 'quick', 'paper'];
 
 
@@ -54,9 +60,13 @@ export function NewRunForm() {
   const base = presets?.configs[form.task]?.[form.preset];
   const m = base?.model;
   const copyTask = base?.task.kind === 'copy' ? base.task : null;
-  const mnistTask = base?.task.kind === 'mnist' ? base.task : null;
-  const errors = validateForm(form, presets);
-  const blocker = trainBlocker(form, presets);
+  const mnistTask = base?.task.kind === 'mnist' || base?.task.kind === 'images' ? base.task : null;
+  const listopsTask = base?.task.kind === 'listops' ? base.task : null;
+  const classTask = base?.task.kind === 'images' ? base.task : null;
+  const datasets = useApp((s) => s.datasets);
+  const errors = validateForm(form, presets, datasets);
+  const blocker = trainBlocker(form, presets, datasets);
+  const images = form.task === 'mnist' || form.task === 'images';
   const h = form.hypers;
   const setH = (k: keyof Hypers, v: number) => setForm({ hypers: { ...h, [k]: v } });
   const toggleVariant = (v: Variant, on: boolean) =>
@@ -84,26 +94,24 @@ export function NewRunForm() {
     />
   );
 
-  const openIdx = async (files: FileList | null) => {
-    if (!files || files.length === 0) return;
+  const openIdx = async (files: File[]) => {
+    if (files.length === 0) return;
+    const task = form.task === 'images' ? 'images' : 'mnist';
+    const classes = form.classes ?? classTask?.classes ?? 10;
     try {
-      const list = [...files];
-      const read = async (f: File) => new Uint8Array(await f.arrayBuffer());
-      const imgFile = list.find((f) => !/label/i.test(f.name)) ?? list[0]!;
-      const lblFile = list.find((f) => f !== imgFile && /label/i.test(f.name));
-      const set = lblFile ? await loadIdxDataset(await read(imgFile), await read(lblFile)) : await loadIdxImages(await read(imgFile));
-      const shape = imageShapeCheck(set.count, set.rows, set.cols);
-      if ('error' in shape) {
-        setIdxNote(`${imgFile.name} cannot be used: ${shape.error}`);
+      const opened = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+      const r = await openIdxFiles(opened, task, Number.isInteger(classes) && classes >= 2 ? classes : 10);
+      if (!r.ok) {
+        setIdxNote(`Refused: ${r.error}`);
         return;
       }
-      await session.addDataset(imgFile.name, set);
+      await session.addDataset(r.name, r.set, r.info);
       const res = form.resolution ?? mnistTask?.resolution ?? 7;
-      const fit = shape.resolutions.includes(res) ? '' : `; resolution set to ${shape.resolutions[0]} (${res} does not divide ${set.rows})`;
-      if (!shape.resolutions.includes(res)) setForm({ resolution: shape.resolutions[0]! });
-      setIdxNote(`${imgFile.name}: ${set.count} images of ${set.rows}x${set.cols}; resolutions ${shape.resolutions.join(', ')}${fit}`);
+      const fit = r.resolutions.includes(res) ? '' : `; resolution set to ${r.resolutions[0]} (${res} does not divide ${r.set.rows})`;
+      if (!r.resolutions.includes(res)) setForm({ resolution: r.resolutions[0]! });
+      setIdxNote(`${r.note}${fit}`);
     } catch (e) {
-      setIdxNote(`Could not read the IDX file: ${(e as Error).message}`);
+      setIdxNote(`Could not read the IDX files: ${(e as Error).message}`);
     }
   };
 
@@ -121,8 +129,8 @@ export function NewRunForm() {
       onDrop={(e) => {
         if (e.dataTransfer.files.length === 0) return;
         e.preventDefault();
-        setForm({ task: 'mnist' });
-        void openIdx(e.dataTransfer.files);
+        if (form.task !== 'images' && form.task !== 'mnist') setTask('mnist');
+        void openIdx([...e.dataTransfer.files]);
       }}
     >
       <h2 id="new-run-title">New comparison</h2>
@@ -130,20 +138,30 @@ export function NewRunForm() {
         <Select label="Task" value={form.task as string} options={taskOptions} error={errors.task} onChange={(t) => setTask(t as TaskName)} />
         <Select label="Preset" value={form.preset} options={presetOptions} error={errors.preset} onChange={(p) => setForm({ preset: p })} />
       </div>
-      {form.task === 'mnist' && (
+      {images && (
         <div className="row">
           <Select
             label="Images"
             value={form.source}
+            error={errors.source}
             options={[
-              { value: 'embedded', label: 'Embedded MNIST (10,000 digits)' },
+              { value: 'embedded', label: `Embedded MNIST (10,000 digits${form.task === 'images' ? ' with their labels' : ''})` },
               ...(form.source !== 'embedded' ? [{ value: form.source, label: form.source }] : []),
             ]}
             onChange={(v) => setForm({ source: v })}
           />
           <div className="field">
-            <label htmlFor="idx-files">Open IDX files (images, labels; or drop them here)</label>
-            <input id="idx-files" type="file" multiple onChange={(e) => void openIdx(e.target.files)} />
+            <label htmlFor="idx-files">{form.task === 'images' ? 'Open IDX images and labels files (or drop them here)' : 'Open IDX files (images, labels; or drop them here)'}</label>
+            <input
+              id="idx-files"
+              type="file"
+              multiple
+              onChange={(e) => {
+                const files = [...(e.target.files ?? [])];
+                e.target.value = ''; // the same files opened again (corrected) are read again
+                void openIdx(files);
+              }}
+            />
           </div>
           {idxNote && (
             <p className="note" role="status" data-testid="idx-note">
@@ -153,10 +171,20 @@ export function NewRunForm() {
           <Select
             label="Resolution"
             value={String(form.resolution ?? mnistTask?.resolution ?? 7)}
-            options={['28', '14', '7'].map((r) => ({ value: r, label: `${r} x ${r}` }))}
+            options={['28', '14', '7'].map((r) => ({ value: r, label: `${r} x ${r}${form.task === 'images' ? ` (${Number(r) ** 2} tokens)` : ''}` }))}
             onChange={(v) => setForm({ resolution: Number(v) as 28 | 14 | 7 })}
           />
           {num('subset', mnistTask?.subset ?? 'all')}
+          {form.task === 'images' && num('classes', classTask?.classes)}
+        </div>
+      )}
+      {form.task === 'listops' && (
+        <div className="row">
+          {num('minLength', listopsTask?.minLength)}
+          {num('maxLength', listopsTask?.maxLength)}
+          {num('maxDepth', listopsTask?.maxDepth)}
+          {num('minArgs', listopsTask?.minArgs)}
+          {num('maxArgs', listopsTask?.maxArgs)}
         </div>
       )}
       {form.task === 'copy' && <div className="row">{num('maxLen', copyTask?.maxLen)}</div>}

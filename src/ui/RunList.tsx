@@ -4,7 +4,8 @@
 // checkpoint upload for all runs.
 import { metricsCsv, metricsJson } from '../store/export.ts';
 import { groupsOf, type RunGroupView } from '../store/groups.ts';
-import { metrics } from '../store/metrics.ts';
+import { metrics, recentTokensPerSec } from '../store/metrics.ts';
+import { taskTokens } from '../train/types.ts';
 import { runColor, useApp, type RunView } from '../store/store.ts';
 import { useSession } from './context.ts';
 import { download, fileSafe } from './download.ts';
@@ -19,6 +20,20 @@ const STATE_TEXT: Record<RunView['state'], string> = {
   error: 'failed',
   'device-lost': 'device lost',
 };
+
+/** Training tokens/s over the last steps and the tokens a sequence has (softmax's cost grows with them). */
+function Throughput({ run }: { run: RunView }) {
+  const hub = useSession().hub;
+  const tps = hub.has(run.id) ? recentTokensPerSec(hub.get(run.id)) : null;
+  const tokens = taskTokens(run.config.task);
+  return (
+    <span className="run-throughput" data-testid="run-tps" title="training throughput over the last 16 steps (padding and a CLS token included)">
+      {' · '}
+      {tps === null ? '– tokens/s' : `${tps >= 100 ? Math.round(tps).toLocaleString('en-US') : tps.toPrecision(2)} tokens/s`} · {run.config.task.kind === 'listops' ? 'up to ' : ''}
+      {tokens} tokens a sequence
+    </span>
+  );
+}
 
 function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
   const session = useSession();
@@ -37,6 +52,7 @@ function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
       <span className="run-status" data-testid="run-status">
         {STATE_TEXT[run.state]} · step <span data-testid="run-step">{run.step}</span> / {run.config.steps}
         {!run.live && run.checkpointStep !== null ? ` · resumes from step ${run.checkpointStep}` : ''}
+        <Throughput run={run} />
       </span>
       {busy && (
         <span className="run-busy" data-testid="run-busy" role="status">

@@ -3,6 +3,7 @@
 import { useEffect, useRef } from 'react';
 import type { SamplesCopy, SamplesMnist } from '../worker/protocol.ts';
 import { useApp } from '../store/store.ts';
+import { isClassificationTask } from '../train/types.ts';
 import { useSession } from './context.ts';
 
 function Digits({ s }: { s: SamplesMnist }) {
@@ -84,6 +85,8 @@ export function Samples() {
       <h2 id="samples-title">Samples</h2>
       {!run ? (
         <p className="note">Select a run to see what it generates.</p>
+      ) : isClassificationTask(run.config.task.kind) ? (
+        <p className="note">A classifier generates nothing: its test examples and confusion matrix are under Test evaluation.</p>
       ) : (
         <>
           <button type="button" disabled={!run.live} onClick={() => id && void session.requestSamples(id, run.config.task.kind === 'mnist' ? 16 : 4)}>

@@ -3,6 +3,7 @@
 // every raw point, not the kept ones (groups.ts finitePoints).
 import type { RunSeries } from '../store/metrics.ts';
 import type { ChartOptions, RunView } from '../store/store.ts';
+import { isClassificationTask } from '../train/types.ts';
 
 export const MAX_POINTS = 200;
 
@@ -71,6 +72,19 @@ export const METRICS: MetricDef[] = [
     yTitle: 'token accuracy',
     allowLog: false,
     traces: (r) => (r.config.task.kind === 'copy' ? [{ key: r.id, name: r.name, y: (s) => s.col('accuracy') }] : []),
+  },
+  {
+    id: 'class-accuracy',
+    title: 'Classification accuracy (test solid, training dotted)',
+    yTitle: 'share classified right',
+    allowLog: false,
+    traces: (r) =>
+      isClassificationTask(r.config.task.kind)
+        ? [
+            { key: `${r.id}:test`, name: `${r.name} · test`, y: (s) => s.col('accuracy') },
+            { key: `${r.id}:train`, name: `${r.name} · training`, y: (s) => s.col('trainAccuracy'), dash: 'dot' },
+          ]
+        : [],
   },
   {
     id: 'bits-per-dim',

@@ -9,6 +9,7 @@ import {
   UNSOLICITED,
   metricsTransfer,
   packMetrics,
+  type ClassReport,
   type DataSpec,
   type FromWorker,
   type ImageData8,
@@ -61,6 +62,10 @@ export interface HostDeps {
   sample?: (gpu: GpuLike, trainer: TrainerLike, count: number) => Promise<SamplesMnist | SamplesCopy>;
   /** The inspector's matrices for a held-out example (src/worker/inspect.ts); absent in builds without it. */
   inspect?: (gpu: GpuLike, trainer: TrainerLike, runId: string, example: number) => Promise<Inspection>;
+  /** A classifier's latest evaluation for the page (src/worker/classReport.ts); null when there is none. */
+  classReport?: (trainer: TrainerLike) => ClassReport | null;
+  /** Evaluates a classifier on its test set now and reports it (the 'evaluate' message). */
+  evaluateReport?: (gpu: GpuLike, trainer: TrainerLike) => Promise<ClassReport | null>;
   /** GFLOP/s of a short training run on the device, for estimates before any run has stepped. */
   measureSpeed?: (gpu: GpuLike) => Promise<number>;
   /** Test hook: make the device lost (destroy it). */
@@ -238,6 +243,16 @@ export class TrainingHost {
         this.post({ type: 'inspection', runId: run.id, requestId: msg.requestId, inspection }, inspectionTransfer(inspection));
         return;
       }
+      case 'evaluate': {
+        const run = this.run(msg.runId);
+        const evaluate = this.deps.evaluateReport;
+        const gpu = this.gpu;
+        if (!evaluate || !gpu) throw new Error('evaluation on request is not available in this build');
+        const report = await this.exclusive(run, () => evaluate(gpu, run.trainer));
+        if (!report) throw new Error(`run ${run.id} is not a classifier: it has no confusion matrix`);
+        this.post({ type: 'classified', runId: run.id, report });
+        return;
+      }
       case 'dispose': {
         const run = this.runs.get(msg.runId);
         if (!run) return;
@@ -411,6 +426,7 @@ export class TrainingHost {
       const batch = packMetrics(result.records);
       this.post({ type: 'metrics', runId: run.id, batch }, metricsTransfer(batch));
       if (batch.changes.length > 0) this.post({ type: 'config', runId: run.id, config: run.trainer.config });
+      if (this.deps.classReport && result.records.some((r) => r.testLoss !== null && Number.isFinite(r.testLoss))) this.postReport(run);
     }
     if (run.disposed) return;
     if (result.stop) {
@@ -430,6 +446,16 @@ export class TrainingHost {
     } else if (this.deps.now() - run.lastCheckpoint > this.checkpointMs) {
       run.lastCheckpoint = this.deps.now();
       void this.checkpoint(run, UNSOLICITED);
+    }
+  }
+
+  /** The run's latest evaluation as the page shows it; a failure to build it is a notice, not a failed run. */
+  private postReport(run: Run): void {
+    try {
+      const report = this.deps.classReport!(run.trainer);
+      if (report) this.post({ type: 'classified', runId: run.id, report });
+    } catch (e) {
+      this.post({ type: 'error', runId: run.id, message: `the test examples could not be read: ${errorText(e)}` });
     }
   }
 

@@ -9,6 +9,11 @@ export const INSPECTION_MAX_BYTES = 256 * 2 ** 20;
 
 export async function inspectRun(runId: string, trainer: Trainer, example: number): Promise<Inspection> {
   const cfg = trainer.config;
+  // inspectModel runs the causal decoder on one full-length row; an encoder's attention is
+  // non-causal over each row's own length (ListOps rows are padded), so it would be drawn wrong.
+  if (cfg.model.encoder) {
+    throw new Error(`the inspector draws decoder runs (copy task, MQAR, MNIST); ${cfg.task.kind} trains a non-causal encoder, which it does not inspect yet`);
+  }
   const seq = trainer.data.seq;
   if (seq > ATTENTION_MATRIX_MAX_SEQ) {
     throw new Error(`this run's sequences have ${seq} tokens, over the inspector's limit of ${ATTENTION_MATRIX_MAX_SEQ}`);

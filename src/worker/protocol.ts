@@ -80,6 +80,8 @@ export type ToWorker =
   | { type: 'sample'; runId: string; requestId: number; count: number }
   /** The inspector: every layer's effective attention on held-out example `example` of the run. */
   | { type: 'inspect'; runId: string; requestId: number; example: number }
+  /** A classifier's test evaluation now (between steps); answered with 'classified' (a run restored from a checkpoint has none until its next evaluation). */
+  | { type: 'evaluate'; runId: string }
   | { type: 'dispose'; runId: string };
 
 /** The per-step metric columns (src/train/types.ts): the worker packs them, the store keeps them, export writes them. */
@@ -115,6 +117,29 @@ export interface SamplesCopy {
   count: number;
 }
 
+/** A held-out example of a classifier with the class the latest evaluation predicted for it. */
+export interface ClassExampleView {
+  /** The real tokens (no padding): ListOps ids, or an image's grey levels row by row. */
+  tokens: number[];
+  /** ListOps: the expression as `npm run data` writes it. */
+  text?: string;
+  label: number;
+  predicted: number;
+}
+
+/** A classifier's latest test evaluation: the confusion matrix and a few examples (sent after each). */
+export interface ClassReport {
+  step: number;
+  accuracy: number;
+  testLoss: number;
+  classes: number;
+  /** matrix[true][predicted]: test sequences counted, as confusion.json writes it. */
+  matrix: number[][];
+  examples: ClassExampleView[];
+  /** Images: the side of the (downsampled) square images the tokens are; absent for ListOps. */
+  side?: number;
+}
+
 /** Worker -> page. */
 export type FromWorker =
   /** `adapter`: its features and the limits that matter (the device panel), where known. */
@@ -133,6 +158,8 @@ export type FromWorker =
   | { type: 'checkpoint'; runId: string; requestId: number; step: number; bytes: Uint8Array }
   | { type: 'samples'; runId: string; requestId: number; samples: SamplesMnist | SamplesCopy }
   | { type: 'inspection'; runId: string; requestId: number; inspection: Inspection }
+  /** A classifier evaluated: its confusion matrix and examples (after every evaluation). */
+  | { type: 'classified'; runId: string; report: ClassReport }
   /** A request failed (invalid hypers, a corrupt checkpoint, ...); the run itself goes on. */
   | { type: 'error'; runId?: string; requestId?: number; message: string }
   /** The device is gone: every run is paused with what it had; `init` again to resume. */

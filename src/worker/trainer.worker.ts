@@ -10,6 +10,7 @@ import { PRESET_DESCRIPTIONS, PRESET_NAMES, makeRunConfig } from '../train/prese
 import { Trainer } from '../train/trainer.ts';
 import { TASK_NAMES } from '../train/types.ts';
 import { flopsPerStep } from './estimate.ts';
+import { classReport } from './classReport.ts';
 import { TrainingHost, type GpuLike } from './host.ts';
 import { inspectRun } from './inspect.ts';
 import type { FromWorker, PresetTable, RunConfig, TaskName, ToWorker } from './protocol.ts';
@@ -101,6 +102,15 @@ const host = new TrainingHost({
       count,
     };
   },
+  classReport: (t) => {
+    const trainer = t as Trainer;
+    return classReport(trainer.config, trainer.lastEvaluation, trainer.data, trainer.step);
+  },
+  async evaluateReport(_gpu, t) {
+    const trainer = t as Trainer;
+    trainer.lastEvaluation = await trainer.evaluate();
+    return classReport(trainer.config, trainer.lastEvaluation, trainer.data, trainer.step);
+  },
   inspect: (_gpu, trainer, runId, example) => inspectRun(runId, trainer as Trainer, example),
   post: (msg, transfer = []) => scope.postMessage(msg, transfer),
   now: () => performance.now(),
@@ -111,7 +121,7 @@ const host = new TrainingHost({
 let chain: Promise<void> = Promise.resolve();
 scope.onmessage = (ev) => {
   const msg = ev.data;
-  const slow = msg.type === 'sample' || msg.type === 'checkpoint' || msg.type === 'inspect';
+  const slow = msg.type === 'sample' || msg.type === 'checkpoint' || msg.type === 'inspect' || msg.type === 'evaluate';
   chain = chain.then(() => (slow ? void host.handle(msg) : host.handle(msg)));
 };
 

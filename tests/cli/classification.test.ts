@@ -54,6 +54,10 @@ describe('npm run train, classification', () => {
     for (const l of lines) {
       expect(l.accuracy as number).toBeGreaterThanOrEqual(0);
       expect(l.testLoss as number).toBeGreaterThan(0);
+      // Measured on the first 40 training images (the subset; fewer than the 200 test images): a multiple of 1/40.
+      expect(l.trainAccuracy as number).toBeGreaterThanOrEqual(0);
+      expect(l.trainAccuracy as number).toBeLessThanOrEqual(1);
+      expect(Math.abs((l.trainAccuracy as number) * 40 - Math.round((l.trainAccuracy as number) * 40))).toBeLessThan(1e-9);
       expect(l).not.toHaveProperty('confusion');
     }
     const confusion = JSON.parse(readFileSync(join(dir, 'confusion.json'), 'utf8'));

@@ -1,6 +1,6 @@
 // The worker's inspector request on a real (tiny) trainer: the held-out example's tokens, the copy
-// task's read positions, the matrices per layer and head, and errors for a bad example index or a
-// sequence over the limit.
+// task's read positions, the matrices per layer and head, and errors for a bad example index, a
+// sequence over the limit or a classifier's encoder.
 import { describe, expect, it } from 'vitest';
 import { makeCopyHeldOut, COPY_HELDOUT_SEED } from '../../src/tasks/copyTask.ts';
 import { makeRunConfig } from '../../src/train/presets.ts';
@@ -83,9 +83,12 @@ describe('inspectRun', () => {
   });
 
   it('refuses sequences over the limit, or matrices too large to send, before running anything', async () => {
-    const fake = { config: { batch: 1, task: { kind: 'copy' } }, data: { seq: 2048 } } as unknown as Trainer;
+    const fake = { config: { batch: 1, task: { kind: 'copy' }, model: {} }, data: { seq: 2048 } } as unknown as Trainer;
     await expect(inspectRun('r3', fake, 0)).rejects.toThrow(/2048 tokens, over the inspector's limit of 1024/);
     const huge = { config: { batch: 1, task: { kind: 'mnist' }, model: { layers: 48, heads: 64 } }, data: { seq: 783 } } as unknown as Trainer;
     await expect(inspectRun('r3', huge, 0)).rejects.toThrow(/48 layers x 64 heads x 783\^2 need \d+ MiB, over the inspector's 256 MiB per request/);
+    // A classifier's encoder is non-causal over each row's own length: not drawn as a decoder's.
+    const encoder = { config: { batch: 1, task: { kind: 'listops' }, model: { layers: 1, heads: 1, encoder: { pooling: 'mean' } } }, data: { seq: 40 } } as unknown as Trainer;
+    await expect(inspectRun('r4', encoder, 0)).rejects.toThrow("the inspector draws decoder runs (copy task, MQAR, MNIST); listops trains a non-causal encoder, which it does not inspect yet");
   });
 });

@@ -120,6 +120,10 @@ describe('Trainer', () => {
       const b2 = (await resumed.run(100)).records;
       expect(lossesOf([...b1, ...b2])).toEqual(lossesOf(a));
       expect(b2.at(-1)!.testLoss).toBe(a.at(-1)!.testLoss);
+      // Classifiers: the training accuracy (on a fixed training sample) at every evaluation, also after the resume.
+      const classify = task === 'listops' || task === 'images';
+      expect(a.filter((r) => r.trainAccuracy !== undefined).map((r) => r.step)).toEqual(classify ? [7, 14] : []);
+      expect(b2.at(-1)!.trainAccuracy).toBe(a.at(-1)!.trainAccuracy);
       expectSameState(await snapshot(resumed.model.params), stateA);
     } finally {
       resumed.dispose();

@@ -1,8 +1,8 @@
 // The worker's host with a fake trainer and device: interleaving, live hypers, step-once, pause,
-// checkpoints and a lost device, without WebGPU.
+// checkpoints, a lost device and classifiers' reports, without WebGPU.
 import { describe, expect, it } from 'vitest';
 import { TrainingHost, type GpuLike, type HostDeps, type TrainerLike } from '../../src/worker/host.ts';
-import type { FromWorker, LiveHypers, MetricsRecord, RunConfig, StopReason } from '../../src/worker/protocol.ts';
+import type { ClassReport, FromWorker, LiveHypers, MetricsRecord, RunConfig, StopReason } from '../../src/worker/protocol.ts';
 
 function fakeConfig(steps = 10): RunConfig {
   return {
@@ -39,7 +39,8 @@ class FakeTrainer implements TrainerLike {
     for (let i = 0; i < n && this.step < this.cfg.steps; i++) {
       this.step++;
       this.log.push(`${this.id}:${this.step}`);
-      const r: MetricsRecord = { step: this.step, wallSeconds: this.step, trainLoss: 1 / this.step, testLoss: null, tokensPerSec: 100, lr: 1e-3, gradNorm: 1 };
+      const testLoss = this.step % this.cfg.evalEvery === 0 ? 2 / this.step : null;
+      const r: MetricsRecord = { step: this.step, wallSeconds: this.step, trainLoss: 1 / this.step, testLoss, tokensPerSec: 100, lr: 1e-3, gradNorm: 1 };
       if (this.pending) {
         r.changed = this.pending;
         this.pending = null;
@@ -57,7 +58,7 @@ class FakeTrainer implements TrainerLike {
   }
 }
 
-function setup(opts: { failOpen?: string } = {}) {
+function setup(opts: { failOpen?: string; classReport?: HostDeps['classReport']; evaluateReport?: HostDeps['evaluateReport'] } = {}) {
   const sent: FromWorker[] = [];
   const log: string[] = [];
   const trainers: FakeTrainer[] = [];
@@ -85,6 +86,8 @@ function setup(opts: { failOpen?: string } = {}) {
     loadEmbedded: async () => ({ count: 0, rows: 28, cols: 28, pixels: new Uint8Array(0) }),
     post: (m) => sent.push(m),
     now: () => (t += 1),
+    ...(opts.classReport ? { classReport: opts.classReport } : {}),
+    ...(opts.evaluateReport ? { evaluateReport: opts.evaluateReport } : {}),
   };
   const host = new TrainingHost(deps, { maxTurnSteps: 1 });
   return { host, sent, log, trainers, lose: (why: string) => loseDevice(why) };
@@ -162,6 +165,41 @@ describe('TrainingHost', () => {
     await host.handle({ type: 'restore', runId: 'a', checkpoint: new Uint8Array([7]), data: { kind: 'copy' } });
     expect(of(sent, 'ready')).toHaveLength(2);
     expect(of(sent, 'created').at(-1)).toMatchObject({ runId: 'a', step: 7 });
+  });
+
+  it("sends a classifier's report after each turn with an evaluation, and a failed report only as a notice", async () => {
+    let calls = 0;
+    const report = (t: TrainerLike): ClassReport | null => {
+      calls++;
+      if (t.step === 10) throw new Error('no examples');
+      return { step: t.step, accuracy: 0.5, testLoss: 1, classes: 2, matrix: [[1, 1], [0, 2]], examples: [{ tokens: [1, 2], text: '[MAX 1 2 ]', label: 1, predicted: 1 }] };
+    };
+    const { host, sent } = setup({ classReport: report });
+    await host.handle({ type: 'create', runId: 'a', config: fakeConfig(12), data: { kind: 'copy' } });
+    await host.handle({ type: 'start', runId: 'a' });
+    for (let i = 0; i < 200 && !of(sent, 'state').some((m) => m.state === 'finished'); i++) await settle(10);
+    // One step a turn (maxTurnSteps 1): evaluations at steps 5 and 10 only.
+    expect(calls).toBe(2);
+    expect(of(sent, 'classified').map((m) => m.report.step)).toEqual([5]);
+    expect(of(sent, 'classified')[0]).toMatchObject({ runId: 'a', report: { matrix: [[1, 1], [0, 2]], examples: [{ text: '[MAX 1 2 ]', predicted: 1 }] } });
+    expect(of(sent, 'error').map((m) => m.message)).toEqual(['the test examples could not be read: no examples']);
+    expect(of(sent, 'state').at(-1)).toMatchObject({ state: 'finished', step: 12 });
+  });
+
+  it('evaluates a classifier on request between its steps, and says when a run is no classifier', async () => {
+    const evaluateReport = async (_g: GpuLike, t: TrainerLike): Promise<ClassReport | null> =>
+      t.config.name === 'copy' ? null : { step: t.step, accuracy: 1, testLoss: 0.1, classes: 2, matrix: [[2, 0], [0, 2]], examples: [] };
+    const { host, sent } = setup({ evaluateReport });
+    await host.handle({ type: 'create', runId: 'a', config: fakeConfig(10), data: { kind: 'copy' } });
+    await host.handle({ type: 'step', runId: 'a' });
+    await settle();
+    await host.handle({ type: 'evaluate', runId: 'a' });
+    expect(of(sent, 'classified')).toEqual([{ type: 'classified', runId: 'a', report: { step: 1, accuracy: 1, testLoss: 0.1, classes: 2, matrix: [[2, 0], [0, 2]], examples: [] } }]);
+    await host.handle({ type: 'create', runId: 'b', config: { ...fakeConfig(10), name: 'copy' }, data: { kind: 'copy' } });
+    await host.handle({ type: 'evaluate', runId: 'b' });
+    expect(of(sent, 'error').at(-1)).toMatchObject({ runId: 'b', message: 'run b is not a classifier: it has no confusion matrix' });
+    await host.handle({ type: 'evaluate', runId: 'zz' });
+    expect(of(sent, 'error').at(-1)!.message).toMatch(/^no run zz in the worker/);
   });
 
   it('says why when there is no device', async () => {

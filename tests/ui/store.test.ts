@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultForm, formToSpecs, formVariants } from '../../src/store/form.ts';
 import { decodeShare, encodeShare } from '../../src/store/share.ts';
 import { metricsCsv } from '../../src/store/export.ts';
-import { MetricsHub, RunSeries } from '../../src/store/metrics.ts';
+import { MetricsHub, RunSeries, concatBatches, recentTokensPerSec } from '../../src/store/metrics.ts';
 import { MemoryStorage } from '../../src/store/persist.ts';
 import { Session, checkpointConfig } from '../../src/store/session.ts';
 import { nextColorIndex, resetApp, useApp } from '../../src/store/store.ts';
@@ -64,6 +64,20 @@ describe('RunSeries', () => {
     s.append(packMetrics([rec(4, { trainLoss: 9 }), rec(5), rec(6)]));
     expect(Array.from(s.col('step'))).toEqual([1, 2, 3, 4, 5, 6]);
     expect(s.col('trainLoss')[3]).toBe(9);
+  });
+
+  it('reads a stored batch without a newer column (trainAccuracy) as no values, and gives the recent tokens/s', () => {
+    const old = packMetrics([rec(1, { tokensPerSec: 100 }), rec(2, { tokensPerSec: 300 })]) as Partial<ReturnType<typeof packMetrics>>;
+    delete old.trainAccuracy;
+    const s = new RunSeries(2);
+    expect(recentTokensPerSec(s)).toBeNull();
+    s.append(old as ReturnType<typeof packMetrics>);
+    s.append(packMetrics([rec(3, { trainAccuracy: 0.5, tokensPerSec: 500 })]));
+    expect(Array.from(s.col('trainAccuracy'))).toEqual([NaN, NaN, 0.5]);
+    expect(recentTokensPerSec(s)).toBe(300);
+    expect(recentTokensPerSec(s, 2)).toBe(400);
+    const both = concatBatches([old as ReturnType<typeof packMetrics>, packMetrics([rec(3, { trainAccuracy: 0.5 })])]);
+    expect(Array.from(both.trainAccuracy)).toEqual([NaN, NaN, 0.5]);
   });
 
   it('keeps adaptive beta~ per layer and the live changes', () => {
