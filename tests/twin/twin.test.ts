@@ -8,34 +8,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineGradients } from '../../src/cli/twinEngine.ts';
-import { TWIN_PYTHON_DIR, twinPython } from '../../src/cli/twinPython.ts';
+import { TWIN_PYTHON_DIR } from '../../src/cli/twinPython.ts';
 import type { Variant } from '../../src/model/config.ts';
 import { loadMnistFile } from '../../src/tasks/dataNode.ts';
-import { loadIdxDataset, loadIdxImages } from '../../src/tasks/idx.ts';
+import { loadIdxImages } from '../../src/tasks/idx.ts';
 import { makeRunConfig, type RunOverrides } from '../../src/train/presets.ts';
-import { runExamples } from '../../src/train/examples.ts';
 import { readSafetensors, writeSafetensors } from '../../src/train/safetensors.ts';
 import { Trainer, type TaskData } from '../../src/train/trainer.ts';
 import type { RunConfig } from '../../src/train/types.ts';
 import { useGpu } from '../helpers.ts';
+import { FASHION_T10K, checkpointAfter, python } from './shared.ts';
 
 const gpu = useGpu();
 let dir: string;
 let mnist: TaskData;
 let fashion: TaskData;
-const FASHION_T10K = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'twin-test-'));
   mnist = { kind: 'mnist', images: await loadMnistFile() };
   fashion = { kind: 'mnist', images: await loadIdxImages(new Uint8Array(readFileSync(FASHION_T10K))) };
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function python(args: string[], timeout = 300_000) {
-  const env = { ...process.env, PYTHONPATH: TWIN_PYTHON_DIR, OMP_NUM_THREADS: '1' };
-  const r = spawnSync(twinPython(), args, { env, encoding: 'utf8', timeout });
-  return { status: r.status, out: `${r.stdout}${r.stderr}` };
-}
 
 function copyRun(variant: Variant, o: RunOverrides = {}): RunConfig {
   return makeRunConfig({
@@ -68,58 +61,9 @@ function mnistRun(variant: Variant, model: RunOverrides['model'] = {}): RunConfi
   });
 }
 
-/** A tiny encoder on ListOps (padded batches) or 7x7 image classification. */
-function encoderRun(task: 'listops' | 'images', variant: Variant, pooling: 'mean' | 'cls', o: RunOverrides = {}): RunConfig {
-  const t = task === 'listops' ? { minLength: 5, maxLength: 24, maxDepth: 3, minArgs: 2, maxArgs: 4, trainExamples: 40, testExamples: 7 } : { resolution: 7, subset: 40, testImages: 6 };
-  return makeRunConfig({
-    task,
-    variant,
-    overrides: { batch: 5, steps: 2, evalEvery: 1, seed: 4, ...o, task: { ...t, ...(o.task ?? {}) } as RunOverrides['task'], model: { layers: 2, heads: 2, headDim: 4, ffn: 12, dropout: 0, encoder: { pooling }, ...(o.model ?? {}) } },
-  });
-}
-
-/** Writes checkpoint + engine gradients for each case, runs the twin's check on all in one process. */
-async function checkAll(cases: [RunConfig, TaskData][], tag: string) {
-  const pairs: [string, string][] = [];
-  for (const [i, [cfg, data]] of cases.entries()) {
-    const ckpt = await checkpointAfter(cfg, data, 1);
-    const [ck, eng] = [join(dir, `${tag}${i}.safetensors`), join(dir, `${tag}${i}.engine.safetensors`)];
-    writeFileSync(ck, ckpt);
-    const bytes = await engineGradients(gpu(), ckpt, data);
-    writeFileSync(eng, bytes);
-    const e = readSafetensors(bytes).tensors;
-    if (cfg.task.kind === 'listops') expect([...(e.get('batch.lengths')!.data as Uint32Array)].some((l) => l < e.get('batch.inputs')!.shape[1]!)).toBe(true); // padding present
-    pairs.push([ck, eng]);
-  }
-  const r = python(['-c', `
-import sys
-from momentum_twin.check import compare
-lines = []
-ok = [compare(c, e, out=lines.append) for c, e in ${JSON.stringify(pairs)}]
-print('\\n'.join(l for l in lines if l.startswith(('FAIL', 'largest'))))
-sys.exit(0 if all(ok) else 1)
-`]);
-  const last = r.out.trim().split('\n').filter((l) => l.startsWith('largest'));
-  expect(last.length, r.out).toBe(cases.length);
-  for (const l of last) expect(l, r.out).toMatch(/all within tolerance/);
-  expect(r.status, r.out).toBe(0);
-  return last;
-}
-
 function fashionRun(): RunConfig {
   const cfg = mnistRun('momentum-connection');
   return { ...cfg, task: { ...cfg.task, source: FASHION_T10K } as RunConfig['task'] };
-}
-
-/** A checkpoint after `steps` trained steps (non-zero Adam moments, a moved data stream). */
-async function checkpointAfter(cfg: RunConfig, data: TaskData, steps: number): Promise<Uint8Array> {
-  const t = Trainer.create(gpu(), cfg, data);
-  try {
-    if (steps > 0) await t.run(steps);
-    return await t.checkpoint();
-  } finally {
-    t.dispose();
-  }
 }
 
 describe('the twin', () => {
@@ -144,7 +88,7 @@ describe('the twin', () => {
   for (const [name, make] of cases) {
     it(`equals the engine's loss and every gradient: ${name} (and non-causal attention)`, async () => {
       const [cfg, data] = make();
-      const ckpt = await checkpointAfter(cfg, data, 1);
+      const ckpt = await checkpointAfter(gpu(), cfg, data, 1);
       const ck = join(dir, `${cfg.variant}-${name.length}.safetensors`);
       const eng = join(dir, `${cfg.variant}-${name.length}.engine.safetensors`);
       writeFileSync(ck, ckpt);
@@ -156,73 +100,9 @@ describe('the twin', () => {
     });
   }
 
-  it("equals the engine's loss and every gradient for encoders: five variants x mean and cls pooling on padded ListOps batches", async () => {
-    const variants: Variant[] = ['softmax', 'linear', 'momentum', 'momentum-connection', 'adaptive'];
-    const cases = variants.flatMap((v) => (['mean', 'cls'] as const).map((p): [RunConfig, TaskData] => [encoderRun('listops', v, p), { kind: 'listops' }]));
-    const lines = await checkAll(cases, 'listops');
-    expect(lines.filter((l) => /cls pooling/.test(l))).toHaveLength(5);
-    expect(lines.every((l) => /loss and gradients \d\.\d\de-0[5-9]/.test(l)), lines.join('\n')).toBe(true);
-  }, 400_000);
-
-  it("equals the engine's gradients for image classification: embedded digits (dropout on, CLS) and Fashion-MNIST IDX images + labels", async () => {
-    const idx = { source: FASHION_T10K, labels: FASHION_T10K.replace('images-idx3', 'labels-idx1') };
-    const fashionSet = { kind: 'mnist', images: await loadIdxDataset(readFileSync(FASHION_T10K), readFileSync(idx.labels)) } as const;
-    await checkAll([
-      [encoderRun('images', 'adaptive', 'cls', { model: { dropout: 0.2 } }), mnist],
-      [encoderRun('images', 'momentum', 'mean', { task: idx }), fashionSet],
-    ], 'images');
-  }, 300_000);
-
-  it('draws the ListOps and image examples that npm run data writes (train order and test split, embedded and IDX)', async () => {
-    const fashionLabelled = await loadIdxDataset(readFileSync(FASHION_T10K), readFileSync(FASHION_T10K.replace('images-idx3', 'labels-idx1')));
-    const idx = { source: FASHION_T10K, labels: FASHION_T10K.replace('images-idx3', 'labels-idx1') };
-    const runs: [string, RunConfig, string[]][] = [
-      ['listops', makeRunConfig({ task: 'listops', variant: 'linear', overrides: { seed: 3, batch: 32 } }), []],
-      ['images', makeRunConfig({ task: 'images', variant: 'linear', overrides: { seed: 2, batch: 16, task: { resolution: 14 } } }), ['--resolution', '14']],
-      ['images', makeRunConfig({ task: 'images', variant: 'linear', overrides: { seed: 5, batch: 8, task: { resolution: 7, ...idx } } }), ['--resolution', '7', '--data', idx.source, '--labels', idx.labels]],
-    ];
-    const files = runs.map(([task, cfg, extra], i) => {
-      const out = (split: string) => join(dir, `data${i}-${split}.jsonl`);
-      for (const split of ['train', 'test'] as const) {
-        if (i > 0 || split === 'test') {
-          // What src/cli/data.ts writes, without a process per file (the CLI itself runs once, below).
-          const data: TaskData = task === 'listops' ? { kind: 'listops' } : i === 1 ? mnist : { kind: 'mnist', images: fashionLabelled };
-          writeFileSync(out(split), runExamples(cfg, data, 70, split).map((e) => JSON.stringify(e)).join('\n') + '\n');
-          continue;
-        }
-        const args = ['--task', task, '--count', '70', '--seed', String(cfg.seed), '--batch', String(cfg.batch), '--split', split, ...extra, '--out', out(split)];
-        const r = spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/data.ts', ...args], { encoding: 'utf8', timeout: 120_000 });
-        expect(r.status, r.stderr).toBe(0);
-      }
-      const cfgFile = join(dir, `data${i}.json`);
-      writeFileSync(cfgFile, JSON.stringify(cfg));
-      return [cfgFile, out('train'), out('test')];
-    });
-    const r = python(['-c', `
-import json
-from momentum_twin.data import make_stream
-def rows(batches, n):
-    out = []
-    for b in batches:
-        for i in range(b.batch):
-            L = b.seq if b.lengths is None else int(b.lengths[i])
-            out.append({'input': b.inputs[i, :L].tolist(), 'label': int(b.targets[i])})
-    return out[:n]
-for c, train, test in ${JSON.stringify(files)}:
-    cfg = json.load(open(c))
-    s = make_stream(cfg)
-    for path, mine in ((train, lambda n: rows([s.next(cfg['batch']) for _ in range(n // cfg['batch'] + 1)], n)), (test, lambda n: rows(s.eval_batches(cfg['batch']), n))):
-        ts = [{'input': e['input'], 'label': e['label']} for e in map(json.loads, open(path))]
-        assert mine(len(ts)) == ts, f"{cfg['task']['kind']} {path} differs"
-        print(cfg['task']['kind'], path, len(ts), 'equal')
-`]);
-    expect(r.status, r.out).toBe(0);
-    expect(r.out.match(/equal/g)).toHaveLength(6);
-  }, 300_000);
-
   it('fails the check, naming the tensor, when one gradient is off by 1e-3; the CLI passes on the true one', async () => {
     const cfg = copyRun('momentum');
-    const ckpt = await checkpointAfter(cfg, { kind: 'copy' }, 1);
+    const ckpt = await checkpointAfter(gpu(), cfg, { kind: 'copy' }, 1);
     const ck = join(dir, 'cli.safetensors');
     writeFileSync(ck, ckpt);
     const eng = readSafetensors(await engineGradients(gpu(), ckpt, { kind: 'copy' }));
@@ -244,7 +124,7 @@ for c, train, test in ${JSON.stringify(files)}:
   it('starts from the same parameters as the playground for a config and seed', async () => {
     const cfg = copyRun('adaptive', { model: { position: 'learned' } });
     const file = join(dir, 'init.safetensors');
-    writeFileSync(file, await checkpointAfter(cfg, { kind: 'copy' }, 0));
+    writeFileSync(file, await checkpointAfter(gpu(), cfg, { kind: 'copy' }, 0));
     const r = python(['-c', `
 import json, numpy as np
 from momentum_twin import safetensors as st
@@ -292,7 +172,7 @@ st.write(${JSON.stringify(b)}, {'z': np.array([[0.25, -1e-9]], np.float32), 'a':
   it('continues a playground checkpoint under torchrun (K = 2) as the engine would, and the playground resumes it', async () => {
     const cfg = copyRun('momentum-connection', { steps: 4, evalEvery: 2, batch: 4 });
     const start = join(dir, 'start.safetensors');
-    writeFileSync(start, await checkpointAfter(cfg, { kind: 'copy' }, 2));
+    writeFileSync(start, await checkpointAfter(gpu(), cfg, { kind: 'copy' }, 2));
     const out = join(dir, 'twin-run');
     const cli = spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/twin.ts', '--nproc', '2', '--resume', start, '--steps', '4', '--out', out], {
       encoding: 'utf8',
@@ -339,7 +219,7 @@ st.write(${JSON.stringify(b)}, {'z': np.array([[0.25, -1e-9]], np.float32), 'a':
 
   it('refuses --nproc larger than the batch before starting anything', async () => {
     const file = join(dir, 'small.safetensors');
-    writeFileSync(file, await checkpointAfter(copyRun('linear', { batch: 2 }), { kind: 'copy' }, 0));
+    writeFileSync(file, await checkpointAfter(gpu(), copyRun('linear', { batch: 2 }), { kind: 'copy' }, 0));
     const out = join(dir, 'never');
     const cli = spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/twin.ts', '--nproc', '3', '--resume', file, '--out', out], { encoding: 'utf8' });
     expect(cli.status).toBe(2);
