@@ -6,7 +6,10 @@ split, downsampling and subset), each with the epoch order of src/train/data.ts.
 public/mnist-10k.bin (labels included) or an IDX images + labels pair, gzipped or not, checked as
 src/tasks/idx.ts checks them."""
 import gzip
+import hashlib
+import json
 import os
+import tempfile
 import zlib
 
 import numpy as np
@@ -91,14 +94,68 @@ def listops_example(rng, t):
 
 
 _splits = {}
+CACHE_VERSION = 1  # bump when the generator changes: cached splits of an older one are not read
+
+
+def cache_dir():
+    """Where generated ListOps splits are kept ($TWIN_CACHE_DIR; empty: no cache)."""
+    d = os.environ.get('TWIN_CACHE_DIR')
+    return os.path.join(os.path.expanduser('~'), '.cache', 'momentum_twin') if d is None else d
+
+
+def _cache_path(t):
+    key = json.dumps({'version': CACHE_VERSION, 'valueP': VALUE_P, 'seeds': SPLIT_SEEDS, **t}, sort_keys=True)
+    return os.path.join(cache_dir(), f"listops-{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz")
+
+
+def _pack_split(examples):
+    lengths = np.array([len(e[0]) for e in examples], dtype=np.int64)
+    tokens = np.concatenate([np.asarray(e[0], dtype=np.uint8) for e in examples]) if examples else np.zeros(0, np.uint8)
+    return tokens, lengths, np.array([e[1] for e in examples], dtype=np.uint8)
+
+
+def _unpack_split(tokens, lengths, labels, count, t):
+    if len(lengths) != count or len(labels) != count or int(lengths.sum()) != len(tokens):
+        raise ValueError('sizes')
+    if count and (lengths.min() < t['minLength'] or lengths.max() > t['maxLength'] or labels.max() > 9 or tokens.max() >= LISTOPS_VOCAB):
+        raise ValueError('bounds')
+    ends = np.cumsum(lengths)
+    return [(tokens[e - n:e].tolist(), int(y)) for e, n, y in zip(ends, lengths, labels)]
+
+
+def _read_cache(path, t):
+    try:
+        with np.load(path) as z:
+            return (_unpack_split(z['train_tokens'], z['train_lengths'], z['train_labels'], t['trainExamples'], t),
+                    _unpack_split(z['test_tokens'], z['test_lengths'], z['test_labels'], t['testExamples'], t))
+    except (OSError, KeyError, ValueError):
+        return None  # absent or not ours: generate (and overwrite)
+
+
+def _write_cache(path, train, test):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix='.partial')
+        with os.fdopen(fd, 'wb') as f:
+            a, b = _pack_split(train), _pack_split(test)
+            np.savez(f, train_tokens=a[0], train_lengths=a[1], train_labels=a[2], test_tokens=b[0], test_lengths=b[1], test_labels=b[2])
+        os.replace(tmp, path)  # concurrent runs of one group write the same bytes
+    except OSError:
+        pass  # a read-only home: the next run generates again
 
 
 def listops_splits(t):
-    """(train, test) lists of (tokens, label), as src/train/data.ts's listOpsData (no validation split)."""
+    """(train, test) lists of (tokens, label), as src/train/data.ts's listOpsData (no validation split).
+    Generating LRA-sized splits takes minutes in Python, so they are kept in cache_dir() by config."""
     key = tuple(sorted(t.items()))
     if key in _splits:
         return _splits[key]
     check_listops(t)
+    path = _cache_path(t) if cache_dir() else None
+    cached = _read_cache(path, t) if path else None
+    if cached:
+        _splits[key] = cached
+        return cached
     seen = set()
 
     def draw(seed, count, exclude):
@@ -118,6 +175,8 @@ def listops_splits(t):
 
     train = draw(SPLIT_SEEDS[0], t['trainExamples'], False)
     test = draw(SPLIT_SEEDS[2], t['testExamples'], True)
+    if path:
+        _write_cache(path, train, test)
     _splits[key] = (train, test)
     return train, test
 

@@ -104,6 +104,24 @@ def test_listops_labels_are_the_expressions_values_and_bad_bounds_are_named():
         check_listops({**t, 'minArgs': 5})
 
 
+def test_listops_splits_are_cached_by_config_and_a_bad_cache_file_is_regenerated(tmp_path, monkeypatch):
+    from momentum_twin import classify_data as cd
+    monkeypatch.setenv('TWIN_CACHE_DIR', str(tmp_path))
+    t = {**ENCODER['task'], 'trainExamples': 25}
+    cd._splits.clear()
+    fresh = cd.listops_splits(t)
+    files = list(tmp_path.glob('listops-*.npz'))
+    assert len(files) == 1 and not list(tmp_path.glob('*.partial'))
+    cd._splits.clear()
+    assert cd.listops_splits(t) == fresh  # read back
+    files[0].write_bytes(b'not a cache')
+    cd._splits.clear()
+    assert cd.listops_splits(t) == fresh and files[0].stat().st_size > 20  # regenerated, rewritten
+    cd._splits.clear()
+    assert cd.listops_splits({**t, 'testExamples': 4})[1] == fresh[1][:4]  # another config, another file
+    assert len(list(tmp_path.glob('listops-*.npz'))) == 2
+
+
 def idx(dims, data, gz):
     raw = bytes([0, 0, 8, len(dims)]) + b''.join(d.to_bytes(4, 'big') for d in dims) + bytes(data)
     return gzip.compress(raw) if gz else raw
