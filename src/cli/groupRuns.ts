@@ -27,7 +27,7 @@ export const RUNNER_USAGE = `  --twin                  train the runs in the PyT
 const TWIN_TASKS: readonly string[] = ['copy', 'mqar', 'mnist', 'listops', 'images'];
 
 /** Throws naming what in a group the twin cannot train: a task it lacks, or the authors' momentum weighting. */
-export function checkTwinGroup(configs: readonly RunConfig[], dataOption: string | undefined): void {
+function checkTwinGroup(configs: readonly RunConfig[], dataOption: string | undefined): void {
   const task = configs[0]!.task.kind;
   if (!TWIN_TASKS.includes(task)) throw new UsageError(`--twin: the twin trains ${TWIN_TASKS.join(', ')}, not ${task}`);
   if (dataOption !== undefined && task !== 'mnist' && task !== 'images') throw new UsageError('--data is for MNIST and images');
