@@ -13,7 +13,7 @@ import { loadMnistFile } from '../../src/tasks/dataNode.ts';
 import { loadIdxDataset } from '../../src/tasks/idx.ts';
 import { runExamples } from '../../src/train/examples.ts';
 import { makeRunConfig, type RunOverrides } from '../../src/train/presets.ts';
-import { readSafetensors } from '../../src/train/safetensors.ts';
+import { readSafetensors, writeSafetensors } from '../../src/train/safetensors.ts';
 import { Trainer, type TaskData } from '../../src/train/trainer.ts';
 import type { RunConfig } from '../../src/train/types.ts';
 import { useGpu } from '../helpers.ts';
@@ -65,16 +65,26 @@ sys.exit(0 if all(ok) else 1)
   expect(last.length, r.out).toBe(cases.length);
   for (const l of last) expect(l, r.out).toMatch(/all within tolerance/);
   expect(r.status, r.out).toBe(0);
-  return last;
+  return { last, pairs };
 }
 
 describe('the twin encoder', () => {
   it("equals the engine's loss and every gradient for encoders: five variants x mean and cls pooling on padded ListOps batches", async () => {
     const variants: Variant[] = ['softmax', 'linear', 'momentum', 'momentum-connection', 'adaptive'];
     const cases = variants.flatMap((v) => (['mean', 'cls'] as const).map((p): [RunConfig, TaskData] => [encoderRun('listops', v, p), { kind: 'listops' }]));
-    const lines = await checkAll(cases, 'listops');
+    const { last: lines, pairs } = await checkAll(cases, 'listops');
     expect(lines.filter((l) => /cls pooling/.test(l))).toHaveLength(5);
     expect(lines.every((l) => /loss and gradients \d\.\d\de-0[5-9]/.test(l)), lines.join('\n')).toBe(true);
+    // A batch whose key padding is not the twin's is refused before anything is compared.
+    const [ck, engFile] = pairs[0]!;
+    const eng = readSafetensors(new Uint8Array(readFileSync(engFile)));
+    const len = eng.tensors.get('batch.lengths')!.data as Uint32Array;
+    len[len.indexOf(Math.min(...len))]! += 1;
+    const bad = join(dir, 'lengths.engine.safetensors');
+    writeFileSync(bad, writeSafetensors([...eng.tensors].map(([name, t]) => ({ name, ...t })), eng.metadata));
+    const r = python(['-m', 'momentum_twin.check', '--checkpoint', ck, '--engine', bad]);
+    expect(r.status, r.out).toBe(2);
+    expect(r.out).toContain("the twin's sequence lengths (key padding) differ from the engine's");
   }, 400_000);
 
   it("equals the engine's gradients for image classification: embedded digits (dropout on, CLS) and Fashion-MNIST IDX images + labels", async () => {
