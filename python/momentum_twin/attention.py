@@ -1,7 +1,10 @@
 """The three attention kinds of src/engine/ops/attention.ts in PyTorch, phi = elu + 1 (MATH.md 1-4):
 softmax; linear; momentum, causal as the O(N) chunked scan of MATH.md section 9 (carrying (S, m),
-never an N x N matrix) and non-causal as eq. (14). Autograd gives the backward. Also two O(N^2)
-references (the closed form (13)/(14)) and the recurrence (12), for the tests."""
+never an N x N matrix) and non-causal as eq. (14). Non-causal attention takes key-padding lengths
+(the encoder's right-padded batches): example b's keys past lengths[b] get no weight, eq. (14) uses
+N_b = lengths[b], and its padding rows are 0 (so they pass no gradient), as the engine's. Autograd
+gives the backward. Also two O(N^2) references (the closed form (13)/(14)) and the recurrence (12),
+for the tests."""
 import math
 
 import torch
@@ -21,12 +24,28 @@ def momentum_weight(beta, d):
     return (1 - beta ** (d + 1)) / (1 - beta)
 
 
-def softmax_attention(q, k, v, causal):
+def valid_positions(lengths, n, device):
+    """bool [B, N]: position j is a real token of example b (j < lengths[b])."""
+    return torch.arange(n, device=device)[None, :] < lengths.to(device)[:, None]
+
+
+def check_lengths(lengths, batch, n):
+    if lengths.shape != (batch,):
+        raise ValueError(f'attention: lengths must be [{batch}] for a batch of {batch}; got {list(lengths.shape)}')
+    if len(lengths) and (int(lengths.min()) < 1 or int(lengths.max()) > n):
+        raise ValueError(f'attention: lengths must lie in 1..{n}; got {lengths.tolist()}')
+
+
+def softmax_attention(q, k, v, causal, lengths=None):
     s = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+    n = q.shape[-2]
     if causal:
-        n = q.shape[-2]
         s = s.masked_fill(torch.ones(n, n, dtype=torch.bool, device=q.device).triu(1), float('-inf'))
-    return torch.softmax(s, dim=-1) @ v
+    if lengths is None:
+        return torch.softmax(s, dim=-1) @ v
+    valid = valid_positions(lengths, n, q.device)  # [B, N]
+    s = s.masked_fill(~valid[:, None, None, :], float('-inf'))
+    return (torch.softmax(s, dim=-1) @ v) * valid[:, None, :, None].to(q.dtype)
 
 
 def momentum_causal(q, k, v, beta, gamma, chunk=DEFAULT_CHUNK):
@@ -68,18 +87,32 @@ def momentum_causal(q, k, v, beta, gamma, chunk=DEFAULT_CHUNK):
     return num.reshape(B, H, NC * C, E)[:, :, :N] / den  # [B, H, N, Dv]
 
 
-def momentum_noncausal(q, k, v, beta, gamma):
-    """Eq. (14): key j (0-based) weighted by W(N-1-j) for every query."""
+def momentum_noncausal(q, k, v, beta, gamma, lengths=None):
+    """Eq. (14): key j (0-based) weighted by W(N-1-j) for every query; with lengths, N_b = lengths[b]
+    for example b, its padding keys weigh nothing and its padding rows are 0."""
     N = q.shape[-2]
     fq, fk = phi(q), phi(k)
-    w = momentum_weight(beta, torch.arange(N - 1, -1, -1, dtype=torch.float64, device=q.device)).to(q.dtype)
-    state = torch.einsum('bhjd,j,bhje->bhde', fk, w, v)
-    return gamma * (fq @ state) / (fq * fk.sum(-2, keepdim=True)).sum(-1, keepdim=True)
+    if lengths is None:
+        w = momentum_weight(beta, torch.arange(N - 1, -1, -1, dtype=torch.float64, device=q.device)).to(q.dtype)
+        state = torch.einsum('bhjd,j,bhje->bhde', fk, w, v)
+        return gamma * (fq @ state) / (fq * fk.sum(-2, keepdim=True)).sum(-1, keepdim=True)
+    lag = lengths.to(q.device, torch.float64)[:, None] - 1 - torch.arange(N, dtype=torch.float64, device=q.device)  # [B, N]
+    valid = lag >= 0
+    w = torch.where(valid, momentum_weight(beta, lag.clamp(min=0)), torch.zeros((), dtype=torch.float64, device=q.device)).to(q.dtype)
+    state = torch.einsum('bhjd,bj,bhje->bhde', fk, w, v)  # [B, H, D, Dv]
+    z = torch.einsum('bhjd,bj->bhd', fk, valid.to(q.dtype))  # [B, H, D]: the real keys' phi sums
+    out = gamma * (fq @ state) / (fq * z[:, :, None, :]).sum(-1, keepdim=True)
+    return out * valid[:, None, :, None].to(q.dtype)
 
 
-def attention(kind, q, k, v, causal, beta=None, gamma=None, chunk=DEFAULT_CHUNK):
+def attention(kind, q, k, v, causal, beta=None, gamma=None, chunk=DEFAULT_CHUNK, lengths=None):
+    """q, k [B, H, N, D], v [B, H, N, Dv] -> [B, H, N, Dv]; lengths: long [B] in 1..N (non-causal only)."""
+    if lengths is not None:
+        if causal:
+            raise ValueError('attention: key-padding lengths are for non-causal attention (the encoder)')
+        check_lengths(lengths, q.shape[0], q.shape[-2])
     if kind == 'softmax':
-        return softmax_attention(q, k, v, causal)
+        return softmax_attention(q, k, v, causal, lengths)
     if kind == 'linear':
         beta, gamma = 0.0, 1.0
     elif kind != 'momentum':
@@ -88,7 +121,7 @@ def attention(kind, q, k, v, causal, beta=None, gamma=None, chunk=DEFAULT_CHUNK)
         raise ValueError(f'momentum beta must be in [0, 1) (beta >= 1 diverges); got {beta}')
     if not gamma > 0:
         raise ValueError(f'momentum gamma (step size) must be > 0; got {gamma}')
-    return momentum_causal(q, k, v, beta, gamma, chunk) if causal else momentum_noncausal(q, k, v, beta, gamma)
+    return momentum_causal(q, k, v, beta, gamma, chunk) if causal else momentum_noncausal(q, k, v, beta, gamma, lengths)
 
 
 def momentum_closed(q, k, v, beta, gamma, causal):

@@ -1,6 +1,8 @@
 """The cross-check (llm.c's test_gpt2, against our engine): for a checkpoint and the next batch of
 its data stream, the twin's loss and every parameter gradient equal the engine's within 1e-4
-relative, and momentum attention's outputs within 1e-5. The engine's values come from a file that
+relative, and momentum attention's outputs within 1e-5. For an encoder checkpoint (ListOps, image
+classification) the loss is the classifier's cross-entropy on the batch's right-padded sequences
+with their lengths; non-causal attention is also checked with key padding on random inputs. The engine's values come from a file that
 src/cli/twinEngine.ts writes; the twin computes in float64, so the differences measure the engine.
 
 Relative difference of a tensor: max |twin - engine| / max |engine| (the largest error against the
@@ -19,7 +21,7 @@ from . import checkpoint as ck
 from . import safetensors
 from .attention import attention
 from .data import make_stream
-from .model import Transformer, masked_sum, row_nll
+from .model import Transformer, cross_entropy_nll, masked_sum, row_nll
 
 GRAD_TOL = 1e-4
 ATTN_TOL = 1e-5
@@ -46,13 +48,19 @@ def model_pass(model, batch, train, dropout_seed):
     mask = None if batch.mask is None else t64(batch.mask)
     seen = []
     a = model.cfg['attention']
+    model.zero_grad(set_to_none=True)
+    if model.cfg.get('encoder'):
+        lengths = None if batch.lengths is None else torch.from_numpy(batch.lengths.astype(np.int64))
+        logits, _ = model.classify(ids, lengths, train=train, dropout_seed=dropout_seed)
+        loss = cross_entropy_nll(logits, targets).mean()
+        loss.backward()
+        return float(loss), {n: p.grad.numpy() for n, p in model.named()}, seen
 
     def attend(l, q, k, v):
         o = attention(a['kind'], q, k, v, True, a.get('beta'), a.get('gamma'))
         seen.append((q.detach(), k.detach(), v.detach(), o.detach()))
         return o
 
-    model.zero_grad(set_to_none=True)
     out, _ = model(ids, train=train, dropout_seed=dropout_seed, attend=attend)
     denom = max(float(mask.sum()) if mask is not None else len(targets), 1.0)
     loss = masked_sum(row_nll(model.cfg, out, targets), mask) / denom
@@ -74,6 +82,8 @@ def compare(ckpt_path, engine_path, out=print):
         raise ValueError("the twin's batch differs from the engine's: the data streams disagree")
     if (batch.mask is None) != ('batch.mask' not in eng) or (batch.mask is not None and not np.array_equal(batch.mask, eng['batch.mask'])):
         raise ValueError("the twin's loss mask differs from the engine's")
+    if (batch.lengths is None) != ('batch.lengths' not in eng) or (batch.lengths is not None and not np.array_equal(batch.lengths, eng['batch.lengths'])):
+        raise ValueError("the twin's sequence lengths (key padding) differ from the engine's")
     model = Transformer(cfg['model'], state['params'], dtype=torch.float64)
     rows = []  # (what, relative difference, tolerance)
     loss, grads, seen = model_pass(model, batch, False, 0)
@@ -95,25 +105,31 @@ def compare(ckpt_path, engine_path, out=print):
             rows.append((f'grad {n}, dropout on', rel(g, eng[f'dropout.grad.{n}']), GRAD_TOL))
     nc = json.loads(meta['noncausal'])
     for k in ('softmax', 'linear', 'momentum'):
-        p = f'noncausal.{k}.'
-        q, kk, v = (t64(eng[p + x]).requires_grad_() for x in 'qkv')
-        o = attention(k, q, kk, v, False, nc['beta'], nc['gamma'])
-        o.backward(t64(eng[p + 'dout']))
-        rows.append((f'non-causal {k} attention output', rel(o.detach(), eng[p + 'out']), ATTN_TOL if k == 'momentum' else GRAD_TOL))
-        for name, t in (('dq', q), ('dk', kk), ('dv', v)):
-            rows.append((f'non-causal {k} attention {name}', rel(t.grad, eng[p + name]), GRAD_TOL))
+        for pre, what in (('noncausal', 'non-causal'), ('noncausal-padded', 'non-causal, key padding,')):
+            p = f'{pre}.{k}.'
+            if p + 'q' not in eng:
+                continue
+            q, kk, v = (t64(eng[p + x]).requires_grad_() for x in 'qkv')
+            lengths = torch.from_numpy(eng[p + 'lengths'].astype(np.int64)) if p + 'lengths' in eng else None
+            o = attention(k, q, kk, v, False, nc['beta'], nc['gamma'], lengths=lengths)
+            o.backward(t64(eng[p + 'dout']))
+            rows.append((f'{what} {k} attention output', rel(o.detach(), eng[p + 'out']), ATTN_TOL if k == 'momentum' else GRAD_TOL))
+            for name, t in (('dq', q), ('dk', kk), ('dv', v)):
+                rows.append((f'{what} {k} attention {name}', rel(t.grad, eng[p + name]), GRAD_TOL))
     bad = [r for r in rows if not r[1] <= r[2]]
     for what, d, tol in rows:
         out(f"{'FAIL' if not d <= tol else 'ok  '} {d:.2e} (tolerance {tol:.0e})  {what}")
     grad_rows = [r for r in rows if r[0].startswith(('grad', 'loss'))]
     attn_rows = [r for r in rows if 'momentum attention output' in r[0]]
     worst = max(grad_rows, key=lambda r: r[1])
+    enc = cfg['model'].get('encoder')
+    head = f"encoder, {enc['pooling']} pooling, {cfg['task']['kind']}" if enc else f"{cfg['model']['output']['kind']} head"
     line = f'largest relative differences: loss and gradients {worst[1]:.2e} ({worst[0]})'
     if attn_rows:
         wa = max(attn_rows, key=lambda r: r[1])
         line += f', momentum attention outputs {wa[1]:.2e} ({wa[0]})'
     wo = max(rows, key=lambda r: r[1] / r[2])
-    line += f"; {'all within tolerance' if not bad else f'{len(bad)} over tolerance, worst {wo[0]}'} ({cfg['variant']}, {cfg['model']['output']['kind']} head; engine: {meta.get('device', '?')})"
+    line += f"; {'all within tolerance' if not bad else f'{len(bad)} over tolerance, worst {wo[0]}'} ({cfg['variant']}, {head}; engine: {meta.get('device', '?')})"
     out(line)
     return not bad
 

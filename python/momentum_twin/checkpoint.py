@@ -14,15 +14,19 @@ FORMAT = 'momentum-playground/checkpoint@1'
 VARIANTS = ('softmax', 'linear', 'momentum', 'momentum-connection', 'adaptive')
 RUN_KEYS = {'name', 'variant', 'task', 'model', 'optim', 'batch', 'steps', 'evalEvery', 'seed'}
 MODEL_KEYS = {'vocab', 'maxSeq', 'layers', 'heads', 'headDim', 'ffn', 'activation', 'dropout', 'norm', 'position',
-              'positionCombine', 'attention', 'connection', 'output'}
-TASK_KEYS = {'copy': {'kind', 'maxLen', 'symbols', 'heldOut'}, 'mqar': {'kind', 'maxLen', 'pairs', 'queries', 'keys', 'values', 'heldOut'}, 'mnist': {'kind', 'resolution', 'subset', 'testImages', 'source'}}
+              'positionCombine', 'attention', 'connection', 'output', 'encoder'}
+TASK_KEYS = {'copy': {'kind', 'maxLen', 'symbols', 'heldOut'}, 'mqar': {'kind', 'maxLen', 'pairs', 'queries', 'keys', 'values', 'heldOut'},
+             'mnist': {'kind', 'resolution', 'subset', 'testImages', 'source'},
+             'listops': {'kind', 'minLength', 'maxLength', 'maxDepth', 'minArgs', 'maxArgs', 'trainExamples', 'testExamples'},
+             'images': {'kind', 'resolution', 'subset', 'testImages', 'source', 'labels', 'classes'}}
+CLASSIFY_TASKS = ('listops', 'images')
 CHOICES = {'activation': ('relu', 'gelu'), 'norm': ('post', 'pre'), 'position': ('sinusoidal', 'learned'),
            'positionCombine': ('concat', 'add')}
 SUB = {'attention': {'softmax': set(), 'linear': set(), 'momentum': {'beta', 'gamma'}},
        'connection': {'residual': set(), 'momentum': {'betaTilde', 'gammaTilde'}, 'adaptive': {'gammaTilde', 'delta'}},
        'output': {'softmax': {'classes'}, 'dmol': {'mixtures'}}}
 SCHEDULE_KEYS = {'constant': {'kind', 'lr', 'warmup'}, 'step': {'kind', 'lr', 'warmup', 'milestones', 'factor'},
-                 'cosine': {'kind', 'lr', 'warmup', 'total', 'minLr'}}
+                 'cosine': {'kind', 'lr', 'warmup', 'total', 'minLr'}, 'linear': {'kind', 'lr', 'warmup', 'total', 'minLr'}}
 
 
 class CheckpointError(ValueError):
@@ -48,10 +52,20 @@ def check_config(cfg):
         raise CheckpointError(f"run config variant {cfg['variant']!r} is unknown to the twin; expected one of {', '.join(VARIANTS)}")
     t = cfg['task']
     if not isinstance(t, dict) or t.get('kind') not in TASK_KEYS:
-        raise CheckpointError(f"task kind {t.get('kind') if isinstance(t, dict) else t!r} is unknown to the twin (it knows copy, mnist)")
+        raise CheckpointError(f"task kind {t.get('kind') if isinstance(t, dict) else t!r} is unknown to the twin (it knows {', '.join(TASK_KEYS)})")
     _keys(f"task '{t['kind']}'", t, TASK_KEYS[t['kind']])
     m = cfg['model']
-    _keys('model config', m, MODEL_KEYS)
+    _keys('model config', m, MODEL_KEYS, MODEL_KEYS - {'encoder'})
+    classify = t['kind'] in CLASSIFY_TASKS
+    if classify != ('encoder' in m):
+        raise CheckpointError(f"{t['kind']} is a classification task: it needs model.encoder" if classify
+                              else f"the {t['kind']} task trains a causal decoder; model.encoder must be absent")
+    if classify:
+        _keys('model.encoder', m['encoder'], {'pooling'})
+        if m['encoder']['pooling'] not in ('mean', 'cls'):
+            raise CheckpointError(f"model.encoder.pooling must be mean or cls; got {m['encoder']['pooling']!r}")
+        if m['output'].get('kind') != 'softmax':
+            raise CheckpointError('an encoder classifies: its output must be a softmax over classes, not dmol')
     for k in ('vocab', 'maxSeq', 'layers', 'heads', 'headDim', 'ffn'):
         if not (isinstance(m[k], int) and m[k] >= 1):
             raise CheckpointError(f'model.{k} must be a positive integer; got {m[k]!r}')
@@ -60,11 +74,15 @@ def check_config(cfg):
             raise CheckpointError(f"model.{k} {m[k]!r} is unknown to the twin; expected one of {', '.join(options)}")
     if not (0 <= m['dropout'] < 1):
         raise CheckpointError(f"model.dropout must be in [0, 1); got {m['dropout']}")
+    if isinstance(m['attention'], dict) and m['attention'].get('weights', 'recurrence') != 'recurrence':
+        raise CheckpointError(f"momentum attention weights {m['attention']['weights']!r} are the engine's alone: the twin computes "
+                              "the recurrence's weights (MATH.md eq. 13/14); train 'authors-code' runs in WebGPU")
     for part, kinds in SUB.items():
         v = m[part]
         if not isinstance(v, dict) or v.get('kind') not in kinds:
             raise CheckpointError(f"model.{part} kind {v.get('kind') if isinstance(v, dict) else v!r} is unknown to the twin; expected one of {', '.join(kinds)}")
-        _keys(f"model.{part} '{v['kind']}'", v, kinds[v['kind']] | {'kind'})
+        optional = {'weights'} if part == 'attention' and v['kind'] == 'momentum' else set()
+        _keys(f"model.{part} '{v['kind']}'", v, kinds[v['kind']] | {'kind'} | optional, kinds[v['kind']] | {'kind'})
     a = m['attention']
     if a['kind'] == 'momentum' and not (0 <= a['beta'] < 1 and a['gamma'] > 0):
         raise CheckpointError(f"momentum attention needs beta in [0, 1) and gamma > 0; got beta {a['beta']}, gamma {a['gamma']}")
@@ -74,7 +92,7 @@ def check_config(cfg):
         raise CheckpointError(f"optimizer {o['kind']!r} is unknown to the twin; expected adam, adamw or radam")
     s = o['schedule']
     if not isinstance(s, dict) or s.get('kind') not in SCHEDULE_KEYS:
-        raise CheckpointError(f"lr schedule {s.get('kind') if isinstance(s, dict) else s!r} is unknown to the twin; expected constant, step or cosine")
+        raise CheckpointError(f"lr schedule {s.get('kind') if isinstance(s, dict) else s!r} is unknown to the twin; expected constant, step, cosine or linear")
     _keys(f"lr schedule '{s['kind']}'", s, SCHEDULE_KEYS[s['kind']], SCHEDULE_KEYS[s['kind']] - {'warmup'})
     for k in ('batch', 'steps', 'evalEvery'):
         if not (isinstance(cfg[k], int) and cfg[k] >= 1):

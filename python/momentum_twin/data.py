@@ -1,6 +1,6 @@
 """The playground's data, drawn bit for bit as src/tasks and src/train/data.ts draw it: the seeded
 generator (xoshiro128** seeded by splitmix32), the copy task, the MNIST split, downsampling and
-epoch order. A stream's state is the same plain JSON the playground stores in its checkpoints."""
+epoch order (the classification tasks, ListOps and images, are in classify_data.py). A stream's state is the same plain JSON the playground stores in its checkpoints."""
 import gzip
 import math
 import os
@@ -124,14 +124,18 @@ def data_seed(seed):
 
 
 class Batch:
-    def __init__(self, inputs, targets, mask):
+    def __init__(self, inputs, targets, mask, lengths=None, classify=False):
         self.inputs = inputs  # u32 [B, N]
-        self.targets = targets  # u32 [B * N]
-        self.mask = mask  # f32 [B * N] or None
+        self.targets = targets  # u32 [B * N]; classification: [B], one class per sequence
+        self.mask = mask  # f32 [B * N] or None (always None for classification)
+        self.lengths = lengths  # classification: u32 [B] real tokens before the right padding, or None (full)
+        self.classify = classify
         self.batch, self.seq = inputs.shape
 
     def rows(self, lo, hi):
         """Sequences lo..hi-1 (a data-parallel shard)."""
+        if self.classify:
+            return Batch(self.inputs[lo:hi], self.targets[lo:hi], None, None if self.lengths is None else self.lengths[lo:hi], True)
         n = self.seq
         m = None if self.mask is None else self.mask[lo * n:hi * n]
         return Batch(self.inputs[lo:hi], self.targets[lo * n:hi * n], m)
@@ -320,4 +324,7 @@ def make_stream(cfg):
         return CopyStream(t, cfg['seed'])
     if t['kind'] == 'mqar':
         return MqarStream(t, cfg['seed'])
+    if t['kind'] in ('listops', 'images'):
+        from .classify_data import ImagesStream, ListOpsStream
+        return ListOpsStream(t, cfg['seed']) if t['kind'] == 'listops' else ImagesStream(t, cfg['seed'])
     return MnistStream(t, cfg['seed'])

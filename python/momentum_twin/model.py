@@ -1,7 +1,9 @@
 """src/model/transformer.ts in PyTorch: the same parameter names, shapes ([fan_in, fan_out]
 weights, x W + b) and initialisation (the same seeded draws in the same order), post- or pre-norm,
 the five variants' attention and connections, dropout masks bit for bit (Philox4x32-10, as
-shaders/elementwise.wgsl), and both output heads with their losses (src/engine/ops/loss.ts)."""
+shaders/elementwise.wgsl), both output heads with their losses (src/engine/ops/loss.ts), and the
+encoder classifier (`classify`: non-causal attention over each row's real tokens, mean or CLS
+pooling, class logits)."""
 import math
 
 import numpy as np
@@ -24,6 +26,15 @@ def width(m):
     return m['heads'] * m['headDim']
 
 
+def token_rows(m):
+    """The vocabulary, and the CLS token's row when an encoder pools by it (src/model/config.ts)."""
+    return m['vocab'] + (1 if is_cls(m) else 0)
+
+
+def is_cls(m):
+    return (m.get('encoder') or {}).get('pooling') == 'cls'
+
+
 def output_width(m):
     o = m['output']
     return o['classes'] if o['kind'] == 'softmax' else 3 * o['mixtures']
@@ -34,7 +45,7 @@ def parameter_shapes(m):
     d = width(m)
     concat = m['positionCombine'] == 'concat'
     tok = d // 2 if concat else d
-    shapes = [('embed.token', [m['vocab'], tok], 'normal')]
+    shapes = [('embed.token', [token_rows(m), tok], 'normal')]
     if m['position'] == 'learned':
         shapes.append(('embed.position', [m['maxSeq'], d - tok if concat else d], 'normal'))
     for l in range(m['layers']):
@@ -154,9 +165,55 @@ class Transformer(torch.nn.Module):
         """ids: long [B, N] -> (outputs [B * N, out], per-layer beta~ [B * N] (adaptive, layers 2..L)).
         `attend(l, q, k, v) -> out` replaces a layer's attention (the cross-check reads it)."""
         m = self.cfg
+        if m.get('encoder'):
+            raise ValueError('this model is an encoder classifier: call classify(), not forward()')
         B, N = ids.shape
         if N > m['maxSeq']:
             raise ValueError(f"sequence length {N} exceeds the model's maxSeq {m['maxSeq']}")
+        x, betas = self.trunk(ids, train, dropout_seed, attend, True, None)
+        return self.lin(x, 'head').reshape(B * N, output_width(m)), betas  # [B*N, out]
+
+    def classify(self, ids, lengths=None, train=False, dropout_seed=0, attend=None):
+        """The encoder (Transformer.classify): ids long [B, T] right-padded, lengths long [B] in 1..T
+        (None: every row is full) -> (logits [B, classes], per-layer beta~ [B * N]), N = T plus the
+        CLS token (id vocab, at position 0) when pooling by it."""
+        m = self.cfg
+        if not m.get('encoder'):
+            raise ValueError('this model is a causal decoder: call forward(), not classify()')
+        B, T = ids.shape
+        cls = is_cls(m)
+        N = T + (1 if cls else 0)
+        if N > m['maxSeq']:
+            raise ValueError(f"classify: a sequence of {T} tokens{' (and the CLS token)' if cls else ''} exceeds the model's maxSeq {m['maxSeq']}")
+        if ids.numel() and (int(ids.max()) >= m['vocab'] or int(ids.min()) < 0):
+            raise ValueError(f"classify: ids outside the vocabulary [0, {m['vocab']})")
+        if lengths is not None:
+            if lengths.shape != (B,):
+                raise ValueError(f'classify: lengths hold {lengths.numel()} entries for a batch of {B}')
+            if B and (int(lengths.min()) < 1 or int(lengths.max()) > T):
+                raise ValueError(f'classify: lengths must lie in 1..{T}; got {lengths.tolist()}')
+            if bool((lengths == T).all()):
+                lengths = None  # as the engine: a full batch runs without a mask
+        if cls:
+            ids = torch.cat([torch.full((B, 1), m['vocab'], dtype=ids.dtype, device=ids.device), ids], dim=1)
+        real = None if lengths is None else lengths + (1 if cls else 0)  # [B] real positions, CLS included
+        x, betas = self.trunk(ids, train, dropout_seed, attend, False, real)  # [B, N, d]
+        if cls:
+            pooled = x[:, 0]
+        elif real is None:
+            pooled = x.mean(1)
+        else:
+            keep = (torch.arange(N, device=x.device)[None, :] < real[:, None]).to(x.dtype)  # [B, N]
+            pooled = (x * keep[..., None]).sum(1) / real[:, None].to(x.dtype)
+        return self.lin(pooled, 'head'), betas  # [B, classes]
+
+    def lin(self, x, name):
+        return x @ self.p(f'{name}.weight') + self.p(f'{name}.bias')
+
+    def trunk(self, ids, train, dropout_seed, attend, causal, lengths):
+        """Embedding, the layers and the final norm: ids long [B, N] -> x [B, N, d]."""
+        m = self.cfg
+        B, N = ids.shape
         d = width(m)
         H = m['heads']
         p = m['dropout'] if train else 0.0
@@ -173,8 +230,7 @@ class Transformer(torch.nn.Module):
             pre = f'layers.{l}.{which}' if l is not None else 'final.norm'
             return torch.nn.functional.layer_norm(x, (d,), self.p(f'{pre}.gain'), self.p(f'{pre}.bias'), LN_EPS)
 
-        def lin(x, name):
-            return x @ self.p(f'{name}.weight') + self.p(f'{name}.bias')
+        lin = self.lin
 
         tok = self.p('embed.token')[ids]  # [B, N, E]
         concat = m['positionCombine'] == 'concat'
@@ -194,7 +250,7 @@ class Transformer(torch.nn.Module):
             a = norm(x, l, 'norm1') if m['norm'] == 'pre' else x
             qkv = lin(a, f'{pre}.attn.qkv').reshape(B, N, 3, H, m['headDim']).permute(2, 0, 3, 1, 4)  # [3, B, H, N, Dh]
             q, k, v = qkv[0], qkv[1], qkv[2]  # [B, H, N, Dh]
-            heads = attend(l, q, k, v) if attend else attention(kind, q, k, v, True, beta, gamma)  # [B, H, N, Dh]
+            heads = attend(l, q, k, v) if attend else attention(kind, q, k, v, causal, beta, gamma, lengths=lengths)  # [B, H, N, Dh]
             att = heads.permute(0, 2, 1, 3).reshape(B, N, d)  # [B, N, H*Dh]
             g = drop(lin(att, f'{pre}.attn.proj'))  # [B, N, d]
             if c['kind'] == 'residual':
@@ -219,7 +275,7 @@ class Transformer(torch.nn.Module):
                 x = norm(x, l, 'norm2')
         if m['norm'] == 'pre':
             x = norm(x, None, None)
-        return lin(x, 'head').reshape(B * N, output_width(m)), betas  # [B*N, out]
+        return x, betas
 
 
 # ---- losses: per-row nll; the loss is sum_r m_r nll_r / max(sum_r m_r, 1)

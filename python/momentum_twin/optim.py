@@ -15,8 +15,8 @@ def check_schedule(s):
     what = f"lr schedule '{kind}'"
     if not (isinstance(s.get('lr'), (int, float)) and s['lr'] > 0):
         raise ValueError(f"{what}: lr must be a finite number > 0, got {s.get('lr')}")
-    if kind not in ('constant', 'step', 'cosine'):
-        raise ValueError(f'{what}: unknown kind (use constant, step, cosine)')
+    if kind not in ('constant', 'step', 'cosine', 'linear'):
+        raise ValueError(f'{what}: unknown kind (use constant, step, cosine, linear)')
 
 
 def lr_at(s, step):
@@ -31,6 +31,8 @@ def lr_at(s, step):
     if step < warmup:
         return s['lr'] * ramp
     progress = min(1, (step - warmup) / (s['total'] - warmup))
+    if s['kind'] == 'linear':  # straight from lr at the end of warm-up to minLr at `total`
+        return s['lr'] + (s['minLr'] - s['lr']) * progress
     return s['minLr'] + (s['lr'] - s['minLr']) * 0.5 * (1 + math.cos(math.pi * progress))
 
 

@@ -24,7 +24,7 @@ import torch.distributed as dist
 from . import checkpoint as ck
 from .data import make_stream
 from .jsjson import stringify
-from .model import Transformer, init_parameters, masked_sum, row_nll
+from .model import Transformer, cross_entropy_nll, init_parameters, is_cls, masked_sum, row_nll
 from .optim import Optimizer, lr_at
 
 
@@ -69,9 +69,21 @@ class ShardedForward(torch.nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, ids, targets, mask, seed, train):
+    def forward(self, ids, targets, mask, seed, train, lengths=None):
+        if self.model.cfg.get('encoder'):
+            logits, betas = self.model.classify(ids, lengths, train=train, dropout_seed=seed)
+            return cross_entropy_nll(logits, targets).sum(), betas
         out, betas = self.model(ids, train=train, dropout_seed=seed)
         return masked_sum(row_nll(self.model.cfg, out, targets), mask), betas
+
+
+def long_tensor(a, device):
+    return None if a is None else torch.from_numpy(a.astype(np.int64)).to(device)
+
+
+def positions(cfg, batch):
+    """Positions per sequence the model runs: the batch's (padded) length, and the CLS token."""
+    return batch.seq + (1 if is_cls(cfg['model']) else 0)
 
 
 class Run:
@@ -105,17 +117,17 @@ class Run:
         cfg = self.cfg
         batch = self.stream.next(cfg['batch'])
         lr = lr_at(cfg['optim']['schedule'], self.opt.step_count)
-        denom = max(float(batch.mask.sum(dtype=np.float64)) if batch.mask is not None else batch.batch * batch.seq, 1.0)
+        # The mean over the masked positions, or over the sequences for a classifier.
+        denom = max(float(batch.mask.sum(dtype=np.float64)) if batch.mask is not None else batch.batch * (1 if batch.classify else batch.seq), 1.0)
         mine = self.shard(batch)
         lo = self.rank * batch.batch // self.world
-        ids = torch.from_numpy(mine.inputs.astype(np.int64)).to(self.device)
-        targets = torch.from_numpy(mine.targets.astype(np.int64)).to(self.device)
+        ids, targets, lengths = (long_tensor(a, self.device) for a in (mine.inputs, mine.targets, mine.lengths))
         mask = None if mine.mask is None else torch.from_numpy(mine.mask).to(self.device)
         seed = dropout_seed(cfg['seed'], self.step)
         self.model.zero_grad(set_to_none=True)
         # Dropout masks index the global batch: shift this shard's counters to its first row.
-        self.model.dropout_row_offset = lo * batch.seq
-        nll_sum, betas = self.net(ids, targets, mask, seed, True)
+        self.model.dropout_row_offset = lo * positions(cfg, batch)
+        nll_sum, betas = self.net(ids, targets, mask, seed, True, lengths)
         (nll_sum * (self.world / denom)).backward()  # DDP averages: the mean is the global gradient
         stats = torch.stack([nll_sum.detach().double()] + [b.detach().double().sum() for b in betas])
         if self.world > 1:
@@ -129,14 +141,32 @@ class Run:
             raise Diverged(f'diverged at step {self.step + 1}: {why}; the model is kept as it was after step {self.step}')
         self.opt.step(lr, norm)
         self.step += 1
-        rows = batch.batch * batch.seq
+        rows = batch.batch * positions(cfg, batch)  # as the engine: CLS and padding included
         return dict(loss=loss, gradNorm=norm, lr=lr, tokens=rows,
                     betaTilde=[float(s) / rows for s in stats[1:]])
+
+    @torch.no_grad()
+    def evaluate_classifier(self):
+        """Test loss (mean nll per sequence), accuracy and the confusion matrix (src/train/evaluate.ts)."""
+        classes = self.cfg['model']['output']['classes']
+        confusion = np.zeros((classes, classes), dtype=np.int64)
+        nll_sum, count = 0.0, 0
+        for b in self.stream.eval_batches(self.cfg['batch']):
+            ids, lengths = long_tensor(b.inputs, self.device), long_tensor(b.lengths, self.device)
+            logits, _ = self.model.classify(ids, lengths)
+            nll = cross_entropy_nll(logits, long_tensor(b.targets, self.device)).double().cpu().numpy()
+            nll_sum += float(nll.sum())
+            np.add.at(confusion, (b.targets.astype(np.int64), logits.argmax(-1).cpu().numpy()), 1)
+            count += b.batch
+        self.confusion = confusion.tolist()
+        return {'testLoss': nll_sum / max(count, 1), 'accuracy': int(np.trace(confusion)) / max(count, 1)}
 
     @torch.no_grad()
     def evaluate(self):
         cfg = self.cfg
         m = cfg['model']
+        if m.get('encoder'):
+            return self.evaluate_classifier()
         nll_sum, weight = 0.0, 0.0
         correct = masked = perfect = scored = 0
         for b in self.stream.eval_batches(cfg['batch']):
@@ -167,6 +197,16 @@ class Run:
                 {n: p.detach().cpu().numpy() for n, p in named},
                 {n: self.opt.m[i].cpu().numpy() for i, (n, _) in enumerate(named)},
                 {n: self.opt.v[i].cpu().numpy() for i, (n, _) in enumerate(named)})
+
+
+def write_confusion(path, step, rec, matrix):
+    """DIR/confusion.json as src/cli/runDir.ts writes it: matrix[t][p] counts test sequences of true
+    class t predicted as p (temporary name, then renamed)."""
+    body = {'step': step, 'testLoss': rec['testLoss'], 'accuracy': rec['accuracy'], 'rows': 'true class',
+            'columns': 'predicted class', 'matrix': matrix}
+    with open(path + '.partial', 'w') as f:
+        f.write(stringify(body) + '\n')
+    os.replace(path + '.partial', path)
 
 
 def main(argv=None):
@@ -242,6 +282,8 @@ def main(argv=None):
                 with open(metrics, 'a') as f:
                     f.write(stringify(rec) + '\n')
                 run.save(last)
+                if 'encoder' in cfg['model']:
+                    write_confusion(os.path.join(args.out, 'confusion.json'), run.step, rec, run.confusion)
                 extra = f", accuracy {100 * rec['accuracy']:.1f}%" if 'accuracy' in rec else f", {rec['bitsPerDim']:.3f} bits/dim"
                 print(f"step {run.step}: train loss {r['loss']:.4f}, test loss {rec['testLoss']:.4f}{extra}", file=sys.stderr)
             tokens, window = 0, 0.0

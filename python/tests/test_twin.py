@@ -109,7 +109,7 @@ def test_checkpoint_errors_name_the_problem(tmp_path):
     assert ck.load(str(good))['config'] == CONFIG
     cases = {
         'unknown config': ({**CONFIG, 'model': {**CONFIG['model'], 'attention': {'kind': 'performer'}}}, None, "attention kind 'performer' is unknown"),
-        'unknown field': ({**CONFIG, 'model': {**CONFIG['model'], 'encoder': True}}, None, "'encoder', which the twin does not know"),
+        'unknown field': ({**CONFIG, 'model': {**CONFIG['model'], 'experts': 4}}, None, "'experts', which the twin does not know"),
         'shape': (CONFIG, lambda p, z: p.__setitem__('head.bias', np.zeros(4, np.float32)), r"'param.head.bias' has shape \[4\], the model expects \[5\]"),
     }
     for name, (cfg, tamper, msg) in cases.items():

@@ -2,7 +2,8 @@
 // after another on one device, or with `--twin` the PyTorch twin (python/momentum_twin), which
 // computes the same model on the CPU (`npm run twin:check`: 7e-7) several times faster and can
 // train `--jobs K` runs at once. Either way every run lands in DIR/<run>/ in `npm run train`'s
-// layout (config.json, metrics.jsonl, last.safetensors), so the summaries read them alike.
+// layout (config.json, metrics.jsonl, last.safetensors, confusion.json for the classifiers), so the
+// summaries read them alike.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,8 +23,19 @@ export const RUNNER_USAGE = `  --twin                  train the runs in the PyT
                           the same model, data and seeds, several times faster on CPUs
   --jobs K                with --twin: runs trained at once (default 1; each uses one thread)`;
 
-/** Tasks the twin implements (python/momentum_twin/data.py). */
-const TWIN_TASKS: readonly string[] = ['copy', 'mqar', 'mnist'];
+/** Tasks the twin implements (python/momentum_twin/data.py, classify_data.py). */
+const TWIN_TASKS: readonly string[] = ['copy', 'mqar', 'mnist', 'listops', 'images'];
+
+/** Throws naming what in a group the twin cannot train: a task it lacks, or the authors' momentum weighting. */
+function checkTwinGroup(configs: readonly RunConfig[], dataOption: string | undefined): void {
+  const task = configs[0]!.task.kind;
+  if (!TWIN_TASKS.includes(task)) throw new UsageError(`--twin: the twin trains ${TWIN_TASKS.join(', ')}, not ${task}`);
+  if (dataOption !== undefined && task !== 'mnist' && task !== 'images') throw new UsageError('--data is for MNIST and images');
+  const authors = configs.find((c) => c.model.attention.kind === 'momentum' && c.model.attention.weights === 'authors-code');
+  if (authors) {
+    throw new UsageError(`--twin: ${authors.name} uses momentum weights 'authors-code', which only the WebGPU engine computes (the twin has the recurrence's weights); drop --twin or --weights`);
+  }
+}
 
 export interface GroupRunner {
   /** Where the runs are trained, for the header line. */
@@ -53,9 +65,7 @@ export async function openRunner(v: { twin?: boolean; jobs?: string; data?: stri
       close: () => gpu.destroy(),
     };
   }
-  const task = configs[0]!.task.kind;
-  if (!TWIN_TASKS.includes(task)) throw new UsageError(`--twin: the twin trains ${TWIN_TASKS.join(', ')}, not ${task}`);
-  if (v.data !== undefined && task !== 'mnist') throw new UsageError(`--data is for MNIST`);
+  checkTwinGroup(configs, v.data);
   const python = twinPython();
   if (python.startsWith('/') && !existsSync(python)) throw new UsageError(`--twin: ${python} is missing (install python3-torch; README, "When a run outgrows the browser")`);
   return {

@@ -10,12 +10,13 @@ import { UsageError, checkpointConfig, loadTaskData, parse, runMain } from './co
 import { engineGradients } from './twinEngine.ts';
 import { runTwinPython } from './twinPython.ts';
 
-const USAGE = `usage: npm run twin:check -- --checkpoint FILE [--data FILE]
-  --checkpoint FILE   a playground checkpoint (last.safetensors)
-  --data FILE         MNIST generation on an IDX images file (as npm run train --data)`;
+const USAGE = `usage: npm run twin:check -- --checkpoint FILE [--data FILE [--labels FILE]]
+  --checkpoint FILE   a playground checkpoint (last.safetensors; any task, the encoder's included)
+  --data FILE         MNIST or images on an IDX images file (default: the file the run names)
+  --labels FILE       images: the IDX labels file beside --data`;
 
 async function main(): Promise<void> {
-  const v = parse(process.argv.slice(2), { checkpoint: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean' } });
+  const v = parse(process.argv.slice(2), { checkpoint: { type: 'string' }, data: { type: 'string' }, labels: { type: 'string' }, help: { type: 'boolean' } });
   if (v.help) {
     console.log(USAGE);
     return;
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   if (!existsSync(v.checkpoint)) throw new UsageError(`--checkpoint ${v.checkpoint}: no such file`);
   const bytes = new Uint8Array(readFileSync(v.checkpoint));
   const cfg = checkpointConfig(bytes, `--checkpoint ${v.checkpoint}`);
-  const data = await loadTaskData(cfg, v.data);
+  const data = await loadTaskData(cfg, v.data, v.labels);
   const gpu = await Gpu.open();
   const dir = mkdtempSync(join(tmpdir(), 'twin-check-'));
   try {

@@ -1,8 +1,10 @@
 // The engine's side of the twin's cross-check (python/momentum_twin/check.py): for a checkpoint
 // and the next batch of its data stream, the loss and every parameter gradient (dropout off), each
-// layer's attention inputs and outputs, and non-causal attention on random inputs for each kind
-// (the model has no encoder mode) with its input gradients; with dropout in the model, a second
-// pass with dropout on and a fixed dropout seed. Everything goes into one safetensors file.
+// layer's attention inputs and outputs (the causal decoder; an encoder checkpoint gives the
+// classifier's loss on the batch's padded sequences and their lengths instead), and non-causal
+// attention on random inputs for each kind, without and with key padding, with its input
+// gradients; with dropout in the model, a second pass with dropout on and a fixed dropout seed.
+// Everything goes into one safetensors file.
 import type { Gpu } from '../engine/gpu.ts';
 import { attention, type AttentionSpec } from '../engine/ops/attention.ts';
 import { crossEntropy, dmolLoss } from '../engine/ops/loss.ts';
@@ -16,6 +18,8 @@ export const ENGINE_FORMAT = 'momentum-twin/engine-gradients@1';
 export const CHECK_DROPOUT_SEED = 20221;
 /** Non-causal attention inputs: odd sizes (not multiples of any tile or chunk). */
 const NONCAUSAL_DIMS = { batch: 2, heads: 2, seq: 37, dim: 8 };
+/** Key-padding lengths of the padded non-causal check: one full row, one padded. */
+const NONCAUSAL_LENGTHS = [37, 20];
 
 function f32(name: string, shape: readonly number[], data: Float32Array): SafeTensor {
   return { name, dtype: 'F32', shape: [...shape], data };
@@ -29,7 +33,20 @@ async function modelPass(trainer: Trainer, batch: ReturnType<Trainer['data']['ne
   const spec: AttentionSpec = a.kind === 'momentum' ? { kind: 'momentum', causal: true, beta: a.beta, gamma: a.gamma } : { kind: a.kind, causal: true };
   const tape = new Tape(gpu);
   const out: SafeTensor[] = [];
+  const dropout = train ? { train: true, dropoutSeed: CHECK_DROPOUT_SEED } : { train: false, dropoutSeed: 0 };
   try {
+    if (cfg.encoder) {
+      const labels = tape.own(fromArray(gpu, batch.targets, [batch.batch], 'check.labels')); // u32 [B]
+      const input = { batch: batch.batch, seq: batch.seq, ids: batch.inputs, lengths: batch.lengths ?? null };
+      const loss = crossEntropy(tape, model.classify(tape, input, dropout).logits, labels, null).loss;
+      tape.backward(loss);
+      out.push(f32(`${prefix}loss`, [1], await loss.read()));
+      for (const [name, p] of model.params) {
+        if (!p.grad) throw new Error(`the engine gave no gradient for '${name}'`);
+        out.push(f32(`${prefix}grad.${name}`, p.shape, await p.grad.read()));
+      }
+      return out;
+    }
     const rows = batch.batch * batch.seq;
     const ids = tape.own(fromArray(gpu, batch.inputs, [batch.batch, batch.seq], 'check.inputs')); // u32 [B, N]
     const targets = tape.own(fromArray(gpu, batch.targets, [rows], 'check.targets')); // u32 [B*N]
@@ -45,7 +62,7 @@ async function modelPass(trainer: Trainer, batch: ReturnType<Trainer['data']['ne
         return o;
       },
     };
-    const { output } = model.forward(tape, ids, train ? { train: true, dropoutSeed: CHECK_DROPOUT_SEED } : { train: false, dropoutSeed: 0, decode });
+    const { output } = model.forward(tape, ids, train ? dropout : { ...dropout, decode });
     const loss = cfg.output.kind === 'softmax' ? crossEntropy(tape, output, targets, mask).loss : dmolLoss(tape, output, targets, mask).loss;
     tape.backward(loss);
     out.push(f32(`${prefix}loss`, [1], await loss.read()));
@@ -62,7 +79,7 @@ async function modelPass(trainer: Trainer, batch: ReturnType<Trainer['data']['ne
   return out;
 }
 
-async function nonCausal(gpu: Gpu, kind: 'softmax' | 'linear' | 'momentum', beta: number, gamma: number): Promise<SafeTensor[]> {
+async function nonCausal(gpu: Gpu, kind: 'softmax' | 'linear' | 'momentum', beta: number, gamma: number, padded: boolean): Promise<SafeTensor[]> {
   const { batch, heads, seq, dim } = NONCAUSAL_DIMS;
   const shape = [batch, heads, seq, dim];
   const n = batch * heads * seq * dim;
@@ -75,10 +92,12 @@ async function nonCausal(gpu: Gpu, kind: 'softmax' | 'linear' | 'momentum', beta
     const k = tape.own(variable(gpu, kd, shape, 'nc.k'));
     const v = tape.own(variable(gpu, vd, shape, 'nc.v'));
     const spec: AttentionSpec = kind === 'momentum' ? { kind, causal: false, beta, gamma } : { kind, causal: false };
-    const o = attention(tape, spec, q, k, v);
+    const lengths = Uint32Array.from(NONCAUSAL_LENGTHS); // u32 [B]
+    const o = attention(tape, spec, q, k, v, padded ? tape.own(fromArray(gpu, lengths, [batch], 'nc.lengths')) : undefined);
     tape.backward(o, tape.own(fromArray(gpu, dd, shape, 'nc.dout')));
-    const p = `noncausal.${kind}.`;
+    const p = `noncausal${padded ? '-padded' : ''}.${kind}.`;
     return [
+      ...(padded ? [{ name: `${p}lengths`, dtype: 'U32' as const, shape: [batch], data: lengths }] : []),
       f32(`${p}q`, shape, qd), f32(`${p}k`, shape, kd), f32(`${p}v`, shape, vd), f32(`${p}dout`, shape, dd),
       f32(`${p}out`, shape, await o.read()),
       f32(`${p}dq`, shape, await q.grad!.read()), f32(`${p}dk`, shape, await k.grad!.read()), f32(`${p}dv`, shape, await v.grad!.read()),
@@ -96,14 +115,17 @@ export async function engineGradients(gpu: Gpu, checkpoint: Uint8Array, data: Ta
     const batch = trainer.data.next(cfg.batch);
     const tensors: SafeTensor[] = [
       { name: 'batch.inputs', dtype: 'U32', shape: [batch.batch, batch.seq], data: batch.inputs },
-      { name: 'batch.targets', dtype: 'U32', shape: [batch.batch * batch.seq], data: batch.targets },
+      { name: 'batch.targets', dtype: 'U32', shape: [batch.targets.length], data: batch.targets },
     ];
     if (batch.mask) tensors.push(f32('batch.mask', [batch.batch * batch.seq], batch.mask));
+    if (batch.lengths) tensors.push({ name: 'batch.lengths', dtype: 'U32', shape: [batch.batch], data: batch.lengths });
     tensors.push(...(await modelPass(trainer, batch, false, '')));
     if (cfg.model.dropout > 0) tensors.push(...(await modelPass(trainer, batch, true, 'dropout.')));
     const a = cfg.model.attention;
     const [beta, gamma] = a.kind === 'momentum' ? [a.beta, a.gamma] : [0.6, 0.9];
-    for (const kind of ['softmax', 'linear', 'momentum'] as const) tensors.push(...(await nonCausal(gpu, kind, beta, gamma)));
+    for (const kind of ['softmax', 'linear', 'momentum'] as const) {
+      for (const padded of [false, true]) tensors.push(...(await nonCausal(gpu, kind, beta, gamma, padded)));
+    }
     return writeSafetensors(tensors, {
       format: ENGINE_FORMAT,
       dropoutSeed: JSON.stringify(cfg.model.dropout > 0 ? CHECK_DROPOUT_SEED : null),

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineGradients } from '../../src/cli/twinEngine.ts';
-import { TWIN_PYTHON_DIR, twinPython } from '../../src/cli/twinPython.ts';
+import { TWIN_PYTHON_DIR } from '../../src/cli/twinPython.ts';
 import type { Variant } from '../../src/model/config.ts';
 import { loadMnistFile } from '../../src/tasks/dataNode.ts';
 import { loadIdxImages } from '../../src/tasks/idx.ts';
@@ -17,24 +17,18 @@ import { readSafetensors, writeSafetensors } from '../../src/train/safetensors.t
 import { Trainer, type TaskData } from '../../src/train/trainer.ts';
 import type { RunConfig } from '../../src/train/types.ts';
 import { useGpu } from '../helpers.ts';
+import { FASHION_T10K, checkpointAfter, python } from './shared.ts';
 
 const gpu = useGpu();
 let dir: string;
 let mnist: TaskData;
 let fashion: TaskData;
-const FASHION_T10K = '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz';
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'twin-test-'));
   mnist = { kind: 'mnist', images: await loadMnistFile() };
   fashion = { kind: 'mnist', images: await loadIdxImages(new Uint8Array(readFileSync(FASHION_T10K))) };
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function python(args: string[], timeout = 300_000) {
-  const env = { ...process.env, PYTHONPATH: TWIN_PYTHON_DIR, OMP_NUM_THREADS: '1' };
-  const r = spawnSync(twinPython(), args, { env, encoding: 'utf8', timeout });
-  return { status: r.status, out: `${r.stdout}${r.stderr}` };
-}
 
 function copyRun(variant: Variant, o: RunOverrides = {}): RunConfig {
   return makeRunConfig({
@@ -72,17 +66,6 @@ function fashionRun(): RunConfig {
   return { ...cfg, task: { ...cfg.task, source: FASHION_T10K } as RunConfig['task'] };
 }
 
-/** A checkpoint after `steps` trained steps (non-zero Adam moments, a moved data stream). */
-async function checkpointAfter(cfg: RunConfig, data: TaskData, steps: number): Promise<Uint8Array> {
-  const t = Trainer.create(gpu(), cfg, data);
-  try {
-    if (steps > 0) await t.run(steps);
-    return await t.checkpoint();
-  } finally {
-    t.dispose();
-  }
-}
-
 describe('the twin', () => {
   it("passes its own tests (pytest; includes K = 2 under torchrun against one process)", () => {
     const r = python(['-m', 'pytest', '-q', '-p', 'no:cacheprovider', join(TWIN_PYTHON_DIR, 'tests')], 600_000);
@@ -105,7 +88,7 @@ describe('the twin', () => {
   for (const [name, make] of cases) {
     it(`equals the engine's loss and every gradient: ${name} (and non-causal attention)`, async () => {
       const [cfg, data] = make();
-      const ckpt = await checkpointAfter(cfg, data, 1);
+      const ckpt = await checkpointAfter(gpu(), cfg, data, 1);
       const ck = join(dir, `${cfg.variant}-${name.length}.safetensors`);
       const eng = join(dir, `${cfg.variant}-${name.length}.engine.safetensors`);
       writeFileSync(ck, ckpt);
@@ -119,7 +102,7 @@ describe('the twin', () => {
 
   it('fails the check, naming the tensor, when one gradient is off by 1e-3; the CLI passes on the true one', async () => {
     const cfg = copyRun('momentum');
-    const ckpt = await checkpointAfter(cfg, { kind: 'copy' }, 1);
+    const ckpt = await checkpointAfter(gpu(), cfg, { kind: 'copy' }, 1);
     const ck = join(dir, 'cli.safetensors');
     writeFileSync(ck, ckpt);
     const eng = readSafetensors(await engineGradients(gpu(), ckpt, { kind: 'copy' }));
@@ -141,7 +124,7 @@ describe('the twin', () => {
   it('starts from the same parameters as the playground for a config and seed', async () => {
     const cfg = copyRun('adaptive', { model: { position: 'learned' } });
     const file = join(dir, 'init.safetensors');
-    writeFileSync(file, await checkpointAfter(cfg, { kind: 'copy' }, 0));
+    writeFileSync(file, await checkpointAfter(gpu(), cfg, { kind: 'copy' }, 0));
     const r = python(['-c', `
 import json, numpy as np
 from momentum_twin import safetensors as st
@@ -189,7 +172,7 @@ st.write(${JSON.stringify(b)}, {'z': np.array([[0.25, -1e-9]], np.float32), 'a':
   it('continues a playground checkpoint under torchrun (K = 2) as the engine would, and the playground resumes it', async () => {
     const cfg = copyRun('momentum-connection', { steps: 4, evalEvery: 2, batch: 4 });
     const start = join(dir, 'start.safetensors');
-    writeFileSync(start, await checkpointAfter(cfg, { kind: 'copy' }, 2));
+    writeFileSync(start, await checkpointAfter(gpu(), cfg, { kind: 'copy' }, 2));
     const out = join(dir, 'twin-run');
     const cli = spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/twin.ts', '--nproc', '2', '--resume', start, '--steps', '4', '--out', out], {
       encoding: 'utf8',
@@ -236,7 +219,7 @@ st.write(${JSON.stringify(b)}, {'z': np.array([[0.25, -1e-9]], np.float32), 'a':
 
   it('refuses --nproc larger than the batch before starting anything', async () => {
     const file = join(dir, 'small.safetensors');
-    writeFileSync(file, await checkpointAfter(copyRun('linear', { batch: 2 }), { kind: 'copy' }, 0));
+    writeFileSync(file, await checkpointAfter(gpu(), copyRun('linear', { batch: 2 }), { kind: 'copy' }, 0));
     const out = join(dir, 'never');
     const cli = spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/twin.ts', '--nproc', '3', '--resume', file, '--out', out], { encoding: 'utf8' });
     expect(cli.status).toBe(2);
