@@ -209,6 +209,12 @@ class ListOpsStream:
     def eval_batches(self, batch):
         return [pack_listops([self.test[i] for i in idx]) for idx in index_batches(len(self.test), batch)]
 
+    def train_eval_batches(self, batch):
+        """The training sample a classifier's training accuracy is taken on: the split's first
+        sequences, as many as the test set (trainEvalBatches in src/train/data.ts)."""
+        n = min(len(self.test), len(self.train))
+        return [pack_listops([self.train[i] for i in idx]) for idx in index_batches(n, batch)]
+
     def state(self):
         return {'kind': 'listops', 'sampler': self.sampler.state()}
 
@@ -344,6 +350,11 @@ class ImagesStream:
 
     def eval_batches(self, batch):
         return [self._batch(self.test, self.test_labels, list(idx)) for idx in index_batches(len(self.test), batch)]
+
+    def train_eval_batches(self, batch):
+        """As ListOpsStream.train_eval_batches: the first training images, as many as the test set."""
+        n = min(len(self.test), len(self.train))
+        return [self._batch(self.train, self.train_labels, list(idx)) for idx in index_batches(n, batch)]
 
     def state(self):
         return {'kind': 'images', 'sampler': self.sampler.state()}

@@ -147,19 +147,26 @@ class Run:
 
     @torch.no_grad()
     def evaluate_classifier(self):
-        """Test loss (mean nll per sequence), accuracy and the confusion matrix (src/train/evaluate.ts)."""
+        """Test loss (mean nll per sequence), accuracy and the confusion matrix (src/train/evaluate.ts),
+        and the training accuracy on the stream's training sample (src/train/trainer.ts)."""
+        test, confusion = self.classify_batches(self.stream.eval_batches(self.cfg['batch']))
+        self.confusion = confusion.tolist()
+        _, train_confusion = self.classify_batches(self.stream.train_eval_batches(self.cfg['batch']))
+        return {**test, 'trainAccuracy': int(np.trace(train_confusion)) / max(int(train_confusion.sum()), 1)}
+
+    def classify_batches(self, batches):
+        """Mean nll per sequence and accuracy over `batches`, with their confusion matrix."""
         classes = self.cfg['model']['output']['classes']
         confusion = np.zeros((classes, classes), dtype=np.int64)
         nll_sum, count = 0.0, 0
-        for b in self.stream.eval_batches(self.cfg['batch']):
+        for b in batches:
             ids, lengths = long_tensor(b.inputs, self.device), long_tensor(b.lengths, self.device)
             logits, _ = self.model.classify(ids, lengths)
             nll = cross_entropy_nll(logits, long_tensor(b.targets, self.device)).double().cpu().numpy()
             nll_sum += float(nll.sum())
             np.add.at(confusion, (b.targets.astype(np.int64), logits.argmax(-1).cpu().numpy()), 1)
             count += b.batch
-        self.confusion = confusion.tolist()
-        return {'testLoss': nll_sum / max(count, 1), 'accuracy': int(np.trace(confusion)) / max(count, 1)}
+        return {'testLoss': nll_sum / max(count, 1), 'accuracy': int(np.trace(confusion)) / max(count, 1)}, confusion
 
     @torch.no_grad()
     def evaluate(self):

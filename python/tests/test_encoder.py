@@ -179,7 +179,7 @@ def test_an_encoder_run_writes_metrics_and_confusion_and_two_processes_equal_one
     assert twin_run.main(['--config', str(path), '--out', str(tmp_path / 'one')]) == 0
     lines = [json.loads(x) for x in (tmp_path / 'one' / 'metrics.jsonl').read_text().split('\n') if x]
     assert [r['step'] for r in lines] == [2, 4]
-    assert list(lines[0]) == ['step', 'wallSeconds', 'trainLoss', 'testLoss', 'tokensPerSec', 'lr', 'gradNorm', 'betaTilde', 'accuracy']
+    assert list(lines[0]) == ['step', 'wallSeconds', 'trainLoss', 'testLoss', 'tokensPerSec', 'lr', 'gradNorm', 'betaTilde', 'accuracy', 'trainAccuracy']
     assert lines[0]['lr'] == 0.003 and lines[1]['lr'] == 0.003 * (1 - 1 / 2)
     conf = json.loads((tmp_path / 'one' / 'confusion.json').read_text())
     assert conf['step'] == 4 and conf['rows'] == 'true class' and len(conf['matrix']) == 10

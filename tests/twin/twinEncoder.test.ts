@@ -165,6 +165,8 @@ for c, train, test in ${JSON.stringify(files)}:
         expect(Object.keys(eng).sort()).toEqual(Object.keys(twin).sort());
         for (const k of ['trainLoss', 'testLoss', 'lr'] as const) expect(Math.abs(eng[k]! - twin[k]) / twin[k], k).toBeLessThan(1e-4);
         expect(Math.abs(eng.accuracy! - twin.accuracy)).toBeLessThanOrEqual(1 / conf.matrix.flat().reduce((a: number, b: number) => a + b, 0));
+        // The training accuracy: on the first training sequences, as many as the test set (one flip allowed).
+        expect(Math.abs(eng.trainAccuracy! - twin.trainAccuracy)).toBeLessThanOrEqual(1 / conf.matrix.flat().reduce((a: number, b: number) => a + b, 0));
         expect(t.lastEvaluation!.confusion!.flat().filter((x, i) => x !== conf.matrix.flat()[i]).length).toBeLessThanOrEqual(2);
       } finally {
         t.dispose();
