@@ -42,6 +42,7 @@ export class LivePlot {
     root.classList.add('live-plot');
     this.canvas = el('canvas', 'plot-canvas', root);
     this.canvas.title = 'Drag to zoom the horizontal axis, double-click to see everything';
+    this.canvas.setAttribute('role', 'img');
     this.line = el('div', 'plot-hover-line', root);
     this.box = el('div', 'plot-zoom-box', root);
     this.tip = el('div', 'plot-tip', root);
@@ -96,6 +97,7 @@ export class LivePlot {
   /** Draws these traces (and keeps them for the legend, hover and zoom). */
   update(spec: PlotSpec): void {
     this.spec = spec;
+    this.canvas.setAttribute('aria-label', spec.title);
     this.redraw();
     this.fillLegend(spec.traces);
   }
