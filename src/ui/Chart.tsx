@@ -1,15 +1,19 @@
 // One live chart. A run outside a seed group is a line in its colour; a group of several seeds is
 // its mean with a band (min-max, +-1 std or +-1 standard error) in the variant's colour, its member
-// runs drawn thin on demand. New metrics ask the shared frame scheduler (frames.ts) for an update,
-// so a visible chart is redrawn at most once a second whatever the number of runs, one chart a
-// frame, round-robin; an update whose traces did not change (test loss between evaluations) skips
-// Plotly. Traces with few points get markers, so a single evaluation shows.
+// runs drawn thin on demand. The traces are Plotly-shaped (chartData) and drawn on a canvas
+// (livePlot.ts: a redraw costs a few milliseconds where Plotly's took 20-200, over the 50 ms a
+// main-thread task may take while runs train). New metrics ask the shared frame scheduler
+// (frames.ts) for an update, so a visible chart is redrawn at most once a second whatever the
+// number of runs, one chart a frame, round-robin; an update whose traces did not change (test loss
+// between evaluations) skips the drawing. Traces with few points get markers, so a single
+// evaluation shows.
 import { useEffect, useRef } from 'react';
 import { finitePoints, groupBand, groupsOf } from '../store/groups.ts';
 import { metrics as defaultHub, type MetricsHub } from '../store/metrics.ts';
 import { runColor, useApp, type ChartOptions, type RunView } from '../store/store.ts';
 import { cancel, newJob, request, setVisible } from './frames.ts';
-import { loadPlotly, type PlotlyLike } from './plotly.ts';
+import type { Trace } from './canvasPlot.ts';
+import { LivePlot } from './livePlot.ts';
 import { MARKERS_BELOW, MAX_POINTS, thin, xColumn, type MetricDef } from './traces.ts';
 
 /** What changes the set of traces (not their points). */
@@ -112,15 +116,14 @@ export function Chart({ def, hub = defaultHub }: { def: MetricDef; hub?: Metrics
   useEffect(() => {
     const div = el.current;
     if (!div) return;
-    let plotly: PlotlyLike | null = null;
-    let cancelled = false;
+    const plot = new LivePlot(div);
     let drawn = false;
     const opts: ChartOptions = chart;
 
     /** Each live hyper-parameter change: a dotted vertical line in the run's colour. */
-    const shapes = () => {
+    const vlines = () => {
       const { runs, order } = useApp.getState();
-      const out: object[] = [];
+      const out: { x: number; color: string }[] = [];
       for (const id of order) {
         const s = hub.get(id);
         if (s.changes.length === 0 || def.traces(runs[id]!, s).length === 0) continue;
@@ -133,43 +136,34 @@ export function Chart({ def, hub = defaultHub }: { def: MetricDef; hub?: Metrics
             if (i < 0) continue;
             x = wall[i]!;
           }
-          out.push({ type: 'line', xref: 'x', yref: 'paper', x0: x, x1: x, y0: 0, y1: 1, line: { color: runColor(runs[id]!.colorIndex), width: 1, dash: 'dot' } });
+          out.push({ x, color: runColor(runs[id]!.colorIndex) });
         }
       }
       return out;
     };
 
-    const layout = () => ({
-      title: { text: def.title, font: { size: 14 } },
-      margin: { l: 56, r: 12, t: 36, b: 64 },
-      height: 280,
-      showlegend: true,
-      legend: { orientation: 'h', y: -0.32, font: { size: 10 } },
-      xaxis: { title: { text: opts.x === 'step' ? 'step' : 'wall-clock seconds' } },
-      yaxis: { title: { text: def.yTitle }, type: opts.logY && def.allowLog ? 'log' : 'linear' },
-      shapes: shapes(),
-      uirevision: 'keep',
-    });
-
-    const config = { responsive: true, displaylogo: false };
-
     let drawnAs = '';
-    /** One redraw with the newest data; false (and no Plotly call) when nothing changed since the last. */
+    /** One redraw with the newest data; false (and no drawing) when nothing changed since the last. */
     const draw = (): boolean => {
-      if (!plotly || cancelled) return false;
+      const t0 = performance.now();
       const { runs, order } = useApp.getState();
       const { data, points, bands } = chartData(def, hub, runs, order, opts);
-      const lay = layout();
-      const key = drawnKey(data, lay.shapes.length);
+      const lines = vlines();
+      const key = drawnKey(data, lines.length);
       if (drawn && key === drawnAs) return false;
       drawnAs = key;
       div.dataset.points = points.join(',');
       div.dataset.bands = bands.join(',');
-      const t0 = performance.now();
-      if (drawn) void plotly.react(div, data, lay, config);
-      else void plotly.newPlot(div, data, lay, config);
+      plot.update({
+        title: def.title,
+        xTitle: opts.x === 'step' ? 'step' : 'wall-clock seconds',
+        yTitle: def.yTitle,
+        logY: opts.logY && def.allowLog,
+        traces: data as Trace[],
+        vlines: lines,
+      });
       drawn = true;
-      // The synchronous part of a redraw, for the e2e test's account of main-thread time.
+      // The whole update (the traces' data and the drawing), for the e2e test's account of main-thread time.
       performance.measure?.('chart-draw', { start: t0, detail: def.id });
       return true;
     };
@@ -177,21 +171,15 @@ export function Chart({ def, hub = defaultHub }: { def: MetricDef; hub?: Metrics
     const unsub = hub.subscribe(() => request(job));
     const seen = typeof IntersectionObserver === 'undefined' ? null : new IntersectionObserver((es) => setVisible(job, es.some((e) => e.isIntersecting)));
     seen?.observe(div);
-
-    void loadPlotly().then((p) => {
-      if (cancelled) return;
-      plotly = p;
-      draw();
-    });
+    draw();
 
     return () => {
-      cancelled = true;
       unsub();
       seen?.disconnect();
       cancel(job);
-      if (plotly) plotly.purge(div);
+      plot.destroy();
     };
   }, [sig, chart, def, hub]);
 
-  return <div className="chart" ref={el} data-chart={def.id} role="img" aria-label={def.title} />;
+  return <div className="chart" ref={el} data-chart={def.id} role="figure" aria-label={def.title} />;
 }

@@ -85,19 +85,29 @@ const report = (label: string, p: FrameReport) =>
   `e2e: ${label}: ${p.fps.toFixed(1)} frames/s, ${p.longTasks} long tasks, longest ${p.longest.toFixed(0)} ms, ${p.chartDraws} chart redraws (${p.drawnCharts.join(', ')}), longest ${p.longestDraw.toFixed(0)} ms, ${p.drawMs.toFixed(0)} ms in all`;
 
 /**
- * What the page promises under load, whatever the machine: every chart that has new data keeps
- * redrawing (round-robin), and redraws take at most a quarter of the main thread (frames.ts: after
- * a redraw of d ms, none for 3d ms; over a window that is (ms + 3 x the last redraw) / 4). The frame
- * rate and the longest task are bounded loosely: on two cores shared with other work (load
- * averages of 8 to 26 were seen) a redraw of 20 ms takes 100-700 ms of wall time; the figures are
- * printed above.
+ * What the page promises while runs train: every chart that has new data keeps redrawing
+ * (round-robin), redraws take at most a quarter of the main thread (frames.ts: after a redraw of
+ * d ms, none for 3d ms; over a window that is (ms + 3 x the last redraw) / 4), the frame rate is
+ * at least `fps` and no main-thread task is longer than `longest` ms. The charts draw on a canvas
+ * (livePlot.ts) in a few milliseconds; what a long task is left is the page's rendering, which
+ * stretches with the machine's load (the figures are printed above).
  */
-function expectSmooth(p: FrameReport, ms: number): void {
+function expectSmooth(p: FrameReport, ms: number, target: { fps: number; longest: number }): void {
   expect(p.drawnCharts).toEqual(expect.arrayContaining(['throughput', 'train-loss']));
   expect(p.drawMs).toBeLessThanOrEqual((ms + 3 * p.longestDraw) / 4 + 50);
-  expect(p.fps).toBeGreaterThan(15);
-  expect(p.longest).toBeLessThan(1500);
+  expect(p.longestDraw).toBeLessThan(50);
+  expect(p.fps).toBeGreaterThanOrEqual(target.fps);
+  expect(p.longest).toBeLessThanOrEqual(target.longest);
 }
+
+/** The issue's targets: 50 frames/s, no task over 50 ms. */
+const SMOOTH = { fps: 50, longest: 50 };
+/**
+ * Fifteen runs: what the page reached on the 2-core test machine at load averages of 12-15 (README:
+ * 39-60 frames/s, longest task 0-64 ms, a garbage collection or the page's rendering stretched by
+ * the load; Plotly's redraws had made it 41-50 frames/s and 229-456 ms), with room for that load.
+ */
+const FIFTEEN = { fps: 30, longest: 100 };
 
 const LINEAR = 'linear · copy tiny · seed 1';
 const MOMENTUM = 'momentum · copy tiny · seed 1';
@@ -278,7 +288,15 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     expect(await table.locator('tr[data-variant="linear"]').textContent()).toMatch(/\(baseline\)/);
     await page.getByLabel('Show member runs').check();
     await page.getByLabel('Seed band').selectOption('se');
+    // The curves' hover readout names the mean under the cursor with its band, and the legend hides a group.
+    const lossPlot = page.locator('[data-chart="train-loss"]');
+    await lossPlot.locator('canvas').hover({ position: { x: 300, y: 120 } });
+    await expect.poll(async () => (await lossPlot.locator('.plot-tip').isVisible()) && (await lossPlot.locator('.plot-tip').textContent()), { timeout: 10_000 }).toMatch(/^step \d+.*mean of 2, ±1 s\.e\.\): [-\d.e]+ \[[-\d.e]+, [-\d.e]+\]/);
+    const legendEntry = lossPlot.getByRole('button', { name: 'linear (mean of 2, ±1 s.e.)' });
+    await legendEntry.click();
+    expect(await lossPlot.getByRole('button', { name: 'linear (mean of 2, ±1 s.e.)' }).getAttribute('aria-pressed')).toBe('false');
     await shot(page, '8-seed-groups');
+    await lossPlot.getByRole('button', { name: 'linear (mean of 2, ±1 s.e.)' }).click();
 
     // A checkpoint uploaded next to its original becomes a run with a name of its own.
     const original = 'momentum · copy tiny · seed 1';
@@ -313,7 +331,7 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     console.log(`${report('three runs training', perf)} (idle page: ${idle.fps.toFixed(1)} frames/s, longest ${idle.longest.toFixed(0)} ms)`);
     console.log(report('three runs training, again', perf2));
     writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: [perf, perf2], idle }));
-    for (const p of [perf, perf2]) expectSmooth(p, 5000);
+    for (const p of [perf, perf2]) expectSmooth(p, 5000, SMOOTH);
 
     // A lost device (the worker's test hook): runs pause with the banner and come back from their checkpoints.
     const running = page.locator('li.run[data-state="running"]');
@@ -351,7 +369,7 @@ describe('playground in Chromium (WebGPU on SwiftShader)', () => {
     console.log(report('fifteen runs (+1) training, again', fifteen2));
     writeFileSync(join(SHOTS, 'perf.json'), JSON.stringify({ training: [perf, perf2], idle, fifteen: [fifteen, fifteen2] }));
     // With fifteen runs every chart still redraws with the newest data (round-robin, not starved).
-    for (const p of [fifteen, fifteen2]) expectSmooth(p, 5000);
+    for (const p of [fifteen, fifteen2]) expectSmooth(p, 5000, FIFTEEN);
     await shot(page, '10-fifteen-runs');
     expect(errors).toEqual([]);
     await context.close();

@@ -1,5 +1,5 @@
 // What every e2e file needs first: Debian's Chromium present (or a loud failure saying how to get
-// it), the site built by `vite build` into the file's own folder (vitest runs e2e files in
+// it), the site built by `vite build` (a production build) into the file's own folder (vitest runs e2e files in
 // parallel), and a static server for it on loopback.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,6 +24,9 @@ export async function buildAndServe(dist: string): Promise<Site> {
   execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'], {
     cwd: ROOT,
     stdio: 'inherit',
+    // vitest sets NODE_ENV=test, and vite builds a development bundle (React's development build,
+    // several times slower) for any NODE_ENV but production: the e2e tests measure the site users get.
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   const server = await serveStatic(dist);
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
