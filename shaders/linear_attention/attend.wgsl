@@ -20,3 +20,10 @@ fn r_query(bh: u32, tok: u32) -> f32 {
 fn r_key(bh: u32, tok: u32) -> f32 {
   return xk[(bh * p.n + tok) * p.sk + p.n_in];
 }
+
+// The first entry of chunk c's z (or zeta) row in zc: the chunk's own slot when causal, the total
+// (slot NC) otherwise. The state's row of the same slot starts at z_base * Dv.
+fn z_base(bh: u32, c: u32) -> u32 {
+  let slot = select(p.nc, c, CAUSAL);
+  return (bh * (p.nc + 1u) + slot) * p.d;
+}

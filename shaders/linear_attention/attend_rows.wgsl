@@ -1,6 +1,7 @@
 // shaders/linear_attention/attend_rows.wgsl: the body of the row attend kernels ('swiftshader'
 // variant). Each entry file (attend_rows_forward, _dq, _dk, _dv) declares MODE (0 forward, 1 dq,
-// 2 dk, 3 dv) and TRANS (contract the state's Dv index).
+// 2 dk, 3 dv), TRANS (contract the state's Dv index), its bindings, row_setup and row_out, and
+// its entry point calls rows_main (the end of this file).
 // One token's row of attend (same modes and overrides as attend_core), in two steps: rows_prep
 // loads the row, scores the in-chunk keys (by increasing lag) and returns the forward normaliser
 // (MODE 0); rows_value(o) then gives output column o, so no output row is kept per thread.
@@ -8,8 +9,7 @@ fn rows_prep(bh: u32, i: u32) -> f32 {
   let c = i / C;
   let t = i - c * C;
   let L = chunk_len(c);
-  let slot = select(p.nc, c, CAUSAL);
-  let zbase = (bh * (p.nc + 1u) + slot) * p.d;
+  let zbase = z_base(bh, c);
   let row = bh * p.n + i;
   for (var x = 0u; x < p.n_in; x++) { qrow[x] = xq[row * p.sq + x]; }
   row_coef = 0.0;
@@ -47,7 +47,6 @@ fn rows_prep(bh: u32, i: u32) -> f32 {
   return dn;
 }
 
-
 fn stash_row() {
   for (var x = 0u; x < p.n_in; x++) { qrowB[x] = qrow[x]; }
   for (var l = 0u; l < C; l++) { prowB[l] = prow[l]; }
@@ -75,8 +74,7 @@ fn rows_intra4(bh: u32, i: u32, cols: vec4u, second: bool) -> vec4f {
 // dout repeat the last one and are not stored): four columns per pass read each qrow[x] and
 // prow[lag] once for four products.
 fn rows_value4(bh: u32, iA: u32, iB: u32, o: u32) -> Pair4 {
-  let slot = select(p.nc, iA / C, CAUSAL);
-  let stbase = (bh * (p.nc + 1u) + slot) * p.d * p.dv;
+  let stbase = z_base(bh, iA / C) * p.dv;
   let last = p.n_out - 1u;
   let cols = vec4u(o, min(o + 1u, last), min(o + 2u, last), min(o + 3u, last));
   var va = vec4f(0.0);
@@ -113,4 +111,34 @@ fn rows_value4(bh: u32, iA: u32, iB: u32, o: u32) -> Pair4 {
     vb += rows_intra4(bh, iB, cols, true);
   }
   return Pair4(va, vb);
+}
+
+// The whole of a row kernel: thread g owns tokens iA, iB (row_pair) of one chunk; each row's
+// prep (rows_prep: the forward's normaliser, else unused) goes to the entry file's row_setup
+// (its one value per row: the forward's normaliser, dq's r, else 0), each output column's sum of
+// state and in-chunk terms to row_out. A row past the example's length (a padding query in the
+// forward, a padding key in dk, dv) is stored as 0; row_setup sees whether it is valid.
+fn rows_main(wid: vec3u, nwg: vec3u, lid: u32) {
+  let g = grid_index(wid, nwg) * WG1 + lid;
+  if (g >= p.nbh * ((p.n + 1u) / 2u)) { return; }
+  let pr = row_pair(g);
+  let bh = pr.x;
+  let gA = bh * p.n + pr.y;
+  let gB = bh * p.n + pr.z;
+  let zbase = z_base(bh, pr.y / C);
+  let nb = seq_len(bh);
+  let validA = pr.y < nb;
+  let validB = pr.z < nb;
+  let fB = rows_prep(bh, pr.z);
+  stash_row();
+  let fA = rows_prep(bh, pr.y);
+  let rvA = row_setup(bh, pr.y, gA, fA, validA);
+  let rvB = row_setup(bh, pr.z, gB, fB, validB);
+  for (var o = 0u; o < p.n_out; o += 4u) {
+    let v = rows_value4(bh, pr.y, pr.z, o);
+    for (var k = 0u; k < min(4u, p.n_out - o); k++) {
+      out[gA * p.n_out + o + k] = select(0.0, row_out(gA, zbase, rvA, o + k, v.a[k]), validA);
+      out[gB * p.n_out + o + k] = select(0.0, row_out(gB, zbase, rvB, o + k, v.b[k]), validB);
+    }
+  }
 }

@@ -79,18 +79,17 @@ fn dkv_intra_dk(g: u32, lags: u32, xs: vec4u, pr: ptr<private, array<f32, MAX_CH
 fn attend_rows_dkv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
   let gt = grid_index(wid, nwg) * WG1 + lid;
-  let np = (p.n + 1u) / 2u;
-  if (gt >= p.nbh * np) { return; }
-  let bh = gt / np;
-  let iA = (gt % np) * 2u;
+  if (gt >= p.nbh * ((p.n + 1u) / 2u)) { return; }
+  let pr = row_pair(gt);
+  let bh = pr.x;
+  let iA = pr.y;
+  let iB = pr.z;
   let hasB = iA + 1u < p.n;
-  let iB = min(iA + 1u, p.n - 1u);
   let gA = bh * p.n + iA;
   let gB = bh * p.n + iB;
   let c = iA / C;
   let L = chunk_len(c);
-  let slot = select(p.nc, c, CAUSAL);
-  let zbase = (bh * (p.nc + 1u) + slot) * p.d;
+  let zbase = z_base(bh, c);
   let stbase = zbase * p.dv;
   dkv_prep(bh, iB);
   for (var x = 0u; x < p.d; x++) { qrowB[x] = qrow[x]; dkstB[x] = 0.0; dkst[x] = 0.0; }

@@ -2,6 +2,8 @@
 // variant). Each entry file (attend_tiled_forward, _dq, _dk, _dv) declares the constants that
 // specialise it: MODE (0 forward, 1 dq, 2 dk, 3 dv), TRANS (contract the state's Dv index, i.e.
 // read it as [o][x]) and PHI_Q, PHI_K, PHI_V (apply phi to xq, xk, xv as they are loaded).
+// Each entry point is `attend_tiled(lid, wid)`: attend_core, then the epilogue below, which calls
+// the entry file's tile_row (what a row needs once) and tile_store (one output value).
 // attend: one workgroup per (chunk, block of T ST output columns, batch * head). Thread (ty, tx)
 // owns rows ty + T r of the chunk and output columns tx + T s of the block.
 //   phase 1, over slices of KS contracted features x: scores sc[i][j] = xq_i . xk_j and the state
@@ -35,8 +37,6 @@ fn xv_at(bh: u32, tok: u32, o: u32) -> f32 {
   return val;
 }
 
-// r of a token: the last column of the g|r rows, on the query side (dq) or the key side (dk).
-
 fn attend_core(lid: u32, wid: vec3u) {
   let bh = wid.y;
   let c = wid.x / p.nblk;
@@ -47,9 +47,8 @@ fn attend_core(lid: u32, wid: vec3u) {
   let o0 = ob * OB;
   let s0 = c * C;
   let L = chunk_len(c);
-  let slot = select(p.nc, c, CAUSAL);
-  let stbase = (bh * (p.nc + 1u) + slot) * p.d * p.dv;
-  let zbase = (bh * (p.nc + 1u) + slot) * p.d;
+  let zbase = z_base(bh, c);
+  let stbase = zbase * p.dv;
   let xk_off = C * KS;
   let ms_off = 2u * C * KS;
   let mm_off = ms_off + KS * OB;
@@ -185,6 +184,49 @@ fn attend_core(lid: u32, wid: vec3u) {
         }
       }
       workgroupBarrier();
+    }
+  }
+}
+
+// Where thread lid of workgroup wid writes once attend_core has run: batch-head bh, chunk c of
+// length len, output block ob whose first column is o0 (the thread owns rows ty + T r and columns
+// o0 + tx + T s), the example's length nb and the chunk's z row zb.
+struct OutTile {
+  bh: u32,
+  c: u32,
+  ob: u32,
+  tx: u32,
+  ty: u32,
+  o0: u32,
+  len: u32,
+  nb: u32,
+  zb: u32,
+}
+
+// The epilogue every tiled entry shares. For each of the thread's rows (token tok, valid when
+// before the example's length) tile_row gives the row's one value (forward: its normaliser, dq:
+// r, else 0); for each of its columns o tile_store gets val = state term + in-chunk term, the
+// state term scaled by gamma W(N_b - 1 - j) on the non-causal dk and dv (NC_SCALE) path.
+fn attend_tiled(lid: u32, wid: vec3u) {
+  attend_core(lid, wid);
+  let c = wid.x / p.nblk;
+  let ob = wid.x % p.nblk;
+  let t = OutTile(wid.y, c, ob, lid % T, lid / T, ob * T * ST, chunk_len(c), seq_len(wid.y), z_base(wid.y, c));
+  for (var r = 0u; r < RT; r++) {
+    let i = t.ty + T * r;
+    if (i >= t.len) { continue; }
+    let tok = c * C + i;
+    let valid = tok < t.nb;
+    var scale = 1.0;
+    if (NC_SCALE && MOMENTUM && !CAUSAL) { scale = p.gamma * weight_far(t.nb - 1u - min(tok, t.nb - 1u)); }
+    let rv = tile_row(t, r, i, tok, valid);
+    for (var s = 0u; s < ST; s++) {
+      let o = t.o0 + t.tx + T * s;
+      if (o >= p.n_out) { continue; }
+      var val = acc[r * MAX_S + s];
+      if (NC_SCALE && MOMENTUM && !CAUSAL) { val = val * scale; }
+      if (CAUSAL) { val = val + intra[r * MAX_S + s]; }
+      tile_store(t, tok, o, val, rv, valid);
     }
   }
 }

@@ -3,12 +3,13 @@
 // The family's kernels, one file each (src/engine/kernels/linear/shaders.ts assembles them):
 //   chunk_sums.wgsl, scan.wgsl          tiled scan ('gpu' variant), with tiles.wgsl
 //   sums_scan_rows.wgsl                 the scan in one pass ('swiftshader' variant)
-//   attend_tiled_{forward,dq,dk,dv}     tiled attend, with attend.wgsl and attend_tiled.wgsl
+//   attend_tiled_{forward,dq,dk,dv}     tiled attend, with attend.wgsl and attend_tiled.wgsl (the body)
 //   attend_rows_{forward,dq,dk,dv,dkv}  row attend, with attend.wgsl, rows.wgsl (and attend_rows.wgsl)
 //   bwd_prep.wgsl, phi_map.wgsl, step.wgsl (the recurrent form, for sampling)
 // The kernels that read an example's length (the forward scan, attend forward, dk, dv, bwd_prep)
 // follow lengths_full.wgsl (every example runs to N) or, for right-padded batches,
-// lengths_masked.wgsl (binds `lengths`); both define seq_len(bh).
+// lengths_masked.wgsl (binds `lengths`); both define seq_len(bh). dq shares attend's epilogue
+// and takes lengths_full only.
 //
 // Linear attention (MATH.md eq. 7) and momentum attention (eqs. 12-14) with phi = elu + 1, as an
 // O(N) chunked scan (MATH.md section 9). One family serves both: `MOMENTUM = false` removes every

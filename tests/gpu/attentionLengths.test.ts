@@ -70,6 +70,29 @@ async function run(gpu: Gpu, kind: Kind, causal: boolean, variant: Variant, d: A
   }
 }
 
+/** The gradient of one input alone (the other two are constants, so their passes are skipped). */
+async function runOne(gpu: Gpu, kind: Kind, causal: boolean, variant: Variant, d: AttentionDims, x: Data, lengths: number[] | null, name: 'dq' | 'dk' | 'dv'): Promise<Float32Array> {
+  const qk = [d.batch, d.heads, d.seq, d.dim];
+  const vs = [d.batch, d.heads, d.seq, d.dimV];
+  const tape = new Tape(gpu);
+  const input = (want: boolean, data: Float32Array, shape: number[], label: string) =>
+    tape.own(want ? variable(gpu, data, shape, label) : fromArray(gpu, data, shape, label));
+  const q = input(name === 'dq', x.q, qk, 'q');
+  const k = input(name === 'dk', x.k, qk, 'k');
+  const v = input(name === 'dv', x.v, vs, 'v');
+  const len = lengths ? tape.own(fromArray(gpu, Uint32Array.from(lengths), [d.batch], 'lengths')) : undefined;
+  try {
+    const out = op(tape, kind, causal, variant, q, k, v, len);
+    tape.backward(out, tape.own(fromArray(gpu, x.dOut, vs, 'dOut')));
+    const wanted = { dq: q, dk: k, dv: v }[name];
+    for (const t of [q, k, v]) if (t !== wanted) expect(t.grad).toBeNull();
+    return await wanted.grad!.read();
+  } finally {
+    tape.dispose();
+    for (const t of [q, k, v]) t.grad = null;
+  }
+}
+
 /** Example b's first `len` tokens of x [B, H, N, W] as [1, H, len, W]. */
 function slice(x: Float32Array, d: AttentionDims, width: number, b: number, len: number): Float32Array {
   const out = new Float32Array(d.heads * len * width);
@@ -202,6 +225,27 @@ describe('attention with key-padding lengths', () => {
         });
       });
     }
+  }
+
+  // One gradient at a time: dk without dv and dv without dk take their own row kernels
+  // (attend_rows_dk, attend_rows_dv; with both wanted it is attend_rows_dkv), masked or not.
+  for (const kind of ['linear', 'momentum'] as const) {
+    it(`${kind}: each gradient alone matches the CPU, with lengths and without`, async () => {
+      const d: AttentionDims = { batch: 2, heads: 1, seq: 37, dim: 5, dimV: 7 };
+      const x = makeData(d, 91);
+      for (const causal of [false, true]) {
+        for (const lengths of [[37, 37], [37, 18]]) {
+          const ref = cpu(kind, causal, d, x, lengths);
+          const masked = lengths[1] !== d.seq;
+          for (const variant of VARIANTS) {
+            for (const name of ['dq', 'dk', 'dv'] as const) {
+              const got = await runOne(gpu(), kind, causal, variant, d, x, masked ? lengths : null, name);
+              expectClose(got, ref[name], { atol: 2e-5, rtol: 2e-4, label: `${kind} ${variant} causal=${causal} ${lengths} ${name} alone` });
+            }
+          }
+        }
+      }
+    });
   }
 
   it('the attention op refuses lengths that are not u32 [B]', () => {

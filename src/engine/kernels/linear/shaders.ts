@@ -65,9 +65,9 @@ export type LinearLengthKernel = keyof ReturnType<typeof lengthKernels>;
 
 export const LINEAR_KERNELS = {
   ...lengthKernels('full', lengthsFull),
-  // Attend, tiled ('gpu'): dq reads no length (padding rows get g = r = 0 from bwd_prep).
-  attendTiledDq: kernel('attend_tiled_dq', 'attend_dq', tiles, attend, attendTiled, attendTiledDq),
-  // Its row twin shares rows_prep, which reads seq_len for dk and dv (not for dq).
+  // dq needs no length (padding rows get g = r = 0 from bwd_prep); it shares the epilogue
+  // (attend_tiled's, rows_main) that masks the others' padding rows, so it takes lengths_full.
+  attendTiledDq: kernel('attend_tiled_dq', 'attend_dq', lengthsFull, tiles, attend, attendTiled, attendTiledDq),
   attendRowsDq: kernel('attend_rows_dq', 'attend_rows_dq', lengthsFull, attend, rows, attendRows, attendRowsDq),
   phiMap: kernel('phi_map', 'phi_map', phiMap),
   step: kernel('step', 'step', step),
