@@ -2,7 +2,7 @@
 // The classification parts of the page in jsdom: the ListOps and image fields of the form, the
 // selected run's confusion matrix and test examples from the worker's report, the accuracy panel,
 // a classifier's Samples note, and every run's tokens/s. Plotly is mocked.
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MetricsHub } from '../../src/store/metrics.ts';
 import { MemoryStorage } from '../../src/store/persist.ts';
@@ -11,8 +11,9 @@ import { resetApp, useApp } from '../../src/store/store.ts';
 import { makeRunConfig } from '../../src/train/presets.ts';
 import { App } from '../../src/ui/App.tsx';
 import { SessionContext } from '../../src/ui/context.ts';
-import { WorkerClient, type WorkerPort } from '../../src/worker/client.ts';
-import { packMetrics, type ClassReport, type FromWorker, type PresetTable, type ToWorker } from '../../src/worker/protocol.ts';
+import { WorkerClient } from '../../src/worker/client.ts';
+import { FakePort } from './fakePort.ts';
+import { packMetrics, type ClassReport, type PresetTable } from '../../src/worker/protocol.ts';
 
 const plotly = vi.hoisted(() => ({
   newPlot: vi.fn(async () => undefined),
@@ -23,19 +24,6 @@ const plotly = vi.hoisted(() => ({
 }));
 vi.mock('../../src/ui/plotly.ts', () => ({ loadPlotly: async () => plotly }));
 
-class FakePort implements WorkerPort {
-  sent: ToWorker[] = [];
-  fn: ((ev: MessageEvent<FromWorker>) => void) | null = null;
-  postMessage(msg: ToWorker) {
-    this.sent.push(msg);
-  }
-  addEventListener(type: string, fn: (ev: never) => void) {
-    if (type === 'message') this.fn = fn as (ev: MessageEvent<FromWorker>) => void;
-  }
-  reply(m: FromWorker) {
-    act(() => this.fn?.({ data: m } as MessageEvent<FromWorker>));
-  }
-}
 
 const TASKS = ['copy', 'listops', 'images'] as const;
 const table: PresetTable = {

@@ -10,8 +10,9 @@ import { resetApp, useApp } from '../../src/store/store.ts';
 import { App } from '../../src/ui/App.tsx';
 import { SessionContext } from '../../src/ui/context.ts';
 import { momentumWeights } from '../../src/ui/MomentumWeights.tsx';
-import { WorkerClient, type WorkerPort } from '../../src/worker/client.ts';
-import type { FromWorker, RunConfig, ToWorker } from '../../src/worker/protocol.ts';
+import { WorkerClient } from '../../src/worker/client.ts';
+import { FakePort } from './fakePort.ts';
+import type { RunConfig, ToWorker } from '../../src/worker/protocol.ts';
 
 const plotly = vi.hoisted(() => ({
   newPlot: vi.fn(async () => undefined),
@@ -22,14 +23,12 @@ const plotly = vi.hoisted(() => ({
 }));
 vi.mock('../../src/ui/plotly.ts', () => ({ loadPlotly: async () => plotly }));
 
-class FakePort implements WorkerPort {
-  sent: ToWorker[] = [];
-  fn: ((ev: MessageEvent<FromWorker>) => void) | null = null;
+class PlanningPort extends FakePort {
   /** What the fake worker's plan says a step costs (seconds), and per-variant failures. */
   stepSeconds = 0.1;
   failures: Record<string, string> = {};
-  postMessage(msg: ToWorker) {
-    this.sent.push(msg);
+  override postMessage(msg: ToWorker) {
+    super.postMessage(msg);
     if (msg.type === 'plan') {
       const items = msg.specs.map((sp) =>
         this.failures[sp.variant]
@@ -38,12 +37,6 @@ class FakePort implements WorkerPort {
       );
       setTimeout(() => this.reply({ type: 'plan', requestId: msg.requestId, items, gflops: 10 }), 0);
     }
-  }
-  addEventListener(type: string, fn: (ev: never) => void) {
-    if (type === 'message') this.fn = fn as (ev: MessageEvent<FromWorker>) => void;
-  }
-  reply(m: FromWorker) {
-    act(() => this.fn?.({ data: m } as MessageEvent<FromWorker>));
   }
 }
 
@@ -60,7 +53,7 @@ const momentumConfig = {
 } as unknown as RunConfig;
 
 function mount(newId: () => string = () => 'r1') {
-  const port = new FakePort();
+  const port = new PlanningPort();
   const session = new Session(new WorkerClient(port), new MemoryStorage(), useApp, new MetricsHub(), { newId });
   render(
     <SessionContext.Provider value={session}>

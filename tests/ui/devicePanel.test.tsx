@@ -11,26 +11,14 @@ import { resetApp, useApp } from '../../src/store/store.ts';
 import { App } from '../../src/ui/App.tsx';
 import { SessionContext } from '../../src/ui/context.ts';
 import { SPEED_TICK_MS, runSpeed } from '../../src/ui/DevicePanel.tsx';
-import { WorkerClient, type WorkerPort } from '../../src/worker/client.ts';
-import { packMetrics, type FromWorker, type MetricsRecord, type RunConfig, type ToWorker } from '../../src/worker/protocol.ts';
+import { WorkerClient } from '../../src/worker/client.ts';
+import { FakePort } from './fakePort.ts';
+import { packMetrics, type MetricsRecord, type RunConfig } from '../../src/worker/protocol.ts';
 
 vi.mock('../../src/ui/plotly.ts', () => ({
   loadPlotly: async () => ({ newPlot: vi.fn(async () => undefined), react: vi.fn(async () => undefined), extendTraces: vi.fn(async () => undefined), relayout: vi.fn(async () => undefined), purge: vi.fn() }),
 }));
 
-class FakePort implements WorkerPort {
-  sent: ToWorker[] = [];
-  fn: ((ev: MessageEvent<FromWorker>) => void) | null = null;
-  postMessage(msg: ToWorker) {
-    this.sent.push(msg);
-  }
-  addEventListener(type: string, fn: (ev: never) => void) {
-    if (type === 'message') this.fn = fn as (ev: MessageEvent<FromWorker>) => void;
-  }
-  reply(m: FromWorker) {
-    act(() => this.fn?.({ data: m } as MessageEvent<FromWorker>));
-  }
-}
 
 const config = {
   name: 'momentum run',
