@@ -2,17 +2,11 @@
 // The classification parts of the page in jsdom: the ListOps and image fields of the form, the
 // selected run's confusion matrix and test examples from the worker's report, the accuracy panel,
 // a classifier's Samples note, and every run's tokens/s. Plotly is mocked.
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MetricsHub } from '../../src/store/metrics.ts';
-import { MemoryStorage } from '../../src/store/persist.ts';
-import { Session } from '../../src/store/session.ts';
-import { resetApp, useApp } from '../../src/store/store.ts';
+import { resetApp } from '../../src/store/store.ts';
 import { makeRunConfig } from '../../src/train/presets.ts';
-import { App } from '../../src/ui/App.tsx';
-import { SessionContext } from '../../src/ui/context.ts';
-import { WorkerClient } from '../../src/worker/client.ts';
-import { FakePort } from './fakePort.ts';
+import { FakePort, mountApp } from './fakePort.tsx';
 import { packMetrics, type ClassReport, type PresetTable } from '../../src/worker/protocol.ts';
 
 const plotly = vi.hoisted(() => ({
@@ -35,14 +29,7 @@ const listopsRun = makeRunConfig({ task: 'listops', variant: 'softmax', preset: 
 const imagesRun = makeRunConfig({ task: 'images', variant: 'linear', preset: 'tiny', overrides: { name: 'linear images' } });
 
 function mount() {
-  const port = new FakePort();
-  const hub = new MetricsHub();
-  const session = new Session(new WorkerClient(port), new MemoryStorage(), useApp, hub, { newId: () => 'r1' });
-  render(
-    <SessionContext.Provider value={session}>
-      <App />
-    </SessionContext.Provider>,
-  );
+  const { port, hub } = mountApp(new FakePort());
   port.reply({ type: 'ready', backend: 'gpu', description: 'test GPU' });
   port.reply({ type: 'presets', table });
   return { port, hub };

@@ -1,17 +1,11 @@
 // @vitest-environment jsdom
 // Components in jsdom: every control reachable by its visible label, sliders that cannot reach a
 // divergent value, the momentum-weights view, the no-WebGPU page. Plotly is mocked.
-import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MetricsHub } from '../../src/store/metrics.ts';
-import { MemoryStorage } from '../../src/store/persist.ts';
-import { Session } from '../../src/store/session.ts';
 import { resetApp, useApp } from '../../src/store/store.ts';
-import { App } from '../../src/ui/App.tsx';
-import { SessionContext } from '../../src/ui/context.ts';
 import { momentumWeights } from '../../src/ui/MomentumWeights.tsx';
-import { WorkerClient } from '../../src/worker/client.ts';
-import { FakePort } from './fakePort.ts';
+import { FakePort, mountApp } from './fakePort.tsx';
 import type { RunConfig, ToWorker } from '../../src/worker/protocol.ts';
 
 const plotly = vi.hoisted(() => ({
@@ -53,13 +47,7 @@ const momentumConfig = {
 } as unknown as RunConfig;
 
 function mount(newId: () => string = () => 'r1') {
-  const port = new PlanningPort();
-  const session = new Session(new WorkerClient(port), new MemoryStorage(), useApp, new MetricsHub(), { newId });
-  render(
-    <SessionContext.Provider value={session}>
-      <App />
-    </SessionContext.Provider>,
-  );
+  const { port, session } = mountApp(new PlanningPort(), newId);
   return { port, session };
 }
 

@@ -2,17 +2,11 @@
 // The device panel in jsdom: the worker's `ready` message (with the adapter's features and limits)
 // reaches the panel through the session and the store; each run's ms per step and tokens/s come
 // from its metrics; the device line and the panel link the benchmark page.
-import { act, cleanup, render, screen, within } from '@testing-library/react';
+import { act, cleanup, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MetricsHub } from '../../src/store/metrics.ts';
-import { MemoryStorage } from '../../src/store/persist.ts';
-import { Session } from '../../src/store/session.ts';
-import { resetApp, useApp } from '../../src/store/store.ts';
-import { App } from '../../src/ui/App.tsx';
-import { SessionContext } from '../../src/ui/context.ts';
+import { resetApp } from '../../src/store/store.ts';
 import { SPEED_TICK_MS, runSpeed } from '../../src/ui/DevicePanel.tsx';
-import { WorkerClient } from '../../src/worker/client.ts';
-import { FakePort } from './fakePort.ts';
+import { FakePort, mountApp } from './fakePort.tsx';
 import { packMetrics, type MetricsRecord, type RunConfig } from '../../src/worker/protocol.ts';
 
 vi.mock('../../src/ui/plotly.ts', () => ({
@@ -48,15 +42,7 @@ function record(step: number, wallSeconds: number, tokensPerSec: number): Metric
 }
 
 function mount() {
-  const port = new FakePort();
-  const hub = new MetricsHub();
-  const session = new Session(new WorkerClient(port), new MemoryStorage(), useApp, hub, { newId: () => 'r1' });
-  render(
-    <SessionContext.Provider value={session}>
-      <App />
-    </SessionContext.Provider>,
-  );
-  return { port, hub };
+  return mountApp(new FakePort());
 }
 
 beforeEach(() => {

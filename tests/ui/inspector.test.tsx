@@ -3,18 +3,13 @@
 // helpers (row sums, share on the copy task's read positions, what a cell names), and the page:
 // a grid of layers x heads, one enlarged on click, the hover readout, two runs side by side,
 // beta~ for adaptive runs, refreshes while training and clear errors. Plotly is mocked.
-import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MetricsHub } from '../../src/store/metrics.ts';
-import { MemoryStorage } from '../../src/store/persist.ts';
-import { Session } from '../../src/store/session.ts';
 import { resetApp, useApp } from '../../src/store/store.ts';
-import { App } from '../../src/ui/App.tsx';
-import { SessionContext } from '../../src/ui/context.ts';
 import { cellAt, describeCell, headMatrix, rowSums, targetShare } from '../../src/ui/inspectView.ts';
-import { WorkerClient, type WorkerPort } from '../../src/worker/client.ts';
 import { TrainingHost, type GpuLike, type HostDeps, type TrainerLike } from '../../src/worker/host.ts';
 import { packMetrics, type FromWorker, type RunConfig, type ToWorker } from '../../src/worker/protocol.ts';
+import { FakePort, mountApp } from './fakePort.tsx';
 import { copyInspection } from './inspectionFixture.ts';
 
 const plotly = vi.hoisted(() => ({
@@ -104,16 +99,9 @@ describe('TrainingHost: inspect', () => {
   });
 });
 
-class FakePort implements WorkerPort {
-  sent: ToWorker[] = [];
-  fn: ((ev: MessageEvent<FromWorker>) => void) | null = null;
-  postMessage(msg: ToWorker) {
-    this.sent.push(msg);
-  }
-  addEventListener(type: string, fn: (ev: never) => void) {
-    if (type === 'message') this.fn = fn as (ev: MessageEvent<FromWorker>) => void;
-  }
-  async reply(m: FromWorker) {
+/** Replies are awaited: the inspector's requests resolve after a microtask. */
+class InspectPort extends FakePort {
+  override async reply(m: FromWorker) {
     await act(async () => {
       this.fn?.({ data: m } as MessageEvent<FromWorker>);
       await Promise.resolve();
@@ -139,13 +127,7 @@ function config(name: string, kind: 'momentum' | 'softmax'): RunConfig {
 }
 
 async function mount() {
-  const port = new FakePort();
-  const session = new Session(new WorkerClient(port), new MemoryStorage(), useApp, new MetricsHub(), { newId: () => 'r9' });
-  render(
-    <SessionContext.Provider value={session}>
-      <App />
-    </SessionContext.Provider>,
-  );
+  const { port } = mountApp(new InspectPort(), () => 'r9');
   await port.reply({ type: 'ready', backend: 'gpu', description: 'test GPU' });
   await port.reply({ type: 'created', runId: 'r1', config: config('momentum run', 'momentum'), step: 0, parameters: 1 });
   await port.reply({ type: 'created', runId: 'r2', config: config('softmax run', 'softmax'), step: 0, parameters: 1 });
