@@ -92,7 +92,9 @@ function sameInput(a: Inspection, b: Inspection): boolean {
 
 export function Inspector() {
   const order = useApp((s) => s.order);
-  const runs = useApp((s) => s.runs);
+  // Names only (a string, so the step counters' updates do not re-render the inspector).
+  const namesText = useApp((s) => s.order.map((id) => `${id}\t${s.runs[id]?.name ?? id}`).join('\n'));
+  const names = new Map(namesText ? namesText.split('\n').map((l) => l.split('\t') as [string, string]) : []);
   const selected = useApp((s) => s.selectedRunId);
   const [first, setFirst] = useState<string | null>(null);
   const [second, setSecond] = useState<string>('');
@@ -103,8 +105,8 @@ export function Inspector() {
   const [results, setResults] = useState<Record<string, Inspection | null>>({});
   const onResult = useCallback((id: string, x: Inspection | null) => setResults((r) => ({ ...r, [id]: x })), []);
 
-  const a = first && runs[first] ? first : selected && runs[selected] ? selected : (order[0] ?? null);
-  const b = second && runs[second] && second !== a ? second : null;
+  const a = first && names.has(first) ? first : selected && names.has(selected) ? selected : (order[0] ?? null);
+  const b = second && names.has(second) && second !== a ? second : null;
   const xa = a ? results[a] : null;
   const xb = b ? results[b] : null;
   const count = xa?.examples;
@@ -131,7 +133,7 @@ export function Inspector() {
               <select aria-label="Run to inspect" value={a ?? ''} onChange={(e) => setFirst(e.target.value)}>
                 {order.map((id) => (
                   <option key={id} value={id}>
-                    {runs[id]!.name}
+                    {names.get(id)}
                   </option>
                 ))}
               </select>
@@ -144,7 +146,7 @@ export function Inspector() {
                   .filter((id) => id !== a)
                   .map((id) => (
                     <option key={id} value={id}>
-                      {runs[id]!.name}
+                      {names.get(id)}
                     </option>
                   ))}
               </select>

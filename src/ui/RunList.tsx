@@ -1,7 +1,9 @@
 // Every run, live or stored, grouped by variant (a comparison's seeds) and collapsible: its state
 // and step, and start / pause / resume / stop / step-once, checkpoint download and removal. A run
 // whose step is in flight says so, and that Stop and Remove act after it. Metrics export and
-// checkpoint upload for all runs.
+// checkpoint upload for all runs. Step counters change twice a second for every training run: only
+// the small RunProgress parts follow them, the rest of a row re-renders when something else changes.
+import { memo } from 'react';
 import { metricsCsv, metricsJson } from '../store/export.ts';
 import { groupsOf, type RunGroupView } from '../store/groups.ts';
 import { metrics, recentTokensPerSec } from '../store/metrics.ts';
@@ -35,7 +37,41 @@ function Throughput({ run }: { run: RunView }) {
   );
 }
 
-function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
+/** The parts of a row that follow the run's step: its state and step, throughput and busy line. */
+function RunProgress({ id }: { id: string }) {
+  const run = useApp((s) => s.runs[id]);
+  if (!run) return null;
+  const busy = run.busy && run.live;
+  return (
+    <>
+      <span className="run-status" data-testid="run-status">
+        {STATE_TEXT[run.state]} · step <span data-testid="run-step">{run.step}</span> / {run.config.steps}
+        {!run.live && run.checkpointStep !== null ? ` · resumes from step ${run.checkpointStep}` : ''}
+        <Throughput run={run} />
+      </span>
+      {busy && (
+        <span className="run-busy" data-testid="run-busy" role="status">
+          computing step {run.busy!.step + 1}…
+        </span>
+      )}
+    </>
+  );
+}
+
+/** Whether a row must re-render: any field but the step (RunProgress follows that alone) changed. */
+function sameRow(a: { run: RunView; selected: boolean }, b: { run: RunView; selected: boolean }): boolean {
+  if (a.selected !== b.selected) return false;
+  if (a.run === b.run) return true;
+  const keys = new Set([...Object.keys(a.run), ...Object.keys(b.run)]);
+  for (const k of keys) {
+    if (k === 'step') continue;
+    if (a.run[k as keyof RunView] !== b.run[k as keyof RunView]) return false;
+  }
+  // The Start / Resume label depends on whether the run has taken a step.
+  return a.run.step > 0 === b.run.step > 0;
+}
+
+const RunRow = memo(function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
   const session = useSession();
   const selectRun = useApp((s) => s.selectRun);
   const ended = run.state === 'finished' || run.state === 'stopped' || run.state === 'diverged' || run.state === 'error';
@@ -49,16 +85,7 @@ function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
         <span className="swatch" style={{ background: runColor(run.colorIndex) }} aria-hidden="true" />
         <span className="run-name">{run.name}</span>
       </button>
-      <span className="run-status" data-testid="run-status">
-        {STATE_TEXT[run.state]} · step <span data-testid="run-step">{run.step}</span> / {run.config.steps}
-        {!run.live && run.checkpointStep !== null ? ` · resumes from step ${run.checkpointStep}` : ''}
-        <Throughput run={run} />
-      </span>
-      {busy && (
-        <span className="run-busy" data-testid="run-busy" role="status">
-          computing step {run.busy!.step + 1}…
-        </span>
-      )}
+      <RunProgress id={run.id} />
       {run.message && <span className="run-message">{run.message}</span>}
       <span className="run-buttons">
         {!running && !ended && (
@@ -98,7 +125,7 @@ function RunRow({ run, selected }: { run: RunView; selected: boolean }) {
       </span>
     </li>
   );
-}
+}, sameRow);
 
 function GroupRows({ group, selected }: { group: RunGroupView; selected: string | null }) {
   const collapsed = useApp((s) => !!s.collapsed[group.key]);

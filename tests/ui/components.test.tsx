@@ -156,6 +156,17 @@ describe('App', () => {
     expect(screen.queryByTestId('run-busy')).toBeNull();
   });
 
+  it('follows a step-only change in the row: the step, and Start becoming Resume', () => {
+    const { port } = mount();
+    port.reply({ type: 'created', runId: 'r1', config: momentumConfig, step: 0, parameters: 1 });
+    port.reply({ type: 'state', runId: 'r1', state: 'paused', step: 0 });
+    expect(screen.getByRole('button', { name: 'Start momentum run' })).toBeTruthy();
+    port.reply({ type: 'state', runId: 'r1', state: 'paused', step: 7 });
+    expect(screen.getByTestId('run-step').textContent).toBe('7');
+    expect(screen.getByRole('button', { name: 'Resume momentum run' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Start momentum run' })).toBeNull();
+  });
+
   it('offers live sliders bounded below beta = 1 and above gamma = 0, and sends changes', () => {
     const { port } = mount();
     port.reply({ type: 'ready', backend: 'gpu', description: 'test GPU' });
