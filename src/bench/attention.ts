@@ -4,7 +4,8 @@
 import type { Gpu } from '../engine/gpu.ts';
 import { attention, type AttentionKind, type AttentionSpec } from '../engine/ops/attention.ts';
 import { Tape, variable } from '../engine/tensor.ts';
-import type { AttentionRow } from './report.ts';
+import { medianInterval } from '../util/stats.ts';
+import type { AttentionRow, PairedRatioRow } from './report.ts';
 
 export interface AttentionBenchOptions {
   heads: number;
@@ -49,35 +50,90 @@ export function median(xs: number[]): number {
  * peak bytes over the measured runs.
  */
 export async function timeAttention(gpu: Gpu, kind: AttentionKind, n: number, o: AttentionBenchOptions): Promise<AttentionRow> {
+  const inputs = attentionInputs(gpu, n, o);
+  const once = () => inputs.run(kind);
+  try {
+    once();
+    await gpu.sync();
+    gpu.pool.resetPeak();
+    const times: number[] = [];
+    for (let r = 0; r < o.reps; r++) times.push(await timed(gpu, once));
+    return { kind, seq: n, ms: median(times), peakBytes: gpu.pool.peakBytes };
+  } finally {
+    inputs.dispose();
+  }
+}
+
+/** q, k, v and the output gradient at one N, shared by every kind timed on them. */
+function attentionInputs(gpu: Gpu, n: number, o: AttentionBenchOptions) {
   const shape = [1, o.heads, n, o.dim];
   const size = o.heads * n * o.dim;
   const q = variable(gpu, benchData(size, 1), shape, 'q'); // [1, H, N, D]
   const k = variable(gpu, benchData(size, 2), shape, 'k'); // [1, H, N, D]
   const v = variable(gpu, benchData(size, 3), shape, 'v'); // [1, H, N, D]
   const dOut = variable(gpu, benchData(size, 4), shape, 'dOut'); // [1, H, N, D]
-  const spec = attentionSpec(kind, o.beta, o.gamma);
-  const once = () => {
-    const tape = new Tape(gpu);
-    const out = attention(tape, spec, q, k, v);
-    tape.backward(out, dOut);
-    tape.dispose([q, k, v]);
+  return {
+    /** One forward + backward of `kind`, recorded and submitted (not waited for). */
+    run(kind: AttentionKind) {
+      const tape = new Tape(gpu);
+      const out = attention(tape, attentionSpec(kind, o.beta, o.gamma), q, k, v);
+      tape.backward(out, dOut);
+      tape.dispose([q, k, v]);
+    },
+    dispose() {
+      for (const t of [q, k, v, dOut]) t.dispose();
+      gpu.pool.trim();
+    },
   };
+}
+
+/** Wall milliseconds of `run` and the wait for its GPU work. */
+async function timed(gpu: Gpu, run: () => void): Promise<number> {
+  const t0 = performance.now();
+  run();
+  await gpu.sync();
+  return performance.now() - t0;
+}
+
+/**
+ * Momentum / linear time at one N from `pairs` interleaved pairs: each pair times one forward +
+ * backward of each kind back to back (linear first in even pairs, momentum first in odd ones, so
+ * neither kind always follows the other), and its ratio is one sample. The median and its
+ * distribution-free 95% interval then say whether the ratio is under a target, where two
+ * separately taken medians on a shared machine move by more than the difference.
+ */
+export async function pairedAttentionRatio(gpu: Gpu, n: number, o: AttentionBenchOptions, pairs: number): Promise<PairedRatioRow> {
+  if (!(Number.isInteger(pairs) && pairs >= 1)) throw new Error(`pairs must be a positive integer; got ${pairs}`);
+  const inputs = attentionInputs(gpu, n, o);
   try {
-    once();
-    await gpu.sync();
-    gpu.pool.resetPeak();
-    const times: number[] = [];
-    for (let r = 0; r < o.reps; r++) {
-      const t0 = performance.now();
-      once();
+    for (const kind of ['linear', 'momentum'] as const) {
+      inputs.run(kind); // warm-up: pipelines built, pool filled
       await gpu.sync();
-      times.push(performance.now() - t0);
     }
-    return { kind, seq: n, ms: median(times), peakBytes: gpu.pool.peakBytes };
+    const ratios: number[] = [];
+    for (let i = 0; i < pairs; i++) {
+      const order = i % 2 === 0 ? (['linear', 'momentum'] as const) : (['momentum', 'linear'] as const);
+      const ms: Record<string, number> = {};
+      for (const kind of order) ms[kind] = await timed(gpu, () => inputs.run(kind));
+      ratios.push(ms.momentum! / ms.linear!);
+    }
+    const m = medianInterval(ratios);
+    return { seq: n, ratios, median: m.median, low: m.low, high: m.high };
   } finally {
-    for (const t of [q, k, v, dOut]) t.dispose();
-    gpu.pool.trim();
+    inputs.dispose();
   }
+}
+
+/** pairedAttentionRatio at N = minN, 2 minN, ... maxN. */
+export async function pairedSweep(gpu: Gpu, o: AttentionBenchOptions, pairs: number, log: (line: string) => void = () => {}): Promise<PairedRatioRow[]> {
+  const rows: PairedRatioRow[] = [];
+  for (let n = o.minN; n <= o.maxN; n *= 2) {
+    const row = await pairedAttentionRatio(gpu, n, o, pairs);
+    rows.push(row);
+    const ci = Number.isNaN(row.low) ? '' : ` [${row.low.toFixed(3)}, ${row.high.toFixed(3)}]`;
+    log(`  momentum / linear N=${n}: median ${row.median.toFixed(3)}${ci} over ${pairs} interleaved pairs`);
+  }
+  return rows;
 }
 
 /**

@@ -15,6 +15,8 @@ export interface BenchOptions {
   reps: number;
   /** Seconds one (kind, N) attention measurement may take before larger N of that kind are skipped. */
   budget: number;
+  /** Interleaved momentum / linear pairs timed at each N for the ratio's median (attention section). */
+  pairs: number;
   /** Products timed per matmul shape. */
   matmulIters: number;
   /** Tokens per sampled sequence (784 = a 28 x 28 image) and sequences side by side. */
@@ -33,6 +35,7 @@ export const defaultBenchOptions: BenchOptions = {
   dim: 32,
   reps: 3,
   budget: 60,
+  pairs: 15,
   matmulIters: 5,
   sampleSeq: 784,
   sampleBatch: 8,
@@ -40,7 +43,7 @@ export const defaultBenchOptions: BenchOptions = {
   encoderBatch: 32,
 };
 
-const NUMERIC = ['minN', 'maxN', 'heads', 'dim', 'reps', 'budget', 'matmulIters', 'sampleSeq', 'sampleBatch', 'encoderSeq', 'encoderBatch'] as const;
+const NUMERIC = ['minN', 'maxN', 'heads', 'dim', 'reps', 'budget', 'pairs', 'matmulIters', 'sampleSeq', 'sampleBatch', 'encoderSeq', 'encoderBatch'] as const;
 
 /** Options from a query string; throws naming the first bad value. */
 export function parseBenchQuery(query: string): BenchOptions {

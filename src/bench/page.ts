@@ -7,7 +7,7 @@
 // tables, and offers the JSON as a download.
 import { Gpu } from '../engine/gpu.ts';
 import { matmulGflops } from '../engine/kernels/matmul.ts';
-import { attentionSweep } from './attention.ts';
+import { attentionSweep, pairedSweep } from './attention.ts';
 import { fmaCeiling } from './ceiling.ts';
 import { BENCH_BATCH, BENCH_LR, BENCH_MODEL, BENCH_SEQ, shapeName, trainStepFlops, trainStepMatmuls } from './model.ts';
 import { parseBenchQuery } from './options.ts';
@@ -123,6 +123,8 @@ async function run(): Promise<void> {
     );
     report.attention = rows;
     report.attentionSkipped = skipped;
+    log(`momentum / linear from ${o.pairs} interleaved pairs at each N:`);
+    report.attentionPaired = await pairedSweep(gpu, { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps }, o.pairs, log);
   }
 
   if (o.sections.includes('sampling')) {

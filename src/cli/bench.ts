@@ -16,7 +16,7 @@
 import { writeFileSync } from 'node:fs';
 import { Gpu } from '../engine/gpu.ts';
 import { matmulGflops } from '../engine/kernels/matmul.ts';
-import { attentionSweep } from '../bench/attention.ts';
+import { attentionSweep, pairedSweep } from '../bench/attention.ts';
 import { encoderStepBench } from '../bench/encoderStep.ts';
 import { shapeName, trainStepFlops, trainStepMatmuls } from '../bench/model.ts';
 import { SECTIONS, defaultBenchOptions, type BenchOptions, type Section } from '../bench/options.ts';
@@ -28,7 +28,7 @@ import { attentionSamplingBench, defaultSamplingOptions, samplingBench } from '.
 import { oursTrainStep } from '../bench/trainStep.ts';
 import { UsageError, parse, runMain } from './common.ts';
 
-const USAGE = `usage: npm run bench -- [--heads N] [--dim N] [--max-n N] [--budget SECONDS] [--reps N]
+const USAGE = `usage: npm run bench -- [--heads N] [--dim N] [--max-n N] [--budget SECONDS] [--reps N] [--pairs N]
     [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N]
     [--encoder-seq N] [--encoder-batch N] [--out FILE]
     [--profile [--profile-method auto|timestamps|alone]]`;
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     'max-n': { type: 'string' },
     budget: { type: 'string' },
     reps: { type: 'string' },
+    pairs: { type: 'string' },
     sections: { type: 'string' },
     'sample-seq': { type: 'string' },
     'sample-batch': { type: 'string' },
@@ -73,13 +74,15 @@ async function main(): Promise<void> {
     maxN: positive('max-n', v['max-n'], d.maxN),
     budget: positive('budget', v.budget, d.budget),
     reps: positive('reps', v.reps, d.reps),
+    pairs: positive('pairs', v.pairs, d.pairs),
     sampleSeq: positive('sample-seq', v['sample-seq'], d.sampleSeq),
     sampleBatch: positive('sample-batch', v['sample-batch'], d.sampleBatch),
     encoderSeq: positive('encoder-seq', v['encoder-seq'], d.encoderSeq),
     encoderBatch: positive('encoder-batch', v['encoder-batch'], d.encoderBatch),
   };
-  for (const k of ['encoderSeq', 'encoderBatch'] as const) {
-    if (!Number.isInteger(o[k])) throw new UsageError(`--${k === 'encoderSeq' ? 'encoder-seq' : 'encoder-batch'} must be an integer; got ${o[k]}`);
+  const FLAGS = { encoderSeq: 'encoder-seq', encoderBatch: 'encoder-batch', pairs: 'pairs' } as const;
+  for (const k of ['encoderSeq', 'encoderBatch', 'pairs'] as const) {
+    if (!Number.isInteger(o[k])) throw new UsageError(`--${FLAGS[k]} must be an integer; got ${o[k]}`);
   }
   if (o.encoderBatch > o.encoderSeq) throw new UsageError(`--encoder-batch ${o.encoderBatch} exceeds --encoder-seq ${o.encoderSeq} (row b holds seq - b tokens)`);
   const log = (line: string) => process.stderr.write(line + '\n');
@@ -119,6 +122,8 @@ async function main(): Promise<void> {
       const { rows, skipped } = await attentionSweep(gpu, { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps }, log);
       report.attention = rows;
       report.attentionSkipped = skipped;
+      log(`attention: momentum / linear from ${o.pairs} interleaved pairs at each N`);
+      report.attentionPaired = await pairedSweep(gpu, { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps }, o.pairs, log);
     }
     if (sections.includes('sampling')) {
       const so = { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch };

@@ -24,7 +24,7 @@ const CONFIG = join(ROOT, 'vite.bench.config.ts');
 /** SwiftShader runs about 1 GFLOP/s: fewer repetitions and a tighter per-measurement budget. */
 const SWIFTSHADER_DEFAULTS: Partial<BenchOptions> = { reps: 3, budget: 15, matmulIters: 4 };
 
-const USAGE = `usage: npm run bench:browser -- [--out FILE] [--gpu] [--max-n N] [--reps N] [--budget SECONDS]
+const USAGE = `usage: npm run bench:browser -- [--out FILE] [--gpu] [--max-n N] [--reps N] [--pairs N] [--budget SECONDS]
     [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N] [--heads N] [--dim N]
     [--matmul-iters N] [--chromium PATH] [--timeout SECONDS] [--no-build] [--profile]`;
 
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     'max-n': { type: 'string' },
     'min-n': { type: 'string' },
     reps: { type: 'string' },
+    pairs: { type: 'string' },
     budget: { type: 'string' },
     sections: { type: 'string' },
     'sample-seq': { type: 'string' },
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     maxN: positive('max-n', v['max-n']),
     minN: positive('min-n', v['min-n']),
     reps: positive('reps', v.reps),
+    pairs: positive('pairs', v.pairs),
     budget: positive('budget', v.budget),
     sampleSeq: positive('sample-seq', v['sample-seq']),
     sampleBatch: positive('sample-batch', v['sample-batch']),

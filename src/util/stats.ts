@@ -1,6 +1,8 @@
 // Statistics over seeds: mean, sample standard deviation, standard error and Student-t intervals
 // for paired differences. The t quantiles come from stdlib (a well-kept numerical library) rather
-// than a hand-written inverse incomplete beta function.
+// than a hand-written inverse incomplete beta function; so does the binomial CDF behind the
+// distribution-free interval of a median (the benchmarks' interleaved timing pairs).
+import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 
 export function mean(values: readonly number[]): number {
@@ -75,4 +77,38 @@ export function pairedDifference(
   }
   const iv = tInterval(diffs, level);
   return { ...iv, n: diffs.length, better, containsZero: !(iv.low > 0 || iv.high < 0) };
+}
+
+export interface MedianInterval {
+  median: number;
+  /** The order statistics that bound the median with at least `level` coverage (NaN when n is too small). */
+  low: number;
+  high: number;
+  /** The coverage those two order statistics actually give (binomial, exact). */
+  coverage: number;
+}
+
+/**
+ * The median of `values` and its distribution-free confidence interval: the order statistics
+ * x(k) and x(n + 1 - k) with the largest k whose coverage 1 - 2 P(Bin(n, 1/2) <= k - 1) is still
+ * at least `level`. It assumes only independent draws from one distribution (for a ratio of two
+ * interleaved timings, the pairs), not a normal one. With n = 15 it is x(4) .. x(12), 96.5%; below
+ * n = 6 no pair of order statistics reaches 95%, and low and high are NaN.
+ */
+export function medianInterval(values: readonly number[], level = 0.95): MedianInterval {
+  if (!(level > 0 && level < 1)) throw new Error(`confidence level must be in (0, 1); got ${level}`);
+  const s = [...values].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return { median: NaN, low: NaN, high: NaN, coverage: NaN };
+  const median = n % 2 ? s[n >> 1]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+  let k = 0;
+  let coverage = NaN;
+  for (let j = 1; 2 * j <= n; j++) {
+    const c = 1 - 2 * binomialCdf(j - 1, n, 0.5);
+    if (c < level) break;
+    k = j;
+    coverage = c;
+  }
+  if (k === 0) return { median, low: NaN, high: NaN, coverage: NaN };
+  return { median, low: s[k - 1]!, high: s[n - k]!, coverage };
 }

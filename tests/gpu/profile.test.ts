@@ -4,6 +4,7 @@
 // GPU timestamps and with each kernel replayed alone. No timing is asserted beyond "positive".
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gpu, type DispatchInfo } from '../../src/engine/gpu.ts';
+import { pairedAttentionRatio } from '../../src/bench/attention.ts';
 import { fmaCeiling, fmaFlops } from '../../src/bench/ceiling.ts';
 import { BENCH_MODEL } from '../../src/bench/model.ts';
 import { dispatchFlops, type StepProfile } from '../../src/bench/profile.ts';
@@ -103,5 +104,19 @@ describe('per-kernel profile', () => {
     expect(dispatchFlops({ label: 'matmul:matmul_tiled', params, workgroups: [1, 1, 6] })).toBe(2 * 5 * 7 * 9 * 2);
     expect(dispatchFlops({ label: 'matmul:sum_rows', params, workgroups: [1, 1, 1] })).toBeNull();
     expect(dispatchFlops({ label: 'matmul:matmul_tiled', params: null, workgroups: [1, 1, 1] })).toBeNull();
+  });
+});
+
+describe('momentum / linear from interleaved pairs', () => {
+  it('times both kinds once per pair and gives the median with its order-statistic interval', async () => {
+    const o = { heads: 1, dim: 8, minN: 37, maxN: 37, budget: 10, reps: 1 };
+    const row = await pairedAttentionRatio(gpu, 37, o, 6);
+    expect(row.seq).toBe(37);
+    expect(row.ratios).toHaveLength(6);
+    for (const r of row.ratios) expect(Number.isFinite(r) && r > 0).toBe(true);
+    const sorted = [...row.ratios].sort((a, b) => a - b);
+    expect(row.median).toBeCloseTo((sorted[2]! + sorted[3]!) / 2, 12);
+    expect([row.low, row.high]).toEqual([sorted[0], sorted[5]]); // n = 6: the whole range, 96.9%
+    await expect(pairedAttentionRatio(gpu, 37, o, 0)).rejects.toThrow(/pairs must be a positive integer/);
   });
 });

@@ -70,6 +70,20 @@ describe('benchmark ratios and targets', () => {
     expect(none.every((c) => c.holds === null && c.value === null)).toBe(true);
   });
 
+  it('takes momentum / linear from the interleaved pairs where the report has them: the worst N’s median', () => {
+    const paired = [
+      { seq: 256, ratios: [1.02, 1.05, 1.04], median: 1.04, low: NaN, high: NaN },
+      { seq: 512, ratios: [1.12, 1.07, 1.09, 1.2, 1.06, 1.08], median: 1.085, low: 1.06, high: 1.2 },
+    ];
+    const t = checkTargets(report({ attentionPaired: paired }));
+    const att = t.find((c) => c.name.startsWith('attention'))!;
+    expect(att.name).toMatch(/median of interleaved pairs/);
+    expect(att).toMatchObject({ value: 1.085, holds: true }); // not the separate medians' 1.25
+    const text = formatReport(report({ attentionPaired: paired }));
+    expect(text).toContain('| 256 | 3 | 1.040 | - | 0 |');
+    expect(text).toContain('| 512 | 6 | 1.085 | 1.060 .. 1.200 | 2 |');
+  });
+
   it('prints every section with its ratios and the skipped cells', () => {
     const text = formatReport(report());
     expect(text).toContain('| 1024x192x64 | qkv forward | 2.00 | 1.00 | 2.00 |');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mean, pairedDifference, standardError, std, tCritical, tInterval } from '../../src/util/stats.ts';
+import { mean, medianInterval, pairedDifference, standardError, std, tCritical, tInterval } from '../../src/util/stats.ts';
 
 describe('statistics over seeds', () => {
   it('mean, sample std and standard error by hand', () => {
@@ -54,5 +54,36 @@ describe('statistics over seeds', () => {
     expect(div.n).toBe(2);
     expect(div.better).toBe(2);
     expect(() => pairedDifference([1], [1, 2], true)).toThrow(/1 values against 2/);
+  });
+});
+
+describe('medianInterval (distribution-free, binomial order statistics)', () => {
+  // 1..n shuffled: the order statistics are the values themselves.
+  const shuffled = (n: number) => Array.from({ length: n }, (_, i) => ((i * 7) % n) + 1);
+
+  it('takes x(4) .. x(12) for n = 15: coverage 1 - 2 P(Bin(15, 1/2) <= 3) = 1 - 2 x 576 / 32768', () => {
+    const r = medianInterval(shuffled(15));
+    expect(r.median).toBe(8);
+    expect([r.low, r.high]).toEqual([4, 12]);
+    expect(r.coverage).toBeCloseTo(1 - (2 * 576) / 32768, 12);
+  });
+
+  it('takes x(2) .. x(9) for n = 10 (1 - 2 x 11 / 1024), the middle two averaged for the median', () => {
+    const r = medianInterval(shuffled(10));
+    expect(r.median).toBe(5.5);
+    expect([r.low, r.high]).toEqual([2, 9]);
+    expect(r.coverage).toBeCloseTo(1 - 22 / 1024, 12);
+  });
+
+  it('is the whole range at n = 6 (1 - 2 / 64) and has no 95% interval at n = 5 (1 - 2 / 32 = 93.75%)', () => {
+    expect(medianInterval(shuffled(6))).toMatchObject({ low: 1, high: 6, coverage: 1 - 2 / 64 });
+    const five = medianInterval(shuffled(5));
+    expect(five.median).toBe(3);
+    expect(Number.isNaN(five.low) && Number.isNaN(five.high)).toBe(true);
+    expect(medianInterval(shuffled(5), 0.9)).toMatchObject({ low: 1, high: 5 });
+  });
+
+  it('refuses a level outside (0, 1)', () => {
+    expect(() => medianInterval([1, 2, 3], 1)).toThrow(/confidence level/);
   });
 });
