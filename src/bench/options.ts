@@ -22,6 +22,8 @@ export interface BenchOptions {
   /** Tokens per sampled sequence (784 = a 28 x 28 image) and sequences side by side. */
   sampleSeq: number;
   sampleBatch: number;
+  /** Interleaved pairs of whole samples (recurrent, KV cache) the sampling figures are medians of. */
+  samplePairs: number;
   /** Section 'encoder': one ListOps training step at this many tokens per sequence, this batch. */
   encoderSeq: number;
   encoderBatch: number;
@@ -39,11 +41,12 @@ export const defaultBenchOptions: BenchOptions = {
   matmulIters: 5,
   sampleSeq: 784,
   sampleBatch: 8,
+  samplePairs: 3,
   encoderSeq: 2000,
   encoderBatch: 32,
 };
 
-const NUMERIC = ['minN', 'maxN', 'heads', 'dim', 'reps', 'budget', 'pairs', 'matmulIters', 'sampleSeq', 'sampleBatch', 'encoderSeq', 'encoderBatch'] as const;
+const NUMERIC = ['minN', 'maxN', 'heads', 'dim', 'reps', 'budget', 'pairs', 'matmulIters', 'sampleSeq', 'sampleBatch', 'samplePairs', 'encoderSeq', 'encoderBatch'] as const;
 
 /** Options from a query string; throws naming the first bad value. */
 export function parseBenchQuery(query: string): BenchOptions {

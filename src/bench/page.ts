@@ -129,7 +129,7 @@ async function run(): Promise<void> {
 
   if (o.sections.includes('sampling')) {
     log(`sampling (${o.sampleSeq} tokens, batch ${o.sampleBatch}):`);
-    const so = { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch };
+    const so = { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch, pairs: o.samplePairs };
     report.sampling = await samplingBench(gpu, so, log);
     log('  one attention layer alone:');
     report.sampling.attentionLevel = await attentionSamplingBench(gpu, so, log);

@@ -11,11 +11,11 @@ import { attention } from '../engine/ops/attention.ts';
 import { MomentumState, SoftmaxKVCache } from '../engine/ops/recurrent.ts';
 import { Tape, fromArray, type Tensor } from '../engine/tensor.ts';
 import { PAPER_HYPERS, defaultModelConfig, type ModelConfig } from '../model/config.ts';
-import { measureSampling } from '../model/sampler.ts';
+import { measureSampling, type SamplingSpeed } from '../model/sampler.ts';
 import { Transformer } from '../model/transformer.ts';
 import { PIXEL_VOCAB } from '../tasks/mnist.ts';
 import { Random } from '../util/random.ts';
-import { benchData } from './attention.ts';
+import { benchData, median } from './attention.ts';
 import type { AttentionSamplingResult, SamplingResult } from './report.ts';
 
 export interface SamplingOptions {
@@ -29,6 +29,8 @@ export interface SamplingOptions {
   noCachePoints: number;
   beta: number;
   gamma: number;
+  /** Interleaved recurrent / KV-cache pairs of whole samples (the figures are their medians). */
+  pairs: number;
 }
 
 export const MNIST_TOKENS = 28 * 28;
@@ -39,6 +41,7 @@ export const defaultSamplingOptions: SamplingOptions = {
   dim: 16,
   seq: MNIST_TOKENS,
   noCachePoints: 8,
+  pairs: 3,
   beta: PAPER_HYPERS.mnist.beta,
   gamma: PAPER_HYPERS.mnist.gamma,
 };
@@ -183,10 +186,26 @@ export async function samplingBench(gpu: Gpu, o: SamplingOptions, log: (line: st
   const momentum = new Transformer(gpu, samplingModel(o, { kind: 'momentum', beta: o.beta, gamma: o.gamma }), 1);
   const softmax = new Transformer(gpu, samplingModel(o, { kind: 'softmax' }), 1);
   try {
-    const rec = await measureSampling(momentum, { batch: o.batch, length: o.seq, rng: new Random(1) });
-    log(`  recurrent: ${o.seq} tokens in ${rec.seconds.toFixed(2)} s`);
-    const kv = await measureSampling(softmax, { batch: o.batch, length: o.seq, rng: new Random(1) });
-    log(`  KV cache: ${o.seq} tokens in ${kv.seconds.toFixed(2)} s`);
+    if (!(Number.isInteger(o.pairs) && o.pairs >= 1)) throw new Error(`sampling pairs must be a positive integer; got ${o.pairs}`);
+    // Whole samples in interleaved pairs (the KV cache first in odd pairs), each pair's ratio one
+    // sample: a slow moment of a shared machine moves one pair, not one form.
+    const recs: SamplingSpeed[] = [];
+    const kvs: SamplingSpeed[] = [];
+    const ratios: number[] = [];
+    for (let i = 0; i < o.pairs; i++) {
+      const r: Record<string, SamplingSpeed> = {};
+      for (const form of i % 2 === 0 ? ['recurrent', 'kv'] : ['kv', 'recurrent']) {
+        const m = await measureSampling(form === 'kv' ? softmax : momentum, { batch: o.batch, length: o.seq, rng: new Random(1) });
+        log(`  ${form === 'kv' ? 'KV cache' : 'recurrent'} (pair ${i + 1}): ${o.seq} tokens in ${m.seconds.toFixed(2)} s`);
+        r[form] = m;
+      }
+      recs.push(r.recurrent!);
+      kvs.push(r.kv!);
+      ratios.push(r.recurrent!.imagesPerSec / r.kv!.imagesPerSec);
+    }
+    const medianSpeed = (xs: SamplingSpeed[]) => ({ tokensPerSec: median(xs.map((x) => x.tokensPerSec)), imagesPerSec: median(xs.map((x) => x.imagesPerSec)) });
+    const rec = medianSpeed(recs);
+    const kv = medianSpeed(kvs);
     await modelPrefixForward(softmax, o.batch, 1); // builds the pipelines
     // Token t (t = 1 .. seq - 1, the first pixel is given) needs the forward over the t tokens before it.
     const noCache = await integrateOverPrefix(o.seq - 1, o.noCachePoints, (len) => modelPrefixForward(softmax, o.batch, len));
@@ -203,7 +222,9 @@ export async function samplingBench(gpu: Gpu, o: SamplingOptions, log: (line: st
       recurrentImagesPerSec: rec.imagesPerSec,
       kvCacheImagesPerSec: kv.imagesPerSec,
       noCacheImagesPerSec: o.batch / noCache,
+      pairRatios: ratios,
       notes: [
+        `recurrent and KV cache: medians over ${o.pairs} interleaved pairs of whole samples; the target takes the median of the pairs' recurrent / KV-cache ratios`,
         `model level: src/model/sampler.ts measureSampling on an MNIST model of ${cfg.layers} layers x ${cfg.heads} heads x ${cfg.headDim}, ffn ${cfg.ffn}, mixture of 10 logistics, random weights; batch ${o.batch} images of ${o.seq} pixels (the first given)`,
         `recurrent = momentum attention (beta ${o.beta}, gamma ${o.gamma}) through its (z, S, m) state; KV cache = the same model with softmax attention; one submit and one read-back per token`,
         `no cache: the softmax model's parallel forward over the prefix, timed at lengths 1 and every ${o.seq - 1}/${o.noCachePoints}, interpolated linearly and summed over every generated token`,

@@ -29,7 +29,7 @@ import { oursTrainStep } from '../bench/trainStep.ts';
 import { UsageError, parse, runMain } from './common.ts';
 
 const USAGE = `usage: npm run bench -- [--heads N] [--dim N] [--max-n N] [--budget SECONDS] [--reps N] [--pairs N]
-    [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N]
+    [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N] [--sample-pairs N]
     [--encoder-seq N] [--encoder-batch N] [--out FILE]
     [--profile [--profile-method auto|timestamps|alone]]`;
 const METHODS = ['auto', 'timestamps', 'alone'] as const;
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     sections: { type: 'string' },
     'sample-seq': { type: 'string' },
     'sample-batch': { type: 'string' },
+    'sample-pairs': { type: 'string' },
     'encoder-seq': { type: 'string' },
     'encoder-batch': { type: 'string' },
     out: { type: 'string' },
@@ -77,11 +78,12 @@ async function main(): Promise<void> {
     pairs: positive('pairs', v.pairs, d.pairs),
     sampleSeq: positive('sample-seq', v['sample-seq'], d.sampleSeq),
     sampleBatch: positive('sample-batch', v['sample-batch'], d.sampleBatch),
+    samplePairs: positive('sample-pairs', v['sample-pairs'], d.samplePairs),
     encoderSeq: positive('encoder-seq', v['encoder-seq'], d.encoderSeq),
     encoderBatch: positive('encoder-batch', v['encoder-batch'], d.encoderBatch),
   };
-  const FLAGS = { encoderSeq: 'encoder-seq', encoderBatch: 'encoder-batch', pairs: 'pairs' } as const;
-  for (const k of ['encoderSeq', 'encoderBatch', 'pairs'] as const) {
+  const FLAGS = { encoderSeq: 'encoder-seq', encoderBatch: 'encoder-batch', pairs: 'pairs', samplePairs: 'sample-pairs' } as const;
+  for (const k of ['encoderSeq', 'encoderBatch', 'pairs', 'samplePairs'] as const) {
     if (!Number.isInteger(o[k])) throw new UsageError(`--${FLAGS[k]} must be an integer; got ${o[k]}`);
   }
   if (o.encoderBatch > o.encoderSeq) throw new UsageError(`--encoder-batch ${o.encoderBatch} exceeds --encoder-seq ${o.encoderSeq} (row b holds seq - b tokens)`);
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
       report.attentionPaired = await pairedSweep(gpu, { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps }, o.pairs, log);
     }
     if (sections.includes('sampling')) {
-      const so = { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch };
+      const so = { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch, pairs: o.samplePairs };
       report.sampling = await samplingBench(gpu, so, log);
       report.sampling.attentionLevel = await attentionSamplingBench(gpu, so, log);
     }

@@ -25,7 +25,7 @@ const CONFIG = join(ROOT, 'vite.bench.config.ts');
 const SWIFTSHADER_DEFAULTS: Partial<BenchOptions> = { reps: 3, budget: 15, matmulIters: 4 };
 
 const USAGE = `usage: npm run bench:browser -- [--out FILE] [--gpu] [--max-n N] [--reps N] [--pairs N] [--budget SECONDS]
-    [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N] [--heads N] [--dim N]
+    [--sections ${SECTIONS.join(',')}] [--sample-seq N] [--sample-batch N] [--sample-pairs N] [--heads N] [--dim N]
     [--matmul-iters N] [--chromium PATH] [--timeout SECONDS] [--no-build] [--profile]`;
 
 function positive(name: string, raw: string | undefined): number | undefined {
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     sections: { type: 'string' },
     'sample-seq': { type: 'string' },
     'sample-batch': { type: 'string' },
+    'sample-pairs': { type: 'string' },
     heads: { type: 'string' },
     dim: { type: 'string' },
     'matmul-iters': { type: 'string' },
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
     budget: positive('budget', v.budget),
     sampleSeq: positive('sample-seq', v['sample-seq']),
     sampleBatch: positive('sample-batch', v['sample-batch']),
+    samplePairs: positive('sample-pairs', v['sample-pairs']),
     heads: positive('heads', v.heads),
     dim: positive('dim', v.dim),
     matmulIters: positive('matmul-iters', v['matmul-iters']),

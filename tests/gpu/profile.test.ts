@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gpu, type DispatchInfo } from '../../src/engine/gpu.ts';
 import { pairedAttentionRatio } from '../../src/bench/attention.ts';
+import { defaultSamplingOptions, samplingBench } from '../../src/bench/sampling.ts';
 import { fmaCeiling, fmaFlops } from '../../src/bench/ceiling.ts';
 import { BENCH_MODEL } from '../../src/bench/model.ts';
 import { dispatchFlops, type StepProfile } from '../../src/bench/profile.ts';
@@ -118,5 +119,17 @@ describe('momentum / linear from interleaved pairs', () => {
     expect(row.median).toBeCloseTo((sorted[2]! + sorted[3]!) / 2, 12);
     expect([row.low, row.high]).toEqual([sorted[0], sorted[5]]); // n = 6: the whole range, 96.9%
     await expect(pairedAttentionRatio(gpu, 37, o, 0)).rejects.toThrow(/pairs must be a positive integer/);
+  });
+});
+
+describe('sampling speed from interleaved pairs of whole samples', () => {
+  it('samples each form once per pair and reports medians and each pair’s ratio', async () => {
+    const o = { ...defaultSamplingOptions, batch: 1, heads: 1, dim: 4, seq: 9, noCachePoints: 2, pairs: 2 };
+    const r = await samplingBench(gpu, o);
+    expect(r.pairRatios).toHaveLength(2);
+    for (const x of r.pairRatios!) expect(Number.isFinite(x) && x > 0).toBe(true);
+    expect(r.recurrentImagesPerSec).toBeGreaterThan(0);
+    expect(r.kvCacheImagesPerSec).toBeGreaterThan(0);
+    await expect(samplingBench(gpu, { ...o, pairs: 0 })).rejects.toThrow(/sampling pairs must be a positive integer/);
   });
 });

@@ -84,6 +84,14 @@ describe('benchmark ratios and targets', () => {
     expect(text).toContain('| 512 | 6 | 1.085 | 1.060 .. 1.200 | 2 |');
   });
 
+  it('takes the sampling ratio as the median of the interleaved pairs’ ratios where the report has them', () => {
+    const base = report();
+    const t = checkTargets(report({ sampling: { ...base.sampling!, pairRatios: [4.2, 5.6, 5.1] } }));
+    const s = t.find((c) => c.name.startsWith('sampling'))!;
+    expect(s.name).toMatch(/median of interleaved pairs/);
+    expect(s).toMatchObject({ value: 5.1, holds: true });
+  });
+
   it('prints every section with its ratios and the skipped cells', () => {
     const text = formatReport(report());
     expect(text).toContain('| 1024x192x64 | qkv forward | 2.00 | 1.00 | 2.00 |');
