@@ -1,25 +1,28 @@
 // matmul_register_vec4 ('swiftshader' where it applies), after product.wgsl: like
-// matmul_register, but each invocation owns a 4 x 8 block of C (TM rows, two quads of TN columns)
-// and reads A and B as vec4s, four k at a time. It needs the dimension each operand is contiguous
-// in to be a multiple of 4: K for A (M when TRANS_A), N for B (K when TRANS_B), so every vec4 is
-// one aligned row piece (batch strides and split-K chunks keep that). SwiftShader runs
-// invocations as SIMD lanes and pays per load, so per 4 k this is 12 vec4 loads for 32 vec4 FMAs
-// where matmul_register makes 32 scalar loads for 16. Each accumulator still adds k in increasing
-// order by fma, so the result is bit for bit matmul_register's.
+// matmul_register, no workgroup memory and no barriers, but each invocation owns a 16 x 16 block
+// of C (four row quads by four column quads, sixteen mat4 accumulators) and reads A and B as
+// vec4s, four k at a time. It needs K and the dimension each operand is contiguous in (M for A
+// when TRANS_A, N for B unless TRANS_B) to be multiples of 4, so every vec4 is one aligned row
+// piece and there is no k tail (batch strides and split-K chunks keep that).
+//
+// Why this shape on SwiftShader (Subzero): invocations run as 4-wide SIMD lanes and every load
+// with a per-lane address is an emulated gather of 4 lanes, one per vector component, so loads,
+// not FMAs, set the time. Per 4 k a block of 4R x 4C costs R + C mat4 loads (4 vec4s each) for
+// 16 R C vec4 FMAs: 4 x 8 (the former block) 12 vec4 loads for 32 FMAs, 16 x 16 32 for 256.
+// Blocks are numbered linearly over a 1-D workgroup of RWG invocations (blocks along N fastest),
+// so every SIMD lane has a block whatever the shape (a 2-D workgroup wider than C left whole
+// lanes idle) and small workgroups give the CPU threads enough of them.
+//
+// Each accumulator still adds k in increasing order by fma, so the result is bit for bit
+// matmul_register's (tests/gpu/matmul.test.ts checks it).
 
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;  // [batch | 1, M, K] or [.., K, M] if TRANS_A
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;  // [batch | 1, K, N] or [.., N, K] if TRANS_B
 
-override RWG_X: u32 = 8u;  // invocations along N (each 2 * TN columns)
-override RWG_Y: u32 = 8u;  // invocations along M (each TM rows)
+override RWG: u32 = 4u;  // invocations per workgroup, one block of C each
 
-fn a_at(i: u32) -> f32 {
-  return a[i >> 2u][i & 3u];
-}
-
-fn b_at(i: u32) -> f32 {
-  return b[i >> 2u][i & 3u];
-}
+// Rows (and columns) of C per invocation: four quads of TM (TN).
+const BLOCK: u32 = 16u;
 
 // Column i is op(A)[r[i], kk .. kk+3]. With TRANS_A the rows are r[0] .. r[0]+3, all inside M.
 fn a_block(j: Job, r: vec4u, kk: u32) -> mat4x4f {
@@ -48,6 +51,35 @@ fn fma4(acc: vec4f, x: vec4f, y: mat4x4f) -> vec4f {
   return fma(vec4f(x.w), y[3], fma(vec4f(x.z), y[2], fma(vec4f(x.y), y[1], fma(vec4f(x.x), y[0], acc))));
 }
 
+// One 4 x 4 accumulator (column i = row i of C's quad) after four k: x holds the quad's rows of
+// op(A), y four rows of op(B).
+fn step4(acc: mat4x4f, x: mat4x4f, y: mat4x4f) -> mat4x4f {
+  return mat4x4f(fma4(acc[0], x[0], y), fma4(acc[1], x[1], y), fma4(acc[2], x[2], y), fma4(acc[3], x[3], y));
+}
+
+fn store4(i: u32, v: vec4f) {
+  c[i] = v.x;
+  c[i + 1u] = v.y;
+  c[i + 2u] = v.z;
+  c[i + 3u] = v.w;
+}
+
+// Writes one quad of a block wholly inside C that overwrites it (the common case) without
+// storeRow's per-element tests: stores are a large part of a short-K product here. The bias is
+// added exactly as storeRow adds it, so both paths give the same bits.
+fn storeQuad(j: Job, row0: u32, col0: u32, acc: mat4x4f) {
+  var v = acc;
+  if (p.hasBias != 0u) {
+    let bv = vec4f(bias[col0], bias[col0 + 1u], bias[col0 + 2u], bias[col0 + 3u]);
+    v = mat4x4f(acc[0] + bv, acc[1] + bv, acc[2] + bv, acc[3] + bv);
+  }
+  let base = j.cBase + row0 * p.n + col0;
+  store4(base, v[0]);
+  store4(base + p.n, v[1]);
+  store4(base + 2u * p.n, v[2]);
+  store4(base + 3u * p.n, v[3]);
+}
+
 // Rows (or columns) base .. base+3 clamped onto the last of `size`, so loads past the edge stay in
 // bounds (storeRow drops their results). Along a dimension that is read as vec4s (a multiple of
 // 4) the quad is kept whole instead: it starts at most at size - 4.
@@ -56,60 +88,93 @@ fn quad(base: u32, size: u32, contiguous: bool) -> vec4u {
   return min(vec4u(base) + vec4u(0u, 1u, 2u, 3u), vec4u(size - 1u));
 }
 
-@compute @workgroup_size(RWG_X, RWG_Y, 1)
-fn matmul_register_vec4(@builtin(global_invocation_id) gid: vec3u) {
-  let row0 = gid.y * TM;
-  let col0 = gid.x * 2u * TN;
-  if (row0 >= p.m || col0 >= p.n) { return; }
-  let j = job(gid.z);
-  let r = quad(row0, p.m, TRANS_A);
+@compute @workgroup_size(RWG, 1, 1)
+fn matmul_register_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                        @builtin(local_invocation_index) li: u32) {
+  let blocksN = (p.n + BLOCK - 1u) / BLOCK;
+  let id = grid_index(wid, nwg) * RWG + li;
+  if (id >= blocksN * ((p.m + BLOCK - 1u) / BLOCK)) { return; }
+  let row0 = (id / blocksN) * BLOCK;
+  let col0 = (id % blocksN) * BLOCK;
+  let j = job(wid.z);
+  let r0 = quad(row0, p.m, TRANS_A);
+  let r1 = quad(row0 + TM, p.m, TRANS_A);
+  let r2 = quad(row0 + 2u * TM, p.m, TRANS_A);
+  let r3 = quad(row0 + 3u * TM, p.m, TRANS_A);
   let q0 = quad(col0, p.n, !TRANS_B);
   let q1 = quad(col0 + TN, p.n, !TRANS_B);
-  var acc00 = vec4f(0.0);  // row i, columns of quad c: acc{i}{c}
-  var acc10 = vec4f(0.0);
-  var acc20 = vec4f(0.0);
-  var acc30 = vec4f(0.0);
-  var acc01 = vec4f(0.0);
-  var acc11 = vec4f(0.0);
-  var acc21 = vec4f(0.0);
-  var acc31 = vec4f(0.0);
-  // Four k at a time; the rest (only when neither operand is contiguous in k) one at a time.
-  let k4 = j.kBegin + ((j.kEnd - j.kBegin) & ~3u);
-  for (var kk = j.kBegin; kk < k4; kk += 4u) {
-    let x = a_block(j, r, kk);
+  let q2 = quad(col0 + 2u * TN, p.n, !TRANS_B);
+  let q3 = quad(col0 + 3u * TN, p.n, !TRANS_B);
+  var acc00 = mat4x4f();  // row quad i, column quad t: acc{i}{t}
+  var acc01 = mat4x4f();
+  var acc02 = mat4x4f();
+  var acc03 = mat4x4f();
+  var acc10 = mat4x4f();
+  var acc11 = mat4x4f();
+  var acc12 = mat4x4f();
+  var acc13 = mat4x4f();
+  var acc20 = mat4x4f();
+  var acc21 = mat4x4f();
+  var acc22 = mat4x4f();
+  var acc23 = mat4x4f();
+  var acc30 = mat4x4f();
+  var acc31 = mat4x4f();
+  var acc32 = mat4x4f();
+  var acc33 = mat4x4f();
+  // Four k at a time: K and the chunks are multiples of 4 (the plan sends other K to matmul_register).
+  for (var kk = j.kBegin; kk < j.kEnd; kk += 4u) {
+    let x0 = a_block(j, r0, kk);
+    let x1 = a_block(j, r1, kk);
+    let x2 = a_block(j, r2, kk);
+    let x3 = a_block(j, r3, kk);
     let y0 = b_block(j, q0, kk);
     let y1 = b_block(j, q1, kk);
-    acc00 = fma4(acc00, x[0], y0);
-    acc10 = fma4(acc10, x[1], y0);
-    acc20 = fma4(acc20, x[2], y0);
-    acc30 = fma4(acc30, x[3], y0);
-    acc01 = fma4(acc01, x[0], y1);
-    acc11 = fma4(acc11, x[1], y1);
-    acc21 = fma4(acc21, x[2], y1);
-    acc31 = fma4(acc31, x[3], y1);
+    let y2 = b_block(j, q2, kk);
+    let y3 = b_block(j, q3, kk);
+    acc00 = step4(acc00, x0, y0);
+    acc01 = step4(acc01, x0, y1);
+    acc02 = step4(acc02, x0, y2);
+    acc03 = step4(acc03, x0, y3);
+    acc10 = step4(acc10, x1, y0);
+    acc11 = step4(acc11, x1, y1);
+    acc12 = step4(acc12, x1, y2);
+    acc13 = step4(acc13, x1, y3);
+    acc20 = step4(acc20, x2, y0);
+    acc21 = step4(acc21, x2, y1);
+    acc22 = step4(acc22, x2, y2);
+    acc23 = step4(acc23, x2, y3);
+    acc30 = step4(acc30, x3, y0);
+    acc31 = step4(acc31, x3, y1);
+    acc32 = step4(acc32, x3, y2);
+    acc33 = step4(acc33, x3, y3);
   }
-  for (var kk = k4; kk < j.kEnd; kk++) {
-    let x = vec4f(a_at(j.aBase + aIndex(r.x, kk)), a_at(j.aBase + aIndex(r.y, kk)),
-                  a_at(j.aBase + aIndex(r.z, kk)), a_at(j.aBase + aIndex(r.w, kk)));
-    let y0 = vec4f(b_at(j.bBase + bIndex(kk, q0.x)), b_at(j.bBase + bIndex(kk, q0.y)),
-                   b_at(j.bBase + bIndex(kk, q0.z)), b_at(j.bBase + bIndex(kk, q0.w)));
-    let y1 = vec4f(b_at(j.bBase + bIndex(kk, q1.x)), b_at(j.bBase + bIndex(kk, q1.y)),
-                   b_at(j.bBase + bIndex(kk, q1.z)), b_at(j.bBase + bIndex(kk, q1.w)));
-    acc00 = fma(vec4f(x.x), y0, acc00);
-    acc10 = fma(vec4f(x.y), y0, acc10);
-    acc20 = fma(vec4f(x.z), y0, acc20);
-    acc30 = fma(vec4f(x.w), y0, acc30);
-    acc01 = fma(vec4f(x.x), y1, acc01);
-    acc11 = fma(vec4f(x.y), y1, acc11);
-    acc21 = fma(vec4f(x.z), y1, acc21);
-    acc31 = fma(vec4f(x.w), y1, acc31);
+  if (row0 + BLOCK <= p.m && col0 + BLOCK <= p.n && p.accumulate == 0u) {
+    storeQuad(j, row0, col0, acc00);
+    storeQuad(j, row0, col0 + TN, acc01);
+    storeQuad(j, row0, col0 + 2u * TN, acc02);
+    storeQuad(j, row0, col0 + 3u * TN, acc03);
+    storeQuad(j, row0 + TM, col0, acc10);
+    storeQuad(j, row0 + TM, col0 + TN, acc11);
+    storeQuad(j, row0 + TM, col0 + 2u * TN, acc12);
+    storeQuad(j, row0 + TM, col0 + 3u * TN, acc13);
+    storeQuad(j, row0 + 2u * TM, col0, acc20);
+    storeQuad(j, row0 + 2u * TM, col0 + TN, acc21);
+    storeQuad(j, row0 + 2u * TM, col0 + 2u * TN, acc22);
+    storeQuad(j, row0 + 2u * TM, col0 + 3u * TN, acc23);
+    storeQuad(j, row0 + 3u * TM, col0, acc30);
+    storeQuad(j, row0 + 3u * TM, col0 + TN, acc31);
+    storeQuad(j, row0 + 3u * TM, col0 + 2u * TN, acc32);
+    storeQuad(j, row0 + 3u * TM, col0 + 3u * TN, acc33);
+    return;
   }
-  storeRow(j, row0, col0, 1u, acc00);
-  storeRow(j, row0 + 1u, col0, 1u, acc10);
-  storeRow(j, row0 + 2u, col0, 1u, acc20);
-  storeRow(j, row0 + 3u, col0, 1u, acc30);
-  storeRow(j, row0, col0 + TN, 1u, acc01);
-  storeRow(j, row0 + 1u, col0 + TN, 1u, acc11);
-  storeRow(j, row0 + 2u, col0 + TN, 1u, acc21);
-  storeRow(j, row0 + 3u, col0 + TN, 1u, acc31);
+  // A block on the edge of C, or C += product: element by element through storeRow, which masks
+  // what lies past the edge. One loop over the quads keeps this rare path's code small (compile
+  // time on SwiftShader grows with the code; sixteen inlined copies tripled it).
+  var quads = array<mat4x4f, 16>(acc00, acc01, acc02, acc03, acc10, acc11, acc12, acc13,
+                                 acc20, acc21, acc22, acc23, acc30, acc31, acc32, acc33);
+  for (var qi = 0u; qi < 16u; qi++) {
+    let r = row0 + (qi / 4u) * TM;
+    let col = col0 + (qi % 4u) * TN;
+    for (var i = 0u; i < TM; i++) { storeRow(j, r + i, col, 1u, quads[qi][i]); }
+  }
 }

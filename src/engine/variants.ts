@@ -24,14 +24,19 @@ export function variantOf(what: string, gpu: Gpu, forced?: Variant): Variant {
 
 /**
  * matmul: 'gpu' stages BK-deep slices of A and B in workgroup memory; 'swiftshader' reads them
- * straight (4x4 register blocks), or as vec4s four k at a time into 4x8 blocks (`vec4Entry`)
- * where each operand's contiguous dimension is a multiple of 4.
+ * straight (4x4 register blocks), or as vec4s four k at a time into 16x16 blocks (`vec4Entry`,
+ * `vec4Workgroup` invocations per workgroup, one block each) where each operand's contiguous
+ * dimension and K are multiples of 4. 16x16 blocks in workgroups of 4 against the former 4x8
+ * blocks in 8x8 workgroups, one process alternating, on the products of the MQAR tiny and bench
+ * training steps: 1.6-3.0x each, 2.0x the set (README "Benchmarks"); 8x16, 16x8, 16x32, 32x32
+ * blocks, workgroups of 8 or 16 and split-K for the K = 768 weight gradients were slower.
  */
 export const MATMUL = {
-  gpu: { entry: 'matmul_tiled', vec4Entry: null, workgroup: [16, 16] as const, sliceK: 16, splitK: true, twoPassColumnSums: true },
+  gpu: { entry: 'matmul_tiled', vec4Entry: null, vec4Workgroup: 0, workgroup: [16, 16] as const, sliceK: 16, splitK: true, twoPassColumnSums: true },
   swiftshader: {
     entry: 'matmul_register',
     vec4Entry: 'matmul_register_vec4',
+    vec4Workgroup: 4,
     workgroup: [8, 8] as const,
     sliceK: 0,
     splitK: false,

@@ -56,21 +56,28 @@ const CASES: Case[] = [
 ];
 
 /**
- * Shapes whose operands' contiguous dimensions (K of A, M of A^T, N of B, K of B^T) are multiples
- * of 4, so 'swiftshader' reads them as vec4s (matmul_register_vec4); every other size is odd, and
- * A^T B with an odd K also runs the kernel's one-k-at-a-time tail.
+ * Shapes whose K and operands' contiguous dimensions (M of A^T, N of B) are multiples of 4, so
+ * 'swiftshader' reads them as vec4s (matmul_register_vec4); every other size is odd (A^T B with an
+ * odd K runs matmul_register, see the entry test). matmul_register_vec4's blocks
+ * are 16 x 16: 37 and 53 rows end in a partial quad and a partial block, 20 and 44 columns in a
+ * whole quad of a partial block, so both of its stores (whole quads, and storeRow at the edges)
+ * and several blocks per workgroup run.
  */
 const VEC4_CASES: Case[] = [
   { name: '37x20x24 AB bias accumulate', batch: 1, m: 37, n: 20, k: 24, bias: true, accumulate: true },
-  { name: '20x12x37 A^TB (k tail)', batch: 1, m: 20, n: 12, k: 37, transA: true },
+  { name: '20x12x36 A^TB', batch: 1, m: 20, n: 12, k: 36, transA: true },
   { name: '37x13x24 AB^T', batch: 1, m: 37, n: 13, k: 24, transB: true },
   { name: '20x13x24 A^TB^T bias', batch: 1, m: 20, n: 13, k: 24, transA: true, transB: true, bias: true },
   { name: 'batch 3, 37x20x24 AB', batch: 3, m: 37, n: 20, k: 24 },
   { name: 'batch 3, 37x20x24 shared B (folded), bias', batch: 3, m: 37, n: 20, k: 24, bShared: true, bias: true },
-  { name: 'batch 2, 12x20x5 shared A^T accumulate', batch: 2, m: 12, n: 20, k: 5, aShared: true, transA: true, accumulate: true },
-  { name: 'batch 3, 20x12x13 sumBatch A^T B (stacked along K)', batch: 3, m: 20, n: 12, k: 13, transA: true, sumBatch: true },
+  { name: 'batch 2, 12x20x8 shared A^T accumulate', batch: 2, m: 12, n: 20, k: 8, aShared: true, transA: true, accumulate: true },
+  { name: 'batch 3, 20x12x12 sumBatch A^T B (stacked along K)', batch: 3, m: 20, n: 12, k: 12, transA: true, sumBatch: true },
   { name: 'batch 3, 37x13x8 sumBatch A B^T (partials)', batch: 3, m: 37, n: 13, k: 8, transB: true, sumBatch: true, bias: true },
-  { name: '20x12x101 split-K 3 A^T, bias', batch: 1, m: 20, n: 12, k: 101, transA: true, splitK: 3, bias: true },
+  { name: '20x12x100 split-K 3 A^T, bias', batch: 1, m: 20, n: 12, k: 100, transA: true, splitK: 3, bias: true },
+  { name: 'batch 2, 53x44x28 AB bias', batch: 2, m: 53, n: 44, k: 28, bias: true },
+  { name: '44x53x36 A^TB^T', batch: 1, m: 44, n: 53, k: 36, transA: true, transB: true },
+  { name: '53x44x40 AB^T bias accumulate', batch: 1, m: 53, n: 44, k: 40, transB: true, bias: true, accumulate: true },
+  { name: '44x44x36 A^TB bias', batch: 1, m: 44, n: 44, k: 36, transA: true, bias: true },
 ];
 
 function stored(rows: number, cols: number, trans: boolean | undefined): string {
@@ -122,28 +129,37 @@ describe('matmulInto against the CPU reference', () => {
     const entry = (c: Case) => planMatmul('test', gpu(), { ...c, variant: 'swiftshader' }).launch.entry;
     for (const c of VEC4_CASES) expect(entry(c), c.name).toBe('matmul_register_vec4');
     for (const c of CASES.filter((c) => c.k % 4 !== 0 && c.m % 4 !== 0)) expect(entry(c), c.name).toBe('matmul_register');
+    // A^T B reads both operands as vec4s along M and N, but the vec4 kernel has no k tail.
+    expect(entry({ name: 'odd K', batch: 1, m: 20, n: 12, k: 37, transA: true })).toBe('matmul_register');
     expect(planMatmul('test', gpu(), { batch: 1, m: 16, n: 16, k: 16, variant: 'gpu' }).launch.entry).toBe('matmul_tiled');
   });
 
-  it('vec4 and scalar reads give the same bits', async () => {
-    // Both add k in the same order by fma; 37x20x24 as AB (vec4) and, padded to N = 21, as scalar.
-    const c = VEC4_CASES[4]!;
-    const vec4 = await runCase(gpu(), c, 'swiftshader', 9);
-    const m = c.m, n = c.n, k = c.k;
-    const a = uniform(c.batch * m * k, 9);
-    const b = uniform(c.batch * k * n, 10);
-    const wide = new Float32Array(c.batch * k * (n + 1));
-    for (let i = 0; i < c.batch * k; i++) wide.set(b.subarray(i * n, (i + 1) * n), i * (n + 1));
-    const ta = fromArray(gpu(), a, [a.length], 'a');
-    const tb = fromArray(gpu(), wide, [wide.length], 'b wide');
-    const tc = fromArray(gpu(), new Float32Array(c.batch * m * (n + 1)), [c.batch * m * (n + 1)], 'c wide');
-    matmulInto(gpu(), { batch: c.batch, m, n: n + 1, k, a: ta, b: tb, c: tc, variant: 'swiftshader' });
-    const got = await tc.read();
-    const scalar = new Float32Array(c.batch * m * n);
-    for (let i = 0; i < c.batch * m; i++) scalar.set(got.subarray(i * (n + 1), i * (n + 1) + n), i * n);
-    expect(Array.from(scalar)).toEqual(Array.from(vec4.got));
-    for (const t of [ta, tb, tc]) t.dispose();
-  });
+  // Both add k in the same order by fma and the bias after; each case as AB (vec4) and, padded to
+  // N + 1 columns, as scalar (matmul_register).
+  for (const c of [VEC4_CASES[4]!, VEC4_CASES.at(-4)!]) {
+    it(`vec4 and scalar reads give the same bits: ${c.name}`, async () => {
+      const vec4 = await runCase(gpu(), c, 'swiftshader', 9);
+      const m = c.m, n = c.n, k = c.k;
+      const a = uniform(c.batch * m * k, 9);
+      const b = uniform(c.batch * k * n, 10);
+      const wide = new Float32Array(c.batch * k * (n + 1));
+      for (let i = 0; i < c.batch * k; i++) wide.set(b.subarray(i * n, (i + 1) * n), i * (n + 1));
+      const bias = new Float32Array(n + 1);
+      if (c.bias) bias.set(uniform(n, 12));
+      const ta = fromArray(gpu(), a, [a.length], 'a');
+      const tb = fromArray(gpu(), wide, [wide.length], 'b wide');
+      const tc = fromArray(gpu(), new Float32Array(c.batch * m * (n + 1)), [c.batch * m * (n + 1)], 'c wide');
+      const tbias = c.bias ? fromArray(gpu(), bias, [n + 1], 'bias wide') : null;
+      const plan = planMatmul('test', gpu(), { batch: c.batch, m, n: n + 1, k, variant: 'swiftshader' });
+      expect(plan.launch.entry).toBe('matmul_register');
+      matmulInto(gpu(), { batch: c.batch, m, n: n + 1, k, a: ta, b: tb, c: tc, bias: tbias, variant: 'swiftshader' });
+      const got = await tc.read();
+      const scalar = new Float32Array(c.batch * m * n);
+      for (let i = 0; i < c.batch * m; i++) scalar.set(got.subarray(i * (n + 1), i * (n + 1) + n), i * n);
+      expect(Array.from(scalar)).toEqual(Array.from(vec4.got));
+      for (const t of [ta, tb, tc, tbias]) t?.dispose();
+    });
+  }
 
   it('repeats bit for bit (split-K partials and batch sums included)', async () => {
     for (const c of [CASES.at(-2)!, CASES.at(-4)!]) {
@@ -228,9 +244,9 @@ async function opForward(gpu: Gpu, inputs: { shape: number[] }[], forward: (tape
 
 describe('each variant: gradients by the same primitive pass directional derivatives', () => {
   const gpu = useGpu();
-  // 21 x 12 x 8: on 'swiftshader' AB and AB^T read vec4s in all three products, A^T B and
-  // A^T B^T in their gradient products (M = 21 keeps their forwards on matmul_register); the
-  // products with K = 21 run the vec4 kernel's one-k tail. On 'gpu' all are tiled.
+  // 21 x 12 x 8: on 'swiftshader' AB and AB^T read vec4s in their forwards and some gradient
+  // products, A^T B and A^T B^T in some gradient products (M = 21 keeps their forwards on
+  // matmul_register); products with K = 21 run matmul_register. On 'gpu' all are tiled.
   const [m, n, k] = [21, 12, 8];
   for (const variant of VARIANTS) {
     for (const t of TRANSPOSES) {

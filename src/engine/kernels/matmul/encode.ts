@@ -20,7 +20,9 @@ export interface MatmulTensors {
 function productKernel(gpu: Gpu, variant: MatmulVariant, l: MatmulLaunch) {
   const v = MATMUL[variant];
   const constants: Record<string, number> = { TRANS_A: l.transA ? 1 : 0, TRANS_B: l.transB ? 1 : 0 };
-  if (v.sliceK === 0) {
+  if (l.entry === 'matmul_register_vec4') {
+    constants.RWG = v.vec4Workgroup;
+  } else if (v.sliceK === 0) {
     constants.RWG_X = v.workgroup[0];
     constants.RWG_Y = v.workgroup[1];
   } else {

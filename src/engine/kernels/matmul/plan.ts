@@ -108,13 +108,13 @@ const SPLIT_TARGET_WORKGROUPS = 256;
 const SPLIT_MIN_K = 256;
 const SPLIT_MAX = 64;
 
-/** Column quads of C one invocation of matmul_register_vec4 computes (TN each). */
-const VEC4_QUADS = 2;
+/** Rows and columns of C one invocation of matmul_register_vec4 computes (BLOCK in the WGSL). */
+export const VEC4_BLOCK = 16;
 
-/** Columns and rows of C one workgroup of the variant's kernel computes. */
-function tileOf(variant: MatmulVariant, entry: MatmulEntry = MATMUL[variant].entry): [number, number] {
+/** Columns and rows of C one workgroup of the variant's 2-D kernel (matmul_register, matmul_tiled) computes. */
+function tileOf(variant: MatmulVariant): [number, number] {
   const [x, y] = MATMUL[variant].workgroup;
-  return [x * TN * (entry === 'matmul_register_vec4' ? VEC4_QUADS : 1), y * TM];
+  return [x * TN, y * TM];
 }
 
 function checkGrid(gpu: Gpu, what: string, grid: readonly number[]): void {
@@ -134,16 +134,22 @@ function autoSplits(variant: MatmulVariant, m: number, n: number, k: number): nu
 }
 
 /**
- * Whether A and B can be read as aligned vec4s: the dimension each is contiguous in (K for A, or M
- * when transposed; N for B, or K when transposed) is a multiple of 4, which batch strides and
- * split-K chunks (multiples of 16) keep.
+ * Whether A and B can be read as aligned vec4s four k at a time: K and the dimension each is
+ * contiguous in (M for A when transposed, N for B unless transposed) are multiples of 4, which
+ * batch strides and split-K chunks (multiples of 16) keep. matmul_register_vec4 has no k tail.
  */
 function vec4Operands(m: number, n: number, k: number, transA: boolean, transB: boolean): boolean {
-  return (transA ? m : k) % 4 === 0 && (transB ? k : n) % 4 === 0;
+  return k % 4 === 0 && (!transA || m % 4 === 0) && (transB || n % 4 === 0);
 }
 
-function gridOf(variant: MatmulVariant, entry: MatmulEntry, m: number, n: number, z: number): [number, number, number] {
-  const [tn, tm] = tileOf(variant, entry);
+function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number, n: number, z: number): [number, number, number] {
+  if (entry === 'matmul_register_vec4') {
+    // One block per invocation, numbered linearly over 1-D workgroups (grid_index in the WGSL).
+    const blocks = Math.ceil(m / VEC4_BLOCK) * Math.ceil(n / VEC4_BLOCK);
+    const [x, y] = gpu.grid(Math.ceil(blocks / MATMUL[variant].vec4Workgroup));
+    return [x, y, z];
+  }
+  const [tn, tm] = tileOf(variant);
   return [Math.ceil(n / tn), Math.ceil(m / tm), z];
 }
 
@@ -197,7 +203,7 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
   }
   const v = MATMUL[variant];
   const entry = v.vec4Entry && vec4Operands(l.m, n, l.k, transA, transB) ? v.vec4Entry : v.entry;
-  const launch: MatmulLaunch = { ...l, entry, transA, transB, grid: gridOf(variant, entry, l.m, n, l.batch * l.splits) };
+  const launch: MatmulLaunch = { ...l, entry, transA, transB, grid: gridOf(gpu, variant, entry, l.m, n, l.batch * l.splits) };
   checkGrid(gpu, what, launch.grid);
   let finish: SumRowsPlan | null = null;
   if (l.splits > 1 || reduceBatch) {
