@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ATTENTION_WEIGHTS, POOLINGS, VARIANTS, variantUsesMomentum, type AttentionWeights, type Variant } from '../model/config.ts';
+import { ATTENTION_WEIGHTS, POOLINGS, VARIANTS, variantUsesMomentum, type AttentionWeights, type ModelConfig, type Variant } from '../model/config.ts';
 import { loadMnistFile } from '../tasks/dataNode.ts';
 import { checkImageLabels } from '../tasks/imageClassification.ts';
 import { loadIdxDataset, loadIdxImages } from '../tasks/idx.ts';
@@ -120,6 +120,10 @@ export const RUN_OPTIONS = {
   'train-examples': { type: 'string' },
   'test-examples': { type: 'string' },
   pooling: { type: 'string' },
+  layers: { type: 'string' },
+  heads: { type: 'string' },
+  'head-dim': { type: 'string' },
+  ffn: { type: 'string' },
   out: { type: 'string' },
 } as const;
 
@@ -146,9 +150,25 @@ export const RUN_USAGE = `  --task ${TASK_NAMES.join('|')}  what to train (requi
   --min-length A --max-length B --max-depth D --min-args P --max-args Q   ListOps expressions
   --train-examples N --test-examples M   ListOps split sizes
   --pooling mean|cls      listops and images: mean over the real tokens (default) or a CLS token
+  --layers N --heads H --head-dim D --ffn F   model size (default: the preset's; width is H x D)
   --out DIR               where metrics and checkpoints go`;
 
 type RunValues = { [K in keyof typeof RUN_OPTIONS]?: string };
+
+/** The model-size flags (--layers, --heads, --head-dim, --ffn), each a positive integer, as model overrides. */
+export function modelSizeOptions(v: RunValues): Partial<Pick<ModelConfig, 'layers' | 'heads' | 'headDim' | 'ffn'>> {
+  const size: Partial<Pick<ModelConfig, 'layers' | 'heads' | 'headDim' | 'ffn'>> = {};
+  for (const [flag, key] of [
+    ['layers', 'layers'],
+    ['heads', 'heads'],
+    ['head-dim', 'headDim'],
+    ['ffn', 'ffn'],
+  ] as const) {
+    const x = intOption(v[flag], flag);
+    if (x !== undefined) size[key] = x;
+  }
+  return size;
+}
 
 /** A run config from command-line values. */
 export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
@@ -195,6 +215,8 @@ export function runConfigFrom(v: RunValues, variant: Variant): RunConfig {
     if (!(POOLINGS as readonly string[]).includes(v.pooling)) throw new UsageError(`--pooling must be ${POOLINGS.join(' or ')}; got '${v.pooling}'`);
     o.model = { encoder: { pooling: v.pooling as (typeof POOLINGS)[number] } };
   }
+  const size = modelSizeOptions(v);
+  if (Object.keys(size).length > 0) o.model = { ...o.model, ...size };
   if (task === 'listops') {
     if (v['seq-len'] !== undefined || v.symbols !== undefined) throw new UsageError('--seq-len and --symbols apply to --task copy and mqar; ListOps takes --min-length and --max-length');
     const t: Record<string, number> = {};

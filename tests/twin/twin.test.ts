@@ -225,9 +225,10 @@ st.write(${JSON.stringify(b)}, {'z': np.array([[0.25, -1e-9]], np.float32), 'a':
     expect(cli.status).toBe(2);
     expect(cli.stderr).toContain('--nproc 3 is larger than the run\'s batch of 2 sequences');
   });
-  it('trains a seed group in parallel for npm run compare --twin, each run as the engine trains it (MQAR)', async () => {
+  it('trains a seed group in parallel for npm run compare --twin, each run as the engine trains it (MQAR, model-size flags)', async () => {
     const out = join(dir, 'group');
-    const args = ['--task', 'mqar', '--steps', '4', '--eval-every', '2', '--batch', '3', '--seq-len', '12', '--pairs', '3', '--queries', '3'];
+    const args = ['--task', 'mqar', '--steps', '4', '--eval-every', '2', '--batch', '3', '--seq-len', '12', '--pairs', '3', '--queries', '3',
+      '--layers', '3', '--heads', '1', '--head-dim', '6', '--ffn', '10'];
     const cli = spawnSync('node', ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs', 'src/cli/compare.ts', ...args,
       '--variants', 'softmax,momentum', '--seeds', '1,2', '--twin', '--jobs', '2', '--out', out], { encoding: 'utf8', timeout: 300_000 });
     expect(cli.status, cli.stderr).toBe(0);
@@ -240,6 +241,12 @@ st.write(${JSON.stringify(b)}, {'z': np.array([[0.25, -1e-9]], np.float32), 'a':
     }
     // The same config and seed in the engine: the same data and model, so the same first evaluation.
     const cfg = JSON.parse(readFileSync(join(out, 'momentum-seed2', 'config.json'), 'utf8')) as RunConfig;
+    expect([cfg.model.layers, cfg.model.heads, cfg.model.headDim, cfg.model.ffn]).toEqual([3, 1, 6, 10]);
+    // The twin built that model: 3 layers of width 6 (1 head x 6) with a feed-forward of 10.
+    const twinParams = readSafetensors(new Uint8Array(readFileSync(join(out, 'momentum-seed2', 'last.safetensors')))).tensors;
+    expect(twinParams.get('param.layers.2.ffn.1.weight')?.shape).toEqual([6, 10]);
+    expect(twinParams.get('param.layers.0.attn.qkv.weight')?.shape).toEqual([6, 18]);
+    expect(twinParams.has('param.layers.3.ffn.1.weight')).toBe(false);
     const t = Trainer.create(gpu(), cfg, { kind: 'mqar' });
     try {
       const r = await t.run(2);
