@@ -26,11 +26,12 @@ async function cpuMs(run: () => void): Promise<number> {
 console.log(`backend ${gpu.backend}; ${iterations} products per timing, ${rounds} rounds`);
 for (const s of trainStepMatmuls()) {
   const plan = planMatmul('matmul-ab', gpu, { batch: 1, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, variant: 'swiftshader' });
-  // The scalar kernel's launch: 4x4 blocks, so its own grid.
+  // The scalar kernel's launch: 4x4 blocks numbered linearly over workgroups of wx * wy, so its own grid.
   const [wx, wy] = MATMUL.swiftshader.workgroup;
+  const [gx, gy] = gpu.grid(Math.ceil((Math.ceil(s.m / 4) * Math.ceil(s.n / 4)) / (wx * wy)));
   const scalar: MatmulPlan = {
     ...plan,
-    launch: { ...plan.launch, entry: 'matmul_register', grid: [Math.ceil(s.n / (4 * wx)), Math.ceil(s.m / (4 * wy)), 1] },
+    launch: { ...plan.launch, entry: 'matmul_register', grid: [gx, gy, 1] },
   };
   const a = fromArray(gpu, fill(s.m * s.k), [s.m * s.k], 'ab.a');
   const b = fromArray(gpu, fill(s.k * s.n), [s.k * s.n], 'ab.b');

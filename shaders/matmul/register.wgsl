@@ -1,16 +1,21 @@
 // matmul_register ('swiftshader'), after product.wgsl: each invocation owns a 4x4 block of C and
 // reads A and B straight from storage, no workgroup memory and no barriers (what a CPU emulator
-// such as SwiftShader runs fastest; barriers there are coroutine switches).
+// such as SwiftShader runs fastest; barriers there are coroutine switches). The blocks are
+// numbered linearly over 1-D workgroups (as matmul_register_vec4's), so a narrow C, such as an
+// output head's 11 columns, leaves no lane idle where 8 x 8 workgroups ran 3 of every 8 columns
+// of invocations past its edge.
 
-override RWG_X: u32 = 8u;  // invocations along N
-override RWG_Y: u32 = 8u;  // invocations along M
+override RWG: u32 = 64u;  // invocations per workgroup, one 4x4 block of C each
 
-@compute @workgroup_size(RWG_X, RWG_Y, 1)
-fn matmul_register(@builtin(global_invocation_id) gid: vec3u) {
-  let row0 = gid.y * TM;
-  let col0 = gid.x * TN;
-  if (row0 >= p.m || col0 >= p.n) { return; }
-  let j = job(gid.z);
+@compute @workgroup_size(RWG, 1, 1)
+fn matmul_register(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                   @builtin(local_invocation_index) li: u32) {
+  let blocksN = (p.n + TN - 1u) / TN;
+  let id = grid_index(wid, nwg) * RWG + li;
+  if (id >= blocksN * ((p.m + TM - 1u) / TM)) { return; }
+  let row0 = (id / blocksN) * TM;
+  let col0 = (id % blocksN) * TN;
+  let j = job(wid.z);
   // Rows and columns past the edge are clamped onto the last one, so every load stays in bounds
   // without a branch in the loop; storeRow drops their results.
   let r = min(vec4u(row0) + vec4u(0u, 1u, 2u, 3u), vec4u(p.m - 1u));

@@ -23,8 +23,7 @@ function productKernel(gpu: Gpu, variant: MatmulVariant, l: MatmulLaunch) {
   if (l.entry === 'matmul_register_vec4') {
     constants.RWG = v.vec4Workgroup;
   } else if (v.sliceK === 0) {
-    constants.RWG_X = v.workgroup[0];
-    constants.RWG_Y = v.workgroup[1];
+    constants.RWG = v.workgroup[0] * v.workgroup[1];
   } else {
     constants.TWG_X = v.workgroup[0];
     constants.TWG_Y = v.workgroup[1];

@@ -111,7 +111,7 @@ const SPLIT_MAX = 64;
 /** Rows and columns of C one invocation of matmul_register_vec4 computes (BLOCK in the WGSL). */
 export const VEC4_BLOCK = 16;
 
-/** Columns and rows of C one workgroup of the variant's 2-D kernel (matmul_register, matmul_tiled) computes. */
+/** Columns and rows of C one workgroup of the variant's 2-D kernel (matmul_tiled) computes. */
 function tileOf(variant: MatmulVariant): [number, number] {
   const [x, y] = MATMUL[variant].workgroup;
   return [x * TN, y * TM];
@@ -147,6 +147,12 @@ function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number,
     // One block per invocation, numbered linearly over 1-D workgroups (grid_index in the WGSL).
     const blocks = Math.ceil(m / VEC4_BLOCK) * Math.ceil(n / VEC4_BLOCK);
     const [x, y] = gpu.grid(Math.ceil(blocks / MATMUL[variant].vec4Workgroup));
+    return [x, y, z];
+  }
+  if (entry === 'matmul_register') {
+    // 4x4 blocks numbered the same way, workgroups of workgroup[0] x workgroup[1] invocations.
+    const [wx, wy] = MATMUL[variant].workgroup;
+    const [x, y] = gpu.grid(Math.ceil((Math.ceil(m / TM) * Math.ceil(n / TN)) / (wx * wy)));
     return [x, y, z];
   }
   const [tn, tm] = tileOf(variant);
