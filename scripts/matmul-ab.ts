@@ -6,6 +6,7 @@
 import { shapeName, trainStepMatmuls } from '../src/bench/model.ts';
 import { Gpu } from '../src/engine/gpu.ts';
 import { encodeMatmul, planMatmul, type MatmulPlan } from '../src/engine/kernels/matmul.ts';
+import { linearBlockGrid } from '../src/engine/kernels/matmul/plan.ts';
 import { empty, fromArray } from '../src/engine/tensor.ts';
 import { MATMUL } from '../src/engine/variants.ts';
 
@@ -26,9 +27,9 @@ async function cpuMs(run: () => void): Promise<number> {
 console.log(`backend ${gpu.backend}; ${iterations} products per timing, ${rounds} rounds`);
 for (const s of trainStepMatmuls()) {
   const plan = planMatmul('matmul-ab', gpu, { batch: 1, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, variant: 'swiftshader' });
-  // The scalar kernel's launch: 4x4 blocks numbered linearly over workgroups of wx * wy, so its own grid.
+  // The scalar kernel's launch: 4x4 blocks, so its own grid.
   const [wx, wy] = MATMUL.swiftshader.workgroup;
-  const [gx, gy] = gpu.grid(Math.ceil((Math.ceil(s.m / 4) * Math.ceil(s.n / 4)) / (wx * wy)));
+  const [gx, gy] = linearBlockGrid(gpu, s.m, s.n, 4, wx * wy);
   const scalar: MatmulPlan = {
     ...plan,
     launch: { ...plan.launch, entry: 'matmul_register', grid: [gx, gy, 1] },

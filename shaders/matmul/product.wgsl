@@ -36,6 +36,16 @@ override TRANS_B: bool = false;
 const TM: u32 = 4u;
 const TN: u32 = 4u;
 
+// The register kernels' blocks of C (rows x cols each) are numbered linearly, row-major, over 1-D
+// workgroups of `per_group` invocations (plan.ts linearBlockGrid): the first row and column of
+// invocation `li`'s block, or false where its number lies past the last block.
+fn block_origin(wid: vec3u, nwg: vec3u, li: u32, per_group: u32, rows: u32, cols: u32) -> vec3u {
+  let blocksN = (p.n + cols - 1u) / cols;
+  let id = grid_index(wid, nwg) * per_group + li;
+  if (id >= blocksN * ((p.m + rows - 1u) / rows)) { return vec3u(0u, 0u, 0u); }
+  return vec3u((id / blocksN) * rows, (id % blocksN) * cols, 1u);
+}
+
 // Where op(A)[row, kk] and op(B)[kk, col] live, relative to the batch item's first element.
 fn aIndex(row: u32, kk: u32) -> u32 {
   if (TRANS_A) { return kk * p.m + row; }

@@ -10,11 +10,10 @@ override RWG: u32 = 64u;  // invocations per workgroup, one 4x4 block of C each
 @compute @workgroup_size(RWG, 1, 1)
 fn matmul_register(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) li: u32) {
-  let blocksN = (p.n + TN - 1u) / TN;
-  let id = grid_index(wid, nwg) * RWG + li;
-  if (id >= blocksN * ((p.m + TM - 1u) / TM)) { return; }
-  let row0 = (id / blocksN) * TM;
-  let col0 = (id % blocksN) * TN;
+  let o = block_origin(wid, nwg, li, RWG, TM, TN);
+  if (o.z == 0u) { return; }
+  let row0 = o.x;
+  let col0 = o.y;
   let j = job(wid.z);
   // Rows and columns past the edge are clamped onto the last one, so every load stays in bounds
   // without a branch in the loop; storeRow drops their results.

@@ -91,11 +91,10 @@ fn quad(base: u32, size: u32, contiguous: bool) -> vec4u {
 @compute @workgroup_size(RWG, 1, 1)
 fn matmul_register_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                         @builtin(local_invocation_index) li: u32) {
-  let blocksN = (p.n + BLOCK - 1u) / BLOCK;
-  let id = grid_index(wid, nwg) * RWG + li;
-  if (id >= blocksN * ((p.m + BLOCK - 1u) / BLOCK)) { return; }
-  let row0 = (id / blocksN) * BLOCK;
-  let col0 = (id % blocksN) * BLOCK;
+  let o = block_origin(wid, nwg, li, RWG, BLOCK, BLOCK);
+  if (o.z == 0u) { return; }
+  let row0 = o.x;
+  let col0 = o.y;
   let j = job(wid.z);
   let r0 = quad(row0, p.m, TRANS_A);
   let r1 = quad(row0 + TM, p.m, TRANS_A);

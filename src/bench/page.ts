@@ -116,15 +116,12 @@ async function run(): Promise<void> {
 
   if (o.sections.includes('attention')) {
     log(`attention (heads ${o.heads}, dim ${o.dim}, causal, forward + backward, median of ${o.reps}):`);
-    const { rows, skipped } = await attentionSweep(
-      gpu,
-      { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps },
-      log,
-    );
+    const ao = { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps };
+    const { rows, skipped } = await attentionSweep(gpu, ao, log);
     report.attention = rows;
     report.attentionSkipped = skipped;
     log(`momentum / linear from ${o.pairs} interleaved pairs at each N:`);
-    report.attentionPaired = await pairedSweep(gpu, { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps }, o.pairs, log);
+    report.attentionPaired = await pairedSweep(gpu, ao, o.pairs, log);
   }
 
   if (o.sections.includes('sampling')) {

@@ -121,11 +121,12 @@ async function main(): Promise<void> {
     }
     if (sections.includes('attention')) {
       log(`attention: causal, batch 1, heads ${o.heads}, dim ${o.dim}, forward + backward, median of ${o.reps}`);
-      const { rows, skipped } = await attentionSweep(gpu, { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps }, log);
+      const ao = { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps };
+      const { rows, skipped } = await attentionSweep(gpu, ao, log);
       report.attention = rows;
       report.attentionSkipped = skipped;
       log(`attention: momentum / linear from ${o.pairs} interleaved pairs at each N`);
-      report.attentionPaired = await pairedSweep(gpu, { heads: o.heads, dim: o.dim, minN: o.minN, maxN: o.maxN, budget: o.budget, reps: o.reps }, o.pairs, log);
+      report.attentionPaired = await pairedSweep(gpu, ao, o.pairs, log);
     }
     if (sections.includes('sampling')) {
       const so = { ...defaultSamplingOptions, seq: o.sampleSeq, batch: o.sampleBatch, pairs: o.samplePairs };

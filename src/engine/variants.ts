@@ -24,8 +24,9 @@ export function variantOf(what: string, gpu: Gpu, forced?: Variant): Variant {
 
 /**
  * matmul: 'gpu' stages BK-deep slices of A and B in workgroup memory; 'swiftshader' reads them
- * straight (4x4 register blocks, `workgroup[0] x workgroup[1]` invocations per 1-D workgroup), or as vec4s four k at a time into 16x16 blocks (`vec4Entry`,
- * `vec4Workgroup` invocations per workgroup, one block each) where each operand's contiguous
+ * straight (4x4 register blocks, `workgroup[0] x workgroup[1]` invocations per 1-D workgroup),
+ * or as vec4s four k at a time into 16x16 blocks (`vec4Entry`, `vec4Workgroup` invocations per
+ * workgroup, one block each) where each operand's contiguous
  * dimension and K are multiples of 4. 16x16 blocks in workgroups of 4 against the former 4x8
  * blocks in 8x8 workgroups, one process alternating, on the products of the MQAR tiny and bench
  * training steps: 1.6-3.0x each, 2.0x the set (README "Benchmarks"); 8x16, 16x8, 16x32, 32x32

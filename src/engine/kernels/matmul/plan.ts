@@ -142,19 +142,18 @@ function vec4Operands(m: number, n: number, k: number, transA: boolean, transB: 
   return k % 4 === 0 && (!transA || m % 4 === 0) && (transB || n % 4 === 0);
 }
 
+/**
+ * Workgroups (x, y) of a register kernel for an M x N product: one `block` x `block` block of C per
+ * invocation, numbered linearly over 1-D workgroups of `perGroup` (block_origin in product.wgsl).
+ */
+export function linearBlockGrid(gpu: Gpu, m: number, n: number, block: number, perGroup: number): [number, number] {
+  return gpu.grid(Math.ceil((Math.ceil(m / block) * Math.ceil(n / block)) / perGroup));
+}
+
 function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number, n: number, z: number): [number, number, number] {
-  if (entry === 'matmul_register_vec4') {
-    // One block per invocation, numbered linearly over 1-D workgroups (grid_index in the WGSL).
-    const blocks = Math.ceil(m / VEC4_BLOCK) * Math.ceil(n / VEC4_BLOCK);
-    const [x, y] = gpu.grid(Math.ceil(blocks / MATMUL[variant].vec4Workgroup));
-    return [x, y, z];
-  }
-  if (entry === 'matmul_register') {
-    // 4x4 blocks numbered the same way, workgroups of workgroup[0] x workgroup[1] invocations.
-    const [wx, wy] = MATMUL[variant].workgroup;
-    const [x, y] = gpu.grid(Math.ceil((Math.ceil(m / TM) * Math.ceil(n / TN)) / (wx * wy)));
-    return [x, y, z];
-  }
+  const v = MATMUL[variant];
+  if (entry === 'matmul_register_vec4') return [...linearBlockGrid(gpu, m, n, VEC4_BLOCK, v.vec4Workgroup), z];
+  if (entry === 'matmul_register') return [...linearBlockGrid(gpu, m, n, TM, v.workgroup[0] * v.workgroup[1]), z];
   const [tn, tm] = tileOf(variant);
   return [Math.ceil(n / tn), Math.ceil(m / tm), z];
 }
