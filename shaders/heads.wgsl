@@ -54,3 +54,48 @@ fn scatter_part(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
   let b = o / (p.dim * p.heads * p.seq);
   dst[fused_index(b, n, h, d)] = src[((b * p.heads + h) * p.seq + n) * p.dim + d];
 }
+
+// The 'swiftshader' variant (HEADS in src/engine/variants.ts): one invocation per D-long row, so
+// the index arithmetic (emulated integer divisions there) is paid once a row instead of once an
+// element. Same moves as gather_part and scatter_part, rows in the destination's order.
+
+// dst[d0 ..] <- src[s0 ..], D values, four at a time (loads before stores) and then the rest.
+fn copy_row(s0: u32, d0: u32) {
+  var d = 0u;
+  for (; d + 4u <= p.dim; d += 4u) {
+    let v = vec4f(src[s0 + d], src[s0 + d + 1u], src[s0 + d + 2u], src[s0 + d + 3u]);
+    dst[d0 + d] = v.x;
+    dst[d0 + d + 1u] = v.y;
+    dst[d0 + d + 2u] = v.z;
+    dst[d0 + d + 3u] = v.w;
+  }
+  for (; d < p.dim; d++) { dst[d0 + d] = src[s0 + d]; }
+}
+
+// dst [B, H, N, D] <- part `part` of src [B, N, P*H*D], row r = (b, h, n) of dst.
+@compute @workgroup_size(WG)
+fn gather_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+               @builtin(local_invocation_index) lid: u32) {
+  let r = flat(wid, nwg, lid);
+  if (r >= p.batch * p.heads * p.seq) { return; }
+  let n = r % p.seq;
+  let h = (r / p.seq) % p.heads;
+  let b = r / (p.seq * p.heads);
+  let s0 = fused_index(b, n, h, 0u);
+  let d0 = r * p.dim;
+  copy_row(s0, d0);
+}
+
+// Part `part` of dst [B, N, P*H*D] <- src [B, H, N, D], row r = (b, n, h) of the part's slice.
+@compute @workgroup_size(WG)
+fn scatter_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                @builtin(local_invocation_index) lid: u32) {
+  let r = flat(wid, nwg, lid);
+  if (r >= p.batch * p.seq * p.heads) { return; }
+  let h = r % p.heads;
+  let n = (r / p.heads) % p.seq;
+  let b = r / (p.heads * p.seq);
+  let s0 = ((b * p.heads + h) * p.seq + n) * p.dim;
+  let d0 = fused_index(b, n, h, 0u);
+  copy_row(s0, d0);
+}

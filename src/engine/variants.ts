@@ -105,3 +105,14 @@ export const LINEAR_ATTENTION = {
   gpu: { tiled: true, defaultChunk: null },
   swiftshader: { tiled: false, defaultChunk: 16 },
 } as const;
+
+/**
+ * Head reshapes (shaders/heads.wgsl): a thread per element ('gpu': neighbouring threads touch
+ * neighbouring addresses, so loads and stores coalesce) or a thread per D-long row
+ * ('swiftshader': the index arithmetic, integer divisions emulated per SIMD lane, is paid once a
+ * row; README "Benchmarks" has the A/B).
+ */
+export const HEADS = {
+  gpu: { gather: 'gather_part', scatter: 'scatter_part', perRow: false, workgroup: 256 },
+  swiftshader: { gather: 'gather_rows', scatter: 'scatter_rows', perRow: true, workgroup: 64 },
+} as const;

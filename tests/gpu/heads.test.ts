@@ -3,24 +3,28 @@ import * as cpu from '../../src/engine/cpu/heads.ts';
 import * as k from '../../src/engine/kernels/heads.ts';
 import { mergeHeads, splitHeads } from '../../src/engine/ops/heads.ts';
 import { fromArray, Tape, variable, type Tensor } from '../../src/engine/tensor.ts';
+import { VARIANTS } from '../../src/engine/variants.ts';
 import { checkDirectional, expectClose, randn, useGpu } from '../helpers.ts';
 
-// B, N, H, D, P: trivial; a fused QKV; D = 1; more elements than one workgroup moves (256).
+// B, N, H, D, P: trivial; a fused QKV; D = 1; more elements than one workgroup moves (256); D a
+// multiple of 4 (the per-row copy's four-at-a-time loop alone; 5 and 9 add its tail) over more rows
+// than one workgroup of the per-row variant.
 const CASES = [
   { B: 1, N: 1, H: 1, D: 1, P: 1 },
   { B: 2, N: 37, H: 3, D: 5, P: 3 },
   { B: 3, N: 7, H: 2, D: 1, P: 2 },
   { B: 1, N: 300, H: 4, D: 9, P: 3 },
+  { B: 2, N: 19, H: 3, D: 8, P: 3 },
 ];
 
 describe('head reshapes against the CPU reference', () => {
   const gpu = useGpu();
 
-  for (const c of CASES) {
+  for (const [c, variant] of CASES.flatMap((c) => VARIANTS.map((v) => [c, v] as const))) {
     const { B, N, H, D, P } = c;
-    const dims = { B, N, H, D };
+    const dims = { B, N, H, D, variant };
     const per = B * N * H * D;
-    it(`split, merge and their backwards ${JSON.stringify(c)}`, async () => {
+    it(`split, merge and their backwards ${JSON.stringify(c)}, ${variant} variant`, async () => {
       const g = gpu();
       const x = randn(per * P, 1);
       const tx = fromArray(g, x, [B, N, P * H * D], 'x');

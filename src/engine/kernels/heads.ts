@@ -1,28 +1,29 @@
 // GPU primitives of shaders/heads.wgsl: split a fused [B, N, P*H*D] projection into P per-head
 // tensors [B, H, N, D] and merge heads back into [B, N, H*D], with their backwards. One dispatch
-// per part (a Tensor cannot be a view at an offset, so each part is its own buffer). These only
-// encode: ops/heads.ts validates the tensors and resolves the plan.
+// per part (a Tensor cannot be a view at an offset, so each part is its own buffer), a thread per
+// element or per row by variant (HEADS in variants.ts). These only encode: ops/heads.ts validates
+// the tensors and resolves the plan.
 import src from '../../../shaders/heads.wgsl?raw';
 import type { Gpu } from '../gpu.ts';
 import { fill, type Tensor } from '../tensor.ts';
+import { HEADS, variantOf, type Variant } from '../variants.ts';
 
-const HEADS_WG = 256;
+/** The shape every head reshape works on: B, N, H heads of D each; `variant` forces a variant. */
+export type HeadsPlan = { B: number; N: number; H: number; D: number; variant?: Variant };
 
-/** The shape every head reshape works on: B, N, H heads of D each. */
-export type HeadsPlan = { B: number; N: number; H: number; D: number };
-
-function movePart(gpu: Gpu, entry: 'gather_part' | 'scatter_part', from: Tensor, to: Tensor, plan: HeadsPlan, part: number, parts: number) {
+function movePart(gpu: Gpu, move: 'gather' | 'scatter', from: Tensor, to: Tensor, plan: HeadsPlan, part: number, parts: number) {
   const { B, N, H, D } = plan;
+  const v = HEADS[variantOf('heads', gpu, plan.variant)];
   const params = { batch: B, heads: H, seq: N, dim: D, parts, part };
-  const n = B * N * H * D;
+  const threads = v.perRow ? B * N * H : B * N * H * D;
   gpu
-    .kernel({ label: 'heads', code: src, entry, constants: { WG: HEADS_WG } })
-    .run({ src: from, dst: to }, params, gpu.grid(Math.ceil(n / HEADS_WG)));
+    .kernel({ label: 'heads', code: src, entry: v[move], constants: { WG: v.workgroup } })
+    .run({ src: from, dst: to }, params, gpu.grid(Math.ceil(threads / v.workgroup)));
 }
 
 /** x [B, N, P*H*D] -> outs: P tensors [B, H, N, D] (P = outs.length). */
 export function splitHeadsForward(gpu: Gpu, plan: HeadsPlan, x: Tensor, outs: Tensor[]): void {
-  outs.forEach((o, q) => movePart(gpu, 'gather_part', x, o, plan, q, outs.length));
+  outs.forEach((o, q) => movePart(gpu, 'gather', x, o, plan, q, outs.length));
 }
 
 /** P gradients [B, H, N, D] (null: no gradient, taken as zero) -> dx [B, N, P*H*D]. */
@@ -30,16 +31,16 @@ export function splitHeadsBackward(gpu: Gpu, plan: HeadsPlan, douts: (Tensor | n
   // Parts without a gradient are not written by any scatter, so clear them all first.
   if (douts.some((g) => g === null)) fill(dx, 0);
   douts.forEach((g, q) => {
-    if (g) movePart(gpu, 'scatter_part', g, dx, plan, q, douts.length);
+    if (g) movePart(gpu, 'scatter', g, dx, plan, q, douts.length);
   });
 }
 
 /** x [B, H, N, D] -> y [B, N, H*D]. */
 export function mergeHeadsForward(gpu: Gpu, plan: HeadsPlan, x: Tensor, y: Tensor): void {
-  movePart(gpu, 'scatter_part', x, y, plan, 0, 1);
+  movePart(gpu, 'scatter', x, y, plan, 0, 1);
 }
 
 /** dy [B, N, H*D] -> dx [B, H, N, D]. */
 export function mergeHeadsBackward(gpu: Gpu, plan: HeadsPlan, dy: Tensor, dx: Tensor): void {
-  movePart(gpu, 'gather_part', dy, dx, plan, 0, 1);
+  movePart(gpu, 'gather', dy, dx, plan, 0, 1);
 }
