@@ -5,6 +5,6 @@ const GELU_C: f32 = 0.044715;
 // tanh(15) rounds to 1 in f32; clamping keeps implementations that build tanh from exp finite.
 const TANH_CLAMP: f32 = 15.0;
 
-fn gelu_tanh(v: f32) -> f32 {
-  return tanh(clamp(GELU_K * (v + GELU_C * v * v * v), -TANH_CLAMP, TANH_CLAMP));
+fn gelu_tanh(v: V) -> V {
+  return tanh(clamp(GELU_K * (v + GELU_C * v * v * v), V(-TANH_CLAMP), V(TANH_CLAMP)));
 }

@@ -1,10 +1,10 @@
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<V>;
+@group(0) @binding(2) var<storage, read_write> y: array<V>;
 
 @compute @workgroup_size(WG)
 fn relu_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                 @builtin(local_invocation_index) lid: u32) {
   let i = flat(wid, nwg, lid);
   if (i >= p.n) { return; }
-  y[i] = max(x[i], 0.0);
+  y[i] = max(x[i], V(0.0));
 }

@@ -209,7 +209,7 @@ export class Gpu {
     if (this.destroyed) throw new Error('This Gpu has been destroyed');
   }
 
-  /** A compiled kernel, built once per (code, entry point, constants) and cached. */
+  /** A compiled kernel, built once per (label, entry point, constants) and cached: a label names one code. */
   kernel(spec: KernelSpec): Kernel {
     const key = `${spec.label}|${spec.entry}|${JSON.stringify(spec.constants ?? {})}`;
     let k = this.kernels.get(key);

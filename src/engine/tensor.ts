@@ -106,20 +106,24 @@ export function parameter(gpu: Gpu, data: Float32Array, shape: Shape, label: str
 /** Threads per workgroup of the core kernels (the WGSL's `override WG`). */
 const CORE_WG = 256;
 
-function coreKernel(gpu: Gpu, entry: 'accumulate' | 'fill') {
-  return gpu.kernel({ label: 'core', code: coreWgsl, entry, constants: { WG: CORE_WG } });
+/** Records a core kernel over `size` values: four per invocation where size is a multiple of 4. */
+function runCore(gpu: Gpu, entry: 'accumulate' | 'fill', bindings: { dst: Tensor; src?: Tensor }, size: number, value: number) {
+  const vec4 = size % 4 === 0;
+  const code = `alias V = ${vec4 ? 'vec4f' : 'f32'};\n${coreWgsl}`;
+  const n = vec4 ? size / 4 : size;
+  gpu
+    .kernel({ label: vec4 ? 'core.vec4' : 'core', code, entry, constants: { WG: CORE_WG } })
+    .run(bindings, { n, value }, gpu.grid(Math.ceil(n / CORE_WG)));
 }
 
 /** dst += src, elementwise, on the GPU. */
 export function addInto(dst: Tensor, src: Tensor): void {
   if (dst.size !== src.size) throw new Error(`addInto: ${dst.label} has ${dst.size} values, ${src.label} ${src.size}`);
-  const gpu = dst.gpu;
-  coreKernel(gpu, 'accumulate').run({ dst, src }, { n: dst.size, value: 0 }, gpu.grid(Math.ceil(dst.size / CORE_WG)));
+  runCore(dst.gpu, 'accumulate', { dst, src }, dst.size, 0);
 }
 
 export function fill(t: Tensor, value: number): void {
-  const gpu = t.gpu;
-  coreKernel(gpu, 'fill').run({ dst: t }, { n: t.size, value }, gpu.grid(Math.ceil(t.size / CORE_WG)));
+  runCore(t.gpu, 'fill', { dst: t }, t.size, value);
 }
 
 interface TapeEntry {

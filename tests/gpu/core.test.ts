@@ -10,8 +10,9 @@ describe('engine core on a real WebGPU adapter', () => {
     expect(gpu().description.length).toBeGreaterThan(0);
   });
 
-  it('accumulates and fills on odd sizes, including past one workgroup row', async () => {
-    for (const n of [1, 37, 255, 257, 70001]) {
+  // Odd sizes run a value per invocation; multiples of 4 four (core.wgsl), here past one workgroup.
+  it('accumulates and fills on odd sizes and multiples of 4, including past one workgroup row', async () => {
+    for (const n of [1, 37, 255, 257, 70001, 4, 1028, 70004]) {
       const a = uniform(n, 1);
       const b = uniform(n, 2);
       const ta = fromArray(gpu(), a, [n], 'a');

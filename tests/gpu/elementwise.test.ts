@@ -21,7 +21,9 @@ async function onGpu(
   return res;
 }
 
-const SIZES = [1, 37, 257, 4099];
+// Odd sizes (one value per invocation) and multiples of 4 (four per invocation, map.wgsl): one
+// vec4, and several workgroups of them.
+const SIZES = [1, 37, 257, 4099, 4, 1028, 4100];
 
 interface UnaryCase {
   name: string;

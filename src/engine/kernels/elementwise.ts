@@ -48,9 +48,10 @@ const SOURCES = {
 
 type Entry = keyof typeof SOURCES;
 
-function kernel(gpu: Gpu, entry: Entry, wg = EW_WG): Kernel {
-  const code = [params, ...SOURCES[entry]].join('\n');
-  return gpu.kernel({ label: `elementwise/${entry}`, code, entry, constants: { WG: wg } });
+function kernel(gpu: Gpu, entry: Entry, wg = EW_WG, vec4 = false): Kernel {
+  const alias = SOURCES[entry][0] === map ? [`alias V = ${vec4 ? 'vec4f' : 'f32'};`] : [];
+  const code = [params, ...alias, ...SOURCES[entry]].join('\n');
+  return gpu.kernel({ label: `elementwise/${entry}${vec4 ? '.vec4' : ''}`, code, entry, constants: { WG: wg } });
 }
 
 /** The checks of a same-shape primitive called directly: floats, one shape, outputs distinct. */
@@ -60,10 +61,15 @@ function checkSame(op: string, ins: Tensor[], outs: Tensor[]): void {
   checkDistinctTensors(op, outs, ins);
 }
 
-/** One dispatch of a same-shape entry point over n = the tensors' size; no checks. */
+/**
+ * One dispatch of a same-shape entry point over the tensors' size; no checks. Sizes that are a
+ * multiple of 4 go four values per invocation (map.wgsl).
+ */
 function encode(gpu: Gpu, entry: Entry, bindings: Record<string, Tensor>, s = 0): void {
-  const n = Object.values(bindings)[0]!.size;
-  kernel(gpu, entry).run(bindings, { n, s }, gpu.grid(Math.ceil(n / EW_WG)));
+  const size = Object.values(bindings)[0]!.size;
+  const v4 = size % 4 === 0;
+  const n = v4 ? size / 4 : size;
+  kernel(gpu, entry, EW_WG, v4).run(bindings, { n, s }, gpu.grid(Math.ceil(n / EW_WG)));
 }
 
 export const encodeGeluForward = (gpu: Gpu, x: Tensor, y: Tensor): void => encode(gpu, 'gelu_forward', { x, y });
