@@ -6,30 +6,34 @@
 //  - thread per row (SwiftShader, where barriers are expensive and lanes do not coalesce anyway).
 // The gain/bias gradients are column sums over rows, done in two fixed-order stages (no atomics).
 // Mean and variance take two passes over the row (no E[x^2] - mean^2 cancellation).
+// Rows and columns are read as V: src/engine/kernels/layernorm.ts prepends `alias V = vec4f;`,
+// LANES = 4 and hsum (the sum of V's components) where C is a multiple of 4, so every load takes
+// four values (SwiftShader pays per load, whatever its width), and `alias V = f32;`, LANES = 1
+// otherwise. Statistics per row stay f32.
 
 struct LnParams {
   rows: u32,            // R
-  cols: u32,            // C
+  cols: u32,            // C / LANES: the row's length in V
   eps: f32,
   rows_per_chunk: u32,  // rows summed per invocation in the first stage of dgain / dbias
   chunks: u32,          // ceil(rows / rows_per_chunk)
 }
 
 @group(0) @binding(0) var<uniform> p: LnParams;
-@group(0) @binding(1) var<storage, read> x: array<f32>;          // [R, C]
-@group(0) @binding(2) var<storage, read> gain: array<f32>;       // [C]
-@group(0) @binding(3) var<storage, read> bias: array<f32>;       // [C]
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;    // [R, C]
+@group(0) @binding(1) var<storage, read> x: array<V>;          // [R, C]
+@group(0) @binding(2) var<storage, read> gain: array<V>;       // [C]
+@group(0) @binding(3) var<storage, read> bias: array<V>;       // [C]
+@group(0) @binding(4) var<storage, read_write> y: array<V>;    // [R, C]
 @group(0) @binding(5) var<storage, read_write> mean: array<f32>; // [R], written by the forward
 @group(0) @binding(6) var<storage, read_write> rstd: array<f32>; // [R], written by the forward
 @group(0) @binding(7) var<storage, read> saved_mean: array<f32>; // [R], read by the backward
 @group(0) @binding(8) var<storage, read> saved_rstd: array<f32>; // [R], read by the backward
-@group(0) @binding(9) var<storage, read> dy: array<f32>;         // [R, C]
-@group(0) @binding(10) var<storage, read_write> dx: array<f32>;  // [R, C]
-@group(0) @binding(11) var<storage, read_write> partial_gain: array<f32>; // [chunks, C]
-@group(0) @binding(12) var<storage, read_write> partial_bias: array<f32>; // [chunks, C]
-@group(0) @binding(13) var<storage, read_write> dgain: array<f32>;        // [C]
-@group(0) @binding(14) var<storage, read_write> dbias: array<f32>;        // [C]
+@group(0) @binding(9) var<storage, read> dy: array<V>;         // [R, C]
+@group(0) @binding(10) var<storage, read_write> dx: array<V>;  // [R, C]
+@group(0) @binding(11) var<storage, read_write> partial_gain: array<V>; // [chunks, C]
+@group(0) @binding(12) var<storage, read_write> partial_bias: array<V>; // [chunks, C]
+@group(0) @binding(13) var<storage, read_write> dgain: array<V>;        // [C]
+@group(0) @binding(14) var<storage, read_write> dbias: array<V>;        // [C]
 
 // Invocations per workgroup; a power of two for the workgroup-per-row tree reduction.
 override WG: u32 = 256;
@@ -61,16 +65,16 @@ fn forward_workgroup_per_row(@builtin(workgroup_id) wid: vec3u, @builtin(num_wor
   let row = row_of(wid, nwg);
   if (row >= p.rows) { return; }   // uniform across the workgroup
   let base = row * p.cols;
-  let n = f32(p.cols);
-  var s = 0.0;
+  let n = f32(p.cols * LANES);
+  var s = V(0.0);
   for (var c = lid; c < p.cols; c += WG) { s += x[base + c]; }
-  let mu = workgroup_sum(lid, vec2f(s, 0.0)).x / n;
-  var q = 0.0;
+  let mu = workgroup_sum(lid, vec2f(hsum(s), 0.0)).x / n;
+  var q = V(0.0);
   for (var c = lid; c < p.cols; c += WG) {
     let d = x[base + c] - mu;
     q += d * d;
   }
-  let r = inverseSqrt(workgroup_sum(lid, vec2f(q, 0.0)).x / n + p.eps);
+  let r = inverseSqrt(workgroup_sum(lid, vec2f(hsum(q), 0.0)).x / n + p.eps);
   for (var c = lid; c < p.cols; c += WG) {
     y[base + c] = (x[base + c] - mu) * r * gain[c] + bias[c];
   }
@@ -86,16 +90,16 @@ fn forward_thread_per_row(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgr
   let row = row_of(wid, nwg) * WG + lid;
   if (row >= p.rows) { return; }
   let base = row * p.cols;
-  let n = f32(p.cols);
-  var s = 0.0;
+  let n = f32(p.cols * LANES);
+  var s = V(0.0);
   for (var c = 0u; c < p.cols; c++) { s += x[base + c]; }
-  let mu = s / n;
-  var q = 0.0;
+  let mu = hsum(s) / n;
+  var q = V(0.0);
   for (var c = 0u; c < p.cols; c++) {
     let d = x[base + c] - mu;
     q += d * d;
   }
-  let r = inverseSqrt(q / n + p.eps);
+  let r = inverseSqrt(hsum(q) / n + p.eps);
   for (var c = 0u; c < p.cols; c++) {
     y[base + c] = (x[base + c] - mu) * r * gain[c] + bias[c];
   }
@@ -117,9 +121,9 @@ fn backward_dx_workgroup_per_row(@builtin(workgroup_id) wid: vec3u, @builtin(num
   var acc = vec2f(0.0);
   for (var c = lid; c < p.cols; c += WG) {
     let g = gain[c] * dy[base + c];
-    acc += vec2f(g, g * (x[base + c] - mu) * r);
+    acc += vec2f(hsum(g), hsum(g * (x[base + c] - mu) * r));
   }
-  let m = workgroup_sum(lid, acc) / f32(p.cols);
+  let m = workgroup_sum(lid, acc) / f32(p.cols * LANES);
   for (var c = lid; c < p.cols; c += WG) {
     let g = gain[c] * dy[base + c];
     let xhat = (x[base + c] - mu) * r;
@@ -138,9 +142,9 @@ fn backward_dx_thread_per_row(@builtin(workgroup_id) wid: vec3u, @builtin(num_wo
   var acc = vec2f(0.0);
   for (var c = 0u; c < p.cols; c++) {
     let g = gain[c] * dy[base + c];
-    acc += vec2f(g, g * (x[base + c] - mu) * r);
+    acc += vec2f(hsum(g), hsum(g * (x[base + c] - mu) * r));
   }
-  let m = acc / f32(p.cols);
+  let m = acc / f32(p.cols * LANES);
   for (var c = 0u; c < p.cols; c++) {
     let g = gain[c] * dy[base + c];
     let xhat = (x[base + c] - mu) * r;
@@ -158,8 +162,8 @@ fn backward_params_partial(@builtin(global_invocation_id) gid: vec3u) {
   if (c >= p.cols) { return; }
   let r0 = chunk * p.rows_per_chunk;
   let r1 = min(r0 + p.rows_per_chunk, p.rows);
-  var sg = 0.0;
-  var sb = 0.0;
+  var sg = V(0.0);
+  var sb = V(0.0);
   for (var row = r0; row < r1; row++) {
     let g = dy[row * p.cols + c];
     sg += g * (x[row * p.cols + c] - saved_mean[row]) * saved_rstd[row];
@@ -174,8 +178,8 @@ fn backward_params_partial(@builtin(global_invocation_id) gid: vec3u) {
 fn backward_params_reduce(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
   if (c >= p.cols) { return; }
-  var sg = 0.0;
-  var sb = 0.0;
+  var sg = V(0.0);
+  var sb = V(0.0);
   for (var k = 0u; k < p.chunks; k++) {
     sg += partial_gain[k * p.cols + c];
     sb += partial_bias[k * p.cols + c];

@@ -9,8 +9,12 @@ const VARIANTS: k.LayerNormVariant[] = ['gpu', 'swiftshader'];
 
 // [R, C]: single values, short rows (C < the smallest row workgroup), C just past a power of two
 // (257: a 256-wide workgroup strides twice), rows over two strides (600), more rows than a
-// thread-per-row workgroup (70 > 64).
+// thread-per-row workgroup (70 > 64). C a multiple of 4 reads rows as vec4s (600, 4, 64, 1028:
+// 257 loads a row, so a 256-wide workgroup strides twice); the others one value a load.
 const SHAPES: [number, number][] = [
+  [37, 4],
+  [70, 64],
+  [3, 1028],
   [1, 5],
   [37, 5],
   [7, 37],

@@ -27,8 +27,15 @@ const THREAD_ROW_WG = 64;
 /** Workgroup width of the column-sum kernels. */
 const COL_WG = 64;
 
-function kernel(gpu: Gpu, entry: string, wg: number) {
-  return gpu.kernel({ label: 'layernorm', code: src, entry, constants: { WG: wg } });
+/** The WGSL's prelude for rows read four values a load (C a multiple of 4) or one. */
+const PRELUDE = {
+  4: 'alias V = vec4f;\nconst LANES = 4u;\nfn hsum(v: V) -> f32 { return (v.x + v.y) + (v.z + v.w); }',
+  1: 'alias V = f32;\nconst LANES = 1u;\nfn hsum(v: V) -> f32 { return v; }',
+} as const;
+
+function kernel(gpu: Gpu, entry: string, wg: number, lanes: 1 | 4) {
+  const code = `${PRELUDE[lanes]}\n${src}`;
+  return gpu.kernel({ label: lanes === 4 ? 'layernorm.vec4' : 'layernorm', code, entry, constants: { WG: wg } });
 }
 
 /** The smallest power of two >= cols, within [MIN_ROW_WG, MAX_ROW_WG]: a short row wastes fewer lanes. */
@@ -51,6 +58,8 @@ export function checkLayerNormOptions(op: string, opts: LayerNormOptions): void 
 export interface LayerNormPlan {
   rows: number;
   cols: number;
+  /** Values per load: 4 where C is a multiple of 4 (the WGSL's V is vec4f), else 1. */
+  lanes: 1 | 4;
   variant: LayerNormVariant;
   /** Rows per workgroup or per row, and the grid, of the row kernels. */
   wg: number;
@@ -62,7 +71,8 @@ export function planLayerNorm(op: string, gpu: Gpu, x: Tensor, gain: Tensor, bia
   const { rows, cols } = checkLayerNorm(op, x, gain, bias);
   checkLayerNormOptions(op, opts);
   const variant = variantOf(op, gpu, opts.variant);
-  return { rows, cols, variant, ...rowGrid(gpu, rows, variant, cols) };
+  const lanes = cols % 4 === 0 ? 4 : 1;
+  return { rows, cols, lanes, variant, ...rowGrid(gpu, rows, variant, cols / lanes) };
 }
 
 /** R and C of x [..., C] normalized over C with gain (and bias) [C]; throws on any mismatch. */
@@ -85,8 +95,9 @@ function checkRowStats(op: string, rows: number, ...ts: Tensor[]): void {
   }
 }
 
-function rowGrid(gpu: Gpu, rows: number, variant: LayerNormVariant, cols: number): { wg: number; grid: [number, number] } {
-  if (LAYER_NORM[variant].workgroupPerRow) return { wg: rowWorkgroupSize(cols), grid: gpu.grid(rows) };
+/** `loads`: a row's length in loads (C / lanes). */
+function rowGrid(gpu: Gpu, rows: number, variant: LayerNormVariant, loads: number): { wg: number; grid: [number, number] } {
+  if (LAYER_NORM[variant].workgroupPerRow) return { wg: rowWorkgroupSize(loads), grid: gpu.grid(rows) };
   return { wg: THREAD_ROW_WG, grid: gpu.grid(Math.ceil(rows / THREAD_ROW_WG)) };
 }
 
@@ -119,8 +130,8 @@ export function encodeLayerNormForward(
   t: { x: Tensor; gain: Tensor; bias: Tensor; y: Tensor; mean: Tensor; rstd: Tensor },
   eps: number,
 ): void {
-  const params = { rows: plan.rows, cols: plan.cols, eps, rows_per_chunk: 1, chunks: 1 };
-  kernel(gpu, LAYER_NORM[plan.variant].forward, plan.wg).run(t, params, plan.grid);
+  const params = { rows: plan.rows, cols: plan.cols / plan.lanes, eps, rows_per_chunk: 1, chunks: 1 };
+  kernel(gpu, LAYER_NORM[plan.variant].forward, plan.wg, plan.lanes).run(t, params, plan.grid);
 }
 
 /**
@@ -161,22 +172,22 @@ export function encodeLayerNormBackward(
   rowsPerChunkOpt?: number,
 ): void {
   const { x, gain, mean, rstd, dy, dx, dgain, dbias } = t;
-  const { rows, cols } = plan;
+  const { rows, cols, lanes } = plan;
   const { rowsPerChunk, chunks } = columnChunks(gpu, rows, rowsPerChunkOpt);
-  const params = { rows, cols, eps: 0, rows_per_chunk: rowsPerChunk, chunks };
+  const params = { rows, cols: cols / lanes, eps: 0, rows_per_chunk: rowsPerChunk, chunks };
   if (dx) {
-    kernel(gpu, LAYER_NORM[plan.variant].backwardDx, plan.wg).run({ x, gain, saved_mean: mean, saved_rstd: rstd, dy, dx }, params, plan.grid);
+    kernel(gpu, LAYER_NORM[plan.variant].backwardDx, plan.wg, lanes).run({ x, gain, saved_mean: mean, saved_rstd: rstd, dy, dx }, params, plan.grid);
   }
   if (dgain && dbias) {
     const partialGain = empty(gpu, [chunks, cols], 'layerNorm.partialGain'); // [K, C]
     const partialBias = empty(gpu, [chunks, cols], 'layerNorm.partialBias'); // [K, C]
-    const colGroups = Math.ceil(cols / COL_WG);
-    kernel(gpu, 'backward_params_partial', COL_WG).run(
+    const colGroups = Math.ceil(cols / lanes / COL_WG);
+    kernel(gpu, 'backward_params_partial', COL_WG, lanes).run(
       { x, saved_mean: mean, saved_rstd: rstd, dy, partial_gain: partialGain, partial_bias: partialBias },
       params,
       [colGroups, chunks],
     );
-    kernel(gpu, 'backward_params_reduce', COL_WG).run(
+    kernel(gpu, 'backward_params_reduce', COL_WG, lanes).run(
       { partial_gain: partialGain, partial_bias: partialBias, dgain, dbias },
       params,
       [colGroups],
