@@ -19,7 +19,7 @@ fn embed_table_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroup
   let w = grid_index(wid, nwg);
   let e = (w % tiles) * EWG + lid;
   let start = (w / tiles) * SEG;
-  let total = offsets[p.vocab];
+  let total = min(offsets[p.vocab], p.rows);  // clamped as in table_reduce
   if (e >= p.dim || start >= total) { return; }
   let end = min(start + SEG, total);
   var acc = 0.0;

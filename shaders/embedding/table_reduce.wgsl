@@ -15,8 +15,11 @@ fn embed_table_reduce(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
   if (i >= p.vocab * p.dim) { return; }
   let v = i / p.dim;
   let e = i % p.dim;
-  let start = offsets[v];
-  let end = offsets[v + 1u];
+  // Clamped to the positions there are: offsets from index_scan already lie in [0, rows], but a
+  // buffer holding anything else (the profile's replays read whatever the pool left there) must
+  // not turn this loop into billions of iterations.
+  let end = min(offsets[v + 1u], p.rows);
+  let start = min(offsets[v], end);
   var acc = 0.0;
   if (end > start) {
     for (var s = start / SEG; s <= (end - 1u) / SEG; s++) {

@@ -154,6 +154,9 @@ const TIMED_REPLAYS = 64;
 /**
  * GPU milliseconds per step of each label's dispatches, each label's group replayed TIMED_REPLAYS
  * times inside one compute pass with timestamps around it: for kernels too short to time one by one.
+ * The replays read whatever the step's pooled buffers hold by then, not what the kernel saw in the
+ * step, so a kernel whose loops follow buffer contents must clamp them (the embedding index's
+ * offsets did not, and the MQAR step's replay of embed_table_reduce hung 2 runs in 3).
  */
 async function timestampAloneTimes(gpu: Gpu, list: Recorded[]): Promise<Map<string, number>> {
   const device = gpu.device;

@@ -13,10 +13,11 @@ import {
   embeddingIndexOnGpu,
   embeddingTableBackward,
   emptyEmbeddingIndex,
+  uploadEmbeddingIndex,
   type PositionCode,
 } from '../../src/engine/kernels/embedding.ts';
 import { embed } from '../../src/engine/ops/embedding.ts';
-import { Tape, fromArray, variable } from '../../src/engine/tensor.ts';
+import { Tape, empty, fromArray, variable } from '../../src/engine/tensor.ts';
 import { checkDirectional, expectClose, randn, rng, toF64, useGpu } from '../helpers.ts';
 
 interface Case {
@@ -199,6 +200,24 @@ describe('embedding on the GPU', () => {
     expect(Array.from((await index.sortedIds.readU32()).subarray(0, valid))).toEqual(Array.from(want.sortedIds.subarray(0, valid)));
     for (const t of [tIds, index.offsets, index.order, index.sortedIds]) t.dispose();
   });
+
+  it('keeps the table backward bounded when the index holds garbage offsets', async () => {
+    // What a replay of the kernels over a reused pooled buffer sees (the profile's 'alone' timing):
+    // offsets far past the positions made the reduce loop for billions of iterations and hang.
+    const [rows, vocab, dim] = [300, 16, 16];
+    const index = uploadEmbeddingIndex(gpu(), randomIds(rows, vocab, 4), vocab, 'garbage.index');
+    // Every id's range starts at 0 and ends near 2^32 (one id's at 7, one's at 0x80000000).
+    const garbage = Uint32Array.from({ length: vocab + 1 }, (_, v) => (v % 2 ? 0xfffffff0 : 0));
+    garbage[5] = 7;
+    garbage[9] = 0x80000000;
+    index.offsets.write(garbage);
+    const dout = fromArray(gpu(), randn(rows * dim, 5), [1, rows, dim], 'dout');
+    const dtable = empty(gpu(), [vocab, dim], 'dtable');
+    embeddingTableBackward(gpu(), dout, index, 0, dtable);
+    const got = await dtable.read();
+    expect(got.every(Number.isFinite)).toBe(true);
+    for (const t of [dout, dtable, index.offsets, index.order, index.sortedIds]) t.dispose();
+  }, 20_000);
 
   // Sampling embeds one token at a time at its position: offset o, N tokens give the codes of
   // o .. o + N - 1, bit for bit the rows of the whole sequence embedded at once.
