@@ -1,56 +1,105 @@
-// A/B of the 'swiftshader' matmul kernels in one process: matmul_register (scalar loads) against
-// what the plan picks (matmul_register_vec4 where the operands allow), alternating on the shapes of
-// the bench model's training step, timed by the process's CPU time (steadier than wall time on a
-// loaded machine). Prints each shape's median old/new time ratio and whether the bits agree.
+// A/B of the 'swiftshader' matmul kernels in one process, alternating on the shapes of the bench
+// model's training step, timed by the process's CPU time (steadier than wall time on a loaded
+// machine). Prints each shape's median old/new time ratio and whether the bits agree.
 //   node --import tsx --import ./scripts/wgsl-register.mjs scripts/matmul-ab.ts [iterations 3] [rounds 7]
+// Old: matmul_register (scalar loads, 4x4 blocks) by default; with MATMUL_AB_BASE=<git ref> (e.g.
+// main) the plan and kernels of that commit, extracted into .ab-base/<ref>/ (git-ignored there by
+// .git/info/exclude or not at all: delete it after) and imported next to the current ones.
+import { execSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { shapeName, trainStepMatmuls } from '../src/bench/model.ts';
 import { Gpu } from '../src/engine/gpu.ts';
 import { encodeMatmul, planMatmul, type MatmulPlan } from '../src/engine/kernels/matmul.ts';
 import { linearBlockGrid } from '../src/engine/kernels/matmul/plan.ts';
-import { empty, fromArray } from '../src/engine/tensor.ts';
+import { empty, fromArray, type Tensor } from '../src/engine/tensor.ts';
 import { MATMUL } from '../src/engine/variants.ts';
 
 const iterations = Number(process.argv[2] ?? 3);
 const rounds = Number(process.argv[3] ?? 7);
+const baseRef = process.env.MATMUL_AB_BASE;
+const only = process.env.MATMUL_AB_ONLY; // a substring of the role, e.g. 'dW'
 const gpu = await Gpu.open();
 const fill = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i));
+
+type Encode = (t: { a: Tensor; b: Tensor; c: Tensor }) => void;
+type Shape = ReturnType<typeof trainStepMatmuls>[number];
+
+/** The old side: the scalar kernel, or planMatmul + encodeMatmul of commit `baseRef`. */
+async function oldSide(): Promise<{ name: string; make: (s: Shape) => Encode }> {
+  if (!baseRef) {
+    return {
+      name: 'matmul_register',
+      make: (s) => {
+        const plan = planMatmul('matmul-ab', gpu, { batch: 1, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, variant: 'swiftshader' });
+        const [wx, wy] = MATMUL.swiftshader.workgroup;
+        const [gx, gy] = linearBlockGrid(gpu, s.m, s.n, 4, wx * wy);
+        const scalar: MatmulPlan = { ...plan, finish: null, launch: { ...plan.launch, splits: 1, kChunk: s.k, entry: 'matmul_register', grid: [gx, gy, 1] } };
+        return (t) => encodeMatmul(gpu, scalar, t);
+      },
+    };
+  }
+  const dir = `.ab-base/${baseRef.replace(/[^\w.-]/g, '_')}`;
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true });
+    execSync(`git archive ${baseRef} src shaders | tar -x -C ${dir}`);
+    // Kernels are cached by label, entry and constants: the old ones need a label of their own.
+    const f = `${dir}/src/engine/kernels/matmul/shaders.ts`;
+    writeFileSync(f, readFileSync(f, 'utf8').replace("label: 'matmul'", "label: 'matmul-base'"));
+  }
+  const old = (await import(`../${dir}/src/engine/kernels/matmul.ts`)) as typeof import('../src/engine/kernels/matmul.ts');
+  return {
+    name: baseRef,
+    make: (s) => {
+      const plan = old.planMatmul('matmul-ab', gpu, { batch: 1, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, variant: 'swiftshader' });
+      return (t) => old.encodeMatmul(gpu, plan, t);
+    },
+  };
+}
+
+/** Wall time of the last cpuMs timing (threads idle included). */
+let wallMs = 0;
 
 async function cpuMs(run: () => void): Promise<number> {
   await gpu.sync();
   const t0 = process.cpuUsage();
+  const w0 = performance.now();
   for (let i = 0; i < iterations; i++) run();
   await gpu.sync();
   const d = process.cpuUsage(t0);
+  wallMs = (performance.now() - w0) / iterations;
   return (d.user + d.system) / 1000 / iterations;
 }
 
-console.log(`backend ${gpu.backend}; ${iterations} products per timing, ${rounds} rounds`);
-for (const s of trainStepMatmuls()) {
+const side = await oldSide();
+console.log(`backend ${gpu.backend}; old: ${side.name}; ${iterations} products per timing, ${rounds} rounds`);
+for (const s of trainStepMatmuls().filter((s) => !only || s.role.includes(only))) {
   const plan = planMatmul('matmul-ab', gpu, { batch: 1, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, variant: 'swiftshader' });
-  // The scalar kernel's launch: 4x4 blocks, so its own grid.
-  const [wx, wy] = MATMUL.swiftshader.workgroup;
-  const [gx, gy] = linearBlockGrid(gpu, s.m, s.n, 4, wx * wy);
-  const scalar: MatmulPlan = {
-    ...plan,
-    launch: { ...plan.launch, entry: 'matmul_register', grid: [gx, gy, 1] },
-  };
+  const oldRun = side.make(s);
+  const newRun: Encode = (t) => encodeMatmul(gpu, plan, t);
   const a = fromArray(gpu, fill(s.m * s.k), [s.m * s.k], 'ab.a');
   const b = fromArray(gpu, fill(s.k * s.n), [s.k * s.n], 'ab.b');
   const c = empty(gpu, [s.m * s.n], 'ab.c');
   const c2 = empty(gpu, [s.m * s.n], 'ab.c2');
-  encodeMatmul(gpu, scalar, { a, b, c });
-  encodeMatmul(gpu, plan, { a, b, c: c2 });
+  oldRun({ a, b, c });
+  newRun({ a, b, c: c2 });
   const [x, y] = [await c.read(), await c2.read()];
   const same = x.every((v, i) => Object.is(v, y[i]));
   const ratios: number[] = [];
+  let newMs = 0;
+  let newWall = 0;
   for (let r = 0; r < rounds; r++) {
-    const old = await cpuMs(() => encodeMatmul(gpu, scalar, { a, b, c }));
-    const now = await cpuMs(() => encodeMatmul(gpu, plan, { a, b, c }));
-    ratios.push(old / now);
+    const o = await cpuMs(() => oldRun({ a, b, c }));
+    const n = await cpuMs(() => newRun({ a, b, c }));
+    newMs += n / rounds;
+    newWall += wallMs / rounds;
+    ratios.push(o / n);
   }
   ratios.sort((p, q) => p - q);
   const r = ratios.map((v) => v.toFixed(2)).join(' ');
-  console.log(`${shapeName(s)} ${s.role}: ${plan.launch.entry}, bits ${same ? 'equal' : 'DIFFER'}, old/new median ${ratios[rounds >> 1]!.toFixed(2)} [${r}]`);
+  const what = `${plan.launch.entry}${plan.launch.splits > 1 ? ` split ${plan.launch.splits}` : ''}`;
+  const gflops = (2 * s.m * s.n * s.k) / (newMs * 1e6);
+  const wall = (2 * s.m * s.n * s.k) / (newWall * 1e6);
+  console.log(`${shapeName(s)} ${s.role}: ${what}, bits ${same ? 'equal' : 'DIFFER'}, new ${gflops.toFixed(2)} GFLOP/s of CPU time (${wall.toFixed(2)} of wall), old/new median ${ratios[rounds >> 1]!.toFixed(2)} [${r}]`);
   for (const t of [a, b, c, c2]) t.dispose();
 }
 process.exit(0);

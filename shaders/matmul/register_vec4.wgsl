@@ -9,17 +9,17 @@
 // with a per-lane address is an emulated gather of 4 lanes, one per vector component, so loads,
 // not FMAs, set the time. Per 4 k a block of 4R x 4C costs R + C mat4 loads (4 vec4s each) for
 // 16 R C vec4 FMAs: 4 x 8 (the former block) 12 vec4 loads for 32 FMAs, 16 x 16 32 for 256.
-// Blocks are numbered linearly over a 1-D workgroup of RWG invocations (blocks along N fastest),
-// so every SIMD lane has a block whatever the shape (a 2-D workgroup wider than C left whole
-// lanes idle) and small workgroups give the CPU threads enough of them.
+// The entry point and how lanes get their blocks and op(A) rows are in the lane files:
+// register_vec4_lanes.wgsl numbers blocks linearly over a 1-D workgroup of RWG invocations
+// (blocks along N fastest), so every SIMD lane has a block whatever the shape (a 2-D workgroup
+// wider than C left whole lanes idle) and small workgroups give the CPU threads enough of them;
+// register_vec4_subgroup.wgsl gives a subgroup's lanes one row band and shares op(A)'s loads.
 //
 // Each accumulator still adds k in increasing order by fma, so the result is bit for bit
 // matmul_register's (tests/gpu/matmul.test.ts checks it).
 
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;  // [batch | 1, M, K] or [.., K, M] if TRANS_A
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;  // [batch | 1, K, N] or [.., N, K] if TRANS_B
-
-override RWG: u32 = 4u;  // invocations per workgroup, one block of C each
 
 // Rows (and columns) of C per invocation: four quads of TM (TN).
 const BLOCK: u32 = 16u;
@@ -88,18 +88,18 @@ fn quad(base: u32, size: u32, contiguous: bool) -> vec4u {
   return min(vec4u(base) + vec4u(0u, 1u, 2u, 3u), vec4u(size - 1u));
 }
 
-@compute @workgroup_size(RWG, 1, 1)
-fn matmul_register_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                        @builtin(local_invocation_index) li: u32) {
-  let o = block_origin(wid, nwg, li, RWG, BLOCK, BLOCK);
-  if (o.z == 0u) { return; }
-  let row0 = o.x;
-  let col0 = o.y;
-  let j = job(wid.z);
-  let r0 = quad(row0, p.m, TRANS_A);
-  let r1 = quad(row0 + TM, p.m, TRANS_A);
-  let r2 = quad(row0 + 2u * TM, p.m, TRANS_A);
-  let r3 = quad(row0 + 3u * TM, p.m, TRANS_A);
+// One quad of op(A) rows per row quad of the block (the lane files, register_vec4_lanes.wgsl or
+// register_vec4_subgroup.wgsl, load them).
+struct RowQuads {
+  x0: mat4x4f,
+  x1: mat4x4f,
+  x2: mat4x4f,
+  x3: mat4x4f,
+}
+
+// The block of C with first row row0 and column col0, by the invocation `li` of its workgroup.
+// Called by the entry points of the lane files with every lane of a workgroup (subgroup) alike.
+fn vec4_product(row0: u32, col0: u32, j: Job, li: u32) {
   let q0 = quad(col0, p.n, !TRANS_B);
   let q1 = quad(col0 + TN, p.n, !TRANS_B);
   let q2 = quad(col0 + 2u * TN, p.n, !TRANS_B);
@@ -122,10 +122,11 @@ fn matmul_register_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   var acc33 = mat4x4f();
   // Four k at a time: K and the chunks are multiples of 4 (the plan sends other K to matmul_register).
   for (var kk = j.kBegin; kk < j.kEnd; kk += 4u) {
-    let x0 = a_block(j, r0, kk);
-    let x1 = a_block(j, r1, kk);
-    let x2 = a_block(j, r2, kk);
-    let x3 = a_block(j, r3, kk);
+    let rq = row_quads(j, row0, li, kk);
+    let x0 = rq.x0;
+    let x1 = rq.x1;
+    let x2 = rq.x2;
+    let x3 = rq.x3;
     let y0 = b_block(j, q0, kk);
     let y1 = b_block(j, q1, kk);
     let y2 = b_block(j, q2, kk);

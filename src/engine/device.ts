@@ -118,6 +118,8 @@ export async function openDevice(opts: OpenOptions = {}): Promise<OpenedDevice> 
     requiredLimits[name] = clampLimit(adapter, name);
   }
   const requiredFeatures: GPUFeatureName[] = opts.timestamps && adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  // Subgroup broadcasts let SwiftShader's matmul share loads between SIMD lanes (Gpu.subgroupSize).
+  if (adapter.features.has('subgroups')) requiredFeatures.push('subgroups');
   const device = await adapter.requestDevice({ label: 'playground', requiredLimits, requiredFeatures });
   const info = adapter.info ?? ({} as GPUAdapterInfo);
   const text = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');

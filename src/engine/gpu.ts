@@ -156,6 +156,8 @@ export class Gpu {
   readonly backend: 'swiftshader' | 'gpu';
   readonly description: string;
   readonly limits: GPUSupportedLimits;
+  /** The subgroup size where the 'subgroups' feature is on and the size is fixed (min = max), else null. */
+  readonly subgroupSize: number | null;
   readonly pool: BufferPool;
   private readonly keepAlive: unknown;
   private arena: UniformArena;
@@ -181,6 +183,9 @@ export class Gpu {
     this.description = opened.description;
     this.keepAlive = opened.keepAlive;
     this.limits = opened.device.limits;
+    const info = opened.adapter.info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+    const fixed = info?.subgroupMinSize !== undefined && info.subgroupMinSize === info.subgroupMaxSize;
+    this.subgroupSize = opened.device.features.has('subgroups') && fixed ? info.subgroupMinSize! : null;
     this.pool = new BufferPool(this.device, Math.min(this.limits.maxBufferSize, this.limits.maxStorageBufferBindingSize));
     this.arena = new UniformArena(this.device);
     this.device.addEventListener('uncapturederror', (ev) => {

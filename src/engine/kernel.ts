@@ -50,7 +50,11 @@ function shaderModule(device: GPUDevice, code: string, label: string): GPUShader
 
 /** The kernel's source after the shared prelude (grid index, phi, momentum weights). */
 function withCommon(code: string): string {
-  return `${common}\n${code}`;
+  // Directives (enable, diagnostic) must open the module, so they move before common.wgsl.
+  const directive = /^(?:enable|diagnostic)\b[^;]*;$/gm;
+  const directives = code.match(directive);
+  if (!directives) return `${common}\n${code}`;
+  return `${directives.join('\n')}\n${common}\n${code.replace(directive, '')}`;
 }
 
 /** Small integer ids for buffers, the keys of the bind group caches. */

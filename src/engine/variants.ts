@@ -31,13 +31,16 @@ export function variantOf(what: string, gpu: Gpu, forced?: Variant): Variant {
  * blocks in 8x8 workgroups, one process alternating, on the products of the MQAR tiny and bench
  * training steps: 1.6-3.0x each, 2.0x the set (README "Benchmarks"); 8x16, 16x8, 16x32, 32x32
  * blocks, workgroups of 8 or 16 and split-K for the K = 768 weight gradients were slower.
+ * `subgroupEntry`, where the device has subgroups of 4: the same blocks, the four lanes of a
+ * workgroup in one row band sharing op(A)'s loads by subgroup broadcasts (same bits).
  */
 export const MATMUL = {
-  gpu: { entry: 'matmul_tiled', vec4Entry: null, vec4Workgroup: 0, workgroup: [16, 16] as const, sliceK: 16, splitK: true, twoPassColumnSums: true },
+  gpu: { entry: 'matmul_tiled', vec4Entry: null, vec4Workgroup: 0, subgroupEntry: null, workgroup: [16, 16] as const, sliceK: 16, splitK: true, twoPassColumnSums: true },
   swiftshader: {
     entry: 'matmul_register',
     vec4Entry: 'matmul_register_vec4',
     vec4Workgroup: 4,
+    subgroupEntry: 'matmul_register_vec4_sg',
     workgroup: [8, 8] as const,
     sliceK: 0,
     splitK: false,

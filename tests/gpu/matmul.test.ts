@@ -9,101 +9,7 @@ import { ROW_CHUNK, matmulGflops, matmulInto, planMatmul, sumRowsInto, type Matm
 import { linear, matmul } from '../../src/engine/ops/matmul.ts';
 import { Tape, fromArray, variable, type Tensor } from '../../src/engine/tensor.ts';
 import { checkDirectional, expectClose, uniform, useGpu } from '../helpers.ts';
-
-const VARIANTS: MatmulVariant[] = ['swiftshader', 'gpu'];
-/** float32 sums of up to ~100 products of values in [-1, 1) against a float64-accumulated reference. */
-const TOL = { atol: 2e-5, rtol: 1e-4 };
-
-interface Case {
-  name: string;
-  batch: number;
-  m: number;
-  n: number;
-  k: number;
-  transA?: boolean;
-  transB?: boolean;
-  bias?: boolean;
-  accumulate?: boolean;
-  aShared?: boolean;
-  bShared?: boolean;
-  sumBatch?: boolean;
-  splitK?: number;
-}
-
-const TRANSPOSES = [
-  { transA: false, transB: false },
-  { transA: true, transB: false },
-  { transA: false, transB: true },
-  { transA: true, transB: true },
-];
-const tag = (t: { transA: boolean; transB: boolean }) => `${t.transA ? 'A^T' : 'A'}${t.transB ? 'B^T' : 'B'}`;
-
-const CASES: Case[] = [
-  { name: '1x1x1', batch: 1, m: 1, n: 1, k: 1 },
-  { name: '1x1x1 bias accumulate', batch: 1, m: 1, n: 1, k: 1, bias: true, accumulate: true },
-  ...TRANSPOSES.map((t) => ({ name: `37x5x13 ${tag(t)}`, batch: 1, m: 37, n: 5, k: 13, ...t })),
-  ...TRANSPOSES.map((t) => ({ name: `batch 3, 67x130x33 ${tag(t)}`, batch: 3, m: 67, n: 130, k: 33, ...t })),
-  { name: '67x130x33 bias', batch: 1, m: 67, n: 130, k: 33, bias: true },
-  { name: 'batch 2, 37x5x13 A^T bias accumulate', batch: 2, m: 37, n: 5, k: 13, transA: true, bias: true, accumulate: true },
-  { name: 'batch 3, 67x70x19 shared B (folded into one product)', batch: 3, m: 67, n: 70, k: 19, bShared: true, bias: true },
-  { name: 'batch 3, 37x9x13 shared B^T, A^T', batch: 3, m: 37, n: 9, k: 13, bShared: true, transA: true, transB: true },
-  { name: 'batch 2, 13x37x5 shared A^T accumulate', batch: 2, m: 13, n: 37, k: 5, aShared: true, transA: true, accumulate: true },
-  { name: 'batch 3, 70x67x21 sumBatch A^T B (stacked along K)', batch: 3, m: 70, n: 67, k: 21, transA: true, sumBatch: true },
-  { name: 'batch 3, 37x6x13 sumBatch A B^T (partials)', batch: 3, m: 37, n: 6, k: 13, transB: true, sumBatch: true, bias: true },
-  { name: 'batch 2, 9x11x7 sumBatch shared B, accumulate', batch: 2, m: 9, n: 11, k: 7, bShared: true, sumBatch: true, accumulate: true },
-  { name: '67x70x101 split-K 3 A^T, bias', batch: 1, m: 67, n: 70, k: 101, transA: true, splitK: 3, bias: true },
-  { name: '5x7x37 split-K 2 B^T, accumulate', batch: 1, m: 5, n: 7, k: 37, transB: true, splitK: 2, accumulate: true },
-];
-
-/**
- * Shapes whose K and operands' contiguous dimensions (M of A^T, N of B) are multiples of 4, so
- * 'swiftshader' reads them as vec4s (matmul_register_vec4); every other size is odd (A^T B with an
- * odd K runs matmul_register, see the entry test). matmul_register_vec4's blocks
- * are 16 x 16: 37 and 53 rows end in a partial quad and a partial block, 20 and 44 columns in a
- * whole quad of a partial block, so both of its stores (whole quads, and storeRow at the edges)
- * and several blocks per workgroup run.
- */
-const VEC4_CASES: Case[] = [
-  { name: '37x20x24 AB bias accumulate', batch: 1, m: 37, n: 20, k: 24, bias: true, accumulate: true },
-  { name: '20x12x36 A^TB', batch: 1, m: 20, n: 12, k: 36, transA: true },
-  { name: '37x13x24 AB^T', batch: 1, m: 37, n: 13, k: 24, transB: true },
-  { name: '20x13x24 A^TB^T bias', batch: 1, m: 20, n: 13, k: 24, transA: true, transB: true, bias: true },
-  { name: 'batch 3, 37x20x24 AB', batch: 3, m: 37, n: 20, k: 24 },
-  { name: 'batch 3, 37x20x24 shared B (folded), bias', batch: 3, m: 37, n: 20, k: 24, bShared: true, bias: true },
-  { name: 'batch 2, 12x20x8 shared A^T accumulate', batch: 2, m: 12, n: 20, k: 8, aShared: true, transA: true, accumulate: true },
-  { name: 'batch 3, 20x12x12 sumBatch A^T B (stacked along K)', batch: 3, m: 20, n: 12, k: 12, transA: true, sumBatch: true },
-  { name: 'batch 3, 37x13x8 sumBatch A B^T (partials)', batch: 3, m: 37, n: 13, k: 8, transB: true, sumBatch: true, bias: true },
-  { name: '20x12x100 split-K 3 A^T, bias', batch: 1, m: 20, n: 12, k: 100, transA: true, splitK: 3, bias: true },
-  { name: 'batch 2, 53x44x28 AB bias', batch: 2, m: 53, n: 44, k: 28, bias: true },
-  { name: '44x53x36 A^TB^T', batch: 1, m: 44, n: 53, k: 36, transA: true, transB: true },
-  { name: '53x44x40 AB^T bias accumulate', batch: 1, m: 53, n: 44, k: 40, transB: true, bias: true, accumulate: true },
-  { name: '44x44x36 A^TB bias', batch: 1, m: 44, n: 44, k: 36, transA: true, bias: true },
-];
-
-function stored(rows: number, cols: number, trans: boolean | undefined): string {
-  return trans ? `[${cols}, ${rows}]` : `[${rows}, ${cols}]`;
-}
-
-/** Runs one case on the GPU and on the CPU reference (C starts random, so overwrite is checked too). */
-async function runCase(gpu: Gpu, c: Case, variant: MatmulVariant, seed = 1): Promise<{ got: Float32Array; want: Float32Array }> {
-  const aLen = (c.aShared ? 1 : c.batch) * c.m * c.k;
-  const bLen = (c.bShared ? 1 : c.batch) * c.k * c.n;
-  const cLen = (c.sumBatch ? 1 : c.batch) * c.m * c.n;
-  const a = uniform(aLen, seed);
-  const b = uniform(bLen, seed + 1);
-  const c0 = uniform(cLen, seed + 2);
-  const bias = c.bias ? uniform(c.n, seed + 3) : null;
-  const want = c0.slice();
-  cpu.matmulInto({ ...c, a, b, c: want, bias });
-  const ta = fromArray(gpu, a, [aLen], `a ${stored(c.m, c.k, c.transA)}`);
-  const tb = fromArray(gpu, b, [bLen], `b ${stored(c.k, c.n, c.transB)}`);
-  const tc = fromArray(gpu, c0, [cLen], 'c');
-  const tbias = bias ? fromArray(gpu, bias, [c.n], 'bias') : null;
-  matmulInto(gpu, { ...c, a: ta, b: tb, c: tc, bias: tbias, variant });
-  const got = await tc.read();
-  for (const t of [ta, tb, tc, tbias]) t?.dispose();
-  return { got, want };
-}
+import { CASES, TOL, TRANSPOSES, VARIANTS, VEC4_CASES, hasSubgroups, runCase, tag, type Case } from './matmulCases.ts';
 
 describe('matmulInto against the CPU reference', () => {
   const gpu = useGpu();
@@ -125,9 +31,33 @@ describe('matmulInto against the CPU reference', () => {
     }
   }
 
+  // Where the device has subgroups of 4 the cases above ran matmul_register_vec4_sg; these force
+  // matmul_register_vec4 and check that both give the same bits (same products, same order).
+  for (const c of VEC4_CASES) {
+    it(`swiftshader without subgroups: ${c.name}, and the same bits with them`, async () => {
+      const plain = await runCase(gpu(), { ...c, subgroups: false }, 'swiftshader');
+      expectClose(plain.got, plain.want, { ...TOL, label: `swiftshader ${c.name}` });
+      if (!hasSubgroups(gpu())) return;
+      const shared = await runCase(gpu(), { ...c, subgroups: true }, 'swiftshader');
+      expect(Array.from(shared.got)).toEqual(Array.from(plain.got));
+    });
+  }
+
+  it('picks matmul_register_vec4_sg by the subgroup size, and refuses subgroups the device lacks', () => {
+    const g = gpu();
+    const shape = { batch: 1, m: 32, n: 32, k: 8, variant: 'swiftshader' as const };
+    expect(planMatmul('test', g, { ...shape, subgroups: false }).launch.entry).toBe('matmul_register_vec4');
+    expect(planMatmul('test', g, shape).launch.entry).toBe(hasSubgroups(g) ? 'matmul_register_vec4_sg' : 'matmul_register_vec4');
+    // One workgroup per 16 x 64 superblock: 32 x 132 is 2 x 3 of them.
+    if (hasSubgroups(g)) expect(planMatmul('test', g, { ...shape, n: 132 }).launch.grid).toEqual([6, 1, 1]);
+    const without = Object.create(g, { subgroupSize: { value: null } }) as Gpu;
+    expect(planMatmul('test', without, shape).launch.entry).toBe('matmul_register_vec4');
+    expect(() => planMatmul('test', without, { ...shape, subgroups: true })).toThrow(/subgroups: true needs the 'subgroups' feature with subgroups of 4; this device has none/);
+  });
+
   it("'swiftshader' reads the vec4 cases as vec4s and the others one float at a time", () => {
     const entry = (c: Case) => planMatmul('test', gpu(), { ...c, variant: 'swiftshader' }).launch.entry;
-    for (const c of VEC4_CASES) expect(entry(c), c.name).toBe('matmul_register_vec4');
+    for (const c of VEC4_CASES) expect(entry({ ...c, subgroups: false }), c.name).toBe('matmul_register_vec4');
     for (const c of CASES.filter((c) => c.k % 4 !== 0 && c.m % 4 !== 0)) expect(entry(c), c.name).toBe('matmul_register');
     // A^T B reads both operands as vec4s along M and N, but the vec4 kernel has no k tail.
     expect(entry({ name: 'odd K', batch: 1, m: 20, n: 12, k: 37, transA: true })).toBe('matmul_register');
@@ -136,7 +66,7 @@ describe('matmulInto against the CPU reference', () => {
 
   // Both add k in the same order by fma and the bias after; each case as AB (vec4) and, padded to
   // N + 1 columns, as scalar (matmul_register).
-  for (const c of [VEC4_CASES[4]!, VEC4_CASES.at(-4)!]) {
+  for (const c of [VEC4_CASES[4]!, VEC4_CASES[10]!]) {
     it(`vec4 and scalar reads give the same bits: ${c.name}`, async () => {
       const vec4 = await runCase(gpu(), c, 'swiftshader', 9);
       const m = c.m, n = c.n, k = c.k;

@@ -34,6 +34,11 @@ export interface MatmulShape {
    * tiles with a long K, e.g. weight gradients on a GPU). Default: chosen by backend and shape.
    */
   splitK?: number;
+  /**
+   * Whether matmul_register_vec4 shares loads across a subgroup (matmul_register_vec4_sg), where
+   * it applies. Default: where the device has subgroups of exactly SUBGROUP_LANES; true elsewhere fails.
+   */
+  subgroups?: boolean;
 }
 
 /** The product kernel's dispatch: sizes as the WGSL sees them (shaders/matmul/product.wgsl). */
@@ -55,11 +60,11 @@ export interface MatmulLaunch {
   grid: [number, number, number];
 }
 
-export type MatmulEntry = 'matmul_register' | 'matmul_register_vec4' | 'matmul_tiled';
+export type MatmulEntry = 'matmul_register' | 'matmul_register_vec4' | 'matmul_register_vec4_sg' | 'matmul_tiled';
 
 export interface MatmulPlan {
   /** The call's sizes and flags, defaults filled in. */
-  shape: Required<Omit<MatmulShape, 'variant' | 'splitK'>>;
+  shape: Required<Omit<MatmulShape, 'variant' | 'splitK' | 'subgroups'>>;
   variant: MatmulVariant;
   launch: MatmulLaunch;
   /**
@@ -110,6 +115,8 @@ const SPLIT_MAX = 64;
 
 /** Rows and columns of C one invocation of matmul_register_vec4 computes (BLOCK in the WGSL). */
 export const VEC4_BLOCK = 16;
+/** matmul_register_vec4_sg: lanes of a subgroup, one workgroup (SG in the WGSL). */
+export const SUBGROUP_LANES = 4;
 
 /** Columns and rows of C one workgroup of the variant's 2-D kernel (matmul_tiled) computes. */
 function tileOf(variant: MatmulVariant): [number, number] {
@@ -153,6 +160,8 @@ export function linearBlockGrid(gpu: Gpu, m: number, n: number, block: number, p
 function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number, n: number, z: number): [number, number, number] {
   const v = MATMUL[variant];
   if (entry === 'matmul_register_vec4') return [...linearBlockGrid(gpu, m, n, VEC4_BLOCK, v.vec4Workgroup), z];
+  // One workgroup per VEC4_BLOCK x (SUBGROUP_LANES * VEC4_BLOCK) superblock.
+  if (entry === 'matmul_register_vec4_sg') return [...gpu.grid(Math.ceil(m / VEC4_BLOCK) * Math.ceil(n / (SUBGROUP_LANES * VEC4_BLOCK))), z];
   if (entry === 'matmul_register') return [...linearBlockGrid(gpu, m, n, TM, v.workgroup[0] * v.workgroup[1]), z];
   const [tn, tm] = tileOf(variant);
   return [Math.ceil(n / tn), Math.ceil(m / tm), z];
@@ -207,7 +216,12 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
     fail(what, `splitK applies to a single product; this call has ${l.batch} batch items`);
   }
   const v = MATMUL[variant];
-  const entry = v.vec4Entry && vec4Operands(l.m, n, l.k, transA, transB) ? v.vec4Entry : v.entry;
+  const hasSubgroups = gpu.subgroupSize === SUBGROUP_LANES;
+  if (s.subgroups && !hasSubgroups) {
+    fail(what, `subgroups: true needs the 'subgroups' feature with subgroups of ${SUBGROUP_LANES}; this device has ${gpu.subgroupSize ?? 'none'}`);
+  }
+  let entry: MatmulEntry = v.vec4Entry && vec4Operands(l.m, n, l.k, transA, transB) ? v.vec4Entry : v.entry;
+  if (entry === v.vec4Entry && v.subgroupEntry && (s.subgroups ?? hasSubgroups)) entry = v.subgroupEntry;
   const launch: MatmulLaunch = { ...l, entry, transA, transB, grid: gridOf(gpu, variant, entry, l.m, n, l.batch * l.splits) };
   checkGrid(gpu, what, launch.grid);
   let finish: SumRowsPlan | null = null;

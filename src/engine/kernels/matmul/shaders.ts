@@ -6,6 +6,8 @@ import operands from '../../../../shaders/matmul/operands.wgsl?raw';
 import product from '../../../../shaders/matmul/product.wgsl?raw';
 import register from '../../../../shaders/matmul/register.wgsl?raw';
 import registerVec4 from '../../../../shaders/matmul/register_vec4.wgsl?raw';
+import registerVec4Lanes from '../../../../shaders/matmul/register_vec4_lanes.wgsl?raw';
+import registerVec4Subgroup from '../../../../shaders/matmul/register_vec4_subgroup.wgsl?raw';
 import sumRows from '../../../../shaders/matmul/sum_rows.wgsl?raw';
 import tiled from '../../../../shaders/matmul/tiled.wgsl?raw';
 
@@ -21,7 +23,8 @@ function kernel(entry: string, ...parts: string[]): MatmulKernel {
 
 export const MATMUL_KERNELS = {
   matmul_register: kernel('matmul_register', product, operands, register),
-  matmul_register_vec4: kernel('matmul_register_vec4', product, registerVec4),
+  matmul_register_vec4: kernel('matmul_register_vec4', product, registerVec4, registerVec4Lanes),
+  matmul_register_vec4_sg: kernel('matmul_register_vec4_sg', product, registerVec4, registerVec4Subgroup),
   matmul_tiled: kernel('matmul_tiled', product, operands, tiled),
   sum_rows: kernel('sum_rows', sumRows),
 } as const;
