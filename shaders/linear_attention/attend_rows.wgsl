@@ -5,7 +5,7 @@
 // Thread g owns rows iA, iB = iA + 1 of one chunk (row_pair) and does both in one pass: each
 // in-chunk key row is loaded once for both rows' scores, each run of four state entries (pairs)
 // once for both rows' outputs, each in-chunk value row once for both. Rows are held and loaded as
-// vec4 (ld4q, ld4k, ld4v, ld4s: one vec4 load when the host's flags allow, else four scalars).
+// vec4 (ld4q, ld4k, ld4v, ld4s: one vec4 load when the host's flags allow, else two and a shift).
 var<private> qa: array<vec4f, MAX_DIM / 4u>;   // row iA's query side, four features a vec4
 var<private> qb: array<vec4f, MAX_DIM / 4u>;   // row iB's
 var<private> pa: array<f32, MAX_CHUNK>;        // row iA's weighted in-chunk scores, by key offset

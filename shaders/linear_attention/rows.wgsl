@@ -2,12 +2,11 @@
 // (attend_rows_* and attend_rows_dkv) share.
 // The SwiftShader variant. SwiftShader runs invocations as CPU SIMD lanes and pays dearly for
 // barriers and workgroup memory, so these kernels use neither: one thread per state row (sums) or
-// per token (attend), reading rows straight from storage. phi(q), phi(k) come precomputed
+// per two tokens (attend), reading rows straight from storage as vec4s. phi(q), phi(k) come precomputed
 // (`phi_map`), since each key row is read by up to C queries. The weights W and beta^lag are
 // advanced by the same Horner step as the tables above, one lag at a time.
 const MAX_DIM: u32 = 128u;   // largest D or Dv of the row kernels
 const MAX_CHUNK: u32 = 64u;  // largest chunk of the row kernels
-
 
 // The row kernels read the row-major inputs and the state only through these vec4 views of
 // attend.wgsl's buffers (bound rounded up to 16 bytes), so they bind no more buffers than before.
@@ -96,7 +95,7 @@ fn weight_any(d: u32) -> f32 {
 // Each thread of the row kernels owns two neighbouring tokens of one chunk (2k, 2k + 1; the second
 // repeats the first past the end of the sequence, and writes the same values), so every state
 // entry and every in-chunk row it loads serves both.
-// (batch * head, first token, second token) of thread g of attend_rows_*.
+// (batch * head, first token, second token) of thread g of the row kernels.
 fn row_pair(g: u32) -> vec3u {
   let np = (p.n + 1u) / 2u;
   let bh = g / np;
