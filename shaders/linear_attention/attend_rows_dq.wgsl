@@ -8,7 +8,7 @@ const TRANS: bool = true;
 @group(0) @binding(8) var<storage, read> xd: array<f32>;           // [BH, N, D]: q, for phi'
 
 fn row_setup(bh: u32, i: u32, g: u32, f: f32, valid: bool) -> f32 {
-  return r_query(bh, i);
+  return ldq(g * p.sq + p.n_in);
 }
 
 fn row_out(g: u32, zbase: u32, rq: f32, col: u32, v: f32) -> f32 {

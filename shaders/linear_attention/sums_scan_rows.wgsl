@@ -4,29 +4,39 @@
 // the chunk, forms the chunk's sums in registers (tokens by increasing lag, so W and beta^lag
 // advance by one Horner step each) and advances the carried state by them exactly as `scan` does,
 // so the sums never go through memory and no second pass reads them back.
-@group(0) @binding(1) var<storage, read> a: array<f32>;             // [BH, N, sq]: phi(k), or phi(q) (reverse)
-@group(0) @binding(2) var<storage, read> b: array<f32>;             // [BH, N, sk]: v, or g|r (reverse)
+// a and b are read through vec4 views (bound rounded up to 16 bytes): four neighbouring floats
+// are one vec4 load where VA (VB) says the row stride and head size are multiples of 4, else two
+// and a shift, not four per-lane gathers.
+@group(0) @binding(1) var<storage, read> a4v: array<vec4f>;         // [BH, N, sq]: phi(k), or phi(q) (reverse)
+@group(0) @binding(2) var<storage, read> b4v: array<vec4f>;         // [BH, N, sk]: v, or g|r (reverse)
 @group(0) @binding(3) var<storage, read_write> hs: array<f32>;      // [BH, NC+1, D, Dv, P]
 @group(0) @binding(4) var<storage, read_write> zs: array<f32>;      // [BH, NC+1, D]
 
 override HAS_ZW: bool = false;    // weight the z sums by r (b's column Dv): the backward's scan
+override VA: bool = false;
+override VB: bool = false;
 
+// The four floats from offset s of the eight in (lo, hi).
+fn shift4(lo: vec4f, hi: vec4f, s: u32) -> vec4f {
+  if (s == 0u) { return lo; }
+  if (s == 1u) { return vec4f(lo.yzw, hi.x); }
+  if (s == 2u) { return vec4f(lo.zw, hi.xy); }
+  return vec4f(lo.w, hi.xyz);
+}
+
+// Floats at .. at + 3, lanes n and beyond 0.
 fn b4(base: u32, e: u32) -> vec4f {
-  var r = vec4f(0.0);
-  if (e < p.dv) { r.x = b[base + e]; }
-  if (e + 1u < p.dv) { r.y = b[base + e + 1u]; }
-  if (e + 2u < p.dv) { r.z = b[base + e + 2u]; }
-  if (e + 3u < p.dv) { r.w = b[base + e + 3u]; }
-  return r;
+  let at = base + e;
+  if (VB) { return b4v[at >> 2u]; }
+  let r = shift4(b4v[at >> 2u], b4v[(at >> 2u) + 1u], at & 3u);
+  return select(vec4f(0.0), r, vec4u(e, e + 1u, e + 2u, e + 3u) < vec4u(p.dv));
 }
 
 fn a4(base: u32, d: u32) -> vec4f {
-  var r = vec4f(0.0);
-  if (d < p.d) { r.x = a[base + d]; }
-  if (d + 1u < p.d) { r.y = a[base + d + 1u]; }
-  if (d + 2u < p.d) { r.z = a[base + d + 2u]; }
-  if (d + 3u < p.d) { r.w = a[base + d + 3u]; }
-  return r;
+  let at = base + d;
+  if (VA) { return a4v[at >> 2u]; }
+  let r = shift4(a4v[at >> 2u], a4v[(at >> 2u) + 1u], at & 3u);
+  return select(vec4f(0.0), r, vec4u(d, d + 1u, d + 2u, d + 3u) < vec4u(p.d));
 }
 
 // Writes row d, columns e..e+3 of a state slot: (h, g) pairs with momentum, h alone without.
@@ -117,7 +127,7 @@ fn sums_scan_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
       }
       if (e == 0u) {
         var zw = 1.0;
-        if (HAS_ZW) { zw = b[tok * p.sk + p.dv]; }
+        if (HAS_ZW) { let at = tok * p.sk + p.dv; zw = b4v[at >> 2u][at & 3u]; }
         zsum += zw * av;
       }
     }

@@ -188,6 +188,11 @@ describe('momentum attention on the GPU vs the CPU references', () => {
         await checkCase(gpu(), c, 300, false);
       });
     }
+    // Head sizes multiples of 4: the row kernels' aligned vec4 loads (the shapes above shift).
+    for (const [causal, beta] of variant === 'swiftshader' ? [[true, 0], [true, 0.7], [false, 0], [false, 0.7]] as const : []) {
+      const c: Case = { dims: dims(2, 2, 37, 8, 12), causal, beta, gamma: beta === 0 ? 1 : 1.3, variant };
+      it(`vec4 rows: ${describeCase(c)}`, async () => await checkCase(gpu(), c, 500, true));
+    }
     const forced: Case = { dims: dims(1, 2, 37, 5, 7), causal: true, beta: 0, gamma: 1, variant, path: 'momentum' };
     it(describeCase(forced), async () => {
       await checkCase(gpu(), forced, 400, false);

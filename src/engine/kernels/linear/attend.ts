@@ -5,6 +5,7 @@
 // key-padding lengths, forward, dk and dv take their masked builds (padding rows 0, eq. 14's
 // weights by each example's length); dq needs none (bwd_prep zeroes the padding rows' g and r).
 import type { Gpu } from '../../gpu.ts';
+import type { Bindable } from '../../kernel.ts';
 import type { Tensor } from '../../tensor.ts';
 import { TILE, WG1, attendSmem, colsFor, stateFloats, type MomentumPlan } from './plan.ts';
 import { LINEAR_KERNELS as K, LINEAR_MASKED, type LinearKernel } from './shaders.ts';
@@ -37,6 +38,27 @@ function masks(lengths: Tensor | null | undefined): Record<string, Tensor> {
   return lengths ? { lengths } : {};
 }
 
+/**
+ * The row kernels' vec4 flags: a row is read as vec4 when its stride and the features read from it
+ * are multiples of 4 (xq, xk: featuresIn; xv: featuresOut), the state when both head sizes are.
+ */
+export function rowVec4(featuresIn: number, featuresOut: number, [sq, sk, sv]: readonly number[]) {
+  const by4 = (...n: number[]) => (n.every((x) => x % 4 === 0) ? 1 : 0);
+  return { VQ: by4(sq!, featuresIn), VK: by4(sk!, featuresIn), VV: by4(sv!, featuresOut), VS: by4(featuresIn, featuresOut) };
+}
+
+/** The row kernels' vec4 views (xq4, ...) of their inputs, bound rounded up to 16 bytes. */
+function vec4Views(ts: Record<string, Tensor | undefined>): Record<string, Bindable> {
+  const views: Record<string, Bindable> = {};
+  for (const [name, t] of Object.entries(ts)) {
+    if (!t) throw new Error(`linear attention rows: no tensor for '${name}'`);
+    const byteLength = Math.ceil(t.byteLength / 16) * 16;
+    if (t.buffer.size < byteLength) throw new Error(`linear attention rows: '${name}' is not backed by whole vec4s`);
+    views[`${name}4`] = { buffer: t.buffer, byteLength };
+  }
+  return views;
+}
+
 function attend(gpu: Gpu, plan: MomentumPlan, u: Uniforms, pass: Pass): void {
   const { dims } = plan;
   const bh = dims.batch * dims.heads;
@@ -51,10 +73,12 @@ function attend(gpu: Gpu, plan: MomentumPlan, u: Uniforms, pass: Pass): void {
   const [sq, sk, sv] = pass.strides;
   const uniforms = { ...u, n_in: pass.featuresIn, n_out: pass.featuresOut, sq, sk, sv };
   if (!plan.tiled) {
-    // The row kernels read (S, m) pairs through a vec2 view of the same buffer; a thread owns two tokens.
+    // The row kernels read (S, m) pairs through a vec2 view of the same buffer, and rows through
+    // vec4 views where rowVec4 allows; a thread owns two tokens.
+    const { xq, xk, xv, st, ...rest } = pass.bindings;
     gpu
-      .kernel({ ...pass.rows, constants: { WG1, ...flags } })
-      .run({ ...pass.bindings, st2: pass.bindings.st! }, uniforms, gpu.grid(Math.ceil((bh * Math.ceil(dims.seq / 2)) / WG1)));
+      .kernel({ ...pass.rows, constants: { WG1, ...flags, ...rowVec4(pass.featuresIn, pass.featuresOut, pass.strides) } })
+      .run({ ...rest, ...vec4Views({ xq, xk, xv, st }) }, uniforms, gpu.grid(Math.ceil((bh * Math.ceil(dims.seq / 2)) / WG1)));
     return;
   }
   const cols = colsFor(pass.featuresOut);
@@ -179,12 +203,16 @@ export function attendDkDvRows(
     REVERSE: 1,
     NC_SCALE: plan.causal ? 0 : 1,
     SP: stateFloats(rev.momentum),
+    // v rows (Dv), g|r rows (stride Dv + 1, Dv read), phi(q) and phi(k) rows (D).
+    ...rowVec4(e, d, [e, e + 1, d]),
+    VW: d % 4 === 0 ? 1 : 0,
   };
   gpu
     .kernel({ ...builds(t.lengths).attendRowsDkv, constants })
     .run(
       {
-        ...{ xq: t.v, xk: t.gr, xv: t.phiQ, xw: t.phiK, st: rev.states, st2: rev.states, zc: rev.z, xd: t.k, out: t.dk, out2: t.dv },
+        ...{ zc: rev.z, xd: t.k, out: t.dk, out2: t.dv },
+        ...vec4Views({ xq: t.v, xk: t.gr, xv: t.phiQ, xw: t.phiK, st: rev.states }),
         ...masks(t.lengths),
       },
       { ...u, n_in: e, n_out: d, sq: e, sk: e + 1, sv: d },

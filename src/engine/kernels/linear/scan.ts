@@ -43,9 +43,12 @@ export function scanChunks(gpu: Gpu, plan: MomentumPlan, u: Uniforms, t: ScanTen
   if (!plan.tiled) {
     // Sums and scan in one pass, one thread per 4 x 4 tile of the state walking the chunks.
     const threads = bh * Math.ceil(dims.dim / ROW_SUM_TILE) * Math.ceil(dims.dimV / ROW_SUM_TILE);
+    const view = (x: Tensor) => ({ buffer: x.buffer, byteLength: Math.ceil(x.byteLength / 16) * 16 });
+    const by4 = (...n: number[]) => (n.every((x) => x % 4 === 0) ? 1 : 0);
+    const vec = { VA: by4(dims.dim), VB: by4(o.bStride, dims.dimV) };
     gpu
-      .kernel({ ...kernels.sumsScanRows, constants: { WG1, ...flags } })
-      .run({ ...st, ...masks }, { ...u, sq: dims.dim, sk: o.bStride }, gpu.grid(Math.ceil(threads / WG1)));
+      .kernel({ ...kernels.sumsScanRows, constants: { WG1, ...flags, ...vec } })
+      .run({ a4v: view(st.a), b4v: view(st.b), hs: st.hs, zs: st.zs, ...masks }, { ...u, sq: dims.dim, sk: o.bStride }, gpu.grid(Math.ceil(threads / WG1)));
     return;
   }
   const rows = rowsFor(dims.dim);
