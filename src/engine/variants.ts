@@ -103,10 +103,13 @@ export const SOFTMAX_ATTENTION = {
  * thread per 4 x 4 state tile (sums and scan in one pass) or per two tokens, no barriers and no
  * workgroup memory, which SwiftShader runs several times faster; chunk 16, measured fastest there
  * for both paths (B=1, H=4, D=Dv=32, N=4096 forward+backward: linear 554 ms at 16, 707 ms at 32).
+ * The recurrent step (sampling): 'gpu' a workgroup per (batch, head), threads over value columns
+ * (`step`); 'swiftshader' one thread per (batch, head) walking its state as vec4s (`step_rows`,
+ * where Dv is a multiple of 4 and at most 128).
  */
 export const LINEAR_ATTENTION = {
-  gpu: { tiled: true, defaultChunk: null },
-  swiftshader: { tiled: false, defaultChunk: 16 },
+  gpu: { tiled: true, defaultChunk: null, stepRows: false },
+  swiftshader: { tiled: false, defaultChunk: 16, stepRows: true },
 } as const;
 
 /**

@@ -151,38 +151,57 @@ describe('momentum attention identities on the GPU', () => {
     }
   });
 
-  it('N recurrent steps (12) on the GPU reproduce the parallel causal forward, across chunks', async () => {
-    const d = dims(2, 2, 41, 5, 7);
-    const x = inputs(d, 50);
-    const { batch: b, heads: h, seq: n, dim, dimV: e } = d;
-    const cfg = { causal: true, beta: 0.6, gamma: 0.9 };
-    const state = new MomentumState(gpu(), { batch: b, heads: h, dim, dimV: e, beta: cfg.beta, gamma: cfg.gamma });
-    const row = (src: Float32Array, t: number, w: number) => {
-      const r = new Float32Array(b * h * w);
-      for (let bh = 0; bh < b * h; bh++) r.set(src.subarray((bh * n + t) * w, (bh * n + t + 1) * w), bh * w);
-      return r;
-    };
-    const outs: Tensor[] = [];
-    const inputsUsed: Tensor[] = [];
-    for (let t = 0; t < n; t++) {
-      const q = fromArray(gpu(), row(x.q, t, dim), [b, h, 1, dim], 'q1');
-      const k = fromArray(gpu(), row(x.k, t, dim), [b, h, 1, dim], 'k1');
-      const v = fromArray(gpu(), row(x.v, t, e), [b, h, 1, e], 'v1');
-      outs.push(state.step(q, k, v));
-      inputsUsed.push(q, k, v);
+  // Each state variant ('gpu': step, a workgroup per batch and head; 'swiftshader': step_rows, a
+  // thread per batch and head with vec4 rows, where Dv is a multiple of 4) on an odd D, a Dv that
+  // step_rows takes (8) and one it leaves to step (7), and B H = 6, not a multiple of its workgroup.
+  const stepCases = [
+    { b: 2, h: 2, e: 7 },
+    { b: 3, h: 2, e: 8 },
+  ];
+  for (const stateVariant of VARIANTS) {
+    for (const sc of stepCases) {
+      it(`N recurrent steps (12) on the GPU reproduce the parallel causal forward, across chunks (${stateVariant} state, B ${sc.b} H ${sc.h} Dv ${sc.e})`, async () => {
+        const d = dims(sc.b, sc.h, 41, 5, sc.e);
+        const x = inputs(d, 50);
+        const { batch: b, heads: h, seq: n, dim, dimV: e } = d;
+        const cfg = { causal: true, beta: 0.6, gamma: 0.9 };
+        const state = new MomentumState(gpu(), { batch: b, heads: h, dim, dimV: e, beta: cfg.beta, gamma: cfg.gamma, variant: stateVariant });
+        const row = (src: Float32Array, t: number, w: number) => {
+          const r = new Float32Array(b * h * w);
+          for (let bh = 0; bh < b * h; bh++) r.set(src.subarray((bh * n + t) * w, (bh * n + t + 1) * w), bh * w);
+          return r;
+        };
+        const outs: Tensor[] = [];
+        const inputsUsed: Tensor[] = [];
+        const kernels = new Set<string>();
+        gpu().observer = (info) => void kernels.add(info.label);
+        try {
+          for (let t = 0; t < n; t++) {
+            const q = fromArray(gpu(), row(x.q, t, dim), [b, h, 1, dim], 'q1');
+            const k = fromArray(gpu(), row(x.k, t, dim), [b, h, 1, dim], 'k1');
+            const v = fromArray(gpu(), row(x.v, t, e), [b, h, 1, e], 'v1');
+            outs.push(state.step(q, k, v));
+            inputsUsed.push(q, k, v);
+          }
+        } finally {
+          gpu().observer = null;
+        }
+        const rows = stateVariant === 'swiftshader' && e % 4 === 0;
+        expect([...kernels]).toEqual([rows ? 'linear_attention/step_rows:step_rows' : 'linear_attention/step:step']);
+        const steps = new Float32Array(b * h * n * e);
+        for (let t = 0; t < n; t++) {
+          const got = await outs[t]!.read();
+          for (let bh = 0; bh < b * h; bh++) steps.set(got.subarray(bh * e, (bh + 1) * e), (bh * n + t) * e);
+        }
+        for (const t of [...outs, ...inputsUsed]) t.dispose();
+        state.dispose();
+        for (const variant of VARIANTS) {
+          const parallel = await run(gpu(), d, { ...cfg, variant }, x, false);
+          expect(maxRelError(steps, parallel.out), variant).toBeLessThan(2e-6);
+        }
+      });
     }
-    const steps = new Float32Array(b * h * n * e);
-    for (let t = 0; t < n; t++) {
-      const got = await outs[t]!.read();
-      for (let bh = 0; bh < b * h; bh++) steps.set(got.subarray(bh * e, (bh + 1) * e), (bh * n + t) * e);
-    }
-    for (const t of [...outs, ...inputsUsed]) t.dispose();
-    state.dispose();
-    for (const variant of VARIANTS) {
-      const parallel = await run(gpu(), d, { ...cfg, variant }, x, false);
-      expect(maxRelError(steps, parallel.out), variant).toBeLessThan(2e-6);
-    }
-  });
+  }
 
   for (const variant of VARIANTS) {
     it(`${variant}: non-causal attention is the closed form (14), forward and backward, N = 300`, async () => {

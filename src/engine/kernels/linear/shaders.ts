@@ -26,6 +26,7 @@ import phiMap from '../../../../shaders/linear_attention/phi_map.wgsl?raw';
 import rows from '../../../../shaders/linear_attention/rows.wgsl?raw';
 import scan from '../../../../shaders/linear_attention/scan.wgsl?raw';
 import step from '../../../../shaders/linear_attention/step.wgsl?raw';
+import stepRows from '../../../../shaders/linear_attention/step_rows.wgsl?raw';
 import sumsScanRows from '../../../../shaders/linear_attention/sums_scan_rows.wgsl?raw';
 import tiles from '../../../../shaders/linear_attention/tiles.wgsl?raw';
 
@@ -71,6 +72,7 @@ export const LINEAR_KERNELS = {
   attendRowsDq: kernel('attend_rows_dq', 'attend_rows_dq', lengthsFull, attend, rows, attendRows, attendRowsDq),
   phiMap: kernel('phi_map', 'phi_map', phiMap),
   step: kernel('step', 'step', step),
+  stepRows: kernel('step_rows', 'step_rows', stepRows),
 } as const;
 
 export const LINEAR_MASKED = lengthKernels('masked', lengthsMasked);

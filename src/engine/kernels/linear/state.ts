@@ -2,6 +2,7 @@
 import { checkAttentionDims, checkMomentumParams, checkTensor, fail } from '../../check.ts';
 import type { Gpu } from '../../gpu.ts';
 import { empty, fill, type Tensor } from '../../tensor.ts';
+import { LINEAR_ATTENTION, variantOf, type Variant } from '../../variants.ts';
 import { WG1 } from './plan.ts';
 import { LINEAR_KERNELS as K } from './shaders.ts';
 import { ZERO_UNIFORMS } from './uniforms.ts';
@@ -13,7 +14,14 @@ export interface MomentumStateDims {
   dimV: number;
   beta: number;
   gamma: number;
+  /** Forces a variant (tests); default the adapter's (src/engine/variants.ts). */
+  variant?: Variant;
 }
+
+/** Largest Dv of `step_rows` (its private rows hold Dv / 4 vec4s). */
+const STEP_ROWS_MAX_DV = 128;
+/** step_rows' workgroup: one SIMD group of SwiftShader, so B H threads spread over every core. */
+const STEP_ROWS_WG = 4;
 
 /**
  * step(q, k, v) advances (z, S, m) by one token and returns that token's output, the same numbers
@@ -31,6 +39,8 @@ export class MomentumState {
   private b: number;
   private g: number;
   private steps = 0;
+  /** step_rows (a thread per batch and head, vec4 rows) where the variant and Dv allow it. */
+  private readonly rows: boolean;
 
   constructor(
     private readonly gpu: Gpu,
@@ -41,6 +51,8 @@ export class MomentumState {
     const { batch, heads, dim, dimV, beta, gamma } = dims;
     checkAttentionDims(what, { batch, heads, seq: 1, dim, dimV }, gpu);
     checkMomentumParams(what, beta, gamma);
+    const variant = variantOf(what, gpu, dims.variant);
+    this.rows = LINEAR_ATTENTION[variant].stepRows && dimV % 4 === 0 && dimV <= STEP_ROWS_MAX_DV;
     this.batch = batch;
     this.heads = heads;
     this.dim = dim;
@@ -87,13 +99,16 @@ export class MomentumState {
     const out = empty(this.gpu, [b, h, 1, e], 'momentumState.out'); // [B, H, 1, Dv]
     // Always the momentum update: m must stay current in case beta changes later. At beta = 0,
     // gamma = 1 it gives S + phi(k) v^T exactly, the linear recurrence (8).
-    this.gpu
-      .kernel({ ...K.step, constants: { WG1, MOMENTUM: 1 } })
-      .run(
-        { q1: q, k1: k, v1: v, s1: this.s, m1: this.m, z1: this.z, o1: out },
-        { ...ZERO_UNIFORMS, n: 1, nc: 1, nbh: b * h, d, dv: e, beta: this.b, gamma: this.g },
-        [b * h],
-      );
+    const u = { ...ZERO_UNIFORMS, n: 1, nc: 1, nbh: b * h, d, dv: e, beta: this.b, gamma: this.g };
+    if (this.rows) {
+      this.gpu
+        .kernel({ ...K.stepRows, constants: { WG1: STEP_ROWS_WG, MOMENTUM: 1 } })
+        .run({ q1: q, k1: k, v4: v, s4: this.s, m4: this.m, z1: this.z, o4: out }, u, this.gpu.grid(Math.ceil((b * h) / STEP_ROWS_WG)));
+    } else {
+      this.gpu
+        .kernel({ ...K.step, constants: { WG1, MOMENTUM: 1 } })
+        .run({ q1: q, k1: k, v1: v, s1: this.s, m1: this.m, z1: this.z, o1: out }, u, [b * h]);
+    }
     this.steps++;
     return out;
   }
