@@ -82,3 +82,12 @@ fn chunk_len_in(c: u32, nb: u32) -> u32 {
 fn pairs() -> u32 {
   return select(1u, 2u, MOMENTUM);
 }
+
+// The row kernels' vec4 loads (rows.wgsl, sums_scan_rows.wgsl): four floats from offset s of the
+// eight in (lo, hi).
+fn shift4(lo: vec4f, hi: vec4f, s: u32) -> vec4f {
+  if (s == 0u) { return lo; }
+  if (s == 1u) { return vec4f(lo.yzw, hi.x); }
+  if (s == 2u) { return vec4f(lo.zw, hi.xy); }
+  return vec4f(lo.w, hi.xyz);
+}

@@ -22,14 +22,6 @@ override VK: bool = false;
 override VV: bool = false;
 override VS: bool = false;
 
-// The four floats from offset s of the eight in (lo, hi).
-fn shift4(lo: vec4f, hi: vec4f, s: u32) -> vec4f {
-  if (s == 0u) { return lo; }
-  if (s == 1u) { return vec4f(lo.yzw, hi.x); }
-  if (s == 2u) { return vec4f(lo.zw, hi.xy); }
-  return vec4f(lo.w, hi.xyz);
-}
-
 // Lanes n and beyond zeroed.
 fn first4(r: vec4f, n: u32) -> vec4f {
   return select(vec4f(0.0), r, vec4u(0u, 1u, 2u, 3u) < vec4u(n));

@@ -16,14 +16,6 @@ override HAS_ZW: bool = false;    // weight the z sums by r (b's column Dv): the
 override VA: bool = false;
 override VB: bool = false;
 
-// The four floats from offset s of the eight in (lo, hi).
-fn shift4(lo: vec4f, hi: vec4f, s: u32) -> vec4f {
-  if (s == 0u) { return lo; }
-  if (s == 1u) { return vec4f(lo.yzw, hi.x); }
-  if (s == 2u) { return vec4f(lo.zw, hi.xy); }
-  return vec4f(lo.w, hi.xyz);
-}
-
 // Floats at .. at + 3, lanes n and beyond 0.
 fn b4(base: u32, e: u32) -> vec4f {
   let at = base + e;
