@@ -5,6 +5,7 @@
 // thread that reads z for the normaliser is the one that advances it. step's workgroup per
 // (batch, head) leaves most of its lanes idle at small Dv and pays a barrier, which SwiftShader
 // runs as a thread switch; this kernel wants Dv a multiple of 4 (the host falls back to step).
+// Always the momentum update, as MomentumState runs step (beta = 0, gamma = 1 is linear's).
 @group(0) @binding(1) var<storage, read> q1: array<f32>;            // [BH, D]
 @group(0) @binding(2) var<storage, read> k1: array<f32>;            // [BH, D]
 @group(0) @binding(3) var<storage, read> v4: array<vec4f>;          // [BH, Dv / 4]
@@ -13,7 +14,7 @@
 @group(0) @binding(6) var<storage, read_write> z1: array<f32>;      // [BH, D]
 @group(0) @binding(7) var<storage, read_write> o4: array<vec4f>;    // [BH, Dv / 4]
 
-const MAX_DV4: u32 = 32u;   // Dv up to 128
+const MAX_DV4: u32 = 32u;   // Dv up to 128 (LINEAR_ATTENTION_MAX_ROW_DIM)
 var<private> vrow: array<vec4f, MAX_DV4>;   // v of this token
 var<private> num: array<vec4f, MAX_DV4>;    // phi(q)^T S, four columns a vec4
 
@@ -36,15 +37,9 @@ fn step_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: ve
     dn += pq * zd;
     let row = (bh * p.d + d) * ne4;
     for (var e4 = 0u; e4 < ne4; e4++) {
-      let u = pk * vrow[e4];
-      var sv: vec4f;
-      if (MOMENTUM) {
-        let mv = p.beta * m4[row + e4] - u;
-        m4[row + e4] = mv;
-        sv = s4[row + e4] - p.gamma * mv;
-      } else {
-        sv = s4[row + e4] + u;
-      }
+      let mv = p.beta * m4[row + e4] - pk * vrow[e4];
+      m4[row + e4] = mv;
+      let sv = s4[row + e4] - p.gamma * mv;
       s4[row + e4] = sv;
       num[e4] += pq * sv;
     }

@@ -64,8 +64,8 @@ export async function timeAttention(gpu: Gpu, kind: AttentionKind, n: number, o:
   }
 }
 
-/** q, k, v and the output gradient at one N, shared by every kind timed on them. */
-function attentionInputs(gpu: Gpu, n: number, o: AttentionBenchOptions) {
+/** q, k, v and the output gradient at one N, shared by every kind timed on them (and scripts/attention-profile.ts). */
+export function attentionInputs(gpu: Gpu, n: number, o: Pick<AttentionBenchOptions, 'heads' | 'dim' | 'beta' | 'gamma'>) {
   const shape = [1, o.heads, n, o.dim];
   const size = o.heads * n * o.dim;
   const q = variable(gpu, benchData(size, 1), shape, 'q'); // [1, H, N, D]

@@ -71,7 +71,7 @@ const MAX_COLS_PER_THREAD = 4;
 export const SLICE = 16;
 /** Threads of the 1-D kernels (WG1). */
 export const WG1 = 64;
-/** Largest D or Dv of the SwiftShader variant's row kernels (MAX_DIM in the WGSL). */
+/** Largest D or Dv of the SwiftShader variant's row kernels (MAX_DIM in the WGSL; step_rows' Dv, 4 MAX_DV4). */
 export const LINEAR_ATTENTION_MAX_ROW_DIM = 128;
 /** The SwiftShader variant's chunk sums give each thread a 4 x 4 tile of the state (vec4 rows). */
 export const ROW_SUM_TILE = 4;

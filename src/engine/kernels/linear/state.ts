@@ -3,7 +3,7 @@ import { checkAttentionDims, checkMomentumParams, checkTensor, fail } from '../.
 import type { Gpu } from '../../gpu.ts';
 import { empty, fill, type Tensor } from '../../tensor.ts';
 import { LINEAR_ATTENTION, variantOf, type Variant } from '../../variants.ts';
-import { WG1 } from './plan.ts';
+import { LINEAR_ATTENTION_MAX_ROW_DIM, WG1 } from './plan.ts';
 import { LINEAR_KERNELS as K } from './shaders.ts';
 import { ZERO_UNIFORMS } from './uniforms.ts';
 
@@ -18,8 +18,6 @@ export interface MomentumStateDims {
   variant?: Variant;
 }
 
-/** Largest Dv of `step_rows` (its private rows hold Dv / 4 vec4s). */
-const STEP_ROWS_MAX_DV = 128;
 /** step_rows' workgroup: one SIMD group of SwiftShader, so B H threads spread over every core. */
 const STEP_ROWS_WG = 4;
 
@@ -52,7 +50,7 @@ export class MomentumState {
     checkAttentionDims(what, { batch, heads, seq: 1, dim, dimV }, gpu);
     checkMomentumParams(what, beta, gamma);
     const variant = variantOf(what, gpu, dims.variant);
-    this.rows = LINEAR_ATTENTION[variant].stepRows && dimV % 4 === 0 && dimV <= STEP_ROWS_MAX_DV;
+    this.rows = LINEAR_ATTENTION[variant].stepRows && dimV % 4 === 0 && dimV <= LINEAR_ATTENTION_MAX_ROW_DIM;
     this.batch = batch;
     this.heads = heads;
     this.dim = dim;
@@ -102,7 +100,7 @@ export class MomentumState {
     const u = { ...ZERO_UNIFORMS, n: 1, nc: 1, nbh: b * h, d, dv: e, beta: this.b, gamma: this.g };
     if (this.rows) {
       this.gpu
-        .kernel({ ...K.stepRows, constants: { WG1: STEP_ROWS_WG, MOMENTUM: 1 } })
+        .kernel({ ...K.stepRows, constants: { WG1: STEP_ROWS_WG } })
         .run({ q1: q, k1: k, v4: v, s4: this.s, m4: this.m, z1: this.z, o4: out }, u, this.gpu.grid(Math.ceil((b * h) / STEP_ROWS_WG)));
     } else {
       this.gpu
