@@ -33,9 +33,26 @@ export function variantOf(what: string, gpu: Gpu, forced?: Variant): Variant {
  * blocks, workgroups of 8 or 16 and split-K for the K = 768 weight gradients were slower.
  * `subgroupEntry`, where the device has subgroups of 4: the same blocks, the four lanes of a
  * workgroup in one row band sharing op(A)'s loads by subgroup broadcasts (same bits).
+ * Column sums (bias gradients, split-K finishes): an invocation per column in workgroups of
+ * `sumWorkgroup`, in two passes over long columns where `twoPassColumnSums`; with
+ * `vec4ColumnSums`, where the columns are a multiple of 4, an invocation per four columns reading
+ * vec4s, `vec4SumWorkgroup` a workgroup (same bits; 2x on SwiftShader's [1024, 64..192] bias
+ * gradients, README "Benchmarks").
  */
 export const MATMUL = {
-  gpu: { entry: 'matmul_tiled', vec4Entry: null, vec4Workgroup: 0, subgroupEntry: null, workgroup: [16, 16] as const, sliceK: 16, splitK: true, twoPassColumnSums: true },
+  gpu: {
+    entry: 'matmul_tiled',
+    vec4Entry: null,
+    vec4Workgroup: 0,
+    subgroupEntry: null,
+    workgroup: [16, 16] as const,
+    sliceK: 16,
+    splitK: true,
+    twoPassColumnSums: true,
+    vec4ColumnSums: false,
+    sumWorkgroup: 256,
+    vec4SumWorkgroup: 64,
+  },
   swiftshader: {
     entry: 'matmul_register',
     vec4Entry: 'matmul_register_vec4',
@@ -45,6 +62,9 @@ export const MATMUL = {
     sliceK: 0,
     splitK: false,
     twoPassColumnSums: false,
+    vec4ColumnSums: true,
+    sumWorkgroup: 256,
+    vec4SumWorkgroup: 4,
   },
 } as const;
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as cpu from '../../src/engine/cpu/matmul.ts';
 import type { Gpu } from '../../src/engine/gpu.ts';
-import { ROW_CHUNK, matmulGflops, matmulInto, planMatmul, sumRowsInto, type MatmulVariant } from '../../src/engine/kernels/matmul.ts';
+import { ROW_CHUNK, matmulGflops, matmulInto, planMatmul, planSumRows, sumRowsInto, type MatmulVariant } from '../../src/engine/kernels/matmul.ts';
 import { linear, matmul } from '../../src/engine/ops/matmul.ts';
 import { Tape, fromArray, variable, type Tensor } from '../../src/engine/tensor.ts';
 import { checkDirectional, expectClose, uniform, useGpu } from '../helpers.ts';
@@ -143,6 +143,50 @@ describe('sumRowsInto (bias gradient)', () => {
       tout.dispose();
     });
   }
+
+  // Each kernel forced, in each variant, on columns a multiple of 4 and not: both kernels add a
+  // column's rows in the same order, so where both apply the bits agree.
+  const forced = [
+    { rows: 37, cols: 12 },
+    { rows: 1, cols: 4, accumulate: true },
+    { rows: 2 * ROW_CHUNK + 37, cols: 20, accumulate: true },
+  ];
+  for (const variant of ['gpu', 'swiftshader'] as const) {
+    for (const s of forced) {
+      it(`${variant}: sum_rows and sum_rows_vec4 agree bit for bit on ${s.rows} x ${s.cols}${s.accumulate ? ', accumulate' : ''}`, async () => {
+        const g = gpu();
+        const x = uniform(s.rows * s.cols, 5);
+        const out0 = uniform(s.cols, 6);
+        const want = out0.slice();
+        cpu.sumRowsInto({ ...s, x, out: want });
+        const tx = fromArray(g, x, [s.rows, s.cols], 'x');
+        const got: Float32Array[] = [];
+        for (const vec4 of [false, true]) {
+          const tout = fromArray(g, out0, [s.cols], 'out');
+          const ran = new Set<string>();
+          g.observer = (info) => void ran.add(info.label);
+          try {
+            sumRowsInto(g, { ...s, x: tx, out: tout, variant, vec4 });
+          } finally {
+            g.observer = null;
+          }
+          expect([...ran]).toEqual([vec4 ? 'matmul:sum_rows_vec4' : 'matmul:sum_rows']);
+          got.push(await tout.read());
+          tout.dispose();
+        }
+        expectClose(got[1]!, want, { atol: 1e-4, rtol: 1e-5, label: 'vec4 column sums' });
+        expect(got[1]!.every((v, i) => Object.is(v, got[0]![i]))).toBe(true);
+        tx.dispose();
+      });
+    }
+  }
+
+  it('picks sum_rows_vec4 on SwiftShader where cols is a multiple of 4, and refuses it where not', () => {
+    expect(planSumRows('t', gpu(), { rows: 1024, cols: 192, variant: 'swiftshader' }).entry).toBe('sum_rows_vec4');
+    expect(planSumRows('t', gpu(), { rows: 1024, cols: 11, variant: 'swiftshader' }).entry).toBe('sum_rows');
+    expect(planSumRows('t', gpu(), { rows: 1024, cols: 192, variant: 'gpu' }).entry).toBe('sum_rows');
+    expect(() => planSumRows('t', gpu(), { rows: 4, cols: 11, vec4: true })).toThrow(/vec4 column sums need cols a multiple of 4; got 11/);
+  });
 });
 
 /** Runs an op forward and backward with a seeded dout; returns the output and input gradients. */

@@ -3,7 +3,7 @@
 import type { Gpu } from '../../gpu.ts';
 import { empty, type Tensor } from '../../tensor.ts';
 import { MATMUL } from '../../variants.ts';
-import { SUM_WG, type MatmulLaunch, type MatmulPlan, type MatmulVariant, type SumRowsPlan } from './plan.ts';
+import { type MatmulLaunch, type MatmulPlan, type MatmulVariant, type SumRowsPlan } from './plan.ts';
 import { MATMUL_KERNELS, type MatmulKernel } from './shaders.ts';
 
 export interface MatmulTensors {
@@ -62,9 +62,10 @@ function sumPass(
   x: Tensor,
   out: Tensor,
   u: { rows: number; cols: number; rowChunk: number; accumulate: boolean; bias: Tensor | null; biasCols: number },
+  plan: Pick<SumRowsPlan, 'entry' | 'workgroup'>,
   grid: [number, number, number],
 ): void {
-  gpu.kernel({ ...MATMUL_KERNELS.sum_rows, constants: { SWG: SUM_WG } }).run(
+  gpu.kernel({ ...MATMUL_KERNELS[plan.entry], constants: { SWG: plan.workgroup } }).run(
     { x, out, bias: u.bias ?? x },
     {
       rows: u.rows,
@@ -93,7 +94,7 @@ export function encodeMatmul(gpu: Gpu, plan: MatmulPlan, t: MatmulTensors): void
   // Each batch item or K chunk writes its own product; sum_rows adds them in order, then the bias.
   const parts = empty(gpu, [f.rows, plan.launch.m, plan.launch.n], 'matmul.partials'); // [batch * splits, M, N]
   encodeProduct(gpu, plan, a, b, parts, null, false);
-  sumPass(gpu, parts, c, { rows: f.rows, cols: f.cols, rowChunk: f.rowChunk, accumulate: f.accumulate, bias, biasCols: plan.shape.n }, f.grid);
+  sumPass(gpu, parts, c, { rows: f.rows, cols: f.cols, rowChunk: f.rowChunk, accumulate: f.accumulate, bias, biasCols: plan.shape.n }, f, f.grid);
   // Later work that reuses the buffer is recorded after the reads above, so it is safe to return now.
   parts.dispose();
 }
@@ -102,12 +103,12 @@ export function encodeMatmul(gpu: Gpu, plan: MatmulPlan, t: MatmulTensors): void
 export function encodeSumRows(gpu: Gpu, plan: SumRowsPlan, x: Tensor, out: Tensor): void {
   const { rows, cols, rowChunk, chunks, accumulate } = plan;
   if (chunks === 1) {
-    sumPass(gpu, x, out, { rows, cols, rowChunk: rows, accumulate, bias: null, biasCols: 1 }, plan.grid);
+    sumPass(gpu, x, out, { rows, cols, rowChunk: rows, accumulate, bias: null, biasCols: 1 }, plan, plan.grid);
     return;
   }
   // Two passes: many invocations sum rowChunk rows each, then one pass adds the partials.
   const parts = empty(gpu, [chunks, cols], 'sumRows.partials'); // [chunks, cols]
-  sumPass(gpu, x, parts, { rows, cols, rowChunk, accumulate: false, bias: null, biasCols: 1 }, plan.grid);
-  sumPass(gpu, parts, out, { rows: chunks, cols, rowChunk: chunks, accumulate, bias: null, biasCols: 1 }, plan.finishGrid!);
+  sumPass(gpu, x, parts, { rows, cols, rowChunk, accumulate: false, bias: null, biasCols: 1 }, plan, plan.grid);
+  sumPass(gpu, parts, out, { rows: chunks, cols, rowChunk: chunks, accumulate, bias: null, biasCols: 1 }, plan, plan.finishGrid!);
   parts.dispose();
 }

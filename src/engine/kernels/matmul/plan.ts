@@ -87,7 +87,12 @@ export interface SumRowsPlan {
   finishGrid: [number, number, number] | null;
   /** out += sum instead of out = sum. */
   accumulate: boolean;
+  /** sum_rows_vec4 (four columns an invocation) or sum_rows, and its workgroup size. */
+  entry: SumRowsEntry;
+  workgroup: number;
 }
+
+export type SumRowsEntry = 'sum_rows' | 'sum_rows_vec4';
 
 export interface SumRowsShape {
   rows: number;
@@ -99,13 +104,18 @@ export interface SumRowsShape {
   rowChunk?: number;
   /** out += sum instead of out = sum. */
   accumulate?: boolean;
+  /** Forces a variant's column sums (default: the adapter's). */
+  variant?: MatmulVariant;
+  /**
+   * Four columns an invocation as vec4s (true; cols must be a multiple of 4) or one (false).
+   * Default: the variant's `vec4ColumnSums` where cols is a multiple of 4. Same bits either way.
+   */
+  vec4?: boolean;
 }
 
 /** Each invocation's block of C is TM x TN (constants in the WGSL). */
 const TM = 4;
 const TN = 4;
-/** sum_rows invocations per workgroup. */
-export const SUM_WG = 256;
 /** Rows per partial sum in the two-pass column sum. */
 export const ROW_CHUNK = 256;
 /** Split-K on a GPU: aim for this many workgroups, with chunks no shorter than SPLIT_MIN_K. */
@@ -167,8 +177,17 @@ function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number,
   return [Math.ceil(n / tn), Math.ceil(m / tm), z];
 }
 
-function sumGrid(gpu: Gpu, cols: number, rows: number, rowChunk: number): [number, number, number] {
-  const [x, y] = gpu.grid(Math.ceil(cols / SUM_WG));
+/** Which column-sum kernel and workgroup: vec4 where asked (or by default) and cols allow it. */
+function sumEntry(what: string, variant: MatmulVariant, cols: number, vec4?: boolean): { entry: SumRowsEntry; workgroup: number } {
+  const v = MATMUL[variant];
+  if (vec4 && cols % 4 !== 0) fail(what, `vec4 column sums need cols a multiple of 4; got ${cols}`);
+  if (vec4 ?? (v.vec4ColumnSums && cols % 4 === 0)) return { entry: 'sum_rows_vec4', workgroup: v.vec4SumWorkgroup };
+  return { entry: 'sum_rows', workgroup: v.sumWorkgroup };
+}
+
+function sumGrid(gpu: Gpu, e: { entry: SumRowsEntry; workgroup: number }, cols: number, rows: number, rowChunk: number): [number, number, number] {
+  const invocations = e.entry === 'sum_rows_vec4' ? cols / 4 : cols;
+  const [x, y] = gpu.grid(Math.ceil(invocations / e.workgroup));
   return [x, y, Math.ceil(rows / rowChunk)];
 }
 
@@ -228,14 +247,16 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
   if (l.splits > 1 || reduceBatch) {
     // Each batch item or K chunk writes its own product; one pass adds them in order.
     const count = l.batch * l.splits;
+    const e = sumEntry(what, variant, l.m * n);
     finish = {
       rows: count,
       cols: l.m * n,
       rowChunk: count,
       chunks: 1,
-      grid: sumGrid(gpu, l.m * n, count, count),
+      grid: sumGrid(gpu, e, l.m * n, count, count),
       finishGrid: null,
       accumulate: shape.accumulate,
+      ...e,
     };
     checkGrid(gpu, what, finish.grid);
   }
@@ -247,13 +268,15 @@ export function planSumRows(what: string, gpu: Gpu, s: SumRowsShape): SumRowsPla
   const { rows, cols } = s;
   checkPositiveInt(what, 'rows', rows);
   checkPositiveInt(what, 'cols', cols);
-  const twoPass = MATMUL[variantOf(what, gpu)].twoPassColumnSums && rows > 2 * ROW_CHUNK;
+  const variant = variantOf(what, gpu, s.variant);
+  const twoPass = MATMUL[variant].twoPassColumnSums && rows > 2 * ROW_CHUNK;
   let rowChunk = s.rowChunk ?? (twoPass ? ROW_CHUNK : rows);
   checkPositiveInt(what, 'rowChunk', rowChunk);
   rowChunk = Math.min(rowChunk, rows);
   const chunks = Math.ceil(rows / rowChunk);
-  const grid = sumGrid(gpu, cols, rows, rowChunk);
+  const e = sumEntry(what, variant, cols, s.vec4);
+  const grid = sumGrid(gpu, e, cols, rows, rowChunk);
   checkGrid(gpu, what, grid);
-  const finishGrid = chunks > 1 ? sumGrid(gpu, cols, chunks, chunks) : null;
-  return { rows, cols, rowChunk, chunks, grid, finishGrid, accumulate: s.accumulate ?? false };
+  const finishGrid = chunks > 1 ? sumGrid(gpu, e, cols, chunks, chunks) : null;
+  return { rows, cols, rowChunk, chunks, grid, finishGrid, accumulate: s.accumulate ?? false, ...e };
 }

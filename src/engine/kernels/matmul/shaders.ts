@@ -9,6 +9,8 @@ import registerVec4 from '../../../../shaders/matmul/register_vec4.wgsl?raw';
 import registerVec4Lanes from '../../../../shaders/matmul/register_vec4_lanes.wgsl?raw';
 import registerVec4Subgroup from '../../../../shaders/matmul/register_vec4_subgroup.wgsl?raw';
 import sumRows from '../../../../shaders/matmul/sum_rows.wgsl?raw';
+import sumRowsScalar from '../../../../shaders/matmul/sum_rows_scalar.wgsl?raw';
+import sumRowsVec4 from '../../../../shaders/matmul/sum_rows_vec4.wgsl?raw';
 import tiled from '../../../../shaders/matmul/tiled.wgsl?raw';
 
 export interface MatmulKernel {
@@ -26,5 +28,6 @@ export const MATMUL_KERNELS = {
   matmul_register_vec4: kernel('matmul_register_vec4', product, registerVec4, registerVec4Lanes),
   matmul_register_vec4_sg: kernel('matmul_register_vec4_sg', product, registerVec4, registerVec4Subgroup),
   matmul_tiled: kernel('matmul_tiled', product, operands, tiled),
-  sum_rows: kernel('sum_rows', sumRows),
+  sum_rows: kernel('sum_rows', sumRows, sumRowsScalar),
+  sum_rows_vec4: kernel('sum_rows_vec4', sumRows, sumRowsVec4),
 } as const;
