@@ -1,5 +1,8 @@
-// matmul_register_vec4's entry point, after register_vec4.wgsl: each invocation loads all of its
-// block's operands itself. Blocks are numbered linearly over 1-D workgroups of RWG (block_origin).
+// The lane layout of the 16 x 16 block kernels, after block16.wgsl: each invocation loads all of
+// its block's operands itself. Blocks are numbered linearly over 1-D workgroups of RWG (block_origin).
+// Two entry points, each named after the operand file it is compiled with (shaders.ts):
+// matmul_register_vec4 (register_vec4.wgsl) and matmul_register_gather (register_gather.wgsl);
+// the other one in a module is never built into a pipeline.
 
 override RWG: u32 = 4u;  // invocations per workgroup, one block of C each
 
@@ -8,10 +11,20 @@ fn row_quads(j: Job, row0: u32, li: u32, kk: u32) -> RowQuads {
                   a_block(j, quad(row0 + 2u * TM, p.m, TRANS_A), kk), a_block(j, quad(row0 + 3u * TM, p.m, TRANS_A), kk));
 }
 
-@compute @workgroup_size(RWG, 1, 1)
-fn matmul_register_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-                        @builtin(local_invocation_index) li: u32) {
+fn lanes_product(wid: vec3u, nwg: vec3u, li: u32) {
   let o = block_origin(wid, nwg, li, RWG, BLOCK, BLOCK);
   if (o.z == 0u) { return; }
   vec4_product(o.x, o.y, job(wid.z), li);
+}
+
+@compute @workgroup_size(RWG, 1, 1)
+fn matmul_register_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                        @builtin(local_invocation_index) li: u32) {
+  lanes_product(wid, nwg, li);
+}
+
+@compute @workgroup_size(RWG, 1, 1)
+fn matmul_register_gather(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                          @builtin(local_invocation_index) li: u32) {
+  lanes_product(wid, nwg, li);
 }

@@ -1,4 +1,4 @@
-// matmul_register_vec4_sg's entry point, after register_vec4.wgsl, where subgroups are SG
+// matmul_register_vec4_sg's entry point, after register_vec4.wgsl and block16.wgsl, where subgroups are SG
 // invocations (SwiftShader: 4, its SIMD width) and a workgroup is one subgroup. On SwiftShader
 // every load with a per-lane address is a gather, one lane at a time, while a broadcast from a
 // fixed lane is one extract and a splat; so the SG lanes of a workgroup take the SG neighbouring

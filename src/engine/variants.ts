@@ -33,6 +33,9 @@ export function variantOf(what: string, gpu: Gpu, forced?: Variant): Variant {
  * blocks, workgroups of 8 or 16 and split-K for the K = 768 weight gradients were slower.
  * `subgroupEntry`, where the device has subgroups of 4: the same blocks, the four lanes of a
  * workgroup in one row band sharing op(A)'s loads by subgroup broadcasts (same bits).
+ * `gatherEntry`, for every other shape (an output head's 11 columns, K = 11): the same 16 x 16
+ * blocks with A and B read as floats, a k tail zeroed (same bits as `entry`, the 4 x 4 blocks,
+ * now only run when forced): 1.1-3.4x on the head's three products (README "Benchmarks").
  * Column sums (bias gradients, split-K finishes): an invocation per column in workgroups of
  * `sumWorkgroup`, in two passes over long columns where `twoPassColumnSums`; with
  * `vec4ColumnSums`, where the columns are a multiple of 4, an invocation per four columns reading
@@ -45,6 +48,7 @@ export const MATMUL = {
     vec4Entry: null,
     vec4Workgroup: 0,
     subgroupEntry: null,
+    gatherEntry: null,
     workgroup: [16, 16] as const,
     sliceK: 16,
     splitK: true,
@@ -58,6 +62,7 @@ export const MATMUL = {
     vec4Entry: 'matmul_register_vec4',
     vec4Workgroup: 4,
     subgroupEntry: 'matmul_register_vec4_sg',
+    gatherEntry: 'matmul_register_gather',
     workgroup: [8, 8] as const,
     sliceK: 0,
     splitK: false,

@@ -58,14 +58,37 @@ describe('matmulInto against the CPU reference', () => {
   it("'swiftshader' reads the vec4 cases as vec4s and the others one float at a time", () => {
     const entry = (c: Case) => planMatmul('test', gpu(), { ...c, variant: 'swiftshader' }).launch.entry;
     for (const c of VEC4_CASES) expect(entry({ ...c, subgroups: false }), c.name).toBe('matmul_register_vec4');
-    for (const c of CASES.filter((c) => c.k % 4 !== 0 && c.m % 4 !== 0)) expect(entry(c), c.name).toBe('matmul_register');
+    for (const c of CASES.filter((c) => c.k % 4 !== 0 && c.m % 4 !== 0)) expect(entry(c), c.name).toBe('matmul_register_gather');
     // A^T B reads both operands as vec4s along M and N, but the vec4 kernel has no k tail.
-    expect(entry({ name: 'odd K', batch: 1, m: 20, n: 12, k: 37, transA: true })).toBe('matmul_register');
+    expect(entry({ name: 'odd K', batch: 1, m: 20, n: 12, k: 37, transA: true })).toBe('matmul_register_gather');
     expect(planMatmul('test', gpu(), { batch: 1, m: 16, n: 16, k: 16, variant: 'gpu' }).launch.entry).toBe('matmul_tiled');
   });
 
+  // matmul_register_gather (the 'swiftshader' default for shapes not read as vec4s) and
+  // matmul_register (the 4 x 4 blocks it replaced, kept as the reference), each forced on every
+  // odd case (k tails of 1 to 3, blocks past every edge, batches, split-K, sums): both add k in
+  // order by fma, so the bits agree.
+  for (const c of CASES) {
+    it(`swiftshader gather and 4 x 4 blocks give the same bits: ${c.name}`, async () => {
+      const gather = await runCase(gpu(), { ...c, entry: 'matmul_register_gather' }, 'swiftshader', 7);
+      expectClose(gather.got, gather.want, { ...TOL, label: `gather ${c.name}` });
+      const plain = await runCase(gpu(), { ...c, entry: 'matmul_register' }, 'swiftshader', 7);
+      expect(Array.from(gather.got)).toEqual(Array.from(plain.got));
+    });
+  }
+
+  it('forces a kernel with entry, and refuses one the variant or the shape cannot run', () => {
+    const g = gpu();
+    const odd = { batch: 1, m: 37, n: 11, k: 13, variant: 'swiftshader' as const };
+    expect(planMatmul('test', g, { ...odd, entry: 'matmul_register' }).launch.entry).toBe('matmul_register');
+    expect(planMatmul('test', g, { ...odd, n: 12, k: 12, entry: 'matmul_register_gather' }).launch.entry).toBe('matmul_register_gather');
+    expect(() => planMatmul('test', g, { ...odd, entry: 'matmul_tiled' })).toThrow(/entry 'matmul_tiled' is not a kernel of the 'swiftshader' variant/);
+    expect(() => planMatmul('test', g, { ...odd, variant: 'gpu', entry: 'matmul_register_gather' })).toThrow(/not a kernel of the 'gpu' variant \(matmul_tiled\)/);
+    expect(() => planMatmul('test', g, { ...odd, entry: 'matmul_register_vec4' })).toThrow(/reads vec4s: it needs K and the operands' contiguous dimensions multiples of 4 \(M 37, N 11, K 13\)/);
+  });
+
   // Both add k in the same order by fma and the bias after; each case as AB (vec4) and, padded to
-  // N + 1 columns, as scalar (matmul_register).
+  // N + 1 columns, as scalar (matmul_register_gather).
   for (const c of [VEC4_CASES[4]!, VEC4_CASES[10]!]) {
     it(`vec4 and scalar reads give the same bits: ${c.name}`, async () => {
       const vec4 = await runCase(gpu(), c, 'swiftshader', 9);
@@ -81,7 +104,7 @@ describe('matmulInto against the CPU reference', () => {
       const tc = fromArray(gpu(), new Float32Array(c.batch * m * (n + 1)), [c.batch * m * (n + 1)], 'c wide');
       const tbias = c.bias ? fromArray(gpu(), bias, [n + 1], 'bias wide') : null;
       const plan = planMatmul('test', gpu(), { batch: c.batch, m, n: n + 1, k, variant: 'swiftshader' });
-      expect(plan.launch.entry).toBe('matmul_register');
+      expect(plan.launch.entry).toBe('matmul_register_gather');
       matmulInto(gpu(), { batch: c.batch, m, n: n + 1, k, a: ta, b: tb, c: tc, bias: tbias, variant: 'swiftshader' });
       const got = await tc.read();
       const scalar = new Float32Array(c.batch * m * n);

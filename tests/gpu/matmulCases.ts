@@ -2,7 +2,7 @@
 // both matmul variants are checked on, against the CPU reference.
 import * as cpu from '../../src/engine/cpu/matmul.ts';
 import type { Gpu } from '../../src/engine/gpu.ts';
-import { matmulInto, type MatmulVariant } from '../../src/engine/kernels/matmul.ts';
+import { matmulInto, type MatmulEntry, type MatmulVariant } from '../../src/engine/kernels/matmul.ts';
 import { SUBGROUP_LANES } from '../../src/engine/kernels/matmul/plan.ts';
 import { fromArray } from '../../src/engine/tensor.ts';
 import { uniform } from '../helpers.ts';
@@ -26,6 +26,7 @@ export interface Case {
   sumBatch?: boolean;
   splitK?: number;
   subgroups?: boolean;
+  entry?: MatmulEntry;
 }
 
 export const TRANSPOSES = [
@@ -56,7 +57,7 @@ export const CASES: Case[] = [
 /**
  * Shapes whose K and operands' contiguous dimensions (M of A^T, N of B) are multiples of 4, so
  * 'swiftshader' reads them as vec4s (matmul_register_vec4); every other size is odd (A^T B with an
- * odd K runs matmul_register, see the entry test). matmul_register_vec4's blocks
+ * odd K runs matmul_register_gather, see the entry test). matmul_register_vec4's blocks
  * are 16 x 16: 37 and 53 rows end in a partial quad and a partial block, 20 and 44 columns in a
  * whole quad of a partial block, so both of its stores (whole quads, and storeRow at the edges)
  * and several blocks per workgroup run.

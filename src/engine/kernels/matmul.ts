@@ -15,6 +15,7 @@ export {
   ROW_CHUNK,
   planMatmul,
   planSumRows,
+  type MatmulEntry,
   type MatmulPlan,
   type MatmulShape,
   type MatmulVariant,

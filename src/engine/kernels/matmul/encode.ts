@@ -22,6 +22,9 @@ function productKernel(gpu: Gpu, variant: MatmulVariant, l: MatmulLaunch) {
   const constants: Record<string, number> = { TRANS_A: l.transA ? 1 : 0, TRANS_B: l.transB ? 1 : 0 };
   if (l.entry === 'matmul_register_vec4') {
     constants.RWG = v.vec4Workgroup;
+  } else if (l.entry === 'matmul_register_gather') {
+    constants.RWG = v.vec4Workgroup;
+    constants.K_TAIL = l.k % 4 !== 0 || l.kChunk % 4 !== 0 ? 1 : 0;
   } else if (l.entry === 'matmul_register_vec4_sg') {
     // Its workgroup is one subgroup of 4 (a constant in the WGSL).
   } else if (v.sliceK === 0) {

@@ -39,6 +39,12 @@ export interface MatmulShape {
    * it applies. Default: where the device has subgroups of exactly SUBGROUP_LANES; true elsewhere fails.
    */
   subgroups?: boolean;
+  /**
+   * Forces the product kernel, one of the variant's (MATMUL in src/engine/variants.ts) that can
+   * run this shape: the vec4 ones need vec4Operands, the subgroup one subgroups of 4. For tests
+   * and benchmarks; by default chosen by shape and device.
+   */
+  entry?: MatmulEntry;
 }
 
 /** The product kernel's dispatch: sizes as the WGSL sees them (shaders/matmul/product.wgsl). */
@@ -60,11 +66,11 @@ export interface MatmulLaunch {
   grid: [number, number, number];
 }
 
-export type MatmulEntry = 'matmul_register' | 'matmul_register_vec4' | 'matmul_register_vec4_sg' | 'matmul_tiled';
+export type MatmulEntry = 'matmul_register' | 'matmul_register_vec4' | 'matmul_register_vec4_sg' | 'matmul_register_gather' | 'matmul_tiled';
 
 export interface MatmulPlan {
   /** The call's sizes and flags, defaults filled in. */
-  shape: Required<Omit<MatmulShape, 'variant' | 'splitK' | 'subgroups'>>;
+  shape: Required<Omit<MatmulShape, 'variant' | 'splitK' | 'subgroups' | 'entry'>>;
   variant: MatmulVariant;
   launch: MatmulLaunch;
   /**
@@ -169,7 +175,7 @@ export function linearBlockGrid(gpu: Gpu, m: number, n: number, block: number, p
 
 function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number, n: number, z: number): [number, number, number] {
   const v = MATMUL[variant];
-  if (entry === 'matmul_register_vec4') return [...linearBlockGrid(gpu, m, n, VEC4_BLOCK, v.vec4Workgroup), z];
+  if (entry === 'matmul_register_vec4' || entry === 'matmul_register_gather') return [...linearBlockGrid(gpu, m, n, VEC4_BLOCK, v.vec4Workgroup), z];
   // One workgroup per VEC4_BLOCK x (SUBGROUP_LANES * VEC4_BLOCK) superblock.
   if (entry === 'matmul_register_vec4_sg') return [...gpu.grid(Math.ceil(m / VEC4_BLOCK) * Math.ceil(n / (SUBGROUP_LANES * VEC4_BLOCK))), z];
   if (entry === 'matmul_register') return [...linearBlockGrid(gpu, m, n, TM, v.workgroup[0] * v.workgroup[1]), z];
@@ -239,8 +245,18 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
   if (s.subgroups && !hasSubgroups) {
     fail(what, `subgroups: true needs the 'subgroups' feature with subgroups of ${SUBGROUP_LANES}; this device has ${gpu.subgroupSize ?? 'none'}`);
   }
-  let entry: MatmulEntry = v.vec4Entry && vec4Operands(l.m, n, l.k, transA, transB) ? v.vec4Entry : v.entry;
+  const vec4 = vec4Operands(l.m, n, l.k, transA, transB);
+  let entry: MatmulEntry = v.vec4Entry && vec4 ? v.vec4Entry : (v.gatherEntry ?? v.entry);
   if (entry === v.vec4Entry && v.subgroupEntry && (s.subgroups ?? hasSubgroups)) entry = v.subgroupEntry;
+  if (s.entry !== undefined) {
+    const own: readonly (MatmulEntry | null)[] = [v.entry, v.vec4Entry, v.subgroupEntry, v.gatherEntry];
+    if (!own.includes(s.entry)) fail(what, `entry '${s.entry}' is not a kernel of the '${variant}' variant (${own.filter((e) => e).join(', ')})`);
+    if ((s.entry === v.vec4Entry || s.entry === v.subgroupEntry) && !vec4) {
+      fail(what, `entry '${s.entry}' reads vec4s: it needs K and the operands' contiguous dimensions multiples of 4 (M ${l.m}, N ${n}, K ${l.k})`);
+    }
+    if (s.entry === v.subgroupEntry && !hasSubgroups) fail(what, `entry '${s.entry}' needs subgroups of ${SUBGROUP_LANES}; this device has ${gpu.subgroupSize ?? 'none'}`);
+    entry = s.entry;
+  }
   const launch: MatmulLaunch = { ...l, entry, transA, transB, grid: gridOf(gpu, variant, entry, l.m, n, l.batch * l.splits) };
   checkGrid(gpu, what, launch.grid);
   let finish: SumRowsPlan | null = null;

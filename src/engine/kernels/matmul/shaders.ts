@@ -5,6 +5,8 @@
 import operands from '../../../../shaders/matmul/operands.wgsl?raw';
 import product from '../../../../shaders/matmul/product.wgsl?raw';
 import register from '../../../../shaders/matmul/register.wgsl?raw';
+import block16 from '../../../../shaders/matmul/block16.wgsl?raw';
+import registerGather from '../../../../shaders/matmul/register_gather.wgsl?raw';
 import registerVec4 from '../../../../shaders/matmul/register_vec4.wgsl?raw';
 import registerVec4Lanes from '../../../../shaders/matmul/register_vec4_lanes.wgsl?raw';
 import registerVec4Subgroup from '../../../../shaders/matmul/register_vec4_subgroup.wgsl?raw';
@@ -25,8 +27,9 @@ function kernel(entry: string, ...parts: string[]): MatmulKernel {
 
 export const MATMUL_KERNELS = {
   matmul_register: kernel('matmul_register', product, operands, register),
-  matmul_register_vec4: kernel('matmul_register_vec4', product, registerVec4, registerVec4Lanes),
-  matmul_register_vec4_sg: kernel('matmul_register_vec4_sg', product, registerVec4, registerVec4Subgroup),
+  matmul_register_vec4: kernel('matmul_register_vec4', product, registerVec4, block16, registerVec4Lanes),
+  matmul_register_vec4_sg: kernel('matmul_register_vec4_sg', product, registerVec4, block16, registerVec4Subgroup),
+  matmul_register_gather: kernel('matmul_register_gather', product, registerGather, block16, registerVec4Lanes),
   matmul_tiled: kernel('matmul_tiled', product, operands, tiled),
   sum_rows: kernel('sum_rows', sumRows, sumRowsScalar),
   sum_rows_vec4: kernel('sum_rows_vec4', sumRows, sumRowsVec4),
