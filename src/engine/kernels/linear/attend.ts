@@ -47,6 +47,16 @@ export function rowVec4(featuresIn: number, featuresOut: number, [sq, sk, sv]: r
   return { VQ: by4(sq!, featuresIn), VK: by4(sk!, featuresIn), VV: by4(sv!, featuresOut), VS: by4(featuresIn, featuresOut) };
 }
 
+/**
+ * Row stride of the backward's g|r rows ([B, H, N, stride]: g = dout / den in columns 0 .. Dv-1,
+ * r in column Dv, zeros after): Dv + 1 rounded up to a multiple of 4, so that where Dv is one
+ * every g run starts on a vec4 and the row kernels read it as one load (rowVec4), not two and a
+ * shift. The scan, dq, dk and dv read it with this stride; bwd_prep writes it.
+ */
+export function grStride(dimV: number): number {
+  return 4 * Math.ceil((dimV + 1) / 4);
+}
+
 /** The row kernels' vec4 views (xq4, ...) of their inputs, bound rounded up to 16 bytes. */
 function vec4Views(ts: Record<string, Tensor | undefined>): Record<string, Bindable> {
   const views: Record<string, Bindable> = {};
@@ -108,7 +118,7 @@ export function attendForward(
   });
 }
 
-/** dq [B, H, N, D] from the forward's states, g|r rows [B, H, N, Dv+1], v and phi(k). */
+/** dq [B, H, N, D] from the forward's states, g|r rows [B, H, N, grStride(Dv)], v and phi(k). */
 export function attendDq(
   gpu: Gpu,
   plan: MomentumPlan,
@@ -125,7 +135,7 @@ export function attendDq(
     ncScale: false,
     featuresIn: e,
     featuresOut: d,
-    strides: [e + 1, e, d],
+    strides: [grStride(e), e, d],
   });
 }
 
@@ -156,7 +166,7 @@ export function attendDk(
     ncScale: !plan.causal,
     featuresIn: e,
     featuresOut: d,
-    strides: [e, e + 1, d],
+    strides: [e, grStride(e), d],
   });
 }
 
@@ -179,7 +189,7 @@ export function attendDv(
     ncScale: !plan.causal,
     featuresIn: d,
     featuresOut: e,
-    strides: [d, d, e + 1],
+    strides: [d, d, grStride(e)],
   });
 }
 
@@ -203,8 +213,8 @@ export function attendDkDvRows(
     REVERSE: 1,
     NC_SCALE: plan.causal ? 0 : 1,
     SP: stateFloats(rev.momentum),
-    // v rows (Dv), g|r rows (stride Dv + 1, Dv read), phi(q) and phi(k) rows (D).
-    ...rowVec4(e, d, [e, e + 1, d]),
+    // v rows (Dv), g|r rows (stride grStride(Dv), Dv read), phi(q) and phi(k) rows (D).
+    ...rowVec4(e, d, [e, grStride(e), d]),
     VW: d % 4 === 0 ? 1 : 0,
   };
   gpu
@@ -215,7 +225,7 @@ export function attendDkDvRows(
         ...vec4Views({ xq: t.v, xk: t.gr, xv: t.phiQ, xw: t.phiK, st: rev.states }),
         ...masks(t.lengths),
       },
-      { ...u, n_in: e, n_out: d, sq: e, sk: e + 1, sv: d },
+      { ...u, n_in: e, n_out: d, sq: e, sk: grStride(e), sv: d },
       gpu.grid(Math.ceil((b * h * Math.ceil(n / 2)) / WG1)),
     );
 }

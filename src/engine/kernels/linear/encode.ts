@@ -7,7 +7,7 @@
 // Nothing here validates: callers pass tensors checked against the plan.
 import type { Gpu } from '../../gpu.ts';
 import { empty, type Tensor } from '../../tensor.ts';
-import { attendDkDvRows, attendDk, attendDq, attendDv, attendForward } from './attend.ts';
+import { attendDkDvRows, attendDk, attendDq, attendDv, attendForward, grStride } from './attend.ts';
 import { WG1, momentumSavedShapes, type MomentumPlan, type MomentumSaved } from './plan.ts';
 import { phiFeatures, scanChunks } from './scan.ts';
 import { LINEAR_KERNELS as K, LINEAR_MASKED } from './shaders.ts';
@@ -75,11 +75,12 @@ export function encodeMomentumBackward(gpu: Gpu, plan: MomentumPlan, t: Backward
   const { batch: b, heads: h, seq: n, dimV: e } = plan.dims;
   const u = planUniforms(plan);
   const lengths = t.lengths ?? null;
-  const gr = empty(gpu, [b, h, n, e + 1], 'linearAttention.gr'); // [B, H, N, Dv+1]: g = dout/den | r
+  const sgr = grStride(e);
+  const gr = empty(gpu, [b, h, n, sgr], 'linearAttention.gr'); // [B, H, N, grStride(Dv)]: g = dout/den | r | 0..
   // Padding rows get g = r = 0, so the reverse scan and dq need no lengths of their own.
   gpu
     .kernel({ ...(lengths ? LINEAR_MASKED : K).bwdPrep, constants: { WG1 } })
-    .run({ dy: t.dout, y: t.out, den_in: t.den, gr, ...(lengths ? { lengths } : {}) }, u, gpu.grid(Math.ceil((b * h * n) / WG1)));
+    .run({ dy: t.dout, y: t.out, den_in: t.den, gr, ...(lengths ? { lengths } : {}) }, { ...u, sk: sgr }, gpu.grid(Math.ceil((b * h * n) / WG1)));
   const f = features(gpu, plan, t.q, t.k);
 
   if (dq) attendDq(gpu, plan, u, { gr, v: t.v, phiK: f.phiK, q: t.q, states: t.states, z: t.z, dq });
@@ -94,7 +95,7 @@ export function encodeMomentumBackward(gpu: Gpu, plan: MomentumPlan, t: Backward
       momentum,
     };
     scanChunks(gpu, plan, u, { a: f.phiQ, b: gr, hs: rev.states, zs: rev.z }, {
-      bStride: e + 1,
+      bStride: sgr,
       reverse: plan.causal,
       weighted: true,
       momentum,

@@ -23,7 +23,7 @@ export interface ScanTensors {
 }
 
 export interface ScanOptions {
-  /** Row stride of b: Dv, or Dv + 1 for g|r. */
+  /** Row stride of b: Dv, or grStride(Dv) for g|r. */
   bStride: number;
   /** Scan backwards in time (the causal backward). */
   reverse: boolean;
