@@ -59,7 +59,7 @@ const layers = Object.keys(FORBIDDEN).map((layer) => ({
 }));
 
 export default [
-  { ignores: ['node_modules/', '**/node_modules/', 'dist/', 'test-results/', 'bench-results/', '.vite/'] },
+  { ignores: ['node_modules/', '**/node_modules/', 'dist/', 'test-results/', 'bench-results/', '.vite/', '.ab-base/', '.scratch/'] },
   {
     files: ['**/*.{ts,tsx,mts,cts}'],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 'latest', sourceType: 'module' },

@@ -3,8 +3,8 @@
 // machine). Prints each shape's median old/new time ratio and whether the bits agree.
 //   node --import tsx --import ./scripts/wgsl-register.mjs scripts/matmul-ab.ts [iterations 3] [rounds 7]
 // Old: matmul_register (scalar loads, 4x4 blocks) by default; with MATMUL_AB_BASE=<git ref> (e.g.
-// main) the plan and kernels of that commit, extracted into .ab-base/<ref>/ (git-ignored there by
-// .git/info/exclude or not at all: delete it after) and imported next to the current ones.
+// main) the plan and kernels of that commit, extracted into .ab-base/<ref>/ (git- and
+// lint-ignored; delete it after) and imported next to the current ones.
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { shapeName, trainStepMatmuls } from '../src/bench/model.ts';
