@@ -15,6 +15,7 @@ import {
   type LinearAttentionVariant,
   type MomentumPath,
 } from '../../src/engine/kernels/linearAttention.ts';
+import { phiFeatures } from '../../src/engine/kernels/linear/scan.ts';
 import { linearAttention, momentumAttention } from '../../src/engine/ops/linearAttention.ts';
 import { Tape, empty, fromArray, variable } from '../../src/engine/tensor.ts';
 import { checkDirectional, expectClose, randn, toF64, useGpu } from '../helpers.ts';
@@ -252,6 +253,31 @@ describe('differentiable ops', () => {
     tape.dispose();
     for (const x of [q, k, v]) x!.dispose();
   });
+});
+
+describe('phi(x) = elu(x) + 1 rows (the row variant reads phi(q), phi(k) precomputed)', () => {
+  const gpu = useGpu();
+  // Sizes a multiple of 4 and not; values around 0 on both sides, where phi switches branch.
+  for (const size of [1028, 37]) {
+    it(`phi_map${size % 4 === 0 ? ' and phi_map_vec4 (the same bits)' : ''} on ${size} values`, async () => {
+      const xs = randn(size, 91 + size).map((v) => 2 * v);
+      xs[0] = 0;
+      const x = fromArray(gpu(), xs, [size], 'x');
+      const want = Array.from(xs, (t) => (t > 0 ? t + 1 : Math.exp(t)));
+      const scalar = phiFeatures(gpu(), x, 'phi', false);
+      const got = await scalar.read();
+      expectClose(got, Float64Array.from(want), { atol: 1e-6, rtol: 1e-6, label: 'phi_map' });
+      if (size % 4 === 0) {
+        const vec4 = phiFeatures(gpu(), x, 'phi4', true);
+        expect(Array.from(await vec4.read())).toEqual(Array.from(got));
+        vec4.dispose();
+      } else {
+        expect(() => phiFeatures(gpu(), x, 'phi4', true)).toThrow(/vec4 needs a size that is a multiple of 4; got 37/);
+      }
+      scalar.dispose();
+      x.dispose();
+    });
+  }
 });
 
 describe('recurrent state (12) for sampling', () => {

@@ -66,11 +66,17 @@ export function scanChunks(gpu: Gpu, plan: MomentumPlan, u: Uniforms, t: ScanTen
     .run({ hs: t.hs, zs: t.zs, ...masks }, u, [Math.ceil((dims.dim * dims.dimV + dims.dim) / WG1), bh]);
 }
 
-/** phi(x) = elu(x) + 1 elementwise into a new pooled tensor (the row variant's query and key rows). */
-export function phiFeatures(gpu: Gpu, x: Tensor, name: string): Tensor {
+/**
+ * phi(x) = elu(x) + 1 elementwise into a new pooled tensor (the row variant's query and key rows):
+ * four values an invocation where the size is a multiple of 4 (phi_map_vec4, same bits), else
+ * one. `vec4` forces either (tests); true needs the size a multiple of 4.
+ */
+export function phiFeatures(gpu: Gpu, x: Tensor, name: string, vec4 = x.size % 4 === 0): Tensor {
+  if (vec4 && x.size % 4 !== 0) throw new Error(`phiFeatures: vec4 needs a size that is a multiple of 4; got ${x.size}`);
   const f = empty(gpu, x.shape, `linearAttention.${name}`); // [B, H, N, D]
+  const n = vec4 ? x.size / 4 : x.size;
   gpu
-    .kernel({ ...K.phiMap, constants: { WG1 } })
-    .run({ src: x, dst: f }, { ...ZERO_UNIFORMS, n: x.size }, gpu.grid(Math.ceil(x.size / WG1)));
+    .kernel({ ...(vec4 ? K.phiMapVec4 : K.phiMap), constants: { WG1 } })
+    .run({ src: x, dst: f }, { ...ZERO_UNIFORMS, n }, gpu.grid(Math.ceil(n / WG1)));
   return f;
 }
