@@ -46,7 +46,7 @@ fn rows_state4(stbase: u32, o: u32) -> Pair4 {
   let last = p.n_out - 1u;
   var va = vec4f(0.0);
   var vb = vec4f(0.0);
-  for (var x4 = 0u; x4 < (p.n_in + 3u) / 4u; x4++) {
+  for (var x4 = 0u; x4 < IN4; x4++) {
     if (TRANS) {
       let h0 = trans_col(stbase, o, x4);
       let h1 = trans_col(stbase, min(o + 1u, last), x4);
@@ -96,7 +96,7 @@ fn rows_main(wid: vec3u, nwg: vec3u, lid: u32) {
   let nb = seq_len(bh);
   let validA = iA < nb;
   let validB = iB < nb;
-  let nx4 = (p.n_in + 3u) / 4u;
+  let nx4 = IN4;
   for (var x4 = 0u; x4 < nx4; x4++) {
     qa[x4] = ld4q(gA * p.sq + 4u * x4, p.n_in - 4u * x4);
     qb[x4] = ld4q(gB * p.sq + 4u * x4, p.n_in - 4u * x4);
@@ -173,7 +173,8 @@ fn rows_main(wid: vec3u, nwg: vec3u, lid: u32) {
   // In-chunk keys of either row: offsets lo .. hi.
   let lo = select(0u, tA, REVERSE);
   let hi = select(tB, L - 1u, REVERSE);
-  for (var o = 0u; o < p.n_out; o += 4u) {
+  for (var o4 = 0u; o4 < OUT4; o4++) {
+    let o = 4u * o4;
     let v = rows_state4(stbase, o);
     var va = v.a * scale_a;
     var vb = v.b * scale_b;

@@ -63,8 +63,8 @@ fn attend_rows_dkv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let tA = iA - c0;
   let zbase = z_base(bh, c);
   let stbase = zbase * p.dv;
-  let nd4 = (p.d + 3u) / 4u;
-  let ne4 = (p.dv + 3u) / 4u;
+  let nd4 = OUT4;  // ceil(D / 4): n_out = D
+  let ne4 = IN4;   // ceil(Dv / 4): n_in = Dv
   for (var x4 = 0u; x4 < nd4; x4++) {
     ka[x4] = ld4w(gA * p.d + 4u * x4, p.d - 4u * x4);
     kb[x4] = ld4w(gB * p.d + 4u * x4, p.d - 4u * x4);

@@ -39,12 +39,20 @@ function masks(lengths: Tensor | null | undefined): Record<string, Tensor> {
 }
 
 /**
- * The row kernels' vec4 flags: a row is read as vec4 when its stride and the features read from it
- * are multiples of 4 (xq, xk: featuresIn; xv: featuresOut), the state when both head sizes are.
+ * The row kernels' vec4 constants: a row is read as vec4 when its stride and the features read
+ * from it are multiples of 4 (xq, xk: featuresIn; xv: featuresOut), the state when both head sizes
+ * are; IN4 and OUT4, the vec4s of a row on each side, fix the trip counts of the loops over them.
  */
 export function rowVec4(featuresIn: number, featuresOut: number, [sq, sk, sv]: readonly number[]) {
   const by4 = (...n: number[]) => (n.every((x) => x % 4 === 0) ? 1 : 0);
-  return { VQ: by4(sq!, featuresIn), VK: by4(sk!, featuresIn), VV: by4(sv!, featuresOut), VS: by4(featuresIn, featuresOut) };
+  return {
+    VQ: by4(sq!, featuresIn),
+    VK: by4(sk!, featuresIn),
+    VV: by4(sv!, featuresOut),
+    VS: by4(featuresIn, featuresOut),
+    IN4: Math.ceil(featuresIn / 4),
+    OUT4: Math.ceil(featuresOut / 4),
+  };
 }
 
 /**
