@@ -1,11 +1,12 @@
 // Times every 'swiftshader' matmul kernel that can run each shape, forced by `entry`, in one
 // process, the kernels alternating (7 rounds, median wall time of 5 products each), and says
 // whether each gives the bits of the first: the output head's three products (11 columns, K = 11),
-// an odd small shape and two of the bench step's vec4 shapes for comparison.
+// an odd small shape and two of the bench step's vec4 shapes for comparison; then the column sums
+// of the step's bias gradients, sum_rows against sum_rows_vec4 (planSumRows' vec4 forced).
 //   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json \
 //     node --import tsx --import ./scripts/wgsl-register.mjs scripts/matmul-entries.ts
 import { Gpu } from '../src/engine/gpu.ts';
-import { encodeMatmul, planMatmul, type MatmulEntry } from '../src/engine/kernels/matmul.ts';
+import { encodeMatmul, encodeSumRows, planMatmul, planSumRows, type MatmulEntry } from '../src/engine/kernels/matmul.ts';
 import { empty, fromArray } from '../src/engine/tensor.ts';
 
 const gpu = await Gpu.open();
@@ -52,5 +53,24 @@ for (const s of shapes) {
   });
   console.log(`${s.role} ${s.m}x${s.n}x${s.k}: ${cells.join(' | ')}`);
   for (const t of [a, b, ...runs.map((r) => r.c)]) t.dispose();
+}
+for (const cols of [192, 128, 64]) {
+  const rows = 1024;
+  const x = fromArray(gpu, fill(rows * cols), [rows * cols], 'x');
+  const runs = [false, true].map((vec4) => {
+    const out = empty(gpu, [cols], `out ${vec4}`);
+    const plan = planSumRows('matmul-entries', gpu, { rows, cols, vec4, variant: 'swiftshader' });
+    return { entry: plan.entry, out, run: () => encodeSumRows(gpu, plan, x, out) };
+  });
+  for (const r of runs) r.run();
+  const outs = await Promise.all(runs.map((r) => r.out.read()));
+  const times: number[][] = runs.map(() => []);
+  for (let round = 0; round < 7; round++) for (let i = 0; i < runs.length; i++) times[i]!.push(await wallMs(runs[i]!.run, 20));
+  const cells = runs.map((r, i) => {
+    const same = outs[i]!.every((v, j) => Object.is(v, outs[0]![j]));
+    return `${r.entry} ${times[i]!.sort((p, q) => p - q)[3]!.toFixed(3)}${same ? '' : ' BITS DIFFER'}`;
+  });
+  console.log(`column sums [${rows}, ${cols}]: ${cells.join(' | ')}`);
+  for (const t of [x, ...runs.map((r) => r.out)]) t.dispose();
 }
 process.exit(0);
