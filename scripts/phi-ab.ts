@@ -1,4 +1,4 @@
-// phi_map against phi_map_vec4 (phiFeatures forced each way) on the bench training step's q or k
+// phi_map read as floats against its vec4 build (phiFeatures forced each way) on the bench training step's q or k
 // ([8, 4, 128, 16]), one process, alternating: 11 rounds of 20 calls each, wall time.
 //   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json \
 //     node --import tsx --import ./scripts/wgsl-register.mjs scripts/phi-ab.ts
@@ -17,5 +17,5 @@ await ms(false); await ms(true);
 const r: number[] = []; const a: number[] = []; const b: number[] = [];
 for (let i = 0; i < 11; i++) { const o = await ms(false); const n = await ms(true); a.push(o); b.push(n); r.push(o / n); }
 const med = (x: number[]) => [...x].sort((p, q) => p - q)[5]!;
-console.log(`phi_map ${med(a).toFixed(3)} ms, phi_map_vec4 ${med(b).toFixed(3)} ms, old/new median ${med(r).toFixed(2)} [${[...r].sort((p, q) => p - q).map((v) => v.toFixed(2)).join(' ')}]`);
+console.log(`phi_map ${med(a).toFixed(3)} ms, phi_map.vec4 ${med(b).toFixed(3)} ms, old/new median ${med(r).toFixed(2)} [${[...r].sort((p, q) => p - q).map((v) => v.toFixed(2)).join(' ')}]`);
 process.exit(0);

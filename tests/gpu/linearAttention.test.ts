@@ -259,7 +259,7 @@ describe('phi(x) = elu(x) + 1 rows (the row variant reads phi(q), phi(k) precomp
   const gpu = useGpu();
   // Sizes a multiple of 4 and not; values around 0 on both sides, where phi switches branch.
   for (const size of [1028, 37]) {
-    it(`phi_map${size % 4 === 0 ? ' and phi_map_vec4 (the same bits)' : ''} on ${size} values`, async () => {
+    it(`phi_map${size % 4 === 0 ? ' and its vec4 build (the same bits)' : ''} on ${size} values`, async () => {
       const xs = randn(size, 91 + size).map((v) => 2 * v);
       xs[0] = 0;
       const x = fromArray(gpu(), xs, [size], 'x');

@@ -68,7 +68,7 @@ export function scanChunks(gpu: Gpu, plan: MomentumPlan, u: Uniforms, t: ScanTen
 
 /**
  * phi(x) = elu(x) + 1 elementwise into a new pooled tensor (the row variant's query and key rows):
- * four values an invocation where the size is a multiple of 4 (phi_map_vec4, same bits), else
+ * four values an invocation where the size is a multiple of 4 (the phi_map.vec4 build, same bits), else
  * one. `vec4` forces either (tests); true needs the size a multiple of 4.
  */
 export function phiFeatures(gpu: Gpu, x: Tensor, name: string, vec4 = x.size % 4 === 0): Tensor {

@@ -23,7 +23,6 @@ import lengthsFull from '../../../../shaders/linear_attention/lengths_full.wgsl?
 import lengthsMasked from '../../../../shaders/linear_attention/lengths_masked.wgsl?raw';
 import params from '../../../../shaders/linear_attention/params.wgsl?raw';
 import phiMap from '../../../../shaders/linear_attention/phi_map.wgsl?raw';
-import phiMapVec4 from '../../../../shaders/linear_attention/phi_map_vec4.wgsl?raw';
 import rows from '../../../../shaders/linear_attention/rows.wgsl?raw';
 import scan from '../../../../shaders/linear_attention/scan.wgsl?raw';
 import step from '../../../../shaders/linear_attention/step.wgsl?raw';
@@ -71,8 +70,8 @@ export const LINEAR_KERNELS = {
   // (attend_tiled's, rows_main) that masks the others' padding rows, so it takes lengths_full.
   attendTiledDq: kernel('attend_tiled_dq', 'attend_dq', lengthsFull, tiles, attend, attendTiled, attendTiledDq),
   attendRowsDq: kernel('attend_rows_dq', 'attend_rows_dq', lengthsFull, attend, rows, attendRows, attendRowsDq),
-  phiMap: kernel('phi_map', 'phi_map', phiMap),
-  phiMapVec4: kernel('phi_map_vec4', 'phi_map_vec4', phiMapVec4),
+  phiMap: kernel('phi_map', 'phi_map', 'alias V = f32;\nfn phi_v(x: V) -> V { return phi(x); }', phiMap),
+  phiMapVec4: kernel('phi_map.vec4', 'phi_map', 'alias V = vec4f;\nfn phi_v(x: V) -> V { return V(phi(x.x), phi(x.y), phi(x.z), phi(x.w)); }', phiMap),
   step: kernel('step', 'step', step),
   stepRows: kernel('step_rows', 'step_rows', stepRows),
 } as const;
