@@ -24,9 +24,10 @@ override VS: bool = false;
 
 // The vec4s of a row on each side, ceil(n_in / 4) and ceil(n_out / 4), as pipeline constants (the
 // host's rowVec4 sets them; a pipeline per pair of head sizes): the loops over a row's vec4s then
-// have constant trip counts, so the compiler can unroll them and keep the private rows (qa, ka, ..)
-// in registers instead of indexing memory. On SwiftShader, D = Dv = 16, the causal forward +
-// backward at N 1024 got 1.20x (linear) and 1.15x (momentum) faster (README "Benchmarks").
+// have constant trip counts. On SwiftShader, D = Dv = 16, the causal forward + backward at N 1024
+// got 1.20x (linear) and 1.15x (momentum) faster (README "Benchmarks"). Why is not established:
+// not by keeping the private rows in registers, since a LayerNorm row held in a private array
+// with a constant length was slower than no array at all.
 override IN4: u32 = 1u;
 override OUT4: u32 = 1u;
 

@@ -3,7 +3,7 @@
 import type { Gpu } from '../../gpu.ts';
 import { empty, type Tensor } from '../../tensor.ts';
 import { MATMUL } from '../../variants.ts';
-import { type MatmulLaunch, type MatmulPlan, type MatmulVariant, type SumRowsPlan } from './plan.ts';
+import { type MatmulLaunch, type MatmulPlan, type MatmulVariant, type SumRowsKernel, type SumRowsPlan } from './plan.ts';
 import { MATMUL_KERNELS, type MatmulKernel } from './shaders.ts';
 
 export interface MatmulTensors {
@@ -65,7 +65,7 @@ function sumPass(
   x: Tensor,
   out: Tensor,
   u: { rows: number; cols: number; rowChunk: number; accumulate: boolean; bias: Tensor | null; biasCols: number },
-  plan: Pick<SumRowsPlan, 'entry' | 'workgroup'>,
+  plan: SumRowsKernel,
   grid: [number, number, number],
 ): void {
   gpu.kernel({ ...MATMUL_KERNELS[plan.entry], constants: { SWG: plan.workgroup } }).run(

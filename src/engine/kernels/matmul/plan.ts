@@ -100,6 +100,9 @@ export interface SumRowsPlan {
 
 export type SumRowsEntry = 'sum_rows' | 'sum_rows_vec4';
 
+/** The column-sum kernel of a plan and its workgroup size. */
+export type SumRowsKernel = Pick<SumRowsPlan, 'entry' | 'workgroup'>;
+
 export interface SumRowsShape {
   rows: number;
   cols: number;
@@ -184,14 +187,14 @@ function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number,
 }
 
 /** Which column-sum kernel and workgroup: vec4 where asked (or by default) and cols allow it. */
-function sumEntry(what: string, variant: MatmulVariant, cols: number, vec4?: boolean): { entry: SumRowsEntry; workgroup: number } {
+function sumEntry(what: string, variant: MatmulVariant, cols: number, vec4?: boolean): SumRowsKernel {
   const v = MATMUL[variant];
   if (vec4 && cols % 4 !== 0) fail(what, `vec4 column sums need cols a multiple of 4; got ${cols}`);
   if (vec4 ?? (v.vec4ColumnSums && cols % 4 === 0)) return { entry: 'sum_rows_vec4', workgroup: v.vec4SumWorkgroup };
   return { entry: 'sum_rows', workgroup: v.sumWorkgroup };
 }
 
-function sumGrid(gpu: Gpu, e: { entry: SumRowsEntry; workgroup: number }, cols: number, rows: number, rowChunk: number): [number, number, number] {
+function sumGrid(gpu: Gpu, e: SumRowsKernel, cols: number, rows: number, rowChunk: number): [number, number, number] {
   const invocations = e.entry === 'sum_rows_vec4' ? cols / 4 : cols;
   const [x, y] = gpu.grid(Math.ceil(invocations / e.workgroup));
   return [x, y, Math.ceil(rows / rowChunk)];
