@@ -13,21 +13,6 @@ var<private> pb: array<f32, MAX_CHUNK>;        // (0 for keys the row does not s
 var<private> coef_a: f32;                      // gamma alpha_t: the momentum state's share
 var<private> coef_b: f32;
 
-// gamma alpha_t of token i at offset t of a chunk of L (0 without causal momentum).
-fn row_coef_of(t: u32, L: u32) -> f32 {
-  if (MOMENTUM && CAUSAL) { return p.gamma * (p.beta * weight_any(select(t, L - 1u - t, REVERSE))); }
-  return 0.0;
-}
-
-// Non-causal dk, dv: gamma W(N - 1 - i) (1 otherwise).
-fn row_scale_of(bh: u32, i: u32) -> f32 {
-  if (NC_SCALE && MOMENTUM && !CAUSAL) {
-    let nb = seq_len(bh);
-    return p.gamma * weight_any(nb - 1u - min(i, nb - 1u));
-  }
-  return 1.0;
-}
-
 // State entries at .. at + 3 as rows iA (a) and iB (b) see them: S - gamma alpha_t m.
 fn state_ab(at: u32, n: u32) -> Pair4 {
   let e = ld4s(at, n);

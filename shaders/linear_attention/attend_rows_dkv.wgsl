@@ -36,14 +36,6 @@ fn rstate_ab(at: u32, n: u32, ca: f32, cb: f32) -> Pair4 {
   return Pair4(e.a, e.a);
 }
 
-fn scale_of(bh: u32, i: u32) -> f32 {
-  if (NC_SCALE && MOMENTUM && !CAUSAL) {
-    let nb = seq_len(bh);
-    return p.gamma * weight_any(nb - 1u - min(i, nb - 1u));
-  }
-  return 1.0;
-}
-
 @compute @workgroup_size(WG1)
 fn attend_rows_dkv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
@@ -78,11 +70,11 @@ fn attend_rows_dkv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   var coefA = 0.0;
   var coefB = 0.0;
   if (MOMENTUM && CAUSAL) {
-    coefA = p.gamma * (p.beta * weight_any(L - 1u - tA));
-    coefB = p.gamma * (p.beta * weight_any(L - 1u - (iB - c0)));
+    coefA = row_coef_of(tA, L);
+    coefB = row_coef_of(iB - c0, L);
   }
-  let scaleA = scale_of(bh, iA);
-  let scaleB = scale_of(bh, iB);
+  let scaleA = row_scale_of(bh, iA);
+  let scaleB = row_scale_of(bh, iB);
   if (CAUSAL) {
     // Later keys by increasing lag from iA; iB sees key lag - dd, its weight the step before.
     var w = 1.0;

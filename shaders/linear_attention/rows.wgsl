@@ -93,6 +93,21 @@ fn weight_any(d: u32) -> f32 {
   return weight_closed(p.beta, d);
 }
 
+// gamma alpha_t of token i at offset t of a chunk of L (0 without causal momentum).
+fn row_coef_of(t: u32, L: u32) -> f32 {
+  if (MOMENTUM && CAUSAL) { return p.gamma * (p.beta * weight_any(select(t, L - 1u - t, REVERSE))); }
+  return 0.0;
+}
+
+// Non-causal dk, dv: gamma W(N - 1 - i) (1 otherwise).
+fn row_scale_of(bh: u32, i: u32) -> f32 {
+  if (NC_SCALE && MOMENTUM && !CAUSAL) {
+    let nb = seq_len(bh);
+    return p.gamma * weight_any(nb - 1u - min(i, nb - 1u));
+  }
+  return 1.0;
+}
+
 // Each thread of the row kernels owns two neighbouring tokens of one chunk (2k, 2k + 1; the second
 // repeats the first past the end of the sequence, and writes the same values), so every state
 // entry and every in-chunk row it loads serves both.
