@@ -11,10 +11,12 @@ import {
   momentumAttentionForward,
   momentumChunk,
   momentumSavedShapes,
+  planMomentum,
   type AttentionDims,
   type LinearAttentionVariant,
   type MomentumPath,
 } from '../../src/engine/kernels/linearAttention.ts';
+import type { RowBody } from '../../src/engine/kernels/linear/plan.ts';
 import { phiFeatures } from '../../src/engine/kernels/linear/scan.ts';
 import { linearAttention, momentumAttention } from '../../src/engine/ops/linearAttention.ts';
 import { Tape, empty, fromArray, variable } from '../../src/engine/tensor.ts';
@@ -28,6 +30,8 @@ interface Case {
   variant: LinearAttentionVariant;
   chunk?: number;
   path?: MomentumPath;
+  /** The row kernels' body (swiftshader variant); default 'quads'. */
+  rows?: RowBody;
 }
 
 interface Inputs {
@@ -60,7 +64,7 @@ interface GpuResult {
 /** The primitives' forward (and backward when dout is given) on uploaded inputs; all read back. */
 async function runGpu(gpu: Gpu, c: Case, x: { q: Float32Array; k: Float32Array; v: Float32Array }, dout?: Float32Array) {
   const { batch: b, heads: h, seq: n, dim: d, dimV: e } = c.dims;
-  const cfg = { causal: c.causal, beta: c.beta, gamma: c.gamma, chunk: c.chunk, variant: c.variant, path: c.path };
+  const cfg = { causal: c.causal, beta: c.beta, gamma: c.gamma, chunk: c.chunk, variant: c.variant, path: c.path, rows: c.rows };
   const momentum = (c.path ?? (c.beta === 0 && c.gamma === 1 ? 'linear' : 'momentum')) === 'momentum';
   const shapes = momentumSavedShapes(c.dims, c.chunk ?? momentumChunk(gpu, c.variant), momentum);
   const q = fromArray(gpu, x.q, [b, h, n, d], 'test.q');
@@ -111,7 +115,7 @@ function close(label: string, actual: ArrayLike<number>, expected: ArrayLike<num
 
 function describeCase(c: Case): string {
   const { batch: b, heads: h, seq: n, dim: d, dimV: e } = c.dims;
-  const extra = [c.chunk ? `C=${c.chunk}` : '', c.path ? `${c.path} path` : ''].filter(Boolean).join(', ');
+  const extra = [c.chunk ? `C=${c.chunk}` : '', c.path ? `${c.path} path` : '', c.rows ? `${c.rows} body` : ''].filter(Boolean).join(', ');
   return `${c.variant}: B=${b} H=${h} N=${n} D=${d} Dv=${e}, ${c.causal ? 'causal' : 'non-causal'}, beta ${c.beta}, gamma ${c.gamma}${extra ? `, ${extra}` : ''}`;
 }
 
@@ -198,6 +202,54 @@ describe('momentum attention on the GPU vs the CPU references', () => {
     it(describeCase(forced), async () => {
       await checkCase(gpu(), forced, 400, false);
     });
+  }
+
+  // The row kernels' other body, forced: a thread per two tokens (attend_rows.wgsl, dk and dv in
+  // one pass); the cases above run the default, a thread per row quad (attend_quads.wgsl).
+  const pairs = (c: Omit<Case, 'variant' | 'rows'>): Case => ({ ...c, variant: 'swiftshader', rows: 'pairs' });
+  const pairCases: [Case, boolean][] = [
+    ...SHAPES.flatMap(({ dims: d, directional, nonCausal }) =>
+      [true, ...(nonCausal ? [false] : [])].map((causal): [Case, boolean] => [pairs({ dims: d, causal, beta: 0.6, gamma: 0.9 }), directional]),
+    ),
+    [pairs({ dims: dims(1, 2, 45, 6, 5), causal: true, beta: 0, gamma: 1 }), false],
+    [pairs({ dims: dims(1, 2, 45, 6, 5), causal: true, beta: 0.9, gamma: 1.7 }), true],
+    [pairs({ dims: dims(1, 1, 150, 5, 7), causal: true, beta: 0.9, gamma: 0.8, chunk: 64 }), false],
+    [pairs({ dims: dims(2, 2, 37, 8, 12), causal: true, beta: 0.7, gamma: 1.3 }), false],
+    [pairs({ dims: dims(2, 2, 37, 8, 12), causal: false, beta: 0.7, gamma: 1.3 }), false],
+  ];
+  pairCases.forEach(([c, directional], i) => {
+    it(describeCase(c), async () => await checkCase(gpu(), c, 600 + i, directional));
+  });
+
+  // dk or dv alone (the pairs body then runs attend_rows_dk or attend_rows_dv, not dkv).
+  for (const rows of ['pairs', 'quads'] as const) {
+    for (const causal of [true, false]) {
+      const c: Case = { dims: dims(2, 2, 29, 6, 5), causal, beta: 0.7, gamma: 1.3, variant: 'swiftshader', rows };
+      it(`one gradient at a time: ${describeCase(c)}`, async () => {
+        const g = gpu();
+        const x = inputs(c.dims, 700);
+        const { batch: b, heads: h, seq: n, dim: d, dimV: e } = c.dims;
+        const cfg = { causal, beta: c.beta, gamma: c.gamma, variant: c.variant, rows };
+        const shapes = momentumSavedShapes(c.dims, momentumChunk(g, c.variant), true);
+        const q = fromArray(g, x.q, [b, h, n, d], 'q');
+        const k = fromArray(g, x.k, [b, h, n, d], 'k');
+        const v = fromArray(g, x.v, [b, h, n, e], 'v');
+        const dout = fromArray(g, x.dout, [b, h, n, e], 'dout');
+        const out = empty(g, [b, h, n, e], 'out');
+        const saved = { states: empty(g, shapes.states, 'states'), z: empty(g, shapes.z, 'z'), den: empty(g, shapes.den, 'den') };
+        momentumAttentionForward(g, { q, k, v, out, ...saved, dims: c.dims, ...cfg });
+        const dk = empty(g, [b, h, n, d], 'dk');
+        const dv = empty(g, [b, h, n, e], 'dv');
+        momentumAttentionBackward(g, { q, k, v, out, dout, dq: null, dk, dv: null, ...saved, dims: c.dims, ...cfg });
+        const dkAlone = await dk.read();
+        momentumAttentionBackward(g, { q, k, v, out, dout, dq: null, dk: null, dv, ...saved, dims: c.dims, ...cfg });
+        const dvAlone = await dv.read();
+        const ref = momentumClosedBackwardCpu({ dims: c.dims, causal, beta: c.beta, gamma: c.gamma, q: toF64(x.q), k: toF64(x.k), v: toF64(x.v), dout: toF64(x.dout) });
+        close('dk alone', dkAlone, ref.dk);
+        close('dv alone', dvAlone, ref.dv);
+        for (const t of [q, k, v, dout, out, dk, dv, saved.states, saved.z, saved.den]) t.dispose();
+      });
+    }
   }
 
   it('the default chunk and variant follow the device', () => {
@@ -367,6 +419,15 @@ describe('momentum attention rejects bad input before allocating anything', () =
     ['unknown variant', { variant: 'cuda' }, /unknown variant 'cuda'/],
     ['linear path with momentum', { path: 'linear' }, /linear path is momentum attention at beta = 0, gamma = 1/],
   ];
+  it('planMomentum: the row body is checked, and only the swiftshader variant has one', () => {
+    const d = dims(1, 2, 9, 3, 4);
+    const cfg = { causal: true, beta: 0.5, gamma: 1 };
+    expect(() => planMomentum('t', gpu(), d, { ...cfg, variant: 'swiftshader', rows: 'octs' as never })).toThrow(/rows must be 'pairs' or 'quads'; got octs/);
+    expect(() => planMomentum('t', gpu(), d, { ...cfg, variant: 'gpu', rows: 'pairs' })).toThrow(/the gpu variant has none/);
+    expect(planMomentum('t', gpu(), d, { ...cfg, variant: 'swiftshader' }).rows).toBe('quads');
+    expect(planMomentum('t', gpu(), d, { ...cfg, variant: 'swiftshader', rows: 'pairs' }).rows).toBe('pairs');
+    expect(planMomentum('t', gpu(), d, { ...cfg, variant: 'gpu' }).rows).toBeNull();
+  });
   for (const [name, override, msg] of bad) {
     it(`momentumAttention: ${name}`, () => {
       const tape = new Tape(gpu());

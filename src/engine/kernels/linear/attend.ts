@@ -14,6 +14,8 @@ import type { Uniforms } from './uniforms.ts';
 interface Pass {
   tiled: LinearKernel;
   rows: LinearKernel;
+  /** The same entry on the row-quad body (attend_quads.wgsl). */
+  quads: LinearKernel;
   bindings: Record<string, Tensor>;
   /** The state read is a reverse scan's (dk, dv). */
   reverse: boolean;
@@ -91,12 +93,14 @@ function attend(gpu: Gpu, plan: MomentumPlan, u: Uniforms, pass: Pass): void {
   const [sq, sk, sv] = pass.strides;
   const uniforms = { ...u, n_in: pass.featuresIn, n_out: pass.featuresOut, sq, sk, sv };
   if (!plan.tiled) {
-    // The row kernels read (S, m) pairs through a vec2 view of the same buffer, and rows through
-    // vec4 views where rowVec4 allows; a thread owns two tokens.
+    // The row kernels read the state and rows through vec4 views where rowVec4 allows; a thread
+    // owns two tokens (the pairs body) or four (the quads body).
     const { xq, xk, xv, st, ...rest } = pass.bindings;
+    const quads = plan.rows === 'quads';
+    const threads = bh * Math.ceil(dims.seq / (quads ? 4 : 2));
     gpu
-      .kernel({ ...pass.rows, constants: { WG1, ...flags, ...rowVec4(pass.featuresIn, pass.featuresOut, pass.strides) } })
-      .run({ ...rest, ...vec4Views({ xq, xk, xv, st }) }, uniforms, gpu.grid(Math.ceil((bh * Math.ceil(dims.seq / 2)) / WG1)));
+      .kernel({ ...(quads ? pass.quads : pass.rows), constants: { WG1, ...flags, ...rowVec4(pass.featuresIn, pass.featuresOut, pass.strides) } })
+      .run({ ...rest, ...vec4Views({ xq, xk, xv, st }) }, uniforms, gpu.grid(Math.ceil(threads / WG1)));
     return;
   }
   const cols = colsFor(pass.featuresOut);
@@ -116,6 +120,7 @@ export function attendForward(
   attend(gpu, plan, u, {
     tiled: k.attendTiledForward,
     rows: k.attendRowsForward,
+    quads: k.attendQuadsForward,
     bindings: { xq: t.q, xk: t.k, xv: t.v, st: t.states, zc: t.z, out: t.out, den: t.den, ...masks(t.lengths) },
     reverse: false,
     statePairs: stateFloats(plan.momentum),
@@ -137,6 +142,7 @@ export function attendDq(
   attend(gpu, plan, u, {
     tiled: K.attendTiledDq,
     rows: K.attendRowsDq,
+    quads: K.attendQuadsDq,
     bindings: { xq: t.gr, xk: t.v, xv: t.phiK, st: t.states, zc: t.z, xd: t.q, out: t.dq },
     reverse: false,
     statePairs: stateFloats(plan.momentum),
@@ -168,6 +174,7 @@ export function attendDk(
   attend(gpu, plan, u, {
     tiled: k.attendTiledDk,
     rows: k.attendRowsDk,
+    quads: k.attendQuadsDk,
     bindings: { xq: t.v, xk: t.gr, xv: t.phiQ, st: rev.states, zc: rev.z, xd: t.k, out: t.dk, ...masks(t.lengths) },
     reverse: true,
     statePairs: stateFloats(rev.momentum),
@@ -191,6 +198,7 @@ export function attendDv(
   attend(gpu, plan, u, {
     tiled: k.attendTiledDv,
     rows: k.attendRowsDv,
+    quads: k.attendQuadsDv,
     bindings: { xq: t.phiK, xk: t.phiQ, xv: t.gr, st: rev.states, zc: rev.z, out: t.dv, ...masks(t.lengths) },
     reverse: true,
     statePairs: stateFloats(rev.momentum),
@@ -202,8 +210,8 @@ export function attendDv(
 }
 
 /**
- * dk and dv in one pass (row variant only): the reverse state is read, and combined, once per
- * two key tokens for both.
+ * dk and dv in one pass (the row variant's pairs body only): the reverse state is read, and
+ * combined, once per two key tokens for both.
  */
 export function attendDkDvRows(
   gpu: Gpu,

@@ -100,7 +100,7 @@ export function encodeMomentumBackward(gpu: Gpu, plan: MomentumPlan, t: Backward
       weighted: true,
       momentum,
     });
-    if (!plan.tiled && dk && dv) {
+    if (plan.rows === 'pairs' && dk && dv) {
       attendDkDvRows(gpu, plan, u, rev, { v: t.v, gr, phiQ: f.phiQ, phiK: f.phiK, k: t.k, dk, dv, lengths });
     } else {
       if (dk) attendDk(gpu, plan, u, rev, { v: t.v, gr, phiQ: f.phiQ, k: t.k, dk, lengths });

@@ -29,7 +29,16 @@ export interface MomentumConfig {
   variant?: LinearAttentionVariant;
   /** Key-padding lengths are given (the masked builds of the kernels); default false. */
   masked?: boolean;
+  /** The row kernels' body ('swiftshader' variant); defaults to 'quads'; tests force each. */
+  rows?: RowBody;
 }
+
+/**
+ * The row attend kernels' two bodies ('swiftshader' variant): a thread per two tokens
+ * (attend_rows.wgsl, with dk and dv in one pass, attend_rows_dkv.wgsl) or a thread per four, its
+ * sums as 4 x 4 matrix products (attend_quads.wgsl).
+ */
+export type RowBody = 'pairs' | 'quads';
 
 /** What the forward saves for the backward (explicit outputs, see momentumSavedShapes). */
 export interface MomentumSaved {
@@ -60,6 +69,8 @@ export interface MomentumPlan {
   tiled: boolean;
   /** Key-padding lengths mask the batch: example b runs to lengths[b] (the kernels' masked builds). */
   masked: boolean;
+  /** The row kernels' body; null for the tiled kernels. */
+  rows: RowBody | null;
 }
 
 /** Side of the square thread tile (T in the WGSL). */
@@ -176,6 +187,11 @@ export function planMomentum(what: string, gpu: Gpu, dims: AttentionDims, cfg: M
     fail(what, `seq ${dims.seq} needs ${chunks * Math.max(blocks, tiles)} workgroups in one dimension; the limit is ${max}`);
   }
   const momentum = path === 'momentum';
+  if (cfg.rows !== undefined) {
+    if (cfg.rows !== 'pairs' && cfg.rows !== 'quads') fail(what, `rows must be 'pairs' or 'quads'; got ${String(cfg.rows)}`);
+    if (tiled) fail(what, `rows picks a body of the swiftshader variant's row kernels; the ${variant} variant has none`);
+  }
+  const rows: RowBody | null = tiled ? null : (cfg.rows ?? 'quads');
   return {
     dims,
     causal: cfg.causal,
@@ -187,5 +203,6 @@ export function planMomentum(what: string, gpu: Gpu, dims: AttentionDims, cfg: M
     variant,
     tiled,
     masked: cfg.masked ?? false,
+    rows,
   };
 }

@@ -6,6 +6,7 @@
 // binding) and LINEAR_MASKED's (lengths_masked.wgsl binds `lengths`), separate pipelines, so the
 // unmasked path (the causal decoder's) binds and reads nothing more than before.
 import attend from '../../../../shaders/linear_attention/attend.wgsl?raw';
+import attendQuads from '../../../../shaders/linear_attention/attend_quads.wgsl?raw';
 import attendRows from '../../../../shaders/linear_attention/attend_rows.wgsl?raw';
 import attendRowsDk from '../../../../shaders/linear_attention/attend_rows_dk.wgsl?raw';
 import attendRowsDkv from '../../../../shaders/linear_attention/attend_rows_dkv.wgsl?raw';
@@ -57,6 +58,10 @@ function lengthKernels(build: 'full' | 'masked', lengths: string) {
     attendRowsDk: k('attend_rows_dk', 'attend_rows_dk', attend, rows, attendRows, attendRowsDk),
     attendRowsDv: k('attend_rows_dv', 'attend_rows_dv', attend, rows, attendRows, attendRowsDv),
     attendRowsDkv: k('attend_rows_dkv', 'attend_rows_dkv', attend, rows, attendRowsDkv),
+    // The same entry files on the row-quad body (attend_quads.wgsl).
+    attendQuadsForward: k('attend_quads_forward', 'attend_rows_forward', attend, rows, attendQuads, attendRowsForward),
+    attendQuadsDk: k('attend_quads_dk', 'attend_rows_dk', attend, rows, attendQuads, attendRowsDk),
+    attendQuadsDv: k('attend_quads_dv', 'attend_rows_dv', attend, rows, attendQuads, attendRowsDv),
     // g|r rows (0 on padding rows).
     bwdPrep: k('bwd_prep', 'bwd_prep', bwdPrep),
   };
@@ -70,6 +75,7 @@ export const LINEAR_KERNELS = {
   // (attend_tiled's, rows_main) that masks the others' padding rows, so it takes lengths_full.
   attendTiledDq: kernel('attend_tiled_dq', 'attend_dq', lengthsFull, tiles, attend, attendTiled, attendTiledDq),
   attendRowsDq: kernel('attend_rows_dq', 'attend_rows_dq', lengthsFull, attend, rows, attendRows, attendRowsDq),
+  attendQuadsDq: kernel('attend_quads_dq', 'attend_rows_dq', lengthsFull, attend, rows, attendQuads, attendRowsDq),
   phiMap: kernel('phi_map', 'phi_map', 'alias V = f32;\nfn phi_v(x: V) -> V { return phi(x); }', phiMap),
   phiMapVec4: kernel('phi_map.vec4', 'phi_map', 'alias V = vec4f;\nfn phi_v(x: V) -> V { return V(phi(x.x), phi(x.y), phi(x.z), phi(x.w)); }', phiMap),
   step: kernel('step', 'step', step),
