@@ -1,5 +1,5 @@
-// shaders/linear_attention/attend_rows.wgsl: the body of the row attend kernels ('swiftshader'
-// variant). Each entry file (attend_rows_forward, _dq, _dk, _dv) declares MODE (0 forward, 1 dq,
+// shaders/linear_attention/attend_rows.wgsl: the pairs body of the row attend kernels
+// ('swiftshader' variant; the other is attend_quads.wgsl). Each entry file (attend_rows_forward, _dq, _dk, _dv) declares MODE (0 forward, 1 dq,
 // 2 dk, 3 dv), TRANS (contract the state's Dv index), its bindings, row_setup and row_out, and
 // its entry point calls rows_main (the end of this file).
 // Thread g owns rows iA, iB = iA + 1 of one chunk (row_pair) and does both in one pass: each

@@ -1,5 +1,6 @@
 // shaders/linear_attention/attend_rows_dq.wgsl: dq of linear and momentum attention, one thread
-// per two tokens ('swiftshader' variant); the same sums as attend_tiled_dq.wgsl. No length mask:
+// per two or four tokens ('swiftshader' variant; the row body, attend_rows.wgsl or
+// attend_quads.wgsl, decides); the same sums as attend_tiled_dq.wgsl. No length mask:
 // bwd_prep gives padding rows g = r = 0 (it is built with lengths_full.wgsl).
 const MODE: u32 = 1u;
 const TRANS: bool = true;

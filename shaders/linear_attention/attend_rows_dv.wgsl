@@ -1,5 +1,6 @@
 // shaders/linear_attention/attend_rows_dv.wgsl: dv of linear and momentum attention, one thread
-// per two key tokens ('swiftshader' variant), when dk is not wanted (else attend_rows_dkv.wgsl).
+// per two or four key tokens ('swiftshader' variant; the row body decides), when dk is not wanted
+// or the body is attend_quads.wgsl (else attend_rows_dkv.wgsl).
 const MODE: u32 = 3u;
 const TRANS: bool = false;
 

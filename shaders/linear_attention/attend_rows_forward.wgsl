@@ -1,5 +1,6 @@
 // shaders/linear_attention/attend_rows_forward.wgsl: the forward of linear and momentum
-// attention, one thread per two tokens ('swiftshader' variant).
+// attention on a row body ('swiftshader' variant): attend_rows.wgsl, a thread per two tokens, or
+// attend_quads.wgsl, a thread per four.
 const MODE: u32 = 0u;
 const TRANS: bool = false;
 

@@ -1,8 +1,8 @@
 // shaders/linear_attention/rows.wgsl: what the row kernels of the 'swiftshader' variant
-// (attend_rows_* and attend_rows_dkv) share.
+// (attend_rows_* on either body, and attend_rows_dkv) share.
 // The SwiftShader variant. SwiftShader runs invocations as CPU SIMD lanes and pays dearly for
 // barriers and workgroup memory, so these kernels use neither: one thread per state row (sums) or
-// per two tokens (attend), reading rows straight from storage as vec4s. phi(q), phi(k) come precomputed
+// per two or four tokens (attend), reading rows straight from storage as vec4s. phi(q), phi(k) come precomputed
 // (`phi_map`), since each key row is read by up to C queries. The weights W and beta^lag are
 // advanced by the same Horner step as the tables above, one lag at a time.
 const MAX_DIM: u32 = 128u;   // largest D or Dv of the row kernels
