@@ -204,20 +204,20 @@ describe('momentum attention on the GPU vs the CPU references', () => {
     });
   }
 
-  // The row kernels' other body, forced: a thread per two tokens (attend_rows.wgsl, dk and dv in
-  // one pass); the cases above run the default, a thread per row quad (attend_quads.wgsl).
-  const pairs = (c: Omit<Case, 'variant' | 'rows'>): Case => ({ ...c, variant: 'swiftshader', rows: 'pairs' });
-  const pairCases: [Case, boolean][] = [
+  // The row kernels' other body, forced: a thread per row quad (attend_quads.wgsl, dk and dv as two
+  // passes); the cases above run the default, a thread per two tokens (attend_rows.wgsl).
+  const forced = (c: Omit<Case, 'variant' | 'rows'>): Case => ({ ...c, variant: 'swiftshader', rows: 'quads' });
+  const bodyCases: [Case, boolean][] = [
     ...SHAPES.flatMap(({ dims: d, directional, nonCausal }) =>
-      [true, ...(nonCausal ? [false] : [])].map((causal): [Case, boolean] => [pairs({ dims: d, causal, beta: 0.6, gamma: 0.9 }), directional]),
+      [true, ...(nonCausal ? [false] : [])].map((causal): [Case, boolean] => [forced({ dims: d, causal, beta: 0.6, gamma: 0.9 }), directional]),
     ),
-    [pairs({ dims: dims(1, 2, 45, 6, 5), causal: true, beta: 0, gamma: 1 }), false],
-    [pairs({ dims: dims(1, 2, 45, 6, 5), causal: true, beta: 0.9, gamma: 1.7 }), true],
-    [pairs({ dims: dims(1, 1, 150, 5, 7), causal: true, beta: 0.9, gamma: 0.8, chunk: 64 }), false],
-    [pairs({ dims: dims(2, 2, 37, 8, 12), causal: true, beta: 0.7, gamma: 1.3 }), false],
-    [pairs({ dims: dims(2, 2, 37, 8, 12), causal: false, beta: 0.7, gamma: 1.3 }), false],
+    [forced({ dims: dims(1, 2, 45, 6, 5), causal: true, beta: 0, gamma: 1 }), false],
+    [forced({ dims: dims(1, 2, 45, 6, 5), causal: true, beta: 0.9, gamma: 1.7 }), true],
+    [forced({ dims: dims(1, 1, 150, 5, 7), causal: true, beta: 0.9, gamma: 0.8, chunk: 64 }), false],
+    [forced({ dims: dims(2, 2, 37, 8, 12), causal: true, beta: 0.7, gamma: 1.3 }), false],
+    [forced({ dims: dims(2, 2, 37, 8, 12), causal: false, beta: 0.7, gamma: 1.3 }), false],
   ];
-  pairCases.forEach(([c, directional], i) => {
+  bodyCases.forEach(([c, directional], i) => {
     it(describeCase(c), async () => await checkCase(gpu(), c, 600 + i, directional));
   });
 
@@ -424,8 +424,8 @@ describe('momentum attention rejects bad input before allocating anything', () =
     const cfg = { causal: true, beta: 0.5, gamma: 1 };
     expect(() => planMomentum('t', gpu(), d, { ...cfg, variant: 'swiftshader', rows: 'octs' as never })).toThrow(/rows must be 'pairs' or 'quads'; got octs/);
     expect(() => planMomentum('t', gpu(), d, { ...cfg, variant: 'gpu', rows: 'pairs' })).toThrow(/the gpu variant has none/);
-    expect(planMomentum('t', gpu(), d, { ...cfg, variant: 'swiftshader' }).rows).toBe('quads');
-    expect(planMomentum('t', gpu(), d, { ...cfg, variant: 'swiftshader', rows: 'pairs' }).rows).toBe('pairs');
+    expect(planMomentum('t', gpu(), d, { ...cfg, variant: 'swiftshader' }).rows).toBe('pairs');
+    expect(planMomentum('t', gpu(), d, { ...cfg, variant: 'swiftshader', rows: 'quads' }).rows).toBe('quads');
     expect(planMomentum('t', gpu(), d, { ...cfg, variant: 'gpu' }).rows).toBeNull();
   });
   for (const [name, override, msg] of bad) {

@@ -29,7 +29,11 @@ export interface MomentumConfig {
   variant?: LinearAttentionVariant;
   /** Key-padding lengths are given (the masked builds of the kernels); default false. */
   masked?: boolean;
-  /** The row kernels' body ('swiftshader' variant); defaults to 'quads'; tests force each. */
+  /**
+   * The row kernels' body ('swiftshader' variant); defaults to 'pairs': with 'quads' the playground
+   * drops to 11-16 frames/s for the first seconds after fifteen runs start (tests/e2e), so the
+   * faster body is opt-in; tests force each.
+   */
   rows?: RowBody;
 }
 
@@ -191,7 +195,7 @@ export function planMomentum(what: string, gpu: Gpu, dims: AttentionDims, cfg: M
     if (cfg.rows !== 'pairs' && cfg.rows !== 'quads') fail(what, `rows must be 'pairs' or 'quads'; got ${String(cfg.rows)}`);
     if (tiled) fail(what, `rows picks a body of the swiftshader variant's row kernels; the ${variant} variant has none`);
   }
-  const rows: RowBody | null = tiled ? null : (cfg.rows ?? 'quads');
+  const rows: RowBody | null = tiled ? null : (cfg.rows ?? 'pairs');
   return {
     dims,
     causal: cfg.causal,
