@@ -10,6 +10,7 @@
 // Copies and clears are not kernels and are not listed: stepMs minus the kernels' sum is them,
 // the host's recording time and the waits.
 import type { DispatchInfo, Gpu } from '../engine/gpu.ts';
+import type { Kernel } from '../engine/kernel.ts';
 
 export type ProfileMethod = 'timestamps' | 'alone';
 
@@ -69,7 +70,8 @@ interface Recorded {
   label: string;
   flops: number | null;
   bytes: number;
-  pipeline: GPUComputePipeline;
+  /** Its pipeline is built by the time the step has been synced. */
+  kernel: Kernel;
   bindGroup: GPUBindGroup;
   dynamicOffsets: readonly number[];
   workgroups: readonly [number, number, number];
@@ -87,7 +89,7 @@ async function record(gpu: Gpu, step: () => void): Promise<{ list: Recorded[]; s
   await gpu.sync();
   const submits0 = gpu.submitCount;
   gpu.observer = (d) => {
-    list.push({ label: d.label, flops: dispatchFlops(d), bytes: d.boundBytes, pipeline: d.pipeline, bindGroup: d.bindGroup, dynamicOffsets: d.dynamicOffsets, workgroups: d.workgroups });
+    list.push({ label: d.label, flops: dispatchFlops(d), bytes: d.boundBytes, kernel: d.kernel, bindGroup: d.bindGroup, dynamicOffsets: d.dynamicOffsets, workgroups: d.workgroups });
   };
   try {
     step();
@@ -126,6 +128,7 @@ async function timestampTimes(gpu: Gpu, step: () => void, count: number, reps: n
         gpu.observer = null;
       }
       gpu.flush();
+      await gpu.settled(); // the resolve below goes to the queue after the step's submission
       const n = labels.length;
       const enc = device.createCommandEncoder({ label: 'profile.resolve' });
       if (n > 0) {
@@ -172,7 +175,7 @@ async function timestampAloneTimes(gpu: Gpu, list: Recorded[]): Promise<Map<stri
         const pass = enc.beginComputePass({ label, timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } });
         for (let r = 0; r < TIMED_REPLAYS; r++) {
           for (const d of group) {
-            pass.setPipeline(d.pipeline);
+            pass.setPipeline(d.kernel.pipeline!);
             pass.setBindGroup(0, d.bindGroup, d.dynamicOffsets);
             pass.dispatchWorkgroups(...d.workgroups);
           }
@@ -215,7 +218,7 @@ async function aloneTimes(gpu: Gpu, list: Recorded[], reps: number): Promise<Map
     const pass = enc.beginComputePass({ label: 'profile.alone' });
     for (let r = 0; r < times; r++) {
       for (const d of group) {
-        pass.setPipeline(d.pipeline);
+        pass.setPipeline(d.kernel.pipeline!);
         pass.setBindGroup(0, d.bindGroup, d.dynamicOffsets);
         pass.dispatchWorkgroups(...d.workgroups);
       }

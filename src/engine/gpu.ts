@@ -31,7 +31,12 @@ export class BufferPool {
   /** Bytes of all buffers this pool created and still holds (in use or free). */
   allocatedBytes = 0;
 
-  constructor(private device: GPUDevice, private maxBuffer: number) {}
+  /** `destroy` frees a buffer (the Gpu's destroyBuffer, so held-back work that binds it runs first). */
+  constructor(
+    private device: GPUDevice,
+    private maxBuffer: number,
+    private destroy: (b: GPUBuffer) => void = (b) => b.destroy(),
+  ) {}
 
   acquire(bytes: number, label: string): GPUBuffer {
     const size = bucketBytes(Math.max(bytes, 4));
@@ -71,7 +76,7 @@ export class BufferPool {
     for (const list of this.free.values()) {
       for (const b of list) {
         this.allocatedBytes -= b.size;
-        b.destroy();
+        this.destroy(b);
       }
     }
     this.free.clear();
@@ -116,11 +121,23 @@ class UniformArena {
 
   /** Uploads what this submission used; queue order makes reuse by the next submission safe. */
   upload(queue: GPUQueue): void {
+    this.take()(queue);
+  }
+
+  /**
+   * What this submission used, copied, and the arena emptied for the next: the returned function
+   * uploads the copy. For a submission held back while kernels compile, whose upload comes later.
+   */
+  take(): (queue: GPUQueue) => void {
+    const parts: { buffer: GPUBuffer; bytes: Uint8Array }[] = [];
     for (const c of this.chunks) {
-      if (c.used > 0) queue.writeBuffer(c.buffer, 0, c.shadow, 0, c.used);
+      if (c.used > 0) parts.push({ buffer: c.buffer, bytes: c.shadow.slice(0, c.used) });
       c.used = 0;
     }
     this.current = 0;
+    return (queue) => {
+      for (const p of parts) queue.writeBuffer(p.buffer, 0, p.bytes);
+    };
   }
 }
 
@@ -134,7 +151,8 @@ export interface DispatchInfo {
   params: Record<string, unknown> | null;
   /** Bytes of the storage buffers bound: the most the dispatch can read or write. */
   boundBytes: number;
-  pipeline: GPUComputePipeline;
+  /** The kernel dispatched; its `pipeline` may still be compiling (it is built once `gpu.settled()` resolves). */
+  kernel: Kernel;
   bindGroup: GPUBindGroup;
   /** The bind group's dynamic offsets (the uniform's slot in the arena). */
   dynamicOffsets: readonly number[];
@@ -168,6 +186,16 @@ export class Gpu {
   private failure: Error | null = null;
   private destroyed = false;
   private kernels = new Map<string, Kernel>();
+  /**
+   * Work recorded while a kernel it dispatches is still compiling, in order (null when none is
+   * held): dispatches, copies, clears, writes, submissions and buffer frees, replayed as soon as
+   * every kernel in `waitingFor` is built. Callers never see it: reads and sync() wait for it.
+   */
+  private held: (() => void)[] | null = null;
+  private waitingFor = new Set<Kernel>();
+  private heldDone: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** Buffers freed while commands that use them were recorded and not yet submitted. */
+  private destroyAfterSubmit: GPUBuffer[] = [];
   /** Dispatches recorded since creation (benchmarks read it). */
   dispatchCount = 0;
   /** Bind groups created since creation (kernels cache them by the buffers bound). */
@@ -186,7 +214,9 @@ export class Gpu {
     const info = opened.adapter.info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
     const fixed = info?.subgroupMinSize !== undefined && info.subgroupMinSize === info.subgroupMaxSize;
     this.subgroupSize = opened.device.features.has('subgroups') && fixed ? info.subgroupMinSize! : null;
-    this.pool = new BufferPool(this.device, Math.min(this.limits.maxBufferSize, this.limits.maxStorageBufferBindingSize));
+    this.pool = new BufferPool(this.device, Math.min(this.limits.maxBufferSize, this.limits.maxStorageBufferBindingSize), (b) =>
+      this.destroyBuffer(b),
+    );
     this.arena = new UniformArena(this.device);
     this.device.addEventListener('uncapturederror', (ev) => {
       this.fail(new Error(`WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`));
@@ -214,17 +244,82 @@ export class Gpu {
     if (this.destroyed) throw new Error('This Gpu has been destroyed');
   }
 
-  /** A compiled kernel, built once per (label, entry point, constants) and cached: a label names one code. */
+  /**
+   * A kernel, built once per (label, entry point, constants) and cached: a label names one code.
+   * It compiles in the background; work that dispatches it is held back until it is built.
+   */
   kernel(spec: KernelSpec): Kernel {
     const key = `${spec.label}|${spec.entry}|${JSON.stringify(spec.constants ?? {})}`;
     let k = this.kernels.get(key);
     if (!k) {
       this.device.pushErrorScope('validation');
-      k = new Kernel(this, spec);
+      const made = new Kernel(this, spec);
       this.track(this.device.popErrorScope(), `compiling ${spec.label}:${spec.entry}`);
-      this.kernels.set(key, k);
+      made.compiled.then(
+        () => this.compiledOne(made),
+        (e: unknown) => {
+          this.fail(new Error(`WebGPU error while compiling ${made.label}: ${e instanceof Error ? e.message : String(e)}`));
+          this.compiledOne(made);
+        },
+      );
+      this.kernels.set(key, (k = made));
     }
     return k;
+  }
+
+  /** Resolves when no recorded work is held back for a kernel still compiling. */
+  settled(): Promise<void> {
+    return this.heldDone?.promise ?? Promise.resolve();
+  }
+
+  /** Kernels compiling now (the profiler and tests read it). */
+  get compiling(): number {
+    let n = 0;
+    for (const k of this.kernels.values()) if (!k.pipeline) n++;
+    return n;
+  }
+
+  /** Queues `op` behind held work, or runs it now when nothing is held. */
+  private inOrder(op: () => void): void {
+    if (this.held) this.held.push(op);
+    else op();
+  }
+
+  private hold(k: Kernel): void {
+    this.waitingFor.add(k);
+    if (this.held) return;
+    this.held = [];
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.heldDone = { promise, resolve };
+  }
+
+  /** A kernel finished compiling (or failed): replays the held work once nothing it needs is missing. */
+  private compiledOne(k: Kernel): void {
+    if (!this.waitingFor.delete(k) || this.waitingFor.size > 0 || !this.held) return;
+    const ops = this.held;
+    const done = this.heldDone!;
+    this.held = null;
+    this.heldDone = null;
+    try {
+      // A failed device refuses work: the held work is dropped, and the next read reports why.
+      if (!this.failure && !this.destroyed) for (const op of ops) op();
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+    } finally {
+      done.resolve();
+    }
+  }
+
+  /**
+   * Frees a buffer after every recorded use of it: WebGPU refuses a submission that uses a
+   * destroyed buffer, so with commands still unsubmitted it is destroyed right after their submit.
+   */
+  destroyBuffer(b: GPUBuffer): void {
+    this.inOrder(() => {
+      if (this.encoder) this.destroyAfterSubmit.push(b);
+      else b.destroy();
+    });
   }
 
   /** Follows an error scope's promise; an error fails the device for every later read. */
@@ -258,9 +353,13 @@ export class Gpu {
     return this.arena.alloc(bytes);
   }
 
-  /** Records one dispatch into the current command buffer. */
+  /**
+   * Records one dispatch into the current command buffer; while `kernel` compiles (or other work
+   * is held back for a kernel), the dispatch and all work after it wait, in order, and are
+   * recorded once the kernels are built.
+   */
   dispatch(
-    pipeline: GPUComputePipeline,
+    kernel: Kernel,
     bindGroup: GPUBindGroup,
     x: number,
     y = 1,
@@ -268,21 +367,38 @@ export class Gpu {
     dynamicOffsets: number[] = [],
     observed?: { params: Record<string, unknown> | null; boundBytes: number },
   ): void {
+    this.throwIfFailed();
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) {
-      throw new Error(`${pipeline.label}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
+      throw new Error(`${kernel.label}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
     }
     if (x === 0 || y === 0 || z === 0) return;
-    // Profiling hook: a dispatch given timestamp writes runs in a compute pass of its own.
-    const timestampWrites = this.observer?.({
-      label: pipeline.label,
-      workgroups: [x, y, z],
-      params: observed?.params ?? null,
-      boundBytes: observed?.boundBytes ?? 0,
-      pipeline,
-      bindGroup,
-      dynamicOffsets,
-    });
+    this.dispatchCount++;
+    // Profiling hook, told now, as the dispatch is recorded, even if it is encoded later: a
+    // dispatch given timestamp writes runs in a compute pass of its own.
+    const timestampWrites =
+      this.observer?.({
+        label: kernel.label,
+        workgroups: [x, y, z],
+        params: observed?.params ?? null,
+        boundBytes: observed?.boundBytes ?? 0,
+        kernel,
+        bindGroup,
+        dynamicOffsets,
+      }) ?? null;
+    if (!kernel.pipeline) this.hold(kernel);
+    this.inOrder(() => this.encodeDispatch(kernel.pipeline!, bindGroup, x, y, z, dynamicOffsets, timestampWrites));
+  }
+
+  private encodeDispatch(
+    pipeline: GPUComputePipeline,
+    bindGroup: GPUBindGroup,
+    x: number,
+    y: number,
+    z: number,
+    dynamicOffsets: number[],
+    timestampWrites: GPUComputePassTimestampWrites | null,
+  ): void {
     if (timestampWrites) {
       const enc = this.ensureEncoder();
       const timed = enc.beginComputePass({ label: pipeline.label, timestampWrites });
@@ -291,7 +407,6 @@ export class Gpu {
       timed.dispatchWorkgroups(x, y, z);
       timed.end();
       this.pendingDispatches++;
-      this.dispatchCount++;
       return;
     }
     const pass = this.ensurePass();
@@ -299,7 +414,6 @@ export class Gpu {
     pass.setBindGroup(0, bindGroup, dynamicOffsets);
     pass.dispatchWorkgroups(x, y, z);
     this.pendingDispatches++;
-    this.dispatchCount++;
   }
 
   /** Splits a 1-D workgroup count over x and y so neither exceeds the per-dimension limit. */
@@ -311,32 +425,51 @@ export class Gpu {
   }
 
   copy(src: BufferSlice, dst: BufferSlice, bytes: number): void {
-    const enc = this.ensureEncoder();
-    enc.copyBufferToBuffer(src.buffer, src.offset ?? 0, dst.buffer, dst.offset ?? 0, bytes);
+    this.throwIfFailed();
+    this.inOrder(() => this.ensureEncoder().copyBufferToBuffer(src.buffer, src.offset ?? 0, dst.buffer, dst.offset ?? 0, bytes));
   }
 
   clear(dst: BufferSlice, bytes: number): void {
-    const enc = this.ensureEncoder();
-    enc.clearBuffer(dst.buffer, dst.offset ?? 0, Math.ceil(bytes / 4) * 4);
+    this.throwIfFailed();
+    this.inOrder(() => this.ensureEncoder().clearBuffer(dst.buffer, dst.offset ?? 0, Math.ceil(bytes / 4) * 4));
   }
 
   /** Writes host data into a buffer, in order with everything recorded before it. */
   write(dst: GPUBuffer, data: ArrayBufferView, offset = 0): void {
     this.throwIfFailed();
+    if (this.held) {
+      // Held back: the caller may change `data` once this returns, so the write keeps a copy.
+      this.flush();
+      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+      this.held.push(() => this.device.queue.writeBuffer(dst, offset, bytes));
+      return;
+    }
     // queue.writeBuffer runs ahead of unsubmitted commands, so submit them first.
     if (this.encoder) this.flush();
     this.device.queue.writeBuffer(dst, offset, data.buffer, data.byteOffset, data.byteLength);
   }
 
-  /** Submits what has been recorded. Never waits for the GPU. */
+  /** Submits what has been recorded (once held-back work is recorded, if some is). Never waits for the GPU. */
   flush(): void {
+    if (this.held) {
+      // The uniform values of the dispatches recorded so far go with this submission.
+      const upload = this.arena.take();
+      this.held.push(() => this.submit(upload));
+      return;
+    }
+    if (!this.encoder) return;
+    this.submit((queue) => this.arena.upload(queue));
+  }
+
+  private submit(upload: (queue: GPUQueue) => void): void {
     if (!this.encoder) return;
     if (this.pass) this.pass.end();
     this.pass = null;
     const cmd = this.encoder.finish();
     this.encoder = null;
-    this.arena.upload(this.device.queue);
+    upload(this.device.queue);
     this.device.queue.submit([cmd]);
+    for (const b of this.destroyAfterSubmit.splice(0)) b.destroy();
     this.track(this.device.popErrorScope(), 'running kernels');
     this.track(this.device.popErrorScope(), 'allocating buffers');
     this.pendingDispatches = 0;
@@ -356,10 +489,13 @@ export class Gpu {
     });
     if (size > 0) this.copy(src, { buffer: staging }, size);
     this.flush();
-    const scopes = this.pendingScopes;
-    this.pendingScopes = [];
     return (async () => {
+      // Held-back work is submitted (and its error scopes opened) once its kernels are built.
+      await this.settled();
+      const scopes = this.pendingScopes;
+      this.pendingScopes = [];
       try {
+        if (this.failure) throw this.failure;
         await staging.mapAsync(MAP_READ_MODE);
         await Promise.all(scopes);
         this.throwIfFailed();
@@ -376,6 +512,7 @@ export class Gpu {
   /** Waits for all submitted work and surfaces any error it raised. */
   async sync(): Promise<void> {
     this.flush();
+    await this.settled();
     const scopes = this.pendingScopes;
     this.pendingScopes = [];
     await this.device.queue.onSubmittedWorkDone();
@@ -386,6 +523,10 @@ export class Gpu {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.held = null; // work held for compiling kernels is dropped with the device
+    this.heldDone?.resolve();
+    this.heldDone = null;
+    this.waitingFor.clear();
     this.pool.trim();
     this.device.destroy();
     void this.keepAlive;

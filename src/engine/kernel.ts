@@ -80,7 +80,15 @@ function isBindable(b: Binding): b is Bindable {
 
 export class Kernel {
   readonly label: string;
-  readonly pipeline: GPUComputePipeline;
+  /**
+   * The compiled pipeline; null while it compiles. Pipelines are built with
+   * createComputePipelineAsync, so a browser compiles them off the thread that draws the page
+   * (a synchronous build of the row attention kernels held Chromium's frames for 1-10 s); the
+   * Gpu holds back work that dispatches a kernel until it is compiled (see Gpu.dispatch).
+   */
+  pipeline: GPUComputePipeline | null = null;
+  /** Settles when the pipeline is built: resolves, or rejects with the compiler's message. */
+  readonly compiled: Promise<GPUComputePipeline>;
   private layout: GPUBindGroupLayout;
   private resources: { name: string; binding: number; uniform: boolean }[];
   private uniformView: StructuredView | null = null;
@@ -116,11 +124,13 @@ export class Kernel {
       this.uniformFields = Object.keys((def.typeDefinition as { fields?: object }).fields ?? {});
     }
     const module = shaderModule(gpu.device, code, spec.label);
-    this.pipeline = gpu.device.createComputePipeline({
-      label: this.label,
-      layout: gpu.device.createPipelineLayout({ bindGroupLayouts: [this.layout], label: this.label }),
-      compute: { module, entryPoint: spec.entry, constants: spec.constants },
-    });
+    this.compiled = gpu.device
+      .createComputePipelineAsync({
+        label: this.label,
+        layout: gpu.device.createPipelineLayout({ bindGroupLayouts: [this.layout], label: this.label }),
+        compute: { module, entryPoint: spec.entry, constants: spec.constants },
+      })
+      .then((p) => (this.pipeline = p));
   }
 
   /**
@@ -165,7 +175,7 @@ export class Kernel {
     const observed = this.gpu.observer
       ? { params, boundBytes: entries.reduce((s, e, i) => (this.resources[i]!.uniform ? s : s + ((e.resource as GPUBufferBinding).size ?? 0)), 0) }
       : undefined;
-    this.gpu.dispatch(this.pipeline, this.bindGroup(key, entries), workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1, offsets, observed);
+    this.gpu.dispatch(this, this.bindGroup(key, entries), workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1, offsets, observed);
   }
 
   /** The cached bind group for these entries, made on first use. */

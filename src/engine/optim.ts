@@ -146,7 +146,7 @@ export class Optimizer {
     this.disposed = true;
     for (const t of [...this.m, ...this.v, this.gradNorm]) {
       t.dispose();
-      t.buffer.destroy();
+      t.gpu.destroyBuffer(t.buffer);
     }
   }
 }

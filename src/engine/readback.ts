@@ -39,6 +39,6 @@ export class ScalarRing {
   }
 
   destroy(): void {
-    this.buffer.destroy();
+    this.gpu.destroyBuffer(this.buffer);
   }
 }

@@ -12,7 +12,7 @@ export function destroyTensors(tensors: Iterable<Tensor>): void {
   }
   for (const t of list) {
     t.dispose();
-    t.buffer.destroy();
+    t.gpu.destroyBuffer(t.buffer);
   }
 }
 
@@ -45,7 +45,7 @@ export class TensorSnapshot {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const c of this.copies) c.copy.destroy();
+    for (const c of this.copies) this.gpu.destroyBuffer(c.copy);
   }
 
   private check(what: string): void {
