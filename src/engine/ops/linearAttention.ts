@@ -23,6 +23,8 @@ export interface MomentumAttentionOptions {
   path?: MomentumConfig['path'];
   /** Forces the kernel variant; by default the device's (`gpu.backend`). */
   variant?: MomentumConfig['variant'];
+  /** The row kernels' body ('swiftshader' variant): 'pairs' (the default) or 'quads'. */
+  rows?: MomentumConfig['rows'];
   /**
    * Key-padding lengths, u32 [B] (each example's valid tokens, 1..N; right padding after them):
    * padding keys are left out of S and z (eq. 14 weighs with N_b = lengths[b]), padding rows are 0
@@ -41,6 +43,7 @@ function attentionOp(what: string, tape: Tape, q: Tensor, k: Tensor, v: Tensor, 
     chunk: opts.chunk,
     path: opts.path,
     variant: opts.variant,
+    rows: opts.rows,
   };
   // The one check of this call: the plan is resolved before anything is allocated.
   const lengths = opts.lengths ?? null;
@@ -84,9 +87,9 @@ export function linearAttention(
   q: Tensor,
   k: Tensor,
   v: Tensor,
-  opts: { causal: boolean; chunk?: number; variant?: MomentumConfig['variant']; lengths?: Tensor },
+  opts: { causal: boolean; chunk?: number; variant?: MomentumConfig['variant']; rows?: MomentumConfig['rows']; lengths?: Tensor },
 ): Tensor {
   if (!opts || typeof opts !== 'object') throw new Error('linearAttention: options {causal} are required');
-  const { causal, chunk, variant, lengths } = opts;
-  return attentionOp('linearAttention', tape, q, k, v, { causal, beta: 0, gamma: 1, chunk, variant, path: 'linear', lengths });
+  const { causal, chunk, variant, rows, lengths } = opts;
+  return attentionOp('linearAttention', tape, q, k, v, { causal, beta: 0, gamma: 1, chunk, variant, rows, path: 'linear', lengths });
 }

@@ -30,9 +30,10 @@ export interface MomentumConfig {
   /** Key-padding lengths are given (the masked builds of the kernels); default false. */
   masked?: boolean;
   /**
-   * The row kernels' body ('swiftshader' variant); defaults to 'pairs': with 'quads' the playground
-   * drops to 11-16 frames/s for the first seconds after fifteen runs start (tests/e2e), so the
-   * faster body is opt-in; tests force each.
+   * The row kernels' body ('swiftshader' variant); defaults to 'pairs'. 'quads' runs its kernels
+   * 1.13-1.34x faster at the training shape but takes about 5x as long to compile (6.8 s against
+   * 1.3 s for linear and momentum attention's kernels, scripts/compile-time.ts), more than a short
+   * run gains, so it is opt-in; tests force each.
    */
   rows?: RowBody;
 }
