@@ -85,9 +85,13 @@ export class Inbox {
         if (r) this.recorder.run(this.s.runs[m.runId]!);
         return;
       }
-      case 'busy':
-        s.patchRun(m.runId, { busy: m.busy ? { step: m.step, since: Date.now() } : undefined });
+      case 'busy': {
+        // A repeat for the same step (its compiling flag changed) keeps when the step began.
+        const prev = this.s.runs[m.runId]?.busy;
+        const since = prev && prev.step === m.step ? prev.since : Date.now();
+        s.patchRun(m.runId, { busy: m.busy ? { step: m.step, since, ...(m.compiling ? { compiling: true } : {}) } : undefined });
         return;
+      }
       case 'metrics': {
         this.hub.append(m.runId, m.batch);
         const n = m.batch.step.length;

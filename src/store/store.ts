@@ -25,7 +25,7 @@ export interface RunView extends RunRecord {
   /** Live hyper-parameters sent and not yet reported applied. */
   pendingHypers?: LiveHypers;
   /** A step has been in flight for over a second: commands act after it. */
-  busy?: { step: number; since: number };
+  busy?: { step: number; since: number; compiling?: boolean };
 }
 
 export interface RunsSlice {

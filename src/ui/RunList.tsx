@@ -51,7 +51,7 @@ function RunProgress({ id }: { id: string }) {
       </span>
       {busy && (
         <span className="run-busy" data-testid="run-busy" role="status">
-          computing step {run.busy!.step + 1}…
+          {run.busy!.compiling ? 'compiling kernels for step' : 'computing step'} {run.busy!.step + 1}…
         </span>
       )}
     </>

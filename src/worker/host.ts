@@ -320,14 +320,29 @@ export class TrainingHost {
     const t0 = this.deps.now();
     let result: { records: MetricsRecord[]; stop: StopReason | null };
     let busy = false;
-    const busyTimer = setTimeout(() => {
+    let compiling: boolean | null = null;
+    // Past busyMs the row says the step is in flight, and again whenever whether the device is
+    // compiling the step's kernels changes.
+    const tell = () => {
       busy = true;
-      this.post({ type: 'busy', runId: run.id, busy: true, step: run.trainer.step });
+      const now = (this.gpu?.compiling ?? 0) > 0;
+      if (now === compiling) return;
+      compiling = now;
+      this.post({ type: 'busy', runId: run.id, busy: true, step: run.trainer.step, compiling: now });
+    };
+    let busyRepeat: ReturnType<typeof setInterval> | undefined;
+    const busyTimer = setTimeout(() => {
+      tell();
+      busyRepeat = setInterval(tell, Math.max(50, this.busyMs / 4));
     }, this.busyMs);
+    const stopBusy = () => {
+      clearTimeout(busyTimer);
+      clearInterval(busyRepeat);
+    };
     try {
       result = await this.exclusive(run, () => run.trainer.run(n));
     } catch (e) {
-      clearTimeout(busyTimer);
+      stopBusy();
       if (busy) this.post({ type: 'busy', runId: run.id, busy: false, step: run.trainer.step });
       run.stepOnce = false;
       if (this.gpu?.error || this.lostFlag) {
@@ -338,7 +353,7 @@ export class TrainingHost {
       this.postState(run, { kind: 'error', step: run.trainer.step, message: errorText(e) });
       return;
     }
-    clearTimeout(busyTimer);
+    stopBusy();
     if (busy) this.post({ type: 'busy', runId: run.id, busy: false, step: run.trainer.step });
     const ms = this.deps.now() - t0;
     if (result.records.length > 0 && ms > 0) {

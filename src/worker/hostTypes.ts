@@ -24,6 +24,8 @@ export interface GpuLike {
   readonly adapter?: { features: Iterable<string>; limits: object };
   /** The first error of the device (a lost device included), if any. */
   readonly error: Error | null;
+  /** Kernels still compiling (the engine's Gpu; absent in tests' fakes): a step waits for them. */
+  readonly compiling?: number;
   destroy(): void;
 }
 

@@ -149,8 +149,11 @@ export type FromWorker =
   | { type: 'presets'; table: PresetTable }
   | { type: 'created'; runId: string; config: RunConfig; step: number; parameters: number }
   | { type: 'state'; runId: string; state: RunState; step: number; message?: string; stop?: StopReason }
-  /** A step has been in flight for a while (busy), or the long step ended; commands wait for it. */
-  | { type: 'busy'; runId: string; busy: boolean; step: number }
+  /**
+   * A step has been in flight for a while (busy), or the long step ended; commands wait for it.
+   * `compiling`: the device is still compiling kernels the step needs (a run's first steps).
+   */
+  | { type: 'busy'; runId: string; busy: boolean; step: number; compiling?: boolean }
   | { type: 'plan'; requestId: number; items: PlanItem[]; gflops: number | null }
   | { type: 'metrics'; runId: string; batch: MetricsBatch }
   /** The run's config after a live change (what `Trainer.config` reports). */

@@ -154,6 +154,13 @@ describe('App', () => {
     expect(screen.getByRole('button', { name: 'Remove momentum run' }).textContent).toBe('Remove (after this step)');
     port.reply({ type: 'busy', runId: 'r1', busy: false, step: 1 });
     expect(screen.queryByTestId('run-busy')).toBeNull();
+    // A run's first steps wait for their kernels to compile: the row says so, then that it computes.
+    port.reply({ type: 'busy', runId: 'r1', busy: true, step: 1, compiling: true });
+    expect(screen.getByTestId('run-busy').textContent).toMatch(/compiling kernels for step 2/);
+    const since = useApp.getState().runs.r1!.busy!.since;
+    port.reply({ type: 'busy', runId: 'r1', busy: true, step: 1, compiling: false });
+    expect(screen.getByTestId('run-busy').textContent).toMatch(/computing step 2/);
+    expect(useApp.getState().runs.r1!.busy!.since).toBe(since);
   });
 
   it('follows a step-only change in the row: the step, and Start becoming Resume', () => {

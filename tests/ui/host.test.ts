@@ -20,6 +20,8 @@ function fakeConfig(steps = 10): RunConfig {
 
 class FakeTrainer implements TrainerLike {
   step = 0;
+  /** When set, run() waits for it first (a long step). */
+  hold: Promise<void> | null = null;
   pending: LiveHypers | null = null;
   disposed = false;
   model = { parameterCount: 123 };
@@ -36,6 +38,7 @@ class FakeTrainer implements TrainerLike {
   }
   async run(n: number): Promise<{ records: MetricsRecord[]; stop: StopReason | null }> {
     const records: MetricsRecord[] = [];
+    if (this.hold) await this.hold;
     for (let i = 0; i < n && this.step < this.cfg.steps; i++) {
       this.step++;
       this.log.push(`${this.id}:${this.step}`);
@@ -58,12 +61,12 @@ class FakeTrainer implements TrainerLike {
   }
 }
 
-function setup(opts: { failOpen?: string; classReport?: HostDeps['classReport']; evaluateReport?: HostDeps['evaluateReport'] } = {}) {
+function setup(opts: { failOpen?: string; classReport?: HostDeps['classReport']; evaluateReport?: HostDeps['evaluateReport']; busyMs?: number } = {}) {
   const sent: FromWorker[] = [];
   const log: string[] = [];
   const trainers: FakeTrainer[] = [];
   let loseDevice: (why: string) => void = () => {};
-  const gpu: GpuLike = { backend: 'swiftshader', description: 'fake', error: null, destroy() {} };
+  const gpu: GpuLike & { compiling: number } = { backend: 'swiftshader', description: 'fake', error: null, compiling: 0, destroy() {} };
   let t = 0;
   const deps: HostDeps = {
     async openGpu() {
@@ -89,8 +92,8 @@ function setup(opts: { failOpen?: string; classReport?: HostDeps['classReport'];
     ...(opts.classReport ? { classReport: opts.classReport } : {}),
     ...(opts.evaluateReport ? { evaluateReport: opts.evaluateReport } : {}),
   };
-  const host = new TrainingHost(deps, { maxTurnSteps: 1 });
-  return { host, sent, log, trainers, lose: (why: string) => loseDevice(why) };
+  const host = new TrainingHost(deps, { maxTurnSteps: 1, ...(opts.busyMs !== undefined ? { busyMs: opts.busyMs } : {}) });
+  return { host, sent, log, trainers, gpu, lose: (why: string) => loseDevice(why) };
 }
 
 const settle = (ms = 30) => new Promise((r) => setTimeout(r, ms));
@@ -200,6 +203,27 @@ describe('TrainingHost', () => {
     expect(of(sent, 'error').at(-1)).toMatchObject({ runId: 'b', message: 'run b is not a classifier: it has no confusion matrix' });
     await host.handle({ type: 'evaluate', runId: 'zz' });
     expect(of(sent, 'error').at(-1)!.message).toMatch(/^no run zz in the worker/);
+  });
+
+  it('says a long step is busy, whether it waits for kernels to compile, and when it ends', async () => {
+    const { host, sent, trainers, gpu } = setup({ busyMs: 20 });
+    await host.handle({ type: 'init', mnistUrl: '' });
+    await host.handle({ type: 'create', runId: 'a', config: fakeConfig(1), data: { kind: 'copy' } });
+    let release!: () => void;
+    trainers[0]!.hold = new Promise<void>((r) => (release = r));
+    gpu.compiling = 3;
+    await host.handle({ type: 'start', runId: 'a' });
+    for (let i = 0; i < 200 && of(sent, 'busy').length < 1; i++) await settle(10);
+    expect(of(sent, 'busy')).toEqual([{ type: 'busy', runId: 'a', busy: true, step: 0, compiling: true }]);
+    gpu.compiling = 0; // compiled; the step still runs
+    for (let i = 0; i < 200 && of(sent, 'busy').length < 2; i++) await settle(10);
+    await settle(60); // no repeats while nothing changes
+    expect(of(sent, 'busy').slice(1)).toEqual([{ type: 'busy', runId: 'a', busy: true, step: 0, compiling: false }]);
+    release();
+    for (let i = 0; i < 200 && of(sent, 'busy').length < 3; i++) await settle(10);
+    expect(of(sent, 'busy').at(-1)).toEqual({ type: 'busy', runId: 'a', busy: false, step: 1 });
+    await settle(60);
+    expect(of(sent, 'busy')).toHaveLength(3); // the repeat timer stopped with the step
   });
 
   it('says why when there is no device', async () => {
