@@ -121,7 +121,11 @@ class UniformArena {
 
   /** Uploads what this submission used; queue order makes reuse by the next submission safe. */
   upload(queue: GPUQueue): void {
-    this.take()(queue);
+    for (const c of this.chunks) {
+      if (c.used > 0) queue.writeBuffer(c.buffer, 0, c.shadow, 0, c.used);
+      c.used = 0;
+    }
+    this.current = 0;
   }
 
   /**
@@ -272,7 +276,7 @@ export class Gpu {
     return this.heldDone?.promise ?? Promise.resolve();
   }
 
-  /** Kernels compiling now (the profiler and tests read it). */
+  /** Kernels not built yet (the worker's busy line and tests read it; one that failed to build stays counted). */
   get compiling(): number {
     let n = 0;
     for (const k of this.kernels.values()) if (!k.pipeline) n++;
