@@ -9,12 +9,9 @@ import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { attentionInputs } from '../src/bench/attention.ts';
 import { Gpu } from '../src/engine/gpu.ts';
+import { positiveArgs } from './args.ts';
 
-const [n, dim, iterations, rounds] = [1024, 16, 3, 9].map((fallback, i) => {
-  const x = Number(process.argv[2 + i] ?? fallback);
-  if (!(Number.isInteger(x) && x >= 1)) throw new Error(`argument ${i + 1} must be a positive integer; got ${process.argv[2 + i]}`);
-  return x;
-});
+const [n, dim, iterations, rounds] = positiveArgs([['N', 1024], ['D', 16], ['iterations', 3], ['rounds', 9]]) as [number, number, number, number];
 const ref = process.env.AB_BASE;
 if (!ref) throw new Error('AB_BASE=<git ref> names the old side');
 const dir = `.ab-base/${ref.replace(/[^\w.-]/g, '_')}`;

@@ -7,14 +7,9 @@
 import { attentionInputs } from '../src/bench/attention.ts';
 import { profileStep } from '../src/bench/profile.ts';
 import { Gpu } from '../src/engine/gpu.ts';
+import { positiveArgs } from './args.ts';
 
-function positiveArg(index: number, name: string, fallback: number): number {
-  const x = Number(process.argv[index] ?? fallback);
-  if (!(Number.isInteger(x) && x >= 1)) throw new Error(`${name} must be a positive integer; got ${process.argv[index]}`);
-  return x;
-}
-const n = positiveArg(2, 'N', 1024);
-const dim = positiveArg(3, 'D', 32);
+const [n, dim] = positiveArgs([['N', 1024], ['D', 32]]) as [number, number];
 const heads = 4;
 const gpu = await Gpu.open({ timestamps: true });
 const inputs = attentionInputs(gpu, n, { heads, dim });

@@ -5,18 +5,12 @@
 //     node --import tsx --import ./scripts/wgsl-register.mjs scripts/compile-time.ts [N 128] [D 16] [rounds 2]
 import { benchData } from '../src/bench/attention.ts';
 import { Gpu } from '../src/engine/gpu.ts';
+import { positiveArgs } from './args.ts';
 import { linearAttention, momentumAttention } from '../src/engine/ops/linearAttention.ts';
 import { Tape, variable } from '../src/engine/tensor.ts';
 import type { RowBody } from '../src/engine/kernels/linear/plan.ts';
 
-function positiveArg(index: number, name: string, fallback: number): number {
-  const x = Number(process.argv[index] ?? fallback);
-  if (!(Number.isInteger(x) && x >= 1)) throw new Error(`${name} must be a positive integer; got ${process.argv[index]}`);
-  return x;
-}
-const n = positiveArg(2, 'N', 128);
-const dim = positiveArg(3, 'D', 16);
-const rounds = positiveArg(4, 'rounds', 2);
+const [n, dim, rounds] = positiveArgs([['N', 128], ['D', 16], ['rounds', 2]]) as [number, number, number];
 const heads = 4;
 const batch = 8;
 

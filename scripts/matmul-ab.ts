@@ -13,9 +13,9 @@ import { encodeMatmul, planMatmul, type MatmulPlan } from '../src/engine/kernels
 import { linearBlockGrid } from '../src/engine/kernels/matmul/plan.ts';
 import { empty, fromArray, type Tensor } from '../src/engine/tensor.ts';
 import { MATMUL } from '../src/engine/variants.ts';
+import { positiveArgs } from './args.ts';
 
-const iterations = Number(process.argv[2] ?? 3);
-const rounds = Number(process.argv[3] ?? 7);
+const [iterations, rounds] = positiveArgs([['iterations', 3], ['rounds', 7]]) as [number, number];
 const baseRef = process.env.MATMUL_AB_BASE;
 const only = process.env.MATMUL_AB_ONLY; // a substring of the role, e.g. 'dW'
 const gpu = await Gpu.open();
