@@ -121,11 +121,7 @@ class UniformArena {
 
   /** Uploads what this submission used; queue order makes reuse by the next submission safe. */
   upload(queue: GPUQueue): void {
-    for (const c of this.chunks) {
-      if (c.used > 0) queue.writeBuffer(c.buffer, 0, c.shadow, 0, c.used);
-      c.used = 0;
-    }
-    this.current = 0;
+    this.empty((c) => queue.writeBuffer(c.buffer, 0, c.shadow, 0, c.used));
   }
 
   /**
@@ -134,14 +130,19 @@ class UniformArena {
    */
   take(): (queue: GPUQueue) => void {
     const parts: { buffer: GPUBuffer; bytes: Uint8Array }[] = [];
-    for (const c of this.chunks) {
-      if (c.used > 0) parts.push({ buffer: c.buffer, bytes: c.shadow.slice(0, c.used) });
-      c.used = 0;
-    }
-    this.current = 0;
+    this.empty((c) => parts.push({ buffer: c.buffer, bytes: c.shadow.slice(0, c.used) }));
     return (queue) => {
       for (const p of parts) queue.writeBuffer(p.buffer, 0, p.bytes);
     };
+  }
+
+  /** Hands each chunk in use to `used`, then empties the arena for the next submission. */
+  private empty(used: (c: UniformChunk) => void): void {
+    for (const c of this.chunks) {
+      if (c.used > 0) used(c);
+      c.used = 0;
+    }
+    this.current = 0;
   }
 }
 
@@ -461,7 +462,6 @@ export class Gpu {
       this.held.push(() => this.submit(upload));
       return;
     }
-    if (!this.encoder) return;
     this.submit((queue) => this.arena.upload(queue));
   }
 
