@@ -1,5 +1,5 @@
 // A/B of the 'swiftshader' matmul kernels in one process, alternating on the shapes of the bench
-// model's training step, timed by the process's CPU time (steadier than wall time on a loaded
+// model's training step (and its output head's gradients), timed by the process's CPU time (steadier than wall time on a loaded
 // machine). Prints each shape's median old/new time ratio and whether the bits agree.
 //   node --import tsx --import ./scripts/wgsl-register.mjs scripts/matmul-ab.ts [iterations 3] [rounds 7]
 // Old: matmul_register (scalar loads, 4x4 blocks) by default; with MATMUL_AB_BASE=<git ref> (e.g.
@@ -72,7 +72,15 @@ async function cpuMs(run: () => void): Promise<number> {
 
 const side = await oldSide();
 console.log(`backend ${gpu.backend}; old: ${side.name}; ${iterations} products per timing, ${rounds} rounds`);
-for (const s of trainStepMatmuls().filter((s) => !only || s.role.includes(only))) {
+// The step's 9 benchmark shapes, then the head's two gradients (11 columns; K = 11), which the
+// benchmark leaves out.
+const head = trainStepMatmuls().find((s) => s.role === 'head forward')!;
+const shapes: Shape[] = [
+  ...trainStepMatmuls(),
+  { m: head.m, n: head.k, k: head.n, transA: false, transB: true, role: 'head dX' },
+  { m: head.k, n: head.n, k: head.m, transA: true, transB: false, role: 'head dW' },
+];
+for (const s of shapes.filter((s) => !only || s.role.includes(only))) {
   const plan = planMatmul('matmul-ab', gpu, { batch: 1, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, variant: 'swiftshader' });
   const oldRun = side.make(s);
   const newRun: Encode = (t) => encodeMatmul(gpu, plan, t);

@@ -4,8 +4,15 @@
 // register_vec4.wgsl (aligned vec4s) or register_gather.wgsl (scalars, any shape, a k tail).
 // Each accumulator adds k in increasing order by fma, one k at a time.
 
-// Rows (and columns) of C per invocation: four quads of TM (TN).
+// Rows of C per invocation: four quads of TM.
 const BLOCK: u32 = 16u;
+
+// Column quads of TN per invocation, 1 to 4: 4 (16 columns) unless C is narrower than 13 columns
+// (matmul_register_gather only: an output head's 10 or 11 classes take 3), so a narrow C's block
+// computes and loads no quad that lies wholly past its edge. A pipeline constant: the quads it
+// turns off compile away. Blocks are BLOCK x COLS (derived, never set).
+override COL_QUADS: u32 = 4u;
+override COLS: u32 = COL_QUADS * TN;
 
 // acc + x[0] y[0] + x[1] y[1] + x[2] y[2] + x[3] y[3], one fma at a time in that order.
 fn fma4(acc: vec4f, x: vec4f, y: mat4x4f) -> vec4f {
@@ -89,28 +96,39 @@ fn vec4_product(row0: u32, col0: u32, j: Job, li: u32) {
     let x1 = rq.x1;
     let x2 = rq.x2;
     let x3 = rq.x3;
+    // Every load of the step before its FMAs (as with no quads to turn off; interleaving them
+    // read 2-12% slower on the head's dX in four A/B runs).
     let y0 = b_block(j, q0, kk);
-    let y1 = b_block(j, q1, kk);
-    let y2 = b_block(j, q2, kk);
-    let y3 = b_block(j, q3, kk);
+    var y1 = y0;
+    var y2 = y0;
+    var y3 = y0;
+    if (COL_QUADS > 1u) { y1 = b_block(j, q1, kk); }
+    if (COL_QUADS > 2u) { y2 = b_block(j, q2, kk); }
+    if (COL_QUADS > 3u) { y3 = b_block(j, q3, kk); }
     acc00 = step4(acc00, x0, y0);
-    acc01 = step4(acc01, x0, y1);
-    acc02 = step4(acc02, x0, y2);
-    acc03 = step4(acc03, x0, y3);
     acc10 = step4(acc10, x1, y0);
-    acc11 = step4(acc11, x1, y1);
-    acc12 = step4(acc12, x1, y2);
-    acc13 = step4(acc13, x1, y3);
     acc20 = step4(acc20, x2, y0);
-    acc21 = step4(acc21, x2, y1);
-    acc22 = step4(acc22, x2, y2);
-    acc23 = step4(acc23, x2, y3);
     acc30 = step4(acc30, x3, y0);
-    acc31 = step4(acc31, x3, y1);
-    acc32 = step4(acc32, x3, y2);
-    acc33 = step4(acc33, x3, y3);
+    if (COL_QUADS > 1u) {
+      acc01 = step4(acc01, x0, y1);
+      acc11 = step4(acc11, x1, y1);
+      acc21 = step4(acc21, x2, y1);
+      acc31 = step4(acc31, x3, y1);
+    }
+    if (COL_QUADS > 2u) {
+      acc02 = step4(acc02, x0, y2);
+      acc12 = step4(acc12, x1, y2);
+      acc22 = step4(acc22, x2, y2);
+      acc32 = step4(acc32, x3, y2);
+    }
+    if (COL_QUADS > 3u) {
+      acc03 = step4(acc03, x0, y3);
+      acc13 = step4(acc13, x1, y3);
+      acc23 = step4(acc23, x2, y3);
+      acc33 = step4(acc33, x3, y3);
+    }
   }
-  if (row0 + BLOCK <= p.m && col0 + BLOCK <= p.n && p.accumulate == 0u) {
+  if (COL_QUADS == 4u && row0 + BLOCK <= p.m && col0 + BLOCK <= p.n && p.accumulate == 0u) {
     storeQuad(j, row0, col0, acc00);
     storeQuad(j, row0, col0 + TN, acc01);
     storeQuad(j, row0, col0 + 2u * TN, acc02);
@@ -129,14 +147,21 @@ fn vec4_product(row0: u32, col0: u32, j: Job, li: u32) {
     storeQuad(j, row0 + 3u * TM, col0 + 3u * TN, acc33);
     return;
   }
-  // A block on the edge of C, or C += product: element by element through storeRow, which masks
-  // what lies past the edge. One loop over the quads keeps this rare path's code small (compile
-  // time on SwiftShader grows with the code; sixteen inlined copies tripled it).
+  // A block on the edge of C, a narrow block (COL_QUADS < 4: every block of a narrow C), or
+  // C += product: a quad wholly inside C that overwrites it by storeQuad, any other element by
+  // element through storeRow, which masks what lies past the edge. One loop over the quads keeps
+  // this path's code small (compile time on SwiftShader grows with the code; sixteen inlined
+  // copies tripled it).
   var quads = array<mat4x4f, 16>(acc00, acc01, acc02, acc03, acc10, acc11, acc12, acc13,
                                  acc20, acc21, acc22, acc23, acc30, acc31, acc32, acc33);
   for (var qi = 0u; qi < 16u; qi++) {
+    if (qi % 4u >= COL_QUADS) { continue; }
     let r = row0 + (qi / 4u) * TM;
     let col = col0 + (qi % 4u) * TN;
+    if (r + TM <= p.m && col + TN <= p.n && p.accumulate == 0u) {
+      storeQuad(j, r, col, quads[qi]);
+      continue;
+    }
     for (var i = 0u; i < TM; i++) { storeRow(j, r + i, col, 1u, quads[qi][i]); }
   }
 }

@@ -4,6 +4,7 @@
 // time into the same 4 x 4 pieces. On SwiftShader a vec4 load with a per-lane address is four
 // gathers anyway (register_vec4.wgsl), so four scalar loads cost about as much; what the blocks
 // save over matmul_register's 4 x 4 is loads per FMA (32 per 256 FMAs against 8 per 16).
+// On a C narrower than 13 columns (the head) the blocks are 16 x 4 COL_QUADS (block16.wgsl).
 // Rows and columns past C's edge are clamped (block16.wgsl's quad, none kept whole) and their
 // results dropped; k past the chunk's end (a tail of K % 4) reads the chunk's last k and is
 // zeroed in both operands, so it adds fma(0, 0, acc) = acc (acc starts at +0 and never becomes

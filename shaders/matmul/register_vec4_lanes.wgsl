@@ -12,7 +12,7 @@ fn row_quads(j: Job, row0: u32, li: u32, kk: u32) -> RowQuads {
 }
 
 fn lanes_product(wid: vec3u, nwg: vec3u, li: u32) {
-  let o = block_origin(wid, nwg, li, RWG, BLOCK, BLOCK);
+  let o = block_origin(wid, nwg, li, RWG, BLOCK, COLS);
   if (o.z == 0u) { return; }
   vec4_product(o.x, o.y, job(wid.z), li);
 }

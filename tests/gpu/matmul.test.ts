@@ -77,6 +77,19 @@ describe('matmulInto against the CPU reference', () => {
     });
   }
 
+  it('gives matmul_register_gather blocks as wide as a narrow C, and 16 columns otherwise', () => {
+    const g = gpu();
+    const plan = (n: number, entry?: 'matmul_register_gather') => planMatmul('test', g, { batch: 1, m: 1024, n, k: 11, variant: 'swiftshader', entry }).launch;
+    for (const [n, quads] of [[1, 1], [4, 1], [5, 2], [8, 2], [9, 3], [11, 3], [12, 3], [13, 4], [16, 4], [64, 4]] as const) {
+      expect(plan(n).colQuads, `N ${n}`).toBe(quads);
+    }
+    // 64 row blocks of one 12-column block, 4 a workgroup; 13 columns take one 16-column block.
+    expect(plan(11).grid).toEqual([16, 1, 1]);
+    expect(plan(13).grid).toEqual([16, 1, 1]);
+    expect(plan(17).grid).toEqual([32, 1, 1]);
+    expect(planMatmul('test', g, { batch: 1, m: 32, n: 8, k: 8, variant: 'swiftshader', subgroups: false }).launch).toMatchObject({ entry: 'matmul_register_vec4', colQuads: 4 });
+  });
+
   it('forces a kernel with entry, and refuses one the variant or the shape cannot run', () => {
     const g = gpu();
     const odd = { batch: 1, m: 37, n: 11, k: 13, variant: 'swiftshader' as const };

@@ -52,6 +52,10 @@ export const CASES: Case[] = [
   { name: 'batch 2, 9x11x7 sumBatch shared B, accumulate', batch: 2, m: 9, n: 11, k: 7, bShared: true, sumBatch: true, accumulate: true },
   { name: '67x70x101 split-K 3 A^T, bias', batch: 1, m: 67, n: 70, k: 101, transA: true, splitK: 3, bias: true },
   { name: '5x7x37 split-K 2 B^T, accumulate', batch: 1, m: 5, n: 7, k: 37, transB: true, splitK: 2, accumulate: true },
+  // Narrow C (matmul_register_gather's blocks of 3 column quads): 12 columns, every quad whole
+  // but the last row's; an output head's 11 columns with K a multiple of 4 (no k tail).
+  { name: '37x12x13 bias', batch: 1, m: 37, n: 12, k: 13, bias: true },
+  { name: '70x11x64 bias (an output head)', batch: 1, m: 70, n: 11, k: 64, bias: true },
 ];
 
 /**

@@ -25,6 +25,8 @@ function productKernel(gpu: Gpu, variant: MatmulVariant, l: MatmulLaunch) {
   } else if (l.entry === 'matmul_register_gather') {
     constants.RWG = v.vec4Workgroup;
     constants.K_TAIL = l.k % 4 !== 0 || l.kChunk % 4 !== 0 ? 1 : 0;
+    // The default (4) is left out, so a wide C's pipeline is the one it always was.
+    if (l.colQuads !== 4) constants.COL_QUADS = l.colQuads;
   } else if (l.entry === 'matmul_register_vec4_sg') {
     // Its workgroup is one subgroup of 4 (a constant in the WGSL).
   } else if (v.sliceK === 0) {

@@ -63,6 +63,11 @@ export interface MatmulLaunch {
   strideC: number;
   transA: boolean;
   transB: boolean;
+  /**
+   * Column quads of a 16-row block (COL_QUADS in shaders/matmul/block16.wgsl): 4 (16 columns),
+   * fewer for matmul_register_gather on a C narrower than 13 columns; 4 for the other kernels.
+   */
+  colQuads: number;
   grid: [number, number, number];
 }
 
@@ -169,16 +174,30 @@ function vec4Operands(m: number, n: number, k: number, transA: boolean, transB: 
 }
 
 /**
- * Workgroups (x, y) of a register kernel for an M x N product: one `block` x `block` block of C per
- * invocation, numbered linearly over 1-D workgroups of `perGroup` (block_origin in product.wgsl).
+ * Workgroups (x, y) of a register kernel for an M x N product: one `rows` x `cols` block of C per
+ * invocation (`cols` defaults to `rows`), numbered linearly over 1-D workgroups of `perGroup`
+ * (block_origin in product.wgsl).
  */
-export function linearBlockGrid(gpu: Gpu, m: number, n: number, block: number, perGroup: number): [number, number] {
-  return gpu.grid(Math.ceil((Math.ceil(m / block) * Math.ceil(n / block)) / perGroup));
+export function linearBlockGrid(gpu: Gpu, m: number, n: number, rows: number, perGroup: number, cols = rows): [number, number] {
+  return gpu.grid(Math.ceil((Math.ceil(m / rows) * Math.ceil(n / cols)) / perGroup));
+}
+
+/**
+ * Column quads of matmul_register_gather's blocks: as many as C's columns fill, at most 4. Its
+ * blocks load and multiply every quad they have, so a 16-column block of an 11-column C (an output
+ * head's) did 16/11 of the work; with 3 quads, 12/11. A narrower block would cost a wide C more
+ * loads of op(A) per product (one row quad per 4 columns), so only C narrower than 13 columns
+ * (one block wide) gets one.
+ */
+function colQuadsOf(entry: MatmulEntry, n: number): number {
+  return entry === 'matmul_register_gather' ? Math.min(4, Math.ceil(n / TN)) : 4;
 }
 
 function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number, n: number, z: number): [number, number, number] {
   const v = MATMUL[variant];
-  if (entry === 'matmul_register_vec4' || entry === 'matmul_register_gather') return [...linearBlockGrid(gpu, m, n, VEC4_BLOCK, v.vec4Workgroup), z];
+  if (entry === 'matmul_register_vec4' || entry === 'matmul_register_gather') {
+    return [...linearBlockGrid(gpu, m, n, VEC4_BLOCK, v.vec4Workgroup, colQuadsOf(entry, n) * TN), z];
+  }
   // One workgroup per VEC4_BLOCK x (SUBGROUP_LANES * VEC4_BLOCK) superblock.
   if (entry === 'matmul_register_vec4_sg') return [...gpu.grid(Math.ceil(m / VEC4_BLOCK) * Math.ceil(n / (SUBGROUP_LANES * VEC4_BLOCK))), z];
   if (entry === 'matmul_register') return [...linearBlockGrid(gpu, m, n, TM, v.workgroup[0] * v.workgroup[1]), z];
@@ -220,7 +239,7 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
   };
   const { transA, transB, aShared, bShared, sumBatch } = shape;
 
-  let l: Omit<MatmulLaunch, 'entry' | 'grid' | 'transA' | 'transB'>;
+  let l: Omit<MatmulLaunch, 'entry' | 'grid' | 'transA' | 'transB' | 'colQuads'>;
   if (batch > 1 && bShared && !aShared && !transA && !sumBatch) {
     // [batch, M, K] x [K, N] is one [batch * M, K] x [K, N] product: fewer, fuller tiles.
     l = { m: batch * m, n, k, batch: 1, splits: 1, kChunk: k, strideA: 0, strideB: 0, strideC: 0 };
@@ -260,7 +279,7 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
     if (s.entry === v.subgroupEntry && !hasSubgroups) fail(what, `entry '${s.entry}' needs subgroups of ${SUBGROUP_LANES}; this device has ${gpu.subgroupSize ?? 'none'}`);
     entry = s.entry;
   }
-  const launch: MatmulLaunch = { ...l, entry, transA, transB, grid: gridOf(gpu, variant, entry, l.m, n, l.batch * l.splits) };
+  const launch: MatmulLaunch = { ...l, entry, transA, transB, colQuads: colQuadsOf(entry, n), grid: gridOf(gpu, variant, entry, l.m, n, l.batch * l.splits) };
   checkGrid(gpu, what, launch.grid);
   let finish: SumRowsPlan | null = null;
   if (l.splits > 1 || reduceBatch) {
