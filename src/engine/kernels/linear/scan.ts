@@ -33,6 +33,17 @@ export interface ScanOptions {
   momentum: boolean;
 }
 
+/**
+ * sums_scan_rows' workgroup. Its threads are B H ceil(D / 4) ceil(Dv / 4), each walking the whole
+ * sequence: 64 at the attention benchmark's batch 1, 4 heads, D 16, one workgroup of WG1 = 64,
+ * which SwiftShader runs on one CPU thread. Workgroups of 16 spread them over the cores: per-kernel
+ * time (scripts/attention-profile.ts, two runs each way) at N 4096 linear 40.8, 46.0 -> 32.2,
+ * 34.0 ms and momentum 58.7, 58.8 -> 43.3, 42.7 ms; at N 1024 1.1-1.2x; the training step's
+ * (512 threads) unchanged within noise. Workgroups of 4 were as fast for linear and erratic for
+ * momentum (50-56 ms). The same threads compute the same sums: the bits do not change.
+ */
+const SCAN_ROWS_WG = 16;
+
 export function scanChunks(gpu: Gpu, plan: MomentumPlan, u: Uniforms, t: ScanTensors, o: ScanOptions): void {
   const { dims } = plan;
   const bh = dims.batch * dims.heads;
@@ -47,8 +58,8 @@ export function scanChunks(gpu: Gpu, plan: MomentumPlan, u: Uniforms, t: ScanTen
     const by4 = (...n: number[]) => (n.every((x) => x % 4 === 0) ? 1 : 0);
     const vec = { VA: by4(dims.dim), VB: by4(o.bStride, dims.dimV) };
     gpu
-      .kernel({ ...kernels.sumsScanRows, constants: { WG1, ...flags, ...vec } })
-      .run({ a4v: view(st.a), b4v: view(st.b), hs: st.hs, zs: st.zs, ...masks }, { ...u, sq: dims.dim, sk: o.bStride }, gpu.grid(Math.ceil(threads / WG1)));
+      .kernel({ ...kernels.sumsScanRows, constants: { WG1: SCAN_ROWS_WG, ...flags, ...vec } })
+      .run({ a4v: view(st.a), b4v: view(st.b), hs: st.hs, zs: st.zs, ...masks }, { ...u, sq: dims.dim, sk: o.bStride }, gpu.grid(Math.ceil(threads / SCAN_ROWS_WG)));
     return;
   }
   const rows = rowsFor(dims.dim);
