@@ -5,20 +5,15 @@
 // Prints per kind the median old / new ratio of CPU time over `rounds` rounds of `iterations`.
 //   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json AB_BASE=<git ref> \
 //     node --import tsx --import ./scripts/wgsl-register.mjs scripts/attention-ab.ts [N 1024] [D 16] [iterations 3] [rounds 9]
-import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
 import { attentionInputs } from '../src/bench/attention.ts';
 import { Gpu } from '../src/engine/gpu.ts';
+import { abBase } from './ab-base.ts';
 import { positiveArgs } from './args.ts';
 
 const [n, dim, iterations, rounds] = positiveArgs([['N', 1024], ['D', 16], ['iterations', 3], ['rounds', 9]]) as [number, number, number, number];
 const ref = process.env.AB_BASE;
 if (!ref) throw new Error('AB_BASE=<git ref> names the old side');
-const dir = `.ab-base/${ref.replace(/[^\w.-]/g, '_')}`;
-if (!existsSync(dir)) {
-  mkdirSync(dir, { recursive: true });
-  execSync(`git archive ${ref} src shaders | tar -x -C ${dir}`);
-}
+const dir = abBase(ref);
 const oldBench = (await import(`../${dir}/src/bench/attention.ts`)) as typeof import('../src/bench/attention.ts');
 const OldGpu = ((await import(`../${dir}/src/engine/gpu.ts`)) as typeof import('../src/engine/gpu.ts')).Gpu;
 const gpuNew = await Gpu.open();

@@ -1,18 +1,19 @@
 // A/B of the 'swiftshader' matmul kernels in one process, alternating on the shapes of the bench
-// model's training step (and its output head's gradients), timed by the process's CPU time (steadier than wall time on a loaded
-// machine). Prints each shape's median old/new time ratio and whether the bits agree.
+// model's training step (and its output head's gradients) or of a sampling step, timed by the
+// process's CPU time (steadier than wall time on a loaded machine). Prints each shape's median old/new time ratio and whether the bits agree.
 //   node --import tsx --import ./scripts/wgsl-register.mjs scripts/matmul-ab.ts [iterations 3] [rounds 7]
 // Old: matmul_register (scalar loads, 4x4 blocks) by default; with MATMUL_AB_BASE=<git ref> (e.g.
 // main) the plan and kernels of that commit, extracted into .ab-base/<ref>/ (git- and
 // lint-ignored; delete it after) and imported next to the current ones.
-import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { shapeName, trainStepMatmuls } from '../src/bench/model.ts';
+import { defaultSamplingOptions, samplingModel } from '../src/bench/sampling.ts';
 import { Gpu } from '../src/engine/gpu.ts';
 import { encodeMatmul, planMatmul, type MatmulPlan } from '../src/engine/kernels/matmul.ts';
 import { linearBlockGrid } from '../src/engine/kernels/matmul/plan.ts';
 import { empty, fromArray, type Tensor } from '../src/engine/tensor.ts';
 import { MATMUL } from '../src/engine/variants.ts';
+import { abBase } from './ab-base.ts';
 import { positiveArgs } from './args.ts';
 
 const [iterations, rounds] = positiveArgs([['iterations', 3], ['rounds', 7]]) as [number, number];
@@ -38,14 +39,10 @@ async function oldSide(): Promise<{ name: string; make: (s: Shape) => Encode }> 
       },
     };
   }
-  const dir = `.ab-base/${baseRef.replace(/[^\w.-]/g, '_')}`;
-  if (!existsSync(dir)) {
-    mkdirSync(dir, { recursive: true });
-    execSync(`git archive ${baseRef} src shaders | tar -x -C ${dir}`);
-    // Kernels are cached by label, entry and constants: the old ones need a label of their own.
-    const f = `${dir}/src/engine/kernels/matmul/shaders.ts`;
-    writeFileSync(f, readFileSync(f, 'utf8').replace("label: 'matmul'", "label: 'matmul-base'"));
-  }
+  const dir = abBase(baseRef);
+  // Kernels are cached by label, entry and constants: the old ones need a label of their own.
+  const f = `${dir}/src/engine/kernels/matmul/shaders.ts`;
+  writeFileSync(f, readFileSync(f, 'utf8').replace("label: 'matmul'", "label: 'matmul-base'"));
   const old = (await import(`../${dir}/src/engine/kernels/matmul.ts`)) as typeof import('../src/engine/kernels/matmul.ts');
   return {
     name: baseRef,
@@ -73,13 +70,17 @@ async function cpuMs(run: () => void): Promise<number> {
 const side = await oldSide();
 console.log(`backend ${gpu.backend}; old: ${side.name}; ${iterations} products per timing, ${rounds} rounds`);
 // The step's 9 benchmark shapes, then the head's two gradients (11 columns; K = 11), which the
-// benchmark leaves out.
+// benchmark leaves out; with MATMUL_AB_SAMPLING=1 instead the products of one sampling step of the
+// sampling benchmark's model (batch 8, one token each: 8 rows).
 const head = trainStepMatmuls().find((s) => s.role === 'head forward')!;
-const shapes: Shape[] = [
-  ...trainStepMatmuls(),
-  { m: head.m, n: head.k, k: head.n, transA: false, transB: true, role: 'head dX' },
-  { m: head.k, n: head.n, k: head.m, transA: true, transB: false, role: 'head dW' },
-];
+const sampling = trainStepMatmuls(samplingModel(defaultSamplingOptions, { kind: 'momentum', beta: 0.6, gamma: 0.9 }), defaultSamplingOptions.batch, 1);
+const shapes: Shape[] = process.env.MATMUL_AB_SAMPLING
+  ? sampling.filter((s) => s.role.endsWith('forward'))
+  : [
+      ...trainStepMatmuls(),
+      { m: head.m, n: head.k, k: head.n, transA: false, transB: true, role: 'head dX' },
+      { m: head.k, n: head.n, k: head.m, transA: true, transB: false, role: 'head dW' },
+    ];
 for (const s of shapes.filter((s) => !only || s.role.includes(only))) {
   const plan = planMatmul('matmul-ab', gpu, { batch: 1, m: s.m, n: s.n, k: s.k, transA: s.transA, transB: s.transB, variant: 'swiftshader' });
   const oldRun = side.make(s);
