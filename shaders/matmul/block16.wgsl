@@ -4,14 +4,18 @@
 // register_vec4.wgsl (aligned vec4s) or register_gather.wgsl (scalars, any shape, a k tail).
 // Each accumulator adds k in increasing order by fma, one k at a time.
 
-// Rows of C per invocation: four quads of TM.
+// Rows (and columns) of C per invocation at most: four quads of TM (TN).
 const BLOCK: u32 = 16u;
 
-// Column quads of TN per invocation, 1 to 4: 4 (16 columns) unless C is narrower than 13 columns
-// (matmul_register_gather only: an output head's 10 or 11 classes take 3), so a narrow C's block
-// computes and loads no quad that lies wholly past its edge. A pipeline constant: the quads it
-// turns off compile away. Blocks are BLOCK x COLS (derived, never set).
+// Row and column quads of TM (TN) per invocation, 1 to 4 each: 4 (16 rows, 16 columns) unless C
+// has fewer than 13 rows (a sampling step's batch of 8 tokens takes 2) or columns (an output
+// head's 10 or 11 classes take 3), so a small C's block computes and loads no quad that lies
+// wholly past its edge. Pipeline constants of the kernels of register_vec4_lanes.wgsl (the
+// subgroup kernel keeps 4 x 4): the quads they turn off compile away. Blocks are ROWS x COLS
+// (derived, never set).
+override ROW_QUADS: u32 = 4u;
 override COL_QUADS: u32 = 4u;
+override ROWS: u32 = ROW_QUADS * TM;
 override COLS: u32 = COL_QUADS * TN;
 
 // acc + x[0] y[0] + x[1] y[1] + x[2] y[2] + x[3] y[3], one fma at a time in that order.
@@ -106,29 +110,29 @@ fn vec4_product(row0: u32, col0: u32, j: Job, li: u32) {
     if (COL_QUADS > 2u) { y2 = b_block(j, q2, kk); }
     if (COL_QUADS > 3u) { y3 = b_block(j, q3, kk); }
     acc00 = step4(acc00, x0, y0);
-    acc10 = step4(acc10, x1, y0);
-    acc20 = step4(acc20, x2, y0);
-    acc30 = step4(acc30, x3, y0);
+    if (ROW_QUADS > 1u) { acc10 = step4(acc10, x1, y0); }
+    if (ROW_QUADS > 2u) { acc20 = step4(acc20, x2, y0); }
+    if (ROW_QUADS > 3u) { acc30 = step4(acc30, x3, y0); }
     if (COL_QUADS > 1u) {
       acc01 = step4(acc01, x0, y1);
-      acc11 = step4(acc11, x1, y1);
-      acc21 = step4(acc21, x2, y1);
-      acc31 = step4(acc31, x3, y1);
+      if (ROW_QUADS > 1u) { acc11 = step4(acc11, x1, y1); }
+      if (ROW_QUADS > 2u) { acc21 = step4(acc21, x2, y1); }
+      if (ROW_QUADS > 3u) { acc31 = step4(acc31, x3, y1); }
     }
     if (COL_QUADS > 2u) {
       acc02 = step4(acc02, x0, y2);
-      acc12 = step4(acc12, x1, y2);
-      acc22 = step4(acc22, x2, y2);
-      acc32 = step4(acc32, x3, y2);
+      if (ROW_QUADS > 1u) { acc12 = step4(acc12, x1, y2); }
+      if (ROW_QUADS > 2u) { acc22 = step4(acc22, x2, y2); }
+      if (ROW_QUADS > 3u) { acc32 = step4(acc32, x3, y2); }
     }
     if (COL_QUADS > 3u) {
       acc03 = step4(acc03, x0, y3);
-      acc13 = step4(acc13, x1, y3);
-      acc23 = step4(acc23, x2, y3);
-      acc33 = step4(acc33, x3, y3);
+      if (ROW_QUADS > 1u) { acc13 = step4(acc13, x1, y3); }
+      if (ROW_QUADS > 2u) { acc23 = step4(acc23, x2, y3); }
+      if (ROW_QUADS > 3u) { acc33 = step4(acc33, x3, y3); }
     }
   }
-  if (COL_QUADS == 4u && row0 + BLOCK <= p.m && col0 + BLOCK <= p.n && p.accumulate == 0u) {
+  if (ROW_QUADS == 4u && COL_QUADS == 4u && row0 + BLOCK <= p.m && col0 + BLOCK <= p.n && p.accumulate == 0u) {
     storeQuad(j, row0, col0, acc00);
     storeQuad(j, row0, col0 + TN, acc01);
     storeQuad(j, row0, col0 + 2u * TN, acc02);
@@ -147,7 +151,7 @@ fn vec4_product(row0: u32, col0: u32, j: Job, li: u32) {
     storeQuad(j, row0 + 3u * TM, col0 + 3u * TN, acc33);
     return;
   }
-  // A block on the edge of C, a narrow block (COL_QUADS < 4: every block of a narrow C), or
+  // A block on the edge of C, a small block (ROW_QUADS or COL_QUADS < 4: every block of a small C), or
   // C += product: a quad wholly inside C that overwrites it by storeQuad, any other element by
   // element through storeRow, which masks what lies past the edge. One loop over the quads keeps
   // this path's code small (compile time on SwiftShader grows with the code; sixteen inlined
@@ -155,7 +159,7 @@ fn vec4_product(row0: u32, col0: u32, j: Job, li: u32) {
   var quads = array<mat4x4f, 16>(acc00, acc01, acc02, acc03, acc10, acc11, acc12, acc13,
                                  acc20, acc21, acc22, acc23, acc30, acc31, acc32, acc33);
   for (var qi = 0u; qi < 16u; qi++) {
-    if (qi % 4u >= COL_QUADS) { continue; }
+    if (qi / 4u >= ROW_QUADS || qi % 4u >= COL_QUADS) { continue; }
     let r = row0 + (qi / 4u) * TM;
     let col = col0 + (qi % 4u) * TN;
     if (r + TM <= p.m && col + TN <= p.n && p.accumulate == 0u) {

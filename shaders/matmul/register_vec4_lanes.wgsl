@@ -6,13 +6,20 @@
 
 override RWG: u32 = 4u;  // invocations per workgroup, one block of C each
 
+// The block's row quads of op(A); past ROW_QUADS none is loaded (and none is used).
 fn row_quads(j: Job, row0: u32, li: u32, kk: u32) -> RowQuads {
-  return RowQuads(a_block(j, quad(row0, p.m, TRANS_A), kk), a_block(j, quad(row0 + TM, p.m, TRANS_A), kk),
-                  a_block(j, quad(row0 + 2u * TM, p.m, TRANS_A), kk), a_block(j, quad(row0 + 3u * TM, p.m, TRANS_A), kk));
+  let x0 = a_block(j, quad(row0, p.m, TRANS_A), kk);
+  var x1 = x0;
+  var x2 = x0;
+  var x3 = x0;
+  if (ROW_QUADS > 1u) { x1 = a_block(j, quad(row0 + TM, p.m, TRANS_A), kk); }
+  if (ROW_QUADS > 2u) { x2 = a_block(j, quad(row0 + 2u * TM, p.m, TRANS_A), kk); }
+  if (ROW_QUADS > 3u) { x3 = a_block(j, quad(row0 + 3u * TM, p.m, TRANS_A), kk); }
+  return RowQuads(x0, x1, x2, x3);
 }
 
 fn lanes_product(wid: vec3u, nwg: vec3u, li: u32) {
-  let o = block_origin(wid, nwg, li, RWG, BLOCK, COLS);
+  let o = block_origin(wid, nwg, li, RWG, ROWS, COLS);
   if (o.z == 0u) { return; }
   vec4_product(o.x, o.y, job(wid.z), li);
 }

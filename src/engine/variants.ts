@@ -35,9 +35,11 @@ export function variantOf(what: string, gpu: Gpu, forced?: Variant): Variant {
  * workgroup in one row band sharing op(A)'s loads by subgroup broadcasts (same bits).
  * `gatherEntry`, for every other shape (an output head's 11 columns, K = 11): the same 16 x 16
  * blocks with A and B read as floats, a k tail zeroed (same bits as `entry`, the 4 x 4 blocks,
- * now only run when forced): 1.1-3.4x on the head's three products (README "Benchmarks"); on a C
- * narrower than 13 columns its blocks have only the column quads C fills (3 for 11 columns:
- * 1.3-1.5x on the head's forward and weight gradient).
+ * now only run when forced): 1.1-3.4x on the head's three products (README "Benchmarks"). On a C
+ * with fewer than 13 columns or rows, its blocks and `vec4Entry`'s have only the quads C fills
+ * (3 column quads for 11 columns: 1.2-1.5x on the head's forward and weight gradient; 2 row quads
+ * for a sampling step's 8 rows: 1.3-1.6x per product, `vec4Entry` there rather than
+ * `subgroupEntry`, whose blocks stay 16 x 16).
  * Column sums (bias gradients, split-K finishes): an invocation per column in workgroups of
  * `sumWorkgroup`, in two passes over long columns where `twoPassColumnSums`; with
  * `vec4ColumnSums`, where the columns are a multiple of 4, an invocation per four columns reading

@@ -77,17 +77,27 @@ describe('matmulInto against the CPU reference', () => {
     });
   }
 
-  it('gives matmul_register_gather blocks as wide as a narrow C, and 16 columns otherwise', () => {
+  it('sizes the blocks of matmul_register_gather and matmul_register_vec4 to a small C, 16 x 16 otherwise', () => {
     const g = gpu();
-    const plan = (n: number, entry?: 'matmul_register_gather') => planMatmul('test', g, { batch: 1, m: 1024, n, k: 11, variant: 'swiftshader', entry }).launch;
-    for (const [n, quads] of [[1, 1], [4, 1], [5, 2], [8, 2], [9, 3], [11, 3], [12, 3], [13, 4], [16, 4], [64, 4]] as const) {
-      expect(plan(n).colQuads, `N ${n}`).toBe(quads);
+    const plan = (m: number, n: number, k = 11) => planMatmul('test', g, { batch: 1, m, n, k, variant: 'swiftshader' }).launch;
+    for (const [size, quads] of [[1, 1], [4, 1], [5, 2], [8, 2], [9, 3], [11, 3], [12, 3], [13, 4], [16, 4], [64, 4]] as const) {
+      expect(plan(1024, size).colQuads, `N ${size}`).toBe(quads);
+      expect(plan(size, 64).rowQuads, `M ${size}`).toBe(quads);
+      expect(plan(1024, size).rowQuads).toBe(4);
     }
     // 64 row blocks of one 12-column block, 4 a workgroup; 13 columns take one 16-column block.
-    expect(plan(11).grid).toEqual([16, 1, 1]);
-    expect(plan(13).grid).toEqual([16, 1, 1]);
-    expect(plan(17).grid).toEqual([32, 1, 1]);
-    expect(planMatmul('test', g, { batch: 1, m: 32, n: 8, k: 8, variant: 'swiftshader', subgroups: false }).launch).toMatchObject({ entry: 'matmul_register_vec4', colQuads: 4 });
+    expect(plan(1024, 11).grid).toEqual([16, 1, 1]);
+    expect(plan(1024, 13).grid).toEqual([16, 1, 1]);
+    expect(plan(1024, 17).grid).toEqual([32, 1, 1]);
+    // A sampling step's 8 rows: 8 x 16 blocks, 12 of them along 192 columns, read as vec4s
+    // without subgroups (the subgroup kernel's blocks are 16 rows) unless they are asked for.
+    expect(plan(8, 192, 64)).toMatchObject({ entry: 'matmul_register_vec4', rowQuads: 2, colQuads: 4, grid: [3, 1, 1] });
+    expect(plan(8, 8, 8)).toMatchObject({ entry: 'matmul_register_vec4', rowQuads: 2, colQuads: 2, grid: [1, 1, 1] });
+    expect(plan(16, 192, 64)).toMatchObject({ rowQuads: 4, colQuads: 4 });
+    if (hasSubgroups(g)) {
+      expect(plan(16, 192, 64).entry).toBe('matmul_register_vec4_sg');
+      expect(planMatmul('test', g, { batch: 1, m: 8, n: 192, k: 64, variant: 'swiftshader', subgroups: true }).launch).toMatchObject({ entry: 'matmul_register_vec4_sg', rowQuads: 4 });
+    }
   });
 
   it('forces a kernel with entry, and refuses one the variant or the shape cannot run', () => {

@@ -84,6 +84,11 @@ export const VEC4_CASES: Case[] = [
   // Two superblocks of 16 x 64 along N for matmul_register_vec4_sg, the second with lanes past N.
   { name: '37x84x24 AB accumulate', batch: 1, m: 37, n: 84, k: 24, accumulate: true },
   { name: '37x69x16 AB^T bias', batch: 1, m: 37, n: 69, k: 16, transB: true, bias: true },
+  // Few rows (matmul_register_vec4's blocks of 1 to 3 row quads): a sampling step's 8 tokens,
+  // A^T with 4 rows, 6 rows ending mid-quad.
+  { name: '8x192x64 AB bias (a sampling step)', batch: 1, m: 8, n: 192, k: 64, bias: true },
+  { name: '4x20x12 A^TB accumulate', batch: 1, m: 4, n: 20, k: 12, transA: true, accumulate: true },
+  { name: '6x13x24 AB^T', batch: 1, m: 6, n: 13, k: 24, transB: true },
 ];
 
 /** Whether this device runs matmul_register_vec4_sg (subgroups of SUBGROUP_LANES). */

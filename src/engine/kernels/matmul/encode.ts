@@ -20,13 +20,12 @@ export interface MatmulTensors {
 function productKernel(gpu: Gpu, variant: MatmulVariant, l: MatmulLaunch) {
   const v = MATMUL[variant];
   const constants: Record<string, number> = { TRANS_A: l.transA ? 1 : 0, TRANS_B: l.transB ? 1 : 0 };
-  if (l.entry === 'matmul_register_vec4') {
+  if (l.entry === 'matmul_register_vec4' || l.entry === 'matmul_register_gather') {
     constants.RWG = v.vec4Workgroup;
-  } else if (l.entry === 'matmul_register_gather') {
-    constants.RWG = v.vec4Workgroup;
-    constants.K_TAIL = l.k % 4 !== 0 || l.kChunk % 4 !== 0 ? 1 : 0;
-    // The default (4) is left out, so a wide C's pipeline is the one it always was.
+    // The defaults (4) are left out, so a large C's pipeline is the one it always was.
+    if (l.rowQuads !== 4) constants.ROW_QUADS = l.rowQuads;
     if (l.colQuads !== 4) constants.COL_QUADS = l.colQuads;
+    if (l.entry === 'matmul_register_gather') constants.K_TAIL = l.k % 4 !== 0 || l.kChunk % 4 !== 0 ? 1 : 0;
   } else if (l.entry === 'matmul_register_vec4_sg') {
     // Its workgroup is one subgroup of 4 (a constant in the WGSL).
   } else if (v.sliceK === 0) {

@@ -64,9 +64,11 @@ export interface MatmulLaunch {
   transA: boolean;
   transB: boolean;
   /**
-   * Column quads of a 16-row block (COL_QUADS in shaders/matmul/block16.wgsl): 4 (16 columns),
-   * fewer for matmul_register_gather on a C narrower than 13 columns; 4 for the other kernels.
+   * Row and column quads of a block (ROW_QUADS, COL_QUADS in shaders/matmul/block16.wgsl): 4 (16
+   * rows, 16 columns), fewer for matmul_register_vec4 and matmul_register_gather on a C with fewer
+   * than 13 rows or columns; 4 for the other kernels.
    */
+  rowQuads: number;
   colQuads: number;
   grid: [number, number, number];
 }
@@ -182,21 +184,35 @@ export function linearBlockGrid(gpu: Gpu, m: number, n: number, rows: number, pe
   return gpu.grid(Math.ceil((Math.ceil(m / rows) * Math.ceil(n / cols)) / perGroup));
 }
 
+/** The kernels whose blocks shrink to a small C (register_vec4_lanes.wgsl's; not the subgroup one). */
+function smallBlocks(entry: MatmulEntry): boolean {
+  return entry === 'matmul_register_vec4' || entry === 'matmul_register_gather';
+}
+
 /**
- * Column quads of matmul_register_gather's blocks: as many as C's columns fill, at most 4. Its
- * blocks load and multiply every quad they have, so a 16-column block of an 11-column C (an output
+ * Column quads of those kernels' blocks: as many as C's columns fill, at most 4. Their blocks
+ * load and multiply every quad they have, so a 16-column block of an 11-column C (an output
  * head's) did 16/11 of the work; with 3 quads, 12/11. A narrower block would cost a wide C more
  * loads of op(A) per product (one row quad per 4 columns), so only C narrower than 13 columns
  * (one block wide) gets one.
  */
 function colQuadsOf(entry: MatmulEntry, n: number): number {
-  return entry === 'matmul_register_gather' ? Math.min(4, Math.ceil(n / TN)) : 4;
+  return smallBlocks(entry) ? Math.min(4, Math.ceil(n / TN)) : 4;
+}
+
+/**
+ * Row quads of the same kernels' blocks: as many as C's rows fill, at most 4. A sampling step
+ * multiplies a batch of one token per sequence (8 rows in the benchmark), which 16-row blocks
+ * computed twice over; C with 13 rows or more keeps 16-row blocks.
+ */
+function rowQuadsOf(entry: MatmulEntry, m: number): number {
+  return smallBlocks(entry) ? Math.min(4, Math.ceil(m / TM)) : 4;
 }
 
 function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number, n: number, z: number): [number, number, number] {
   const v = MATMUL[variant];
-  if (entry === 'matmul_register_vec4' || entry === 'matmul_register_gather') {
-    return [...linearBlockGrid(gpu, m, n, VEC4_BLOCK, v.vec4Workgroup, colQuadsOf(entry, n) * TN), z];
+  if (smallBlocks(entry)) {
+    return [...linearBlockGrid(gpu, m, n, rowQuadsOf(entry, m) * TM, v.vec4Workgroup, colQuadsOf(entry, n) * TN), z];
   }
   // One workgroup per VEC4_BLOCK x (SUBGROUP_LANES * VEC4_BLOCK) superblock.
   if (entry === 'matmul_register_vec4_sg') return [...gpu.grid(Math.ceil(m / VEC4_BLOCK) * Math.ceil(n / (SUBGROUP_LANES * VEC4_BLOCK))), z];
@@ -239,7 +255,7 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
   };
   const { transA, transB, aShared, bShared, sumBatch } = shape;
 
-  let l: Omit<MatmulLaunch, 'entry' | 'grid' | 'transA' | 'transB' | 'colQuads'>;
+  let l: Omit<MatmulLaunch, 'entry' | 'grid' | 'transA' | 'transB' | 'rowQuads' | 'colQuads'>;
   if (batch > 1 && bShared && !aShared && !transA && !sumBatch) {
     // [batch, M, K] x [K, N] is one [batch * M, K] x [K, N] product: fewer, fuller tiles.
     l = { m: batch * m, n, k, batch: 1, splits: 1, kChunk: k, strideA: 0, strideB: 0, strideC: 0 };
@@ -269,7 +285,9 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
   }
   const vec4 = vec4Operands(l.m, n, l.k, transA, transB);
   let entry: MatmulEntry = v.vec4Entry && vec4 ? v.vec4Entry : (v.gatherEntry ?? v.entry);
-  if (entry === v.vec4Entry && v.subgroupEntry && (s.subgroups ?? hasSubgroups)) entry = v.subgroupEntry;
+  // The subgroup kernel's blocks are 16 rows: a C with fewer runs matmul_register_vec4's smaller
+  // blocks unless subgroups are asked for.
+  if (entry === v.vec4Entry && v.subgroupEntry && (s.subgroups ?? (hasSubgroups && rowQuadsOf(entry, l.m) === 4))) entry = v.subgroupEntry;
   if (s.entry !== undefined) {
     const own: readonly (MatmulEntry | null)[] = [v.entry, v.vec4Entry, v.subgroupEntry, v.gatherEntry];
     if (!own.includes(s.entry)) fail(what, `entry '${s.entry}' is not a kernel of the '${variant}' variant (${own.filter((e) => e).join(', ')})`);
@@ -279,7 +297,7 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
     if (s.entry === v.subgroupEntry && !hasSubgroups) fail(what, `entry '${s.entry}' needs subgroups of ${SUBGROUP_LANES}; this device has ${gpu.subgroupSize ?? 'none'}`);
     entry = s.entry;
   }
-  const launch: MatmulLaunch = { ...l, entry, transA, transB, colQuads: colQuadsOf(entry, n), grid: gridOf(gpu, variant, entry, l.m, n, l.batch * l.splits) };
+  const launch: MatmulLaunch = { ...l, entry, transA, transB, rowQuads: rowQuadsOf(entry, l.m), colQuads: colQuadsOf(entry, n), grid: gridOf(gpu, variant, entry, l.m, n, l.batch * l.splits) };
   checkGrid(gpu, what, launch.grid);
   let finish: SumRowsPlan | null = null;
   if (l.splits > 1 || reduceBatch) {
