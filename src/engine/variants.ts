@@ -40,6 +40,10 @@ export function variantOf(what: string, gpu: Gpu, forced?: Variant): Variant {
  * (3 column quads for 11 columns: 1.2-1.5x on the head's forward and weight gradient; 2 row quads
  * for a sampling step's 8 rows: 1.3-1.6x per product, `vec4Entry` there rather than
  * `subgroupEntry`, whose blocks stay 16 x 16).
+ * 'gpu' `subgroupEntry` (matmul_subgroup), where the device has one fixed subgroup size: a
+ * workgroup of one subgroup computing a 16 x 4 SG tile with A passed between lanes by shuffles and
+ * no workgroup memory; run with `subgroups: true` and timed beside `entry` by the benchmark, not
+ * the default until a real GPU has measured it (same bits).
  * Column sums (bias gradients, split-K finishes): an invocation per column in workgroups of
  * `sumWorkgroup`, in two passes over long columns where `twoPassColumnSums`; with
  * `vec4ColumnSums`, where the columns are a multiple of 4, an invocation per four columns reading
@@ -51,7 +55,7 @@ export const MATMUL = {
     entry: 'matmul_tiled',
     vec4Entry: null,
     vec4Workgroup: 0,
-    subgroupEntry: null,
+    subgroupEntry: 'matmul_subgroup',
     gatherEntry: null,
     workgroup: [16, 16] as const,
     sliceK: 16,

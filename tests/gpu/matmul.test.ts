@@ -77,6 +77,35 @@ describe('matmulInto against the CPU reference', () => {
     });
   }
 
+  // matmul_subgroup ('gpu' with subgroups: a workgroup of one subgroup, A passed between lanes by
+  // shuffles), forced on every case; on SwiftShader its subgroups are 4 lanes, so tiles of 16 x 16
+  // and k slices of 4, with every edge, k tail, batch, split-K and sum of the cases. Its
+  // accumulators add k in order by fma, as matmul_register's: the same bits.
+  for (const c of [...CASES, ...VEC4_CASES]) {
+    it(`gpu subgroup kernel and 4 x 4 blocks give the same bits: ${c.name}`, async () => {
+      if (!hasSubgroups(gpu())) throw new Error(`this adapter has no subgroups of 4 (${gpu().description}); the SwiftShader of Debian's chromium has them`);
+      const shuffled = await runCase(gpu(), { ...c, subgroups: true }, 'gpu', 11);
+      expectClose(shuffled.got, shuffled.want, { ...TOL, label: `subgroup ${c.name}` });
+      const plain = await runCase(gpu(), { ...c, entry: 'matmul_register' }, 'swiftshader', 11);
+      expect(Array.from(shuffled.got)).toEqual(Array.from(plain.got));
+    });
+  }
+
+  it("'gpu' runs matmul_tiled by default and matmul_subgroup with subgroups: true, where the device has them", () => {
+    const g = gpu();
+    const shape = { batch: 1, m: 37, n: 130, k: 33, variant: 'gpu' as const };
+    expect(planMatmul('test', g, shape).launch.entry).toBe('matmul_tiled');
+    expect(planMatmul('test', g, { ...shape, subgroups: false }).launch.entry).toBe('matmul_tiled');
+    if (hasSubgroups(g)) {
+      // Tiles of 16 rows x 4 SG = 16 columns: 9 x 3 workgroups.
+      expect(planMatmul('test', g, { ...shape, subgroups: true }).launch).toMatchObject({ entry: 'matmul_subgroup', grid: [9, 3, 1] });
+      expect(planMatmul('test', g, { ...shape, entry: 'matmul_subgroup' }).launch.entry).toBe('matmul_subgroup');
+    }
+    const without = Object.create(g, { subgroupSize: { value: null } }) as Gpu;
+    expect(() => planMatmul('test', without, { ...shape, subgroups: true })).toThrow(/subgroups: true needs the 'subgroups' feature with one fixed subgroup size of at least 4; this device has none/);
+    expect(() => planMatmul('test', without, { ...shape, entry: 'matmul_subgroup' })).toThrow(/entry 'matmul_subgroup' needs one fixed subgroup size of at least 4; this device has none/);
+  });
+
   it('sizes the blocks of matmul_register_gather and matmul_register_vec4 to a small C, 16 x 16 otherwise', () => {
     const g = gpu();
     const plan = (m: number, n: number, k = 11) => planMatmul('test', g, { batch: 1, m, n, k, variant: 'swiftshader' }).launch;
@@ -106,7 +135,7 @@ describe('matmulInto against the CPU reference', () => {
     expect(planMatmul('test', g, { ...odd, entry: 'matmul_register' }).launch.entry).toBe('matmul_register');
     expect(planMatmul('test', g, { ...odd, n: 12, k: 12, entry: 'matmul_register_gather' }).launch.entry).toBe('matmul_register_gather');
     expect(() => planMatmul('test', g, { ...odd, entry: 'matmul_tiled' })).toThrow(/entry 'matmul_tiled' is not a kernel of the 'swiftshader' variant/);
-    expect(() => planMatmul('test', g, { ...odd, variant: 'gpu', entry: 'matmul_register_gather' })).toThrow(/not a kernel of the 'gpu' variant \(matmul_tiled\)/);
+    expect(() => planMatmul('test', g, { ...odd, variant: 'gpu', entry: 'matmul_register_gather' })).toThrow(/not a kernel of the 'gpu' variant \(matmul_tiled, matmul_subgroup\)/);
     expect(() => planMatmul('test', g, { ...odd, entry: 'matmul_register_vec4' })).toThrow(/reads vec4s: it needs K and the operands' contiguous dimensions multiples of 4 \(M 37, N 11, K 13\)/);
   });
 

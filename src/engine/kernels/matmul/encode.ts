@@ -26,6 +26,8 @@ function productKernel(gpu: Gpu, variant: MatmulVariant, l: MatmulLaunch) {
     if (l.rowQuads !== 4) constants.ROW_QUADS = l.rowQuads;
     if (l.colQuads !== 4) constants.COL_QUADS = l.colQuads;
     if (l.entry === 'matmul_register_gather') constants.K_TAIL = l.k % 4 !== 0 || l.kChunk % 4 !== 0 ? 1 : 0;
+  } else if (l.entry === 'matmul_subgroup') {
+    constants.SG = gpu.subgroupSize!;
   } else if (l.entry === 'matmul_register_vec4_sg') {
     // Its workgroup is one subgroup of 4 (a constant in the WGSL).
   } else if (v.sliceK === 0) {

@@ -35,8 +35,10 @@ export interface MatmulShape {
    */
   splitK?: number;
   /**
-   * Whether matmul_register_vec4 shares loads across a subgroup (matmul_register_vec4_sg), where
-   * it applies. Default: where the device has subgroups of exactly SUBGROUP_LANES; true elsewhere fails.
+   * 'swiftshader': whether matmul_register_vec4 shares loads across a subgroup
+   * (matmul_register_vec4_sg), where it applies; default where the device has subgroups of exactly
+   * SUBGROUP_LANES. 'gpu': true runs matmul_subgroup (a workgroup of one subgroup of the device's
+   * fixed size) instead of matmul_tiled; default false. True where the device lacks them fails.
    */
   subgroups?: boolean;
   /**
@@ -73,7 +75,13 @@ export interface MatmulLaunch {
   grid: [number, number, number];
 }
 
-export type MatmulEntry = 'matmul_register' | 'matmul_register_vec4' | 'matmul_register_vec4_sg' | 'matmul_register_gather' | 'matmul_tiled';
+export type MatmulEntry =
+  | 'matmul_register'
+  | 'matmul_register_vec4'
+  | 'matmul_register_vec4_sg'
+  | 'matmul_register_gather'
+  | 'matmul_tiled'
+  | 'matmul_subgroup';
 
 export interface MatmulPlan {
   /** The call's sizes and flags, defaults filled in. */
@@ -143,6 +151,8 @@ const SPLIT_MAX = 64;
 export const VEC4_BLOCK = 16;
 /** matmul_register_vec4_sg: lanes of a subgroup, one workgroup (SG in the WGSL). */
 export const SUBGROUP_LANES = 4;
+/** matmul_subgroup: rows of C per workgroup (TR in shaders/matmul/subgroup.wgsl). */
+export const SUBGROUP_TILE_ROWS = 16;
 
 /** Columns and rows of C one workgroup of the variant's 2-D kernel (matmul_tiled) computes. */
 function tileOf(variant: MatmulVariant): [number, number] {
@@ -214,6 +224,8 @@ function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number,
   if (smallBlocks(entry)) {
     return [...linearBlockGrid(gpu, m, n, rowQuadsOf(entry, m) * TM, v.vec4Workgroup, colQuadsOf(entry, n) * TN), z];
   }
+  // One workgroup (one subgroup of SG lanes) per SUBGROUP_TILE_ROWS x (4 SG) tile.
+  if (entry === 'matmul_subgroup') return [Math.ceil(n / (4 * gpu.subgroupSize!)), Math.ceil(m / SUBGROUP_TILE_ROWS), z];
   // One workgroup per VEC4_BLOCK x (SUBGROUP_LANES * VEC4_BLOCK) superblock.
   if (entry === 'matmul_register_vec4_sg') return [...gpu.grid(Math.ceil(m / VEC4_BLOCK) * Math.ceil(n / (SUBGROUP_LANES * VEC4_BLOCK))), z];
   if (entry === 'matmul_register') return [...linearBlockGrid(gpu, m, n, TM, v.workgroup[0] * v.workgroup[1]), z];
@@ -279,22 +291,30 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
     fail(what, `splitK applies to a single product; this call has ${l.batch} batch items`);
   }
   const v = MATMUL[variant];
-  const hasSubgroups = gpu.subgroupSize === SUBGROUP_LANES;
+  // 'swiftshader' shares loads among its SIMD lanes (subgroups of SUBGROUP_LANES); 'gpu' makes a
+  // workgroup of one subgroup, of whatever fixed size the device has (Gpu.subgroupSize).
+  const sgWanted = variant === 'swiftshader' ? `subgroups of ${SUBGROUP_LANES}` : 'one fixed subgroup size of at least 4';
+  const hasSubgroups = variant === 'swiftshader' ? gpu.subgroupSize === SUBGROUP_LANES : (gpu.subgroupSize ?? 0) >= 4;
   if (s.subgroups && !hasSubgroups) {
-    fail(what, `subgroups: true needs the 'subgroups' feature with subgroups of ${SUBGROUP_LANES}; this device has ${gpu.subgroupSize ?? 'none'}`);
+    fail(what, `subgroups: true needs the 'subgroups' feature with ${sgWanted}; this device has ${gpu.subgroupSize ?? 'none'}`);
   }
   const vec4 = vec4Operands(l.m, n, l.k, transA, transB);
   let entry: MatmulEntry = v.vec4Entry && vec4 ? v.vec4Entry : (v.gatherEntry ?? v.entry);
-  // The subgroup kernel's blocks are 16 rows: a C with fewer runs matmul_register_vec4's smaller
-  // blocks unless subgroups are asked for.
-  if (entry === v.vec4Entry && v.subgroupEntry && (s.subgroups ?? (hasSubgroups && rowQuadsOf(entry, l.m) === 4))) entry = v.subgroupEntry;
+  if (variant === 'swiftshader') {
+    // The subgroup kernel's blocks are 16 rows: a C with fewer runs matmul_register_vec4's smaller
+    // blocks unless subgroups are asked for.
+    if (entry === v.vec4Entry && (s.subgroups ?? (hasSubgroups && rowQuadsOf(entry, l.m) === 4))) entry = MATMUL.swiftshader.subgroupEntry;
+  } else if (s.subgroups && v.subgroupEntry) {
+    // Not yet the default: no real GPU has timed it against matmul_tiled (README "Benchmarks").
+    entry = v.subgroupEntry;
+  }
   if (s.entry !== undefined) {
     const own: readonly (MatmulEntry | null)[] = [v.entry, v.vec4Entry, v.subgroupEntry, v.gatherEntry];
     if (!own.includes(s.entry)) fail(what, `entry '${s.entry}' is not a kernel of the '${variant}' variant (${own.filter((e) => e).join(', ')})`);
-    if ((s.entry === v.vec4Entry || s.entry === v.subgroupEntry) && !vec4) {
+    if ((s.entry === v.vec4Entry || (variant === 'swiftshader' && s.entry === v.subgroupEntry)) && !vec4) {
       fail(what, `entry '${s.entry}' reads vec4s: it needs K and the operands' contiguous dimensions multiples of 4 (M ${l.m}, N ${n}, K ${l.k})`);
     }
-    if (s.entry === v.subgroupEntry && !hasSubgroups) fail(what, `entry '${s.entry}' needs subgroups of ${SUBGROUP_LANES}; this device has ${gpu.subgroupSize ?? 'none'}`);
+    if (s.entry === v.subgroupEntry && !hasSubgroups) fail(what, `entry '${s.entry}' needs ${sgWanted}; this device has ${gpu.subgroupSize ?? 'none'}`);
     entry = s.entry;
   }
   const launch: MatmulLaunch = { ...l, entry, transA, transB, rowQuads: rowQuadsOf(entry, l.m), colQuads: colQuadsOf(entry, n), grid: gridOf(gpu, variant, entry, l.m, n, l.batch * l.splits) };

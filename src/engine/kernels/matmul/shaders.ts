@@ -13,6 +13,7 @@ import registerVec4Subgroup from '../../../../shaders/matmul/register_vec4_subgr
 import sumRows from '../../../../shaders/matmul/sum_rows.wgsl?raw';
 import sumRowsScalar from '../../../../shaders/matmul/sum_rows_scalar.wgsl?raw';
 import sumRowsVec4 from '../../../../shaders/matmul/sum_rows_vec4.wgsl?raw';
+import subgroup from '../../../../shaders/matmul/subgroup.wgsl?raw';
 import tiled from '../../../../shaders/matmul/tiled.wgsl?raw';
 
 export interface MatmulKernel {
@@ -31,6 +32,7 @@ export const MATMUL_KERNELS = {
   matmul_register_vec4_sg: kernel('matmul_register_vec4_sg', product, registerVec4, block16, registerVec4Subgroup),
   matmul_register_gather: kernel('matmul_register_gather', product, registerGather, block16, registerVec4Lanes),
   matmul_tiled: kernel('matmul_tiled', product, operands, tiled),
+  matmul_subgroup: kernel('matmul_subgroup', product, operands, subgroup),
   sum_rows: kernel('sum_rows', sumRows, sumRowsScalar),
   sum_rows_vec4: kernel('sum_rows_vec4', sumRows, sumRowsVec4),
 } as const;
