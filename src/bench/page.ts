@@ -7,6 +7,7 @@
 // tables, and offers the JSON as a download.
 import { Gpu } from '../engine/gpu.ts';
 import { matmulGflops } from '../engine/kernels/matmul.ts';
+import { SQUARE, matmulKernels } from './matmulKernels.ts';
 import { attentionSweep, pairedSweep } from './attention.ts';
 import { fmaCeiling } from './ceiling.ts';
 import { BENCH_BATCH, BENCH_LR, BENCH_MODEL, BENCH_SEQ, shapeName, trainStepFlops, trainStepMatmuls } from './model.ts';
@@ -78,6 +79,8 @@ async function run(): Promise<void> {
       report.matmul.push({ shape: shapeName(s), role: s.role, transA: s.transA, transB: s.transB, oursGflops: ours.gflops, tfjsGflops: peer });
       log(`  ${shapeName(s)} ${s.role}: ours ${ours.gflops.toFixed(2)}, TF.js ${peer.toFixed(2)} GFLOP/s`);
     }
+    log(`matmul kernels on ${SQUARE}^3:`);
+    report.matmulKernels = await matmulKernels(gpu, o.matmulIters, log);
   }
 
   if (o.sections.includes('train')) {

@@ -5,6 +5,7 @@
 import type { AttentionKind } from '../engine/ops/attention.ts';
 import { medianInterval } from '../util/stats.ts';
 import type { Ceiling } from './ceiling.ts';
+import type { MatmulKernelRow } from './matmulKernels.ts';
 import type { StepProfile } from './profile.ts';
 import type { AdapterFacts } from '../util/adapter.ts';
 
@@ -115,6 +116,8 @@ export interface BenchReport {
   device: DeviceInfo;
   options: Record<string, unknown>;
   matmul: MatmulRow[];
+  /** The variant's matmul kernels on 1024^3, the default first (section 'matmul'); absent in older reports. */
+  matmulKernels?: MatmulKernelRow[];
   trainStep: TrainStepResult | null;
   attention: AttentionRow[];
   /** Kinds whose larger N were skipped because the previous N predicted more than the budget. */
@@ -143,6 +146,7 @@ export function applyCeiling(r: BenchReport): BenchReport {
   const c = r.ceiling?.fmaGflops ?? null;
   const of = (g: number | null | undefined) => (c && g != null && Number.isFinite(g) ? g / c : null);
   for (const m of r.matmul) m.fraction = of(m.oursGflops);
+  for (const m of r.matmulKernels ?? []) m.fraction = of(m.gflops);
   const t = r.trainStep;
   if (t) {
     t.oursGflops = t.flops && t.oursMs > 0 ? t.flops.total / (t.oursMs * 1e6) : null;
@@ -225,6 +229,11 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
   const mm = r.matmul.filter((m) => m.tfjsGflops !== null);
   const worst = mm.length ? Math.min(...mm.map((m) => m.oursGflops / m.tfjsGflops!)) : null;
   out.push(check('matmul: ours / TF.js GFLOP/s, worst shape', worst, 1, 'min'));
+  const square = r.matmulKernels?.find((m) => m.isDefault);
+  if (r.device.backend === 'gpu' && square) {
+    // Issue 14's real-GPU target, against this run's FMA ceiling as the adapter's fp32 peak.
+    out.push(check(`matmul ${square.shape} on a GPU: default kernel / FMA ceiling`, square.fraction ?? null, 0.3, 'min'));
+  }
   const paired = r.attentionPaired ?? [];
   if (paired.length) {
     // The issue asks for medians of repeated runs: the worst N's median over interleaved pairs.
@@ -311,6 +320,18 @@ export function formatReport(r: BenchReport): string {
             fmt(ratio(m.oursGflops, m.tfjsGflops), 2),
             pct(m.fraction),
           ]),
+        ),
+    );
+  }
+
+  const mk = r.matmulKernels ?? [];
+  if (mk.length) {
+    const base = mk.find((m) => m.isDefault)?.gflops;
+    parts.push(
+      `## 1b. Matmul kernels of the ${r.device.backend} variant on ${mk[0]!.shape} (GFLOP/s, medians of alternating rounds)\n\n` +
+        table(
+          ['kernel', 'GFLOP/s', 'over the default', 'of ceiling'],
+          mk.map((m) => [m.entry + (m.isDefault ? ' (default)' : ''), fmt(m.gflops, 2), fmt(ratio(m.gflops, base), 2), pct(m.fraction)]),
         ),
     );
   }

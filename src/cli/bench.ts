@@ -16,6 +16,7 @@
 import { writeFileSync } from 'node:fs';
 import { Gpu } from '../engine/gpu.ts';
 import { matmulGflops } from '../engine/kernels/matmul.ts';
+import { SQUARE, matmulKernels } from '../bench/matmulKernels.ts';
 import { attentionSweep, pairedSweep } from '../bench/attention.ts';
 import { encoderStepBench } from '../bench/encoderStep.ts';
 import { shapeName, trainStepFlops, trainStepMatmuls } from '../bench/model.ts';
@@ -106,6 +107,8 @@ async function main(): Promise<void> {
         report.matmul.push({ shape: shapeName(s), role: s.role, transA: s.transA, transB: s.transB, oursGflops: gflops, tfjsGflops: null });
         log(`  matmul ${shapeName(s)} ${s.role}: ${gflops.toFixed(2)} GFLOP/s`);
       }
+      log(`  matmul kernels on ${SQUARE}^3:`);
+      report.matmulKernels = await matmulKernels(gpu, o.matmulIters, log);
     }
     if (sections.includes('train')) {
       const t = await oursTrainStep(gpu, o.reps);

@@ -179,6 +179,25 @@ describe('the FMA ceiling and the per-kernel profile in the report', () => {
     expect(text).toContain('| elementwise:relu (alone) | 1 | 1.000 | 25.0% | - | 2.00 | - |');
   });
 
+  it("tables the variant's kernels on 1024^3, and checks the real-GPU target on a GPU only", () => {
+    const kernels = () => [
+      { shape: '1024x1024x1024', entry: 'matmul_tiled' as const, isDefault: true, gflops: 2 },
+      { shape: '1024x1024x1024', entry: 'matmul_subgroup' as const, isDefault: false, gflops: 3 },
+    ];
+    const gpu = applyCeiling(report({ ceiling, matmulKernels: kernels(), device: { description: 'a GPU', backend: 'gpu', runtime: 'test' } }));
+    expect(gpu.matmulKernels!.map((m) => m.fraction)).toEqual([2 / 8, 3 / 8]);
+    const text = formatReport(gpu);
+    expect(text).toContain('## 1b. Matmul kernels of the gpu variant on 1024x1024x1024');
+    expect(text).toContain('| matmul_tiled (default) | 2.00 | 1.00 | 25.0% |');
+    expect(text).toContain('| matmul_subgroup | 3.00 | 1.50 | 37.5% |');
+    const target = checkTargets(gpu).find((t) => t.name.startsWith('matmul 1024x1024x1024 on a GPU'))!;
+    expect(target).toMatchObject({ value: 0.25, target: 0.3, holds: false });
+    // SwiftShader is not the real GPU the target is about; without a ceiling there is no figure.
+    expect(checkTargets(applyCeiling(report({ ceiling, matmulKernels: kernels() }))).some((t) => t.name.includes('on a GPU'))).toBe(false);
+    const noCeiling = applyCeiling(report({ matmulKernels: kernels(), device: { description: 'a GPU', backend: 'gpu', runtime: 'test' } }));
+    expect(checkTargets(noCeiling).find((t) => t.name.includes('on a GPU'))).toMatchObject({ value: null, holds: null });
+  });
+
   it('leaves fractions empty without a ceiling', () => {
     const r = applyCeiling(report({ trainStep: { config: {}, oursMs: 100, tfjsMs: null, notes: [] } }));
     expect(r.matmul.every((m) => m.fraction === null)).toBe(true);

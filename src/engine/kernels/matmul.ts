@@ -8,7 +8,7 @@ import { checkPositiveInt, fail } from '../check.ts';
 import type { Gpu } from '../gpu.ts';
 import { empty, fromArray, type Tensor } from '../tensor.ts';
 import { encodeMatmul, encodeSumRows, type MatmulTensors } from './matmul/encode.ts';
-import { planMatmul, planSumRows, type MatmulPlan, type MatmulShape, type MatmulVariant, type SumRowsShape } from './matmul/plan.ts';
+import { planMatmul, planSumRows, type MatmulEntry, type MatmulPlan, type MatmulShape, type MatmulVariant, type SumRowsShape } from './matmul/plan.ts';
 
 export { encodeMatmul, encodeSumRows, type MatmulTensors } from './matmul/encode.ts';
 export {
@@ -94,6 +94,8 @@ export function sumRowsInto(gpu: Gpu, args: SumRowsArgs): void {
 
 export interface MatmulRate {
   variant: MatmulVariant;
+  /** The product kernel that ran. */
+  entry: MatmulEntry;
   gflops: number;
   msPerCall: number;
 }
@@ -108,10 +110,10 @@ export async function matmulGflops(
   n: number,
   k: number,
   iterations: number,
-  opts: { variant?: MatmulVariant; transA?: boolean; transB?: boolean } = {},
+  opts: { variant?: MatmulVariant; transA?: boolean; transB?: boolean; entry?: MatmulEntry } = {},
 ): Promise<MatmulRate> {
   const what = 'matmulGflops';
-  const plan = planMatmul(what, gpu, { batch: 1, m, n, k, variant: opts.variant, transA: opts.transA, transB: opts.transB });
+  const plan = planMatmul(what, gpu, { batch: 1, m, n, k, variant: opts.variant, transA: opts.transA, transB: opts.transB, entry: opts.entry });
   checkPositiveInt(what, 'iterations', iterations);
   // Values in [-1, 1): a reused pool buffer could hold denormals or NaNs, which slow CPU emulation.
   const fill = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i));
@@ -126,7 +128,7 @@ export async function matmulGflops(
     for (let i = 0; i < iterations; i++) call();
     await gpu.sync();
     const ms = (performance.now() - t0) / iterations;
-    return { variant: plan.variant, gflops: (2 * m * n * k) / (ms * 1e6), msPerCall: ms };
+    return { variant: plan.variant, entry: plan.launch.entry, gflops: (2 * m * n * k) / (ms * 1e6), msPerCall: ms };
   } finally {
     a.dispose();
     b.dispose();
