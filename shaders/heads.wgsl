@@ -17,6 +17,9 @@ struct HeadsParams {
 @group(0) @binding(0) var<uniform> p: HeadsParams;
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+// The second and third destinations of the three-part gathers (gather_part3, gather_rows3).
+@group(0) @binding(3) var<storage, read_write> dst1: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dst2: array<f32>;
 
 override WG: u32 = 256;
 
@@ -25,8 +28,12 @@ fn flat(wid: vec3u, nwg: vec3u, lid: u32) -> u32 {
 }
 
 // Index of (b, n, part, h, d) in the fused [B, N, P, H, D] layout.
+fn fused_at(b: u32, n: u32, part: u32, h: u32, d: u32) -> u32 {
+  return (((b * p.seq + n) * p.parts + part) * p.heads + h) * p.dim + d;
+}
+
 fn fused_index(b: u32, n: u32, h: u32, d: u32) -> u32 {
-  return (((b * p.seq + n) * p.parts + p.part) * p.heads + h) * p.dim + d;
+  return fused_at(b, n, p.part, h, d);
 }
 
 // dst [B, H, N, D] <- part `part` of src [B, N, P*H*D].
@@ -40,6 +47,24 @@ fn gather_part(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let h = (o / (p.dim * p.seq)) % p.heads;
   let b = o / (p.dim * p.seq * p.heads);
   dst[o] = src[fused_index(b, n, h, d)];
+}
+
+// A fused q | k | v projection (P = 3) in one dispatch instead of three: dst, dst1, dst2
+// [B, H, N, D] <- parts 0, 1, 2 of src [B, N, 3*H*D], element o of each.
+@compute @workgroup_size(WG)
+fn gather_part3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                @builtin(local_invocation_index) lid: u32) {
+  let o = flat(wid, nwg, lid);
+  if (o >= p.batch * p.heads * p.seq * p.dim) { return; }
+  let d = o % p.dim;
+  let n = (o / p.dim) % p.seq;
+  let h = (o / (p.dim * p.seq)) % p.heads;
+  let b = o / (p.dim * p.seq * p.heads);
+  let s0 = fused_at(b, n, 0u, h, d);
+  let stride = p.heads * p.dim;  // from one part to the next
+  dst[o] = src[s0];
+  dst1[o] = src[s0 + stride];
+  dst2[o] = src[s0 + 2u * stride];
 }
 
 // Part `part` of dst [B, N, P*H*D] <- src [B, H, N, D]; the other parts are left as they are.
@@ -84,6 +109,37 @@ fn gather_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   let s0 = fused_index(b, n, h, 0u);
   let d0 = r * p.dim;
   copy_row(s0, d0);
+}
+
+// gather_part3 a row at a time: row r = (b, h, n) of dst, dst1 and dst2 from parts 0, 1, 2.
+@compute @workgroup_size(WG)
+fn gather_rows3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                @builtin(local_invocation_index) lid: u32) {
+  let r = flat(wid, nwg, lid);
+  if (r >= p.batch * p.heads * p.seq) { return; }
+  let n = r % p.seq;
+  let h = (r / p.seq) % p.heads;
+  let b = r / (p.seq * p.heads);
+  let s0 = fused_at(b, n, 0u, h, 0u);
+  let s1 = s0 + p.heads * p.dim;
+  let s2 = s1 + p.heads * p.dim;
+  let d0 = r * p.dim;
+  var d = 0u;
+  for (; d + 4u <= p.dim; d += 4u) {
+    let u = vec4f(src[s0 + d], src[s0 + d + 1u], src[s0 + d + 2u], src[s0 + d + 3u]);
+    let v = vec4f(src[s1 + d], src[s1 + d + 1u], src[s1 + d + 2u], src[s1 + d + 3u]);
+    let w = vec4f(src[s2 + d], src[s2 + d + 1u], src[s2 + d + 2u], src[s2 + d + 3u]);
+    for (var t = 0u; t < 4u; t++) {
+      dst[d0 + d + t] = u[t];
+      dst1[d0 + d + t] = v[t];
+      dst2[d0 + d + t] = w[t];
+    }
+  }
+  for (; d < p.dim; d++) {
+    dst[d0 + d] = src[s0 + d];
+    dst1[d0 + d] = src[s1 + d];
+    dst2[d0 + d] = src[s2 + d];
+  }
 }
 
 // Part `part` of dst [B, N, P*H*D] <- src [B, H, N, D], row r = (b, n, h) of the part's slice.

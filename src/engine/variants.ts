@@ -149,9 +149,10 @@ export const LINEAR_ATTENTION = {
  * Head reshapes (shaders/heads.wgsl): a thread per element ('gpu': neighbouring threads touch
  * neighbouring addresses, so loads and stores coalesce) or a thread per D-long row
  * ('swiftshader': the index arithmetic, integer divisions emulated per SIMD lane, is paid once a
- * row; README "Benchmarks" has the A/B).
+ * row; README "Benchmarks" has the A/B). `gather3`: the three parts of a fused q | k | v
+ * projection in one dispatch (a sampling step makes one per layer where it made three).
  */
 export const HEADS = {
-  gpu: { gather: 'gather_part', scatter: 'scatter_part', perRow: false, workgroup: 256 },
-  swiftshader: { gather: 'gather_rows', scatter: 'scatter_rows', perRow: true, workgroup: 64 },
+  gpu: { gather: 'gather_part', gather3: 'gather_part3', scatter: 'scatter_part', perRow: false, workgroup: 256 },
+  swiftshader: { gather: 'gather_rows', gather3: 'gather_rows3', scatter: 'scatter_rows', perRow: true, workgroup: 64 },
 } as const;

@@ -1,6 +1,7 @@
 // GPU primitives of shaders/heads.wgsl: split a fused [B, N, P*H*D] projection into P per-head
 // tensors [B, H, N, D] and merge heads back into [B, N, H*D], with their backwards. One dispatch
-// per part (a Tensor cannot be a view at an offset, so each part is its own buffer), a thread per
+// per part (a Tensor cannot be a view at an offset, so each part is its own buffer; a split into
+// three parts, a fused q | k | v, writes all three in one), a thread per
 // element or per row by variant (HEADS in variants.ts). These only encode: ops/heads.ts validates
 // the tensors and resolves the plan.
 import src from '../../../shaders/heads.wgsl?raw';
@@ -21,8 +22,17 @@ function movePart(gpu: Gpu, move: 'gather' | 'scatter', from: Tensor, to: Tensor
     .run({ src: from, dst: to }, params, gpu.grid(Math.ceil(threads / v.workgroup)));
 }
 
-/** x [B, N, P*H*D] -> outs: P tensors [B, H, N, D] (P = outs.length). */
+/** x [B, N, P*H*D] -> outs: P tensors [B, H, N, D] (P = outs.length); three parts in one dispatch. */
 export function splitHeadsForward(gpu: Gpu, plan: HeadsPlan, x: Tensor, outs: Tensor[]): void {
+  if (outs.length === 3) {
+    const { B, N, H, D } = plan;
+    const v = HEADS[variantOf('heads', gpu, plan.variant)];
+    const threads = v.perRow ? B * N * H : B * N * H * D;
+    gpu
+      .kernel({ label: 'heads', code: src, entry: v.gather3, constants: { WG: v.workgroup } })
+      .run({ src: x, dst: outs[0]!, dst1: outs[1]!, dst2: outs[2]! }, { batch: B, heads: H, seq: N, dim: D, parts: 3, part: 0 }, gpu.grid(Math.ceil(threads / v.workgroup)));
+    return;
+  }
   outs.forEach((o, q) => movePart(gpu, 'gather', x, o, plan, q, outs.length));
 }
 
