@@ -79,7 +79,7 @@ async function run(): Promise<void> {
       report.matmul.push({ shape: shapeName(s), role: s.role, transA: s.transA, transB: s.transB, oursGflops: ours.gflops, tfjsGflops: peer });
       log(`  ${shapeName(s)} ${s.role}: ours ${ours.gflops.toFixed(2)}, TF.js ${peer.toFixed(2)} GFLOP/s`);
     }
-    log(`matmul kernels on ${SQUARE}^3:`);
+    log(`matmul kernels side by side (${SQUARE}^3 and the step's shapes):`);
     report.matmulKernels = await matmulKernels(gpu, o.matmulIters, log);
   }
 

@@ -5,7 +5,7 @@
 import type { AttentionKind } from '../engine/ops/attention.ts';
 import { medianInterval } from '../util/stats.ts';
 import type { Ceiling } from './ceiling.ts';
-import type { MatmulKernelRow } from './matmulKernels.ts';
+import { SQUARE, SQUARE_ROLE, type MatmulKernelRow } from './matmulKernels.ts';
 import type { StepProfile } from './profile.ts';
 import type { AdapterFacts } from '../util/adapter.ts';
 
@@ -116,7 +116,7 @@ export interface BenchReport {
   device: DeviceInfo;
   options: Record<string, unknown>;
   matmul: MatmulRow[];
-  /** The variant's matmul kernels on 1024^3, the default first (section 'matmul'); absent in older reports. */
+  /** The variant's matmul kernels side by side on 1024^3 and the step's shapes, each shape's default first (section 'matmul'); absent in older reports. */
   matmulKernels?: MatmulKernelRow[];
   trainStep: TrainStepResult | null;
   attention: AttentionRow[];
@@ -229,7 +229,7 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
   const mm = r.matmul.filter((m) => m.tfjsGflops !== null);
   const worst = mm.length ? Math.min(...mm.map((m) => m.oursGflops / m.tfjsGflops!)) : null;
   out.push(check('matmul: ours / TF.js GFLOP/s, worst shape', worst, 1, 'min'));
-  const square = r.matmulKernels?.find((m) => m.isDefault);
+  const square = r.matmulKernels?.find((m) => m.isDefault && m.role === SQUARE_ROLE);
   if (r.device.backend === 'gpu' && square) {
     // Issue 14's real-GPU target, against this run's FMA ceiling as the adapter's fp32 peak.
     out.push(check(`matmul ${square.shape} on a GPU: default kernel / FMA ceiling`, square.fraction ?? null, 0.3, 'min'));
@@ -326,12 +326,12 @@ export function formatReport(r: BenchReport): string {
 
   const mk = r.matmulKernels ?? [];
   if (mk.length) {
-    const base = mk.find((m) => m.isDefault)?.gflops;
+    const base = (m: MatmulKernelRow) => mk.find((d) => d.isDefault && d.shape === m.shape && d.role === m.role)?.gflops;
     parts.push(
-      `## 1b. Matmul kernels of the ${r.device.backend} variant on ${mk[0]!.shape} (GFLOP/s, medians of alternating rounds)\n\n` +
+      `## 1b. Matmul kernels of the ${r.device.backend} variant, side by side (GFLOP/s, medians of alternating rounds; ${SQUARE_ROLE}: ${SQUARE}^3)\n\n` +
         table(
-          ['kernel', 'GFLOP/s', 'over the default', 'of ceiling'],
-          mk.map((m) => [m.entry + (m.isDefault ? ' (default)' : ''), fmt(m.gflops, 2), fmt(ratio(m.gflops, base), 2), pct(m.fraction)]),
+          ['shape MxNxK', 'role', 'kernel', 'GFLOP/s', 'over the default', 'of ceiling'],
+          mk.map((m) => [m.shape, m.role, m.entry + (m.isDefault ? ' (default)' : ''), fmt(m.gflops, 2), fmt(ratio(m.gflops, base(m)), 2), pct(m.fraction)]),
         ),
     );
   }

@@ -107,7 +107,7 @@ async function main(): Promise<void> {
         report.matmul.push({ shape: shapeName(s), role: s.role, transA: s.transA, transB: s.transB, oursGflops: gflops, tfjsGflops: null });
         log(`  matmul ${shapeName(s)} ${s.role}: ${gflops.toFixed(2)} GFLOP/s`);
       }
-      log(`  matmul kernels on ${SQUARE}^3:`);
+      log(`  matmul kernels side by side (${SQUARE}^3 and the step's shapes):`);
       report.matmulKernels = await matmulKernels(gpu, o.matmulIters, log);
     }
     if (sections.includes('train')) {

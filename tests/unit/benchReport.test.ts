@@ -181,15 +181,19 @@ describe('the FMA ceiling and the per-kernel profile in the report', () => {
 
   it("tables the variant's kernels on 1024^3, and checks the real-GPU target on a GPU only", () => {
     const kernels = () => [
-      { shape: '1024x1024x1024', entry: 'matmul_tiled' as const, isDefault: true, gflops: 2 },
-      { shape: '1024x1024x1024', entry: 'matmul_subgroup' as const, isDefault: false, gflops: 3 },
+      { shape: '1024x1024x1024', role: 'square', entry: 'matmul_tiled' as const, isDefault: true, gflops: 2 },
+      { shape: '1024x1024x1024', role: 'square', entry: 'matmul_subgroup' as const, isDefault: false, gflops: 3 },
+      { shape: '1024x192x64', role: 'qkv forward', entry: 'matmul_tiled' as const, isDefault: true, gflops: 4 },
+      { shape: '1024x192x64', role: 'qkv forward', entry: 'matmul_subgroup' as const, isDefault: false, gflops: 1 },
     ];
     const gpu = applyCeiling(report({ ceiling, matmulKernels: kernels(), device: { description: 'a GPU', backend: 'gpu', runtime: 'test' } }));
-    expect(gpu.matmulKernels!.map((m) => m.fraction)).toEqual([2 / 8, 3 / 8]);
+    expect(gpu.matmulKernels!.map((m) => m.fraction)).toEqual([2 / 8, 3 / 8, 4 / 8, 1 / 8]);
     const text = formatReport(gpu);
-    expect(text).toContain('## 1b. Matmul kernels of the gpu variant on 1024x1024x1024');
-    expect(text).toContain('| matmul_tiled (default) | 2.00 | 1.00 | 25.0% |');
-    expect(text).toContain('| matmul_subgroup | 3.00 | 1.50 | 37.5% |');
+    expect(text).toContain('## 1b. Matmul kernels of the gpu variant, side by side');
+    expect(text).toContain('| 1024x1024x1024 | square | matmul_tiled (default) | 2.00 | 1.00 | 25.0% |');
+    expect(text).toContain('| 1024x1024x1024 | square | matmul_subgroup | 3.00 | 1.50 | 37.5% |');
+    // Each shape against its own default.
+    expect(text).toContain('| 1024x192x64 | qkv forward | matmul_subgroup | 1.00 | 0.25 | 12.5% |');
     const target = checkTargets(gpu).find((t) => t.name.startsWith('matmul 1024x1024x1024 on a GPU'))!;
     expect(target).toMatchObject({ value: 0.25, target: 0.3, holds: false });
     // SwiftShader is not the real GPU the target is about; without a ceiling there is no figure.
