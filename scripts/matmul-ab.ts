@@ -1,6 +1,7 @@
 // A/B of the 'swiftshader' matmul kernels in one process, alternating on the shapes of the bench
 // model's training step (and its output head's gradients) or of a sampling step, timed by the
-// process's CPU time (steadier than wall time on a loaded machine). Prints each shape's median old/new time ratio and whether the bits agree.
+// process's CPU time (steadier than wall time on a loaded machine). Prints each shape's median
+// old/new time ratio and whether the bits agree.
 //   node --import tsx --import ./scripts/wgsl-register.mjs scripts/matmul-ab.ts [iterations 3] [rounds 7]
 // Old: matmul_register (scalar loads, 4x4 blocks) by default; with MATMUL_AB_BASE=<git ref> (e.g.
 // main) the plan and kernels of that commit, extracted into .ab-base/<ref>/ (git- and

@@ -5,6 +5,7 @@
 // per step of each side and the median old / new ratio over `rounds` rounds of `steps` steps.
 //   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json AB_BASE=<git ref> \
 //     node --import tsx --import ./scripts/wgsl-register.mjs scripts/sample-ab.ts [steps 60] [rounds 9]
+import { median } from '../src/bench/attention.ts';
 import { abBase } from './ab-base.ts';
 import { positiveArgs } from './args.ts';
 
@@ -48,7 +49,6 @@ for (let r = 0; r < rounds; r++) {
   ms[1].push(n);
   ratios.push(o / n);
 }
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
 const sorted = [...ratios].sort((x, y) => x - y).map((x) => x.toFixed(2));
 console.log(`sampling step, ms: ${ref} ${median(ms[0]).toFixed(2)}, this tree ${median(ms[1]).toFixed(2)}; old / new median ${median(ratios).toFixed(2)} [${sorted.join(' ')}]`);
 process.exit(0);

@@ -36,17 +36,19 @@ fn fused_index(b: u32, n: u32, h: u32, d: u32) -> u32 {
   return fused_at(b, n, p.part, h, d);
 }
 
+// (b, h, n, d) of element o of a per-head tensor [B, H, N, D].
+fn per_head_coords(o: u32) -> vec4u {
+  return vec4u(o / (p.dim * p.seq * p.heads), (o / (p.dim * p.seq)) % p.heads, (o / p.dim) % p.seq, o % p.dim);
+}
+
 // dst [B, H, N, D] <- part `part` of src [B, N, P*H*D].
 @compute @workgroup_size(WG)
 fn gather_part(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                @builtin(local_invocation_index) lid: u32) {
   let o = flat(wid, nwg, lid);
   if (o >= p.batch * p.heads * p.seq * p.dim) { return; }
-  let d = o % p.dim;
-  let n = (o / p.dim) % p.seq;
-  let h = (o / (p.dim * p.seq)) % p.heads;
-  let b = o / (p.dim * p.seq * p.heads);
-  dst[o] = src[fused_index(b, n, h, d)];
+  let c = per_head_coords(o);
+  dst[o] = src[fused_index(c.x, c.z, c.y, c.w)];
 }
 
 // A fused q | k | v projection (P = 3) in one dispatch instead of three: dst, dst1, dst2
@@ -56,11 +58,8 @@ fn gather_part3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
                 @builtin(local_invocation_index) lid: u32) {
   let o = flat(wid, nwg, lid);
   if (o >= p.batch * p.heads * p.seq * p.dim) { return; }
-  let d = o % p.dim;
-  let n = (o / p.dim) % p.seq;
-  let h = (o / (p.dim * p.seq)) % p.heads;
-  let b = o / (p.dim * p.seq * p.heads);
-  let s0 = fused_at(b, n, 0u, h, d);
+  let c = per_head_coords(o);
+  let s0 = fused_at(c.x, c.z, 0u, c.y, c.w);
   let stride = p.heads * p.dim;  // from one part to the next
   dst[o] = src[s0];
   dst1[o] = src[s0 + stride];
@@ -84,6 +83,11 @@ fn scatter_part(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
 // the index arithmetic (emulated integer divisions there) is paid once a row instead of once an
 // element. Same moves as gather_part and scatter_part, rows in the destination's order.
 
+// (b, h, n) of row r of a per-head tensor [B, H, N, D].
+fn per_head_row(r: u32) -> vec3u {
+  return vec3u(r / (p.seq * p.heads), (r / p.seq) % p.heads, r % p.seq);
+}
+
 // dst[d0 ..] <- src[s0 ..], D values, four at a time (loads before stores) and then the rest.
 fn copy_row(s0: u32, d0: u32) {
   var d = 0u;
@@ -103,10 +107,8 @@ fn gather_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
                @builtin(local_invocation_index) lid: u32) {
   let r = flat(wid, nwg, lid);
   if (r >= p.batch * p.heads * p.seq) { return; }
-  let n = r % p.seq;
-  let h = (r / p.seq) % p.heads;
-  let b = r / (p.seq * p.heads);
-  let s0 = fused_index(b, n, h, 0u);
+  let c = per_head_row(r);
+  let s0 = fused_index(c.x, c.z, c.y, 0u);
   let d0 = r * p.dim;
   copy_row(s0, d0);
 }
@@ -117,10 +119,8 @@ fn gather_rows3(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg:
                 @builtin(local_invocation_index) lid: u32) {
   let r = flat(wid, nwg, lid);
   if (r >= p.batch * p.heads * p.seq) { return; }
-  let n = r % p.seq;
-  let h = (r / p.seq) % p.heads;
-  let b = r / (p.seq * p.heads);
-  let s0 = fused_at(b, n, 0u, h, 0u);
+  let c = per_head_row(r);
+  let s0 = fused_at(c.x, c.z, 0u, c.y, 0u);
   let s1 = s0 + p.heads * p.dim;
   let s2 = s1 + p.heads * p.dim;
   let d0 = r * p.dim;

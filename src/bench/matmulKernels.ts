@@ -7,6 +7,7 @@
 // moment of the machine moves all of them alike.
 import { matmulGflops, planMatmul, type MatmulEntry } from '../engine/kernels/matmul.ts';
 import type { Gpu } from '../engine/gpu.ts';
+import { median } from './attention.ts';
 import { shapeName, trainStepMatmuls, type MatmulShape } from './model.ts';
 
 export const SQUARE = 1024;
@@ -57,7 +58,7 @@ export async function matmulKernels(gpu: Gpu, iterations: number, log: (line: st
       }
     }
     entries.forEach((entry, i) => {
-      const gflops = [...runs[i]!].sort((a, b) => a - b)[ROUNDS >> 1]!;
+      const gflops = median(runs[i]!);
       log(`  ${shapeName(s)} ${s.role} ${entry}${i === 0 ? ' (default)' : ''}: ${gflops.toFixed(2)} GFLOP/s`);
       rows.push({ shape: shapeName(s), role: s.role, entry, isDefault: i === 0, gflops });
     });

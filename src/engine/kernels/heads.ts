@@ -12,25 +12,25 @@ import { HEADS, variantOf, type Variant } from '../variants.ts';
 /** The shape every head reshape works on: B, N, H heads of D each; `variant` forces a variant. */
 export type HeadsPlan = { B: number; N: number; H: number; D: number; variant?: Variant };
 
-function movePart(gpu: Gpu, move: 'gather' | 'scatter', from: Tensor, to: Tensor, plan: HeadsPlan, part: number, parts: number) {
+/** One dispatch of `entry` over the plan's rows (or elements, by variant), with the given bindings. */
+function move(gpu: Gpu, move: 'gather' | 'gather3' | 'scatter', bindings: Record<string, Tensor>, plan: HeadsPlan, part: number, parts: number) {
   const { B, N, H, D } = plan;
   const v = HEADS[variantOf('heads', gpu, plan.variant)];
   const params = { batch: B, heads: H, seq: N, dim: D, parts, part };
   const threads = v.perRow ? B * N * H : B * N * H * D;
   gpu
     .kernel({ label: 'heads', code: src, entry: v[move], constants: { WG: v.workgroup } })
-    .run({ src: from, dst: to }, params, gpu.grid(Math.ceil(threads / v.workgroup)));
+    .run(bindings, params, gpu.grid(Math.ceil(threads / v.workgroup)));
+}
+
+function movePart(gpu: Gpu, dir: 'gather' | 'scatter', from: Tensor, to: Tensor, plan: HeadsPlan, part: number, parts: number) {
+  move(gpu, dir, { src: from, dst: to }, plan, part, parts);
 }
 
 /** x [B, N, P*H*D] -> outs: P tensors [B, H, N, D] (P = outs.length); three parts in one dispatch. */
 export function splitHeadsForward(gpu: Gpu, plan: HeadsPlan, x: Tensor, outs: Tensor[]): void {
   if (outs.length === 3) {
-    const { B, N, H, D } = plan;
-    const v = HEADS[variantOf('heads', gpu, plan.variant)];
-    const threads = v.perRow ? B * N * H : B * N * H * D;
-    gpu
-      .kernel({ label: 'heads', code: src, entry: v.gather3, constants: { WG: v.workgroup } })
-      .run({ src: x, dst: outs[0]!, dst1: outs[1]!, dst2: outs[2]! }, { batch: B, heads: H, seq: N, dim: D, parts: 3, part: 0 }, gpu.grid(Math.ceil(threads / v.workgroup)));
+    move(gpu, 'gather3', { src: x, dst: outs[0]!, dst1: outs[1]!, dst2: outs[2]! }, plan, 0, 3);
     return;
   }
   outs.forEach((o, q) => movePart(gpu, 'gather', x, o, plan, q, outs.length));

@@ -219,11 +219,10 @@ function rowQuadsOf(entry: MatmulEntry, m: number): number {
   return smallBlocks(entry) ? Math.min(4, Math.ceil(m / TM)) : 4;
 }
 
-function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number, n: number, z: number): [number, number, number] {
+/** The launch's workgroups; `quads` are its blocks' row and column quads (rowQuadsOf, colQuadsOf). */
+function gridOf(gpu: Gpu, variant: MatmulVariant, entry: MatmulEntry, m: number, n: number, z: number, quads: [number, number]): [number, number, number] {
   const v = MATMUL[variant];
-  if (smallBlocks(entry)) {
-    return [...linearBlockGrid(gpu, m, n, rowQuadsOf(entry, m) * TM, v.vec4Workgroup, colQuadsOf(entry, n) * TN), z];
-  }
+  if (smallBlocks(entry)) return [...linearBlockGrid(gpu, m, n, quads[0] * TM, v.vec4Workgroup, quads[1] * TN), z];
   // One workgroup (one subgroup of SG lanes) per SUBGROUP_TILE_ROWS x (4 SG) tile.
   if (entry === 'matmul_subgroup') return [Math.ceil(n / (4 * gpu.subgroupSize!)), Math.ceil(m / SUBGROUP_TILE_ROWS), z];
   // One workgroup per VEC4_BLOCK x (SUBGROUP_LANES * VEC4_BLOCK) superblock.
@@ -317,7 +316,10 @@ export function planMatmul(what: string, gpu: Gpu, s: MatmulShape): MatmulPlan {
     if (s.entry === v.subgroupEntry && !hasSubgroups) fail(what, `entry '${s.entry}' needs ${sgWanted}; this device has ${gpu.subgroupSize ?? 'none'}`);
     entry = s.entry;
   }
-  const launch: MatmulLaunch = { ...l, entry, transA, transB, rowQuads: rowQuadsOf(entry, l.m), colQuads: colQuadsOf(entry, n), grid: gridOf(gpu, variant, entry, l.m, n, l.batch * l.splits) };
+  const rowQuads = rowQuadsOf(entry, l.m);
+  const colQuads = colQuadsOf(entry, n);
+  const grid = gridOf(gpu, variant, entry, l.m, n, l.batch * l.splits, [rowQuads, colQuads]);
+  const launch: MatmulLaunch = { ...l, entry, transA, transB, rowQuads, colQuads, grid };
   checkGrid(gpu, what, launch.grid);
   let finish: SumRowsPlan | null = null;
   if (l.splits > 1 || reduceBatch) {
