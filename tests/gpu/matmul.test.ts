@@ -9,7 +9,7 @@ import { ROW_CHUNK, matmulGflops, matmulInto, planMatmul, planSumRows, sumRowsIn
 import { linear, matmul } from '../../src/engine/ops/matmul.ts';
 import { Tape, fromArray, variable, type Tensor } from '../../src/engine/tensor.ts';
 import { checkDirectional, expectClose, uniform, useGpu } from '../helpers.ts';
-import { CASES, TOL, TRANSPOSES, VARIANTS, VEC4_CASES, hasSubgroups, runCase, tag, type Case } from './matmulCases.ts';
+import { CASES, TOL, TRANSPOSES, VARIANTS, VEC4_CASES, requireSubgroups, runCase, tag, type Case } from './matmulCases.ts';
 
 describe('matmulInto against the CPU reference', () => {
   const gpu = useGpu();
@@ -37,7 +37,7 @@ describe('matmulInto against the CPU reference', () => {
     it(`swiftshader without subgroups: ${c.name}, and the same bits with them`, async () => {
       const plain = await runCase(gpu(), { ...c, subgroups: false }, 'swiftshader');
       expectClose(plain.got, plain.want, { ...TOL, label: `swiftshader ${c.name}` });
-      if (!hasSubgroups(gpu())) return;
+      requireSubgroups(gpu());
       const shared = await runCase(gpu(), { ...c, subgroups: true }, 'swiftshader');
       expect(Array.from(shared.got)).toEqual(Array.from(plain.got));
     });
@@ -47,9 +47,10 @@ describe('matmulInto against the CPU reference', () => {
     const g = gpu();
     const shape = { batch: 1, m: 32, n: 32, k: 8, variant: 'swiftshader' as const };
     expect(planMatmul('test', g, { ...shape, subgroups: false }).launch.entry).toBe('matmul_register_vec4');
-    expect(planMatmul('test', g, shape).launch.entry).toBe(hasSubgroups(g) ? 'matmul_register_vec4_sg' : 'matmul_register_vec4');
+    requireSubgroups(g);
+    expect(planMatmul('test', g, shape).launch.entry).toBe('matmul_register_vec4_sg');
     // One workgroup per 16 x 64 superblock: 32 x 132 is 2 x 3 of them.
-    if (hasSubgroups(g)) expect(planMatmul('test', g, { ...shape, n: 132 }).launch.grid).toEqual([6, 1, 1]);
+    expect(planMatmul('test', g, { ...shape, n: 132 }).launch.grid).toEqual([6, 1, 1]);
     const without = Object.create(g, { subgroupSize: { value: null } }) as Gpu;
     expect(planMatmul('test', without, shape).launch.entry).toBe('matmul_register_vec4');
     expect(() => planMatmul('test', without, { ...shape, subgroups: true })).toThrow(/subgroups: true needs the 'subgroups' feature with subgroups of 4; this device has none/);
@@ -83,7 +84,7 @@ describe('matmulInto against the CPU reference', () => {
   // accumulators add k in order by fma, as matmul_register's: the same bits.
   for (const c of [...CASES, ...VEC4_CASES]) {
     it(`gpu subgroup kernel and 4 x 4 blocks give the same bits: ${c.name}`, async () => {
-      if (!hasSubgroups(gpu())) throw new Error(`this adapter has no subgroups of 4 (${gpu().description}); the SwiftShader of Debian's chromium has them`);
+      requireSubgroups(gpu());
       const shuffled = await runCase(gpu(), { ...c, subgroups: true }, 'gpu', 11);
       expectClose(shuffled.got, shuffled.want, { ...TOL, label: `subgroup ${c.name}` });
       const plain = await runCase(gpu(), { ...c, entry: 'matmul_register' }, 'swiftshader', 11);
@@ -96,11 +97,10 @@ describe('matmulInto against the CPU reference', () => {
     const shape = { batch: 1, m: 37, n: 130, k: 33, variant: 'gpu' as const };
     expect(planMatmul('test', g, shape).launch.entry).toBe('matmul_tiled');
     expect(planMatmul('test', g, { ...shape, subgroups: false }).launch.entry).toBe('matmul_tiled');
-    if (hasSubgroups(g)) {
-      // Tiles of 16 rows x 4 SG = 16 columns: 9 x 3 workgroups.
-      expect(planMatmul('test', g, { ...shape, subgroups: true }).launch).toMatchObject({ entry: 'matmul_subgroup', grid: [9, 3, 1] });
-      expect(planMatmul('test', g, { ...shape, entry: 'matmul_subgroup' }).launch.entry).toBe('matmul_subgroup');
-    }
+    requireSubgroups(g);
+    // Tiles of 16 rows x 4 SG = 16 columns: 9 x 3 workgroups.
+    expect(planMatmul('test', g, { ...shape, subgroups: true }).launch).toMatchObject({ entry: 'matmul_subgroup', grid: [9, 3, 1] });
+    expect(planMatmul('test', g, { ...shape, entry: 'matmul_subgroup' }).launch.entry).toBe('matmul_subgroup');
     const without = Object.create(g, { subgroupSize: { value: null } }) as Gpu;
     expect(() => planMatmul('test', without, { ...shape, subgroups: true })).toThrow(/subgroups: true needs the 'subgroups' feature with one fixed subgroup size of at least 4; this device has none/);
     expect(() => planMatmul('test', without, { ...shape, entry: 'matmul_subgroup' })).toThrow(/entry 'matmul_subgroup' needs one fixed subgroup size of at least 4; this device has none/);
@@ -123,10 +123,9 @@ describe('matmulInto against the CPU reference', () => {
     expect(plan(8, 192, 64)).toMatchObject({ entry: 'matmul_register_vec4', rowQuads: 2, colQuads: 4, grid: [3, 1, 1] });
     expect(plan(8, 8, 8)).toMatchObject({ entry: 'matmul_register_vec4', rowQuads: 2, colQuads: 2, grid: [1, 1, 1] });
     expect(plan(16, 192, 64)).toMatchObject({ rowQuads: 4, colQuads: 4 });
-    if (hasSubgroups(g)) {
-      expect(plan(16, 192, 64).entry).toBe('matmul_register_vec4_sg');
-      expect(planMatmul('test', g, { batch: 1, m: 8, n: 192, k: 64, variant: 'swiftshader', subgroups: true }).launch).toMatchObject({ entry: 'matmul_register_vec4_sg', rowQuads: 4 });
-    }
+    requireSubgroups(g);
+    expect(plan(16, 192, 64).entry).toBe('matmul_register_vec4_sg');
+    expect(planMatmul('test', g, { batch: 1, m: 8, n: 192, k: 64, variant: 'swiftshader', subgroups: true }).launch).toMatchObject({ entry: 'matmul_register_vec4_sg', rowQuads: 4 });
   });
 
   it('forces a kernel with entry, and refuses one the variant or the shape cannot run', () => {

@@ -94,6 +94,12 @@ export const VEC4_CASES: Case[] = [
 /** Whether this device runs matmul_register_vec4_sg (subgroups of SUBGROUP_LANES). */
 export const hasSubgroups = (g: Gpu) => g.subgroupSize === SUBGROUP_LANES;
 
+/** The subgroup kernels' tests run on every adapter the suite runs on: one without subgroups of
+ *  SUBGROUP_LANES fails them with what to install, never passes them untested. */
+export function requireSubgroups(g: Gpu): void {
+  if (!hasSubgroups(g)) throw new Error(`this adapter has no subgroups of ${SUBGROUP_LANES} (${g.description}); the SwiftShader of Debian's chromium has them (apt-get install chromium)`);
+}
+
 function stored(rows: number, cols: number, trans: boolean | undefined): string {
   return trans ? `[${cols}, ${rows}]` : `[${rows}, ${cols}]`;
 }
