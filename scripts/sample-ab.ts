@@ -5,7 +5,7 @@
 // per step of each side and the median old / new ratio over `rounds` rounds of `steps` steps.
 //   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json AB_BASE=<git ref> \
 //     node --import tsx --import ./scripts/wgsl-register.mjs scripts/sample-ab.ts [steps 60] [rounds 9]
-import { median } from '../src/bench/attention.ts';
+import { median } from '../src/util/stats.ts';
 import { abBase } from './ab-base.ts';
 import { positiveArgs } from './args.ts';
 

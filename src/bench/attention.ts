@@ -4,7 +4,7 @@
 import type { Gpu } from '../engine/gpu.ts';
 import { attention, type AttentionKind, type AttentionSpec } from '../engine/ops/attention.ts';
 import { Tape, variable } from '../engine/tensor.ts';
-import { medianInterval } from '../util/stats.ts';
+import { median, medianInterval } from '../util/stats.ts';
 import type { AttentionRow, PairedRatioRow } from './report.ts';
 
 export interface AttentionBenchOptions {
@@ -36,12 +36,6 @@ export function benchData(n: number, seed: number): Float32Array {
 
 export function attentionSpec(kind: AttentionKind, beta = 0.6, gamma = 0.9): AttentionSpec {
   return kind === 'momentum' ? { kind, causal: true, beta, gamma } : { kind, causal: true };
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /**

@@ -4,6 +4,7 @@
 import fmaWgsl from '../../shaders/fma_ceiling.wgsl?raw';
 import type { Gpu } from '../engine/gpu.ts';
 import { empty } from '../engine/tensor.ts';
+import { median } from '../util/stats.ts';
 
 export interface Ceiling {
   /** Median GFLOP/s of the FMA shader (8 flops per vec4 FMA). */
@@ -33,12 +34,6 @@ const MAX_ITERS = 1 << 22;
 /** Flops of one dispatch of the FMA shader. */
 export function fmaFlops(workgroups: number, iterations: number): number {
   return workgroups * WG * iterations * CHAINS * 4 * 2;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 export async function fmaCeiling(gpu: Gpu, opts: CeilingOptions = {}): Promise<Ceiling> {

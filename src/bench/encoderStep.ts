@@ -12,7 +12,7 @@ import { Transformer, type EncoderInput } from '../model/transformer.ts';
 import { LISTOPS_CLASSES, LISTOPS_VOCAB } from '../tasks/listops.ts';
 import { makeRunConfig } from '../train/presets.ts';
 import { Random } from '../util/random.ts';
-import { median } from './attention.ts';
+import { median } from '../util/stats.ts';
 import type { EncoderStepRow } from './report.ts';
 
 export interface EncoderBenchOptions {

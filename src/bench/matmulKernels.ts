@@ -7,7 +7,7 @@
 // moment of the machine moves all of them alike.
 import { matmulGflops, planMatmul, type MatmulEntry } from '../engine/kernels/matmul.ts';
 import type { Gpu } from '../engine/gpu.ts';
-import { median } from './attention.ts';
+import { median } from '../util/stats.ts';
 import { shapeName, trainStepMatmuls, type MatmulShape } from './model.ts';
 
 export const SQUARE = 1024;

@@ -11,6 +11,7 @@
 // the host's recording time and the waits.
 import type { DispatchInfo, Gpu } from '../engine/gpu.ts';
 import type { Kernel } from '../engine/kernel.ts';
+import { median } from '../util/stats.ts';
 
 export type ProfileMethod = 'timestamps' | 'alone';
 
@@ -75,12 +76,6 @@ interface Recorded {
   bindGroup: GPUBindGroup;
   dynamicOffsets: readonly number[];
   workgroups: readonly [number, number, number];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length === 0 ? 0 : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Records one step's dispatches (the step is run once, for real). */
@@ -246,6 +241,7 @@ async function aloneTimes(gpu: Gpu, list: Recorded[], reps: number): Promise<Map
  */
 export async function profileStep(gpu: Gpu, name: string, step: () => void, opts: ProfileOptions = {}): Promise<StepProfile> {
   const reps = opts.reps ?? 3;
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`profile: reps must be a positive integer; got ${reps}`);
   const hasTimestamps = gpu.device.features.has('timestamp-query');
   const asked = opts.method ?? 'auto';
   if (asked === 'timestamps' && !hasTimestamps) {

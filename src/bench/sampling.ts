@@ -15,7 +15,8 @@ import { measureSampling, type SamplingSpeed } from '../model/sampler.ts';
 import { Transformer } from '../model/transformer.ts';
 import { PIXEL_VOCAB } from '../tasks/mnist.ts';
 import { Random } from '../util/random.ts';
-import { benchData, median } from './attention.ts';
+import { benchData } from './attention.ts';
+import { median } from '../util/stats.ts';
 import type { AttentionSamplingResult, SamplingResult } from './report.ts';
 
 export interface SamplingOptions {

@@ -79,6 +79,14 @@ export function pairedDifference(
   return { ...iv, n: diffs.length, better, containsZero: !(iv.low > 0 || iv.high < 0) };
 }
 
+/** The median (the mean of the two middle values for an even count); an empty list is an error. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new Error('median of no values');
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 export interface MedianInterval {
   median: number;
   /** The order statistics that bound the median with at least `level` coverage (NaN when n is too small). */
@@ -100,7 +108,7 @@ export function medianInterval(values: readonly number[], level = 0.95): MedianI
   const s = [...values].sort((a, b) => a - b);
   const n = s.length;
   if (n === 0) return { median: NaN, low: NaN, high: NaN, coverage: NaN };
-  const median = n % 2 ? s[n >> 1]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+  const mid = median(s);
   let k = 0;
   let coverage = NaN;
   for (let j = 1; 2 * j <= n; j++) {
@@ -109,6 +117,6 @@ export function medianInterval(values: readonly number[], level = 0.95): MedianI
     k = j;
     coverage = c;
   }
-  if (k === 0) return { median, low: NaN, high: NaN, coverage: NaN };
-  return { median, low: s[k - 1]!, high: s[n - k]!, coverage };
+  if (k === 0) return { median: mid, low: NaN, high: NaN, coverage: NaN };
+  return { median: mid, low: s[k - 1]!, high: s[n - k]!, coverage };
 }

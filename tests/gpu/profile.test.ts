@@ -100,6 +100,10 @@ describe('per-kernel profile', () => {
     for (const r of p.rows) expect(r.ms, r.kernel).toBeGreaterThan(0);
   });
 
+  it('refuses a profile of no steps before running one', async () => {
+    await expect(profileSampleStep(gpu, { ...TINY, reps: 0 })).rejects.toThrow(/profile: reps must be a positive integer; got 0/);
+  });
+
   it('counts a matmul’s flops from its uniforms, batch and split-K included', () => {
     const params = { m: 5, n: 7, k: 9, splits: 3 };
     expect(dispatchFlops({ label: 'matmul:matmul_tiled', params, workgroups: [1, 1, 6] })).toBe(2 * 5 * 7 * 9 * 2);

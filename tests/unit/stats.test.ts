@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mean, medianInterval, pairedDifference, standardError, std, tCritical, tInterval } from '../../src/util/stats.ts';
+import { mean, median, medianInterval, pairedDifference, standardError, std, tCritical, tInterval } from '../../src/util/stats.ts';
 
 describe('statistics over seeds', () => {
   it('mean, sample std and standard error by hand', () => {
@@ -54,6 +54,17 @@ describe('statistics over seeds', () => {
     expect(div.n).toBe(2);
     expect(div.better).toBe(2);
     expect(() => pairedDifference([1], [1, 2], true)).toThrow(/1 values against 2/);
+  });
+});
+
+describe('median', () => {
+  it('takes the middle value, the mean of the middle two for an even count, and leaves its input unsorted', () => {
+    const xs = [5, 1, 4, 2, 3];
+    expect(median(xs)).toBe(3);
+    expect(xs).toEqual([5, 1, 4, 2, 3]);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(() => median([])).toThrow(/median of no values/);
   });
 });
 
