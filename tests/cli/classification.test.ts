@@ -3,31 +3,12 @@
 // listops` with --resume, `npm run data` writing {input, label, text}, and bad input (labels that
 // do not match the images, a label outside the classes, a labels file with the wrong magic, a
 // ListOps length bound no expression can meet) refused with a message naming it.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FASHION_MNIST_DIR } from '../../src/tasks/dataNode.ts';
 import { evaluateListOps, parseListOps } from '../../src/tasks/listops.ts';
-
-const NODE_ARGS = ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs'];
-
-function cli(script: string, args: string[]) {
-  const r = spawnSync(process.execPath, [...NODE_ARGS, `src/cli/${script}.ts`, ...args], {
-    encoding: 'utf8',
-    timeout: 300_000,
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function jsonl(path: string): Record<string, unknown>[] {
-  return readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-}
+import { cli, jsonl, tempDir } from './run.ts';
 
 const FASHION_IMAGES = join(FASHION_MNIST_DIR, 't10k-images-idx3-ubyte.gz');
 const FASHION_LABELS = join(FASHION_MNIST_DIR, 't10k-labels-idx1-ubyte.gz');
@@ -45,7 +26,7 @@ function idx(dims: number[], data: number[]): Uint8Array {
 
 describe('npm run train, classification', () => {
   it('trains on Fashion-MNIST images with their labels: accuracy and testLoss in metrics.jsonl, a confusion matrix', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'images-'));
+    const dir = tempDir('images');
     const r = cli('train', ['--task', 'images', '--variant', 'adaptive', '--data', FASHION_IMAGES, '--labels', FASHION_LABELS, '--resolution', '7', '--subset', '40', '--steps', '4', '--eval-every', '2', '--batch', '4', '--out', dir]);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/image classification \(.*t10k-images-idx3-ubyte\.gz\) at 7x7 \(49 tokens\), 10 classes: 40 training, 200 test images/);
@@ -70,7 +51,7 @@ describe('npm run train, classification', () => {
   });
 
   it('trains ListOps (right-padded batches) and --resume continues it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'listops-'));
+    const dir = tempDir('listops');
     const first = cli('train', [...TINY_LISTOPS, '--variant', 'softmax', '--steps', '4', '--eval-every', '2', '--out', dir]);
     expect(first.code, first.err).toBe(0);
     expect(jsonl(join(dir, 'metrics.jsonl')).map((l) => l.step)).toEqual([2, 4]);
@@ -95,7 +76,7 @@ describe('npm run train, classification', () => {
   });
 
   it('refuses labels that do not match the images, a label outside the classes and a labels file with the wrong magic', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'badlabels-'));
+    const dir = tempDir('badlabels');
     const images = join(dir, 'images.idx');
     writeFileSync(images, idx([5, 2, 2], Array.from({ length: 20 }, (_, i) => i)));
     const cases: [string, Uint8Array, string[], RegExp][] = [
@@ -119,7 +100,7 @@ describe('npm run train, classification', () => {
 
 describe('npm run data, classification', () => {
   it('writes ListOps examples as {input, label, text}: one id per text token, the label the text\'s value', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'data-'));
+    const dir = tempDir('data');
     const out = join(dir, 'listops.jsonl');
     const r = cli('data', [...TINY_LISTOPS, '--count', '9', '--out', out]);
     expect(r.code, r.err).toBe(0);
@@ -135,7 +116,7 @@ describe('npm run data, classification', () => {
   });
 
   it('writes images as {input, label}: every grey level a token', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'data-'));
+    const dir = tempDir('data');
     const out = join(dir, 'images.jsonl');
     const r = cli('data', ['--task', 'images', '--data', FASHION_IMAGES, '--labels', FASHION_LABELS, '--resolution', '14', '--count', '3', '--split', 'test', '--out', out]);
     expect(r.code, r.err).toBe(0);

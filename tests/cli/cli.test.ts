@@ -2,39 +2,20 @@
 // last.safetensors and resumes from it; `compare` prints its table and writes the curves; `--data`
 // trains on a real IDX file (Debian's Fashion-MNIST); bad arguments and files exit non-zero with a
 // message naming the problem.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FASHION_MNIST_DIR } from '../../src/tasks/dataNode.ts';
-
-const NODE_ARGS = ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs'];
-
-function cli(script: string, args: string[]) {
-  const r = spawnSync(process.execPath, [...NODE_ARGS, `src/cli/${script}.ts`, ...args], {
-    encoding: 'utf8',
-    timeout: 300_000,
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { cli, jsonl, tempDir } from './run.ts';
 
 const TINY_COPY = ['--task', 'copy', '--steps', '12', '--eval-every', '6', '--batch', '4', '--seq-len', '12', '--symbols', '4'];
 
-function jsonl(path: string): Record<string, number>[] {
-  return readFileSync(path, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-}
-
 describe('npm run train', () => {
   it('writes metrics.jsonl and last.safetensors, and --resume continues the run', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'train-'));
+    const dir = tempDir('train');
     const first = cli('train', [...TINY_COPY, '--variant', 'adaptive', '--out', dir]);
     expect(first.code, first.err).toBe(0);
-    const lines = jsonl(join(dir, 'metrics.jsonl'));
+    const lines = jsonl<Record<string, number>>(join(dir, 'metrics.jsonl'));
     expect(lines.map((l) => l.step)).toEqual([6, 12]);
     for (const l of lines) {
       for (const key of ['step', 'wallSeconds', 'trainLoss', 'testLoss', 'accuracy']) expect(typeof l[key], key).toBe('number');
@@ -43,15 +24,15 @@ describe('npm run train', () => {
 
     const resumed = cli('train', ['--resume', join(dir, 'last.safetensors'), '--steps', '18', '--out', dir]);
     expect(resumed.code, resumed.err).toBe(0);
-    expect(jsonl(join(dir, 'metrics.jsonl')).map((l) => l.step)).toEqual([6, 12, 18]);
+    expect(jsonl<Record<string, number>>(join(dir, 'metrics.jsonl')).map((l) => l.step)).toEqual([6, 12, 18]);
   });
 
   it('trains MNIST generation on an IDX file given with --data', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'train-'));
+    const dir = tempDir('train');
     const file = join(FASHION_MNIST_DIR, 't10k-images-idx3-ubyte.gz');
     const r = cli('train', ['--task', 'mnist', '--variant', 'linear', '--data', file, '--resolution', '7', '--subset', '30', '--steps', '4', '--eval-every', '4', '--batch', '2', '--out', dir]);
     expect(r.code, r.err).toBe(0);
-    const [line] = jsonl(join(dir, 'metrics.jsonl'));
+    const [line] = jsonl<Record<string, number>>(join(dir, 'metrics.jsonl'));
     expect(line!.bitsPerDim).toBeGreaterThan(0);
     expect(line!.resolution).toBe(7);
     expect(r.err).toMatch(/t10k-images-idx3-ubyte\.gz\) at 7x7/);
@@ -75,7 +56,7 @@ describe('npm run train', () => {
   });
 
   it('refuses a malformed IDX file and a damaged checkpoint', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bad-'));
+    const dir = tempDir('bad');
     const idx = join(dir, 'images.idx');
     writeFileSync(idx, new Uint8Array([0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3]));
     const r = cli('train', ['--task', 'mnist', '--variant', 'linear', '--data', idx, '--steps', '2']);
@@ -92,7 +73,7 @@ describe('npm run train', () => {
 
 describe('npm run sample', () => {
   it('writes generated MNIST digits as PNG and reports images/s', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sample-'));
+    const dir = tempDir('sample');
     const t = cli('train', ['--task', 'mnist', '--variant', 'momentum', '--resolution', '7', '--subset', '40', '--steps', '3', '--eval-every', '3', '--batch', '2', '--out', dir]);
     expect(t.code, t.err).toBe(0);
     const out = join(dir, 'png');
@@ -105,7 +86,7 @@ describe('npm run sample', () => {
   });
 
   it('prints greedy copies with errors marked for a copy-task checkpoint', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sample-'));
+    const dir = tempDir('sample');
     const t = cli('train', [...TINY_COPY, '--steps', '2', '--eval-every', '2', '--variant', 'linear', '--out', dir]);
     expect(t.code, t.err).toBe(0);
     const r = cli('sample', ['--checkpoint', join(dir, 'last.safetensors'), '--count', '4']);
@@ -128,7 +109,7 @@ describe('npm run sample', () => {
 
 describe('npm run compare', () => {
   it('trains the chosen variants with one seed, prints the table and writes the curves', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'compare-'));
+    const dir = tempDir('compare');
     const r = cli('compare', [...TINY_COPY, '--variants', 'softmax,momentum', '--out', dir]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/\| variant +\| train loss \| test loss \| accuracy \(tok \/ seq\) \| generated \(tok \/ seq\) \| steps to target \| ms\/step \|/);
@@ -150,7 +131,7 @@ describe('npm run compare', () => {
 
 describe("npm run mismatch (authors'-code weights)", () => {
   it('trains with --weights authors-code and reports parallel against recurrent sampling', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mismatch-'));
+    const dir = tempDir('mismatch');
     const t = cli('train', [...TINY_COPY, '--steps', '2', '--eval-every', '2', '--variant', 'momentum', '--beta', '0.6', '--weights', 'authors-code', '--out', dir]);
     expect(t.code, t.err).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).model.attention.weights).toBe('authors-code');

@@ -1,31 +1,19 @@
 // Seed groups, sweeps and data files from the command line, run as a user runs them: the files
 // they write (summary.json/csv, sweep.json, run folders, JSONL examples) and the refusals of bad
 // input (exit code 2, naming the problem, before anything trains).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runExamples } from '../../src/train/examples.ts';
 import { makeRunConfig } from '../../src/train/presets.ts';
-
-const NODE_ARGS = ['--import', 'tsx', '--import', './scripts/wgsl-register.mjs'];
-
-function cli(script: string, args: string[]) {
-  const r = spawnSync(process.execPath, [...NODE_ARGS, `src/cli/${script}.ts`, ...args], {
-    encoding: 'utf8',
-    timeout: 300_000,
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { cli, tempDir } from './run.ts';
 
 // Four runs of a few steps: startup (shader compilation) dominates on a loaded machine.
 const TINY_COPY = ['--task', 'copy', '--steps', '4', '--eval-every', '2', '--batch', '3', '--seq-len', '10', '--symbols', '3'];
 
 describe('npm run compare with seeds', () => {
   it('trains every variant x seed into its folder and writes the paired summary', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'group-'));
+    const dir = tempDir('group');
     const r = cli('compare', [...TINY_COPY, '--variants', 'linear,momentum', '--seeds', '2,1', '--baseline', 'linear', '--out', dir]);
     expect(r.code, r.err).toBe(0);
     for (const run of ['linear-seed2', 'linear-seed1', 'momentum-seed2', 'momentum-seed1']) {
@@ -83,7 +71,7 @@ describe('npm run compare with seeds', () => {
 
 describe('npm run sweep', () => {
   it('writes every value x seed and sweep.json with each point over seeds', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sweep-'));
+    const dir = tempDir('sweep');
     const r = cli('sweep', [...TINY_COPY, '--variant', 'momentum', '--param', 'beta', '--values', '0:0.5:0.5', '--seeds', '1', '--out', dir]);
     expect(r.code, r.err).toBe(0);
     for (const run of ['beta0-seed1', 'beta0.5-seed1']) expect(existsSync(join(dir, run, 'metrics.jsonl')), run).toBe(true);
@@ -118,7 +106,7 @@ describe('npm run sweep', () => {
 
 describe('npm run data', () => {
   it.each(['copy', 'mqar'] as const)('%s: writes the sequences training uses, one JSON object a line', (task) => {
-    const dir = mkdtempSync(join(tmpdir(), 'data-'));
+    const dir = tempDir('data');
     const file = join(dir, 'ex.jsonl');
     const r = cli('data', ['--task', task, '--count', '5', '--seed', '3', '--out', file]);
     expect(r.code, r.err).toBe(0);
