@@ -15,12 +15,17 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['tests/**/*.test.ts', 'tests/**/*.test.tsx'],
     // Dawn's native addon is safest in its own process; SwiftShader already uses every core.
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 120_000,
     reporters: ['default'],
+    projects: [
+      // The GPU files run without isolation and share a device per worker (tests/helpers.ts,
+      // useGpu): each kernel is compiled once per worker rather than once per file.
+      { extends: true, test: { name: 'gpu', include: ['tests/gpu/**/*.test.ts'], isolate: false, env: { SHARE_TEST_GPU: '1' } } },
+      { extends: true, test: { name: 'other', include: ['tests/!(gpu)/**/*.test.ts', 'tests/!(gpu)/**/*.test.tsx'] } },
+    ],
   },
 });

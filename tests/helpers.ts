@@ -5,17 +5,35 @@ import { Gpu } from '../src/engine/gpu.ts';
 
 export type Arr = Float32Array | Float64Array;
 
+/** The device the GPU test files of one worker process share (vite.config.ts's 'gpu' project). */
+const shared = globalThis as { sharedTestGpu?: Gpu };
+
 /**
- * Opens one device for a test file and destroys it afterwards. Never skips: with no adapter the
- * whole file fails with what to install.
+ * A device for a test file. Never skips: with no adapter the whole file fails with what to
+ * install. Where SHARE_TEST_GPU is set (the 'gpu' project, whose files run one after another in a
+ * worker without isolation) the files of a worker share one device, so a kernel compiled by one
+ * file is not compiled again by the next (SwiftShader's compiles are much of the suite's time); a
+ * device left failed by an earlier file is replaced, and the process's exit releases the last.
+ * Elsewhere each file opens its own and destroys it afterwards.
  */
 export function useGpu(): () => Gpu {
+  const share = process.env.SHARE_TEST_GPU === '1';
   let gpu: Gpu | null = null;
   beforeAll(async () => {
-    gpu = await Gpu.open();
+    if (!share) {
+      gpu = await Gpu.open();
+      return;
+    }
+    const prev = shared.sharedTestGpu;
+    if (prev && !prev.error) {
+      gpu = prev;
+      return;
+    }
+    prev?.destroy();
+    gpu = shared.sharedTestGpu = await Gpu.open();
   });
   afterAll(() => {
-    gpu?.destroy();
+    if (!share) gpu?.destroy();
   });
   return () => {
     if (!gpu) throw new Error('GPU not opened (beforeAll failed?)');
